@@ -1,0 +1,331 @@
+//! Configuration: defaults, then an optional TOML file, then `FOLIO_*` environment variables.
+//!
+//! Every key is a flat field of [`Config`]; its environment variable is `FOLIO_` plus the
+//! field name in upper case (`users_database_url` ↔ `FOLIO_USERS_DATABASE_URL`). The TOML
+//! file (path in `FOLIO_CONFIG`, default `folio.toml` when it exists) uses the field names.
+//! [`KEYS`] documents every key; a test keeps it, the struct and the README in step.
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// The whole configuration of the platform, every service reading what it needs.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Where the embedded run keeps its SQLite files and generated keys.
+    pub data_dir: PathBuf,
+    /// `pretty` or `json`.
+    pub log_format: String,
+    /// A `tracing` filter such as `info` or `folio_users=debug,info`.
+    pub log: String,
+
+    /// Address of the router (the public API).
+    pub router_addr: SocketAddr,
+    /// Address of the users subgraph.
+    pub users_addr: SocketAddr,
+    /// Address of the content subgraph.
+    pub content_addr: SocketAddr,
+    /// Address of the interactions subgraph.
+    pub interactions_addr: SocketAddr,
+    /// URL the router uses to reach the users subgraph (default: from `users_addr`).
+    pub users_url: Option<String>,
+    /// URL of the users subgraph's JWKS that the router verifies tokens with
+    /// (default: `/.well-known/jwks.json` on the users subgraph).
+    pub jwks_url: Option<String>,
+
+    /// Database of the users subgraph (default: SQLite under `data_dir`).
+    pub users_database_url: Option<String>,
+    /// Database of the content subgraph (default: SQLite under `data_dir`).
+    pub content_database_url: Option<String>,
+    /// Database of the interactions subgraph (default: SQLite under `data_dir`).
+    pub interactions_database_url: Option<String>,
+    /// PostgreSQL schema each service's tables live in (default: the database's own
+    /// `search_path`). Ignored on SQLite.
+    pub database_schema: Option<String>,
+
+    /// Shared secret (at least 32 characters) that proves identity headers come from
+    /// the router. Default: generated on first start into `data_dir/identity.secret`.
+    pub identity_secret: Option<String>,
+    /// PKCS#8 PEM file of the Ed25519 key that signs access tokens. Default:
+    /// `data_dir/jwt-ed25519.pem`, generated on first start.
+    pub jwt_private_key_file: Option<PathBuf>,
+    /// `iss` of access tokens.
+    pub jwt_issuer: String,
+    /// `aud` of access tokens.
+    pub jwt_audience: String,
+    /// Lifetime of access tokens, in seconds.
+    pub access_token_ttl_secs: u64,
+    /// Lifetime of refresh tokens, in seconds.
+    pub refresh_token_ttl_secs: u64,
+
+    /// Comma-separated ISO 3166 country codes allowed to register; empty means anyone.
+    pub signup_countries: String,
+    /// CSV of `first_ip,last_ip,country_code` ranges (DB-IP "IP to Country Lite"
+    /// format) used to locate clients when `signup_countries` is set.
+    pub geoip_csv: Option<PathBuf>,
+
+    /// When set with the password, `serve` makes sure this admin exists.
+    pub bootstrap_admin_email: Option<String>,
+    /// Password of the bootstrap admin.
+    pub bootstrap_admin_password: Option<String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            data_dir: PathBuf::from("./data"),
+            log_format: "pretty".into(),
+            log: "info".into(),
+            router_addr: ([127, 0, 0, 1], 4000).into(),
+            users_addr: ([127, 0, 0, 1], 4001).into(),
+            content_addr: ([127, 0, 0, 1], 4002).into(),
+            interactions_addr: ([127, 0, 0, 1], 4003).into(),
+            users_url: None,
+            jwks_url: None,
+            users_database_url: None,
+            content_database_url: None,
+            interactions_database_url: None,
+            database_schema: None,
+            identity_secret: None,
+            jwt_private_key_file: None,
+            jwt_issuer: "folio".into(),
+            jwt_audience: "folio-api".into(),
+            access_token_ttl_secs: 15 * 60,
+            refresh_token_ttl_secs: 30 * 24 * 60 * 60,
+            signup_countries: String::new(),
+            geoip_csv: None,
+            bootstrap_admin_email: None,
+            bootstrap_admin_password: None,
+        }
+    }
+}
+
+/// One documented configuration key: its environment variable, default and meaning.
+pub struct Key {
+    pub env: &'static str,
+    pub default: &'static str,
+    pub doc: &'static str,
+}
+
+/// Every configuration key, as the README's table lists them.
+pub const KEYS: &[Key] = &[
+    Key {
+        env: "FOLIO_CONFIG",
+        default: "folio.toml (if present)",
+        doc: "Path of an optional TOML file with the keys below (lower case, without the prefix).",
+    },
+    Key {
+        env: "FOLIO_DATA_DIR",
+        default: "./data",
+        doc: "Where the embedded run keeps its SQLite files and generated keys.",
+    },
+    Key {
+        env: "FOLIO_LOG_FORMAT",
+        default: "pretty",
+        doc: "`pretty` or `json` logs.",
+    },
+    Key {
+        env: "FOLIO_LOG",
+        default: "info",
+        doc: "Log filter (`tracing` EnvFilter syntax).",
+    },
+    Key {
+        env: "FOLIO_ROUTER_ADDR",
+        default: "127.0.0.1:4000",
+        doc: "Router (public API, GraphiQL) listen address.",
+    },
+    Key {
+        env: "FOLIO_USERS_ADDR",
+        default: "127.0.0.1:4001",
+        doc: "Users subgraph listen address.",
+    },
+    Key {
+        env: "FOLIO_CONTENT_ADDR",
+        default: "127.0.0.1:4002",
+        doc: "Content subgraph listen address.",
+    },
+    Key {
+        env: "FOLIO_INTERACTIONS_ADDR",
+        default: "127.0.0.1:4003",
+        doc: "Interactions subgraph listen address.",
+    },
+    Key {
+        env: "FOLIO_USERS_URL",
+        default: "http://{users_addr}/graphql",
+        doc: "Where the router reaches the users subgraph.",
+    },
+    Key {
+        env: "FOLIO_JWKS_URL",
+        default: "http://{users_addr}/.well-known/jwks.json",
+        doc: "JWKS the router verifies access tokens with.",
+    },
+    Key {
+        env: "FOLIO_USERS_DATABASE_URL",
+        default: "sqlite://{data_dir}/users.db",
+        doc: "Users database (`sqlite://…` or `postgres://…`).",
+    },
+    Key {
+        env: "FOLIO_CONTENT_DATABASE_URL",
+        default: "sqlite://{data_dir}/content.db",
+        doc: "Content database.",
+    },
+    Key {
+        env: "FOLIO_INTERACTIONS_DATABASE_URL",
+        default: "sqlite://{data_dir}/interactions.db",
+        doc: "Interactions database.",
+    },
+    Key {
+        env: "FOLIO_DATABASE_SCHEMA",
+        default: "(search_path)",
+        doc: "PostgreSQL schema for the service's tables, created if missing.",
+    },
+    Key {
+        env: "FOLIO_IDENTITY_SECRET",
+        default: "generated into {data_dir}/identity.secret",
+        doc: "Secret (≥ 32 chars) shared by router and subgraphs to prove forwarded identity. Set the same value on every service when they run apart.",
+    },
+    Key {
+        env: "FOLIO_JWT_PRIVATE_KEY_FILE",
+        default: "{data_dir}/jwt-ed25519.pem (generated)",
+        doc: "Ed25519 PKCS#8 PEM key the users subgraph signs access tokens with.",
+    },
+    Key {
+        env: "FOLIO_JWT_ISSUER",
+        default: "folio",
+        doc: "`iss` of access tokens.",
+    },
+    Key {
+        env: "FOLIO_JWT_AUDIENCE",
+        default: "folio-api",
+        doc: "`aud` of access tokens.",
+    },
+    Key {
+        env: "FOLIO_ACCESS_TOKEN_TTL_SECS",
+        default: "900",
+        doc: "Access token lifetime in seconds.",
+    },
+    Key {
+        env: "FOLIO_REFRESH_TOKEN_TTL_SECS",
+        default: "2592000",
+        doc: "Refresh token lifetime in seconds (30 days).",
+    },
+    Key {
+        env: "FOLIO_SIGNUP_COUNTRIES",
+        default: "(empty: anyone)",
+        doc: "Comma-separated country codes allowed to register.",
+    },
+    Key {
+        env: "FOLIO_GEOIP_CSV",
+        default: "(none)",
+        doc: "CSV of `first_ip,last_ip,country` ranges used to locate clients for sign-up.",
+    },
+    Key {
+        env: "FOLIO_BOOTSTRAP_ADMIN_EMAIL",
+        default: "(none)",
+        doc: "With the password, `serve` makes sure this admin exists.",
+    },
+    Key {
+        env: "FOLIO_BOOTSTRAP_ADMIN_PASSWORD",
+        default: "(none)",
+        doc: "Password of the bootstrap admin.",
+    },
+];
+
+/// Why the configuration could not be loaded.
+#[derive(Debug)]
+pub struct ConfigError(pub String);
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "configuration: {}", self.0)
+    }
+}
+impl std::error::Error for ConfigError {}
+
+impl Config {
+    /// Loads defaults, then the TOML file, then `FOLIO_*` variables (later wins).
+    pub fn load() -> Result<Config, ConfigError> {
+        let file = std::env::var("FOLIO_CONFIG").unwrap_or_else(|_| "folio.toml".into());
+        let explicit = std::env::var_os("FOLIO_CONFIG").is_some();
+        if explicit && !Path::new(&file).exists() {
+            return Err(ConfigError(format!(
+                "FOLIO_CONFIG names {file}, which does not exist"
+            )));
+        }
+        Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::file(&file))
+            .merge(Env::prefixed("FOLIO_").ignore(&["CONFIG"]))
+            .extract()
+            .map_err(|e| ConfigError(e.to_string()))
+    }
+
+    /// The users database URL, defaulting to a SQLite file under `data_dir`.
+    pub fn users_database(&self) -> String {
+        self.database_or_default(&self.users_database_url, "users")
+    }
+    /// The content database URL, defaulting to a SQLite file under `data_dir`.
+    pub fn content_database(&self) -> String {
+        self.database_or_default(&self.content_database_url, "content")
+    }
+    /// The interactions database URL, defaulting to a SQLite file under `data_dir`.
+    pub fn interactions_database(&self) -> String {
+        self.database_or_default(&self.interactions_database_url, "interactions")
+    }
+
+    fn database_or_default(&self, url: &Option<String>, service: &str) -> String {
+        url.clone()
+            .unwrap_or_else(|| format!("sqlite://{}/{service}.db", self.data_dir.display()))
+    }
+
+    /// The users subgraph's GraphQL endpoint as the router reaches it.
+    pub fn users_graphql_url(&self) -> String {
+        self.users_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}/graphql", self.users_addr))
+    }
+
+    /// The JWKS endpoint the router verifies access tokens with.
+    pub fn jwks_endpoint(&self) -> String {
+        self.jwks_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}/.well-known/jwks.json", self.users_addr))
+    }
+
+    /// The country codes allowed to register, upper-cased; empty means anyone may.
+    pub fn signup_country_list(&self) -> Vec<String> {
+        self.signup_countries
+            .split(',')
+            .map(|c| c.trim().to_ascii_uppercase())
+            .filter(|c| !c.is_empty())
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_field_is_a_documented_key() {
+        let value = serde_json::to_value(Config::default()).expect("serialize");
+        let fields: Vec<String> = value
+            .as_object()
+            .expect("object")
+            .keys()
+            .map(|k| format!("FOLIO_{}", k.to_ascii_uppercase()))
+            .collect();
+        for f in &fields {
+            assert!(KEYS.iter().any(|k| k.env == *f), "{f} is not in KEYS");
+        }
+        for k in KEYS.iter().filter(|k| k.env != "FOLIO_CONFIG") {
+            assert!(
+                fields.contains(&k.env.to_owned()),
+                "{} is in KEYS but not a field",
+                k.env
+            );
+        }
+    }
+}

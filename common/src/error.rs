@@ -1,0 +1,203 @@
+//! The one error type of every subgraph, and its mapping to the contract's codes.
+//!
+//! Resolvers return `async_graphql::Result`; `?` on a `folio_common::Result` converts
+//! through `From<Error> for async_graphql::Error`, which sets `extensions.code` (and
+//! `extensions.field` for bad input). `Error` deliberately has no `Display`: that keeps
+//! async-graphql's blanket `From<T: Display>` (which would copy any message, SQL
+//! included, to the client) from ever applying to it.
+
+use async_graphql::ErrorExtensions;
+use std::sync::Arc;
+
+/// The error codes of the public contract (`extensions.code`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Code {
+    Unauthenticated,
+    Forbidden,
+    BadUserInput,
+    NotFound,
+    Conflict,
+    Internal,
+}
+
+impl Code {
+    /// The code as it appears in `extensions.code`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::Unauthenticated => "UNAUTHENTICATED",
+            Code::Forbidden => "FORBIDDEN",
+            Code::BadUserInput => "BAD_USER_INPUT",
+            Code::NotFound => "NOT_FOUND",
+            Code::Conflict => "CONFLICT",
+            Code::Internal => "INTERNAL_SERVER_ERROR",
+        }
+    }
+}
+
+/// Everything that can go wrong in a service, by what the client should learn.
+#[derive(Debug, Clone)]
+pub enum Error {
+    /// No, bad or expired credentials where they are needed.
+    Unauthenticated(&'static str),
+    /// Signed in, but not allowed.
+    Forbidden(String),
+    /// An id argument that names nothing; the payload names the kind of thing.
+    NotFound(&'static str),
+    /// An input field that breaks a rule; `field` is spelled as in the schema.
+    Validation { field: String, message: String },
+    /// A uniqueness rule would be broken (e.g. an email already registered).
+    Conflict {
+        field: Option<&'static str>,
+        message: String,
+    },
+    /// Anything else. Logged once when it becomes a GraphQL error; the client only
+    /// ever sees "internal error".
+    Internal(Arc<dyn std::error::Error + Send + Sync>),
+}
+
+/// The result type of service code.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// The contract's code for this error.
+    pub fn code(&self) -> Code {
+        match self {
+            Error::Unauthenticated(_) => Code::Unauthenticated,
+            Error::Forbidden(_) => Code::Forbidden,
+            Error::NotFound(_) => Code::NotFound,
+            Error::Validation { .. } => Code::BadUserInput,
+            Error::Conflict { .. } => Code::Conflict,
+            Error::Internal(_) => Code::Internal,
+        }
+    }
+
+    /// A `FORBIDDEN` error with a message.
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Error::Forbidden(message.into())
+    }
+
+    /// A `BAD_USER_INPUT` error naming `field`.
+    pub fn validation(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::Validation {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    /// An internal error from any source; its details are logged, never returned.
+    pub fn internal(source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Error::Internal(Arc::from(source.into()))
+    }
+
+    /// The message the client sees.
+    pub fn client_message(&self) -> String {
+        match self {
+            Error::Unauthenticated(m) => (*m).to_owned(),
+            Error::Forbidden(m) => m.clone(),
+            Error::NotFound(what) => format!("{what} not found"),
+            Error::Validation { field, message } => format!("{field}: {message}"),
+            Error::Conflict { message, .. } => message.clone(),
+            Error::Internal(_) => "internal error".to_owned(),
+        }
+    }
+}
+
+impl From<sea_orm::DbErr> for Error {
+    fn from(e: sea_orm::DbErr) -> Self {
+        Error::internal(e)
+    }
+}
+
+impl From<sea_orm::TransactionError<Error>> for Error {
+    fn from(e: sea_orm::TransactionError<Error>) -> Self {
+        match e {
+            sea_orm::TransactionError::Connection(db) => Error::from(db),
+            sea_orm::TransactionError::Transaction(inner) => inner,
+        }
+    }
+}
+
+impl From<Error> for async_graphql::Error {
+    fn from(e: Error) -> Self {
+        if let Error::Internal(source) = &e {
+            tracing::error!(error = %source, "internal error");
+        }
+        let mut err = async_graphql::Error::new(e.client_message());
+        let code = e.code().as_str();
+        err = err.extend_with(|_, ext| ext.set("code", code));
+        match &e {
+            Error::Validation { field, .. } => {
+                let field = field.clone();
+                err.extend_with(|_, ext| ext.set("field", field))
+            }
+            Error::Conflict {
+                field: Some(field), ..
+            } => err.extend_with(|_, ext| ext.set("field", *field)),
+            _ => err,
+        }
+    }
+}
+
+/// Why a raw input value is not a valid domain value, before we know which input
+/// field it came from: the API attaches the schema's field name with [`InvalidInput::on`],
+/// the CSV importer attaches the column and line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidInput(pub String);
+
+impl InvalidInput {
+    /// A reason, in words a client can act on ("must be at least 8 characters").
+    pub fn new(reason: impl Into<String>) -> Self {
+        InvalidInput(reason.into())
+    }
+
+    /// The `BAD_USER_INPUT` error for the schema's input field `field`.
+    pub fn on(self, field: &str) -> Error {
+        Error::validation(field, self.0)
+    }
+}
+
+impl std::fmt::Display for InvalidInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Whether a database error is a unique-constraint violation, the same way on
+/// SQLite and PostgreSQL (through sea-orm's `sql_err`, not by reading messages).
+pub fn is_unique_violation(e: &sea_orm::DbErr) -> bool {
+    matches!(
+        e.sql_err(),
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_errors_hide_their_source() {
+        let e = Error::internal("SELECT * FROM users failed: syntax error");
+        let gql: async_graphql::Error = e.into();
+        assert_eq!(gql.message, "internal error");
+        let ext = gql.extensions.expect("extensions");
+        assert_eq!(
+            ext.get("code"),
+            Some(&async_graphql::Value::from("INTERNAL_SERVER_ERROR"))
+        );
+    }
+
+    #[test]
+    fn validation_errors_name_their_field() {
+        let gql: async_graphql::Error = InvalidInput::new("too short").on("newPassword").into();
+        let ext = gql.extensions.expect("extensions");
+        assert_eq!(
+            ext.get("field"),
+            Some(&async_graphql::Value::from("newPassword"))
+        );
+        assert_eq!(
+            ext.get("code"),
+            Some(&async_graphql::Value::from("BAD_USER_INPUT"))
+        );
+    }
+}

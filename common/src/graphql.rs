@@ -1,0 +1,70 @@
+//! The GraphQL-over-HTTP glue every subgraph mounts: identity check, execution, error codes.
+
+use crate::error::Code;
+use crate::identity::{IdentityKey, Viewer};
+use async_graphql::{ObjectType, Schema, SubscriptionType};
+use axum::Json;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+/// Unix time in seconds.
+pub fn now_unix() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+/// A GraphQL response that carries only one coded error.
+pub fn error_response(status: StatusCode, code: &str, message: &str) -> Response {
+    let body = serde_json::json!({
+        "errors": [{ "message": message, "extensions": { "code": code } }]
+    });
+    (status, Json(body)).into_response()
+}
+
+/// Executes `request` as the viewer that `headers` prove.
+///
+/// A forged identity proof is refused with HTTP 401 and `UNAUTHENTICATED`. `per_request`
+/// adds the request's data (the viewer is already added) such as dataloaders. Errors
+/// that async-graphql raised without a code (syntax, validation, argument coercion) get
+/// one, so every error a client sees has `extensions.code`.
+pub async fn execute<Q, M, S>(
+    schema: &Schema<Q, M, S>,
+    key: &IdentityKey,
+    headers: &HeaderMap,
+    request: async_graphql::Request,
+    per_request: impl FnOnce(async_graphql::Request, &Viewer) -> async_graphql::Request,
+) -> Response
+where
+    Q: ObjectType + 'static,
+    M: ObjectType + 'static,
+    S: SubscriptionType + 'static,
+{
+    let viewer = match key.verify(headers, now_unix()) {
+        Ok(v) => v,
+        Err(forged) => {
+            tracing::warn!(
+                reason = forged.0,
+                "refused a request with a forged identity"
+            );
+            return error_response(
+                StatusCode::UNAUTHORIZED,
+                Code::Unauthenticated.as_str(),
+                "identity headers did not come from the router",
+            );
+        }
+    };
+    let request = per_request(request, &viewer).data(viewer);
+    let mut response = schema.execute(request).await;
+    let executed = response.data != async_graphql::Value::Null;
+    for err in &mut response.errors {
+        let ext = err.extensions.get_or_insert_with(Default::default);
+        if ext.get("code").is_none() {
+            let code = if executed || !err.path.is_empty() {
+                Code::BadUserInput.as_str()
+            } else {
+                "GRAPHQL_VALIDATION_FAILED"
+            };
+            ext.set("code", code);
+        }
+    }
+    async_graphql_axum::GraphQLResponse::from(response).into_response()
+}

@@ -1,0 +1,34 @@
+//! Folio's shared plumbing: what every service needs, written once.
+//!
+//! Configuration, telemetry, the error type and its mapping to the contract's
+//! `extensions.code`, Relay cursor pagination, the router-to-subgraph identity proof,
+//! database connection and the GraphQL-over-HTTP handler every subgraph mounts.
+
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod graphql;
+pub mod identity;
+pub mod pagination;
+pub mod scalars;
+pub mod telemetry;
+
+pub use config::Config;
+pub use error::{Error, InvalidInput, Result};
+pub use identity::{IdentityKey, Viewer};
+pub use scalars::DateTime;
+
+/// A new time-ordered identifier (UUID v7) as the opaque string clients see.
+///
+/// Time order makes the id a stable, index-friendly key for cursor pagination.
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+/// `len` bytes from the operating system's CSPRNG.
+pub fn random_bytes(len: usize) -> Vec<u8> {
+    let mut buf = vec![0u8; len];
+    // The OS RNG failing is unrecoverable for a service that mints secrets.
+    getrandom::fill(&mut buf).expect("the operating system's random number generator failed");
+    buf
+}

@@ -1,0 +1,10 @@
+//! Database migrations, one sea-orm-migration migrator per service's own database.
+//!
+//! The same migrations run on SQLite (embedded) and PostgreSQL (production). A service
+//! migrates only its own database; no migrator names another service's tables.
+
+pub mod content;
+pub mod interactions;
+pub mod users;
+
+pub use sea_orm_migration::MigratorTrait;

@@ -1,0 +1,179 @@
+//! Starting the services: all of them in one process, or one of them alone.
+
+use anyhow::Context as _;
+use folio_common::Config;
+use folio_migrations::MigratorTrait;
+use std::net::SocketAddr;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+/// One of Folio's services.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Service {
+    Users,
+    Content,
+    Interactions,
+    Router,
+}
+
+/// The sockets the services will serve on, bound before anything starts (so tests can
+/// bind port 0 and learn the real addresses).
+pub struct Listeners {
+    pub router: Option<TcpListener>,
+    pub users: Option<TcpListener>,
+}
+
+impl Listeners {
+    /// Binds the configured addresses of the services that `only` selects (all by default).
+    pub async fn bind(cfg: &Config, only: Option<Service>) -> anyhow::Result<Self> {
+        let wanted = |s: Service| only.is_none_or(|o| o == s);
+        if let Some(s @ (Service::Content | Service::Interactions)) = only {
+            anyhow::bail!(
+                "the {s:?} subgraph is not built yet; run `serve --only users` or `serve --only router`"
+            );
+        }
+        let bind = |addr: SocketAddr| async move {
+            TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("binding {addr}"))
+        };
+        Ok(Listeners {
+            router: if wanted(Service::Router) {
+                Some(bind(cfg.router_addr).await?)
+            } else {
+                None
+            },
+            users: if wanted(Service::Users) {
+                Some(bind(cfg.users_addr).await?)
+            } else {
+                None
+            },
+        })
+    }
+}
+
+/// The services of this process, running.
+pub struct Running {
+    pub router_addr: Option<SocketAddr>,
+    pub users_addr: Option<SocketAddr>,
+    tasks: JoinSet<std::io::Result<()>>,
+    stop: watch::Sender<bool>,
+}
+
+/// Starts every service that has a listener. In one process the router is pointed at
+/// the users subgraph's actual address.
+pub async fn start(mut cfg: Config, listeners: Listeners) -> anyhow::Result<Running> {
+    let (stop, stopped) = watch::channel(false);
+    let mut tasks = JoinSet::new();
+    let mut users_addr = None;
+    if let Some(listener) = listeners.users {
+        let addr = listener.local_addr()?;
+        let users = folio_users::init(&cfg).await?;
+        tasks.spawn(serve(listener, folio_users::app(users), stopped.clone()));
+        if cfg.users_url.is_none() {
+            cfg.users_url = Some(format!("http://{addr}/graphql"));
+        }
+        if cfg.jwks_url.is_none() {
+            cfg.jwks_url = Some(format!("http://{addr}/.well-known/jwks.json"));
+        }
+        tracing::info!(%addr, "users subgraph listening");
+        users_addr = Some(addr);
+    }
+    let mut router_addr = None;
+    if let Some(listener) = listeners.router {
+        let addr = listener.local_addr()?;
+        let state = folio_router::init(&cfg, Duration::from_secs(30)).await?;
+        tasks.spawn(serve(listener, folio_router::app(state), stopped.clone()));
+        tracing::info!(%addr, "router listening");
+        router_addr = Some(addr);
+    }
+    Ok(Running {
+        router_addr,
+        users_addr,
+        tasks,
+        stop,
+    })
+}
+
+async fn serve(
+    listener: TcpListener,
+    app: axum::Router,
+    mut stopped: watch::Receiver<bool>,
+) -> std::io::Result<()> {
+    let make = app.into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, make)
+        .with_graceful_shutdown(async move {
+            let _ = stopped.wait_for(|s| *s).await;
+        })
+        .await
+}
+
+impl Running {
+    /// Serves until `signal` resolves (or a service fails), then shuts every service
+    /// down gracefully: in-flight requests finish, new connections are refused.
+    pub async fn wait(
+        mut self,
+        signal: impl std::future::Future<Output = ()>,
+    ) -> anyhow::Result<()> {
+        let result = tokio::select! {
+            () = signal => Ok(()),
+            Some(done) = self.tasks.join_next() => match done {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(e)) => Err(anyhow::Error::from(e).context("a service stopped")),
+                Err(e) => Err(anyhow::Error::from(e).context("a service crashed")),
+            },
+        };
+        self.shutdown().await;
+        result
+    }
+
+    /// Stops every service and waits for them to finish.
+    pub async fn shutdown(mut self) {
+        let _ = self.stop.send(true);
+        while self.tasks.join_next().await.is_some() {}
+    }
+}
+
+/// Resolves on Ctrl-C (or SIGTERM on Unix).
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { () = ctrl_c => {}, () = term => {} }
+    tracing::info!("shutting down");
+}
+
+/// Runs every pending migration of the selected services' databases.
+pub async fn migrate(cfg: &Config, only: Option<Service>) -> anyhow::Result<()> {
+    let wanted = |s: Service| only.is_none_or(|o| o == s);
+    let schema = cfg.database_schema.as_deref();
+    if wanted(Service::Users) {
+        let db = folio_common::db::connect(&cfg.users_database(), schema).await?;
+        folio_migrations::users::Migrator::up(&db, None).await?;
+        tracing::info!("users database migrated");
+    }
+    if wanted(Service::Content) {
+        let db = folio_common::db::connect(&cfg.content_database(), schema).await?;
+        folio_migrations::content::Migrator::up(&db, None).await?;
+        tracing::info!("content database migrated");
+    }
+    if wanted(Service::Interactions) {
+        let db = folio_common::db::connect(&cfg.interactions_database(), schema).await?;
+        folio_migrations::interactions::Migrator::up(&db, None).await?;
+        tracing::info!("interactions database migrated");
+    }
+    Ok(())
+}

@@ -1,0 +1,87 @@
+//! Per-request batch loaders: every field that a list of users asks for is one query.
+
+use crate::store::social::Direction;
+use crate::store::{Store, UserRow};
+use async_graphql::dataloader::Loader;
+use folio_common::Error;
+use std::collections::HashMap;
+
+/// Batches the users subgraph's lookups within one request.
+pub struct UsersLoader {
+    store: Store,
+    viewer: Option<String>,
+}
+
+impl UsersLoader {
+    pub fn new(store: Store, viewer: Option<String>) -> Self {
+        UsersLoader { store, viewer }
+    }
+}
+
+/// A user by id.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct UserKey(pub String);
+
+/// How many followers (or followed users) a user has.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct CountKey(pub Direction, pub String);
+
+/// Whether the viewer follows a user.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ViewerFollows(pub String);
+
+impl Loader<UserKey> for UsersLoader {
+    type Value = UserRow;
+    type Error = Error;
+
+    async fn load(&self, keys: &[UserKey]) -> Result<HashMap<UserKey, UserRow>, Error> {
+        let ids: Vec<String> = keys.iter().map(|k| k.0.clone()).collect();
+        let rows = self.store.users_by_ids(&ids).await?;
+        Ok(rows.into_iter().map(|(id, u)| (UserKey(id), u)).collect())
+    }
+}
+
+impl Loader<CountKey> for UsersLoader {
+    type Value = i64;
+    type Error = Error;
+
+    async fn load(&self, keys: &[CountKey]) -> Result<HashMap<CountKey, i64>, Error> {
+        let mut out = HashMap::with_capacity(keys.len());
+        for direction in [Direction::Followers, Direction::Following] {
+            let ids: Vec<String> = keys
+                .iter()
+                .filter(|k| k.0 == direction)
+                .map(|k| k.1.clone())
+                .collect();
+            if ids.is_empty() {
+                continue;
+            }
+            let counts = self.store.follow_counts(direction, &ids).await?;
+            for id in ids {
+                let n = counts.get(&id).copied().unwrap_or(0);
+                out.insert(CountKey(direction, id), n);
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl Loader<ViewerFollows> for UsersLoader {
+    type Value = bool;
+    type Error = Error;
+
+    async fn load(&self, keys: &[ViewerFollows]) -> Result<HashMap<ViewerFollows, bool>, Error> {
+        let Some(viewer) = &self.viewer else {
+            return Ok(keys.iter().map(|k| (k.clone(), false)).collect());
+        };
+        let ids: Vec<String> = keys.iter().map(|k| k.0.clone()).collect();
+        let followed = self.store.followed_among(viewer, &ids).await?;
+        Ok(ids
+            .into_iter()
+            .map(|id| {
+                let f = followed.contains(&id);
+                (ViewerFollows(id), f)
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,211 @@
+//! Follows and blocks between users, and the counts derived from them.
+
+use super::entity::blocks::{self, Entity as Blocks};
+use super::entity::follows::{self, Entity as Follows};
+use super::{Store, UserRow};
+use chrono::Utc;
+use folio_common::pagination::{Page, PageRequest, encode_cursor};
+use folio_common::{Error, Result};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ColumnTrait, Condition, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, TransactionTrait,
+};
+use std::collections::{HashMap, HashSet};
+
+/// Which side of a follow a list or count is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Direction {
+    /// Users who follow the given user.
+    Followers,
+    /// Users the given user follows.
+    Following,
+}
+
+impl Direction {
+    /// (the column that holds the given user, the column that holds the listed users)
+    fn columns(self) -> (follows::Column, follows::Column) {
+        match self {
+            Direction::Followers => (follows::Column::FolloweeId, follows::Column::FollowerId),
+            Direction::Following => (follows::Column::FollowerId, follows::Column::FolloweeId),
+        }
+    }
+}
+
+#[derive(FromQueryResult)]
+struct CountRow {
+    user_id: String,
+    n: i64,
+}
+
+fn either_way(a: &str, b: &str) -> Condition {
+    Condition::any()
+        .add(
+            Condition::all()
+                .add(blocks::Column::BlockerId.eq(a))
+                .add(blocks::Column::BlockedId.eq(b)),
+        )
+        .add(
+            Condition::all()
+                .add(blocks::Column::BlockerId.eq(b))
+                .add(blocks::Column::BlockedId.eq(a)),
+        )
+}
+
+impl Store {
+    /// Makes `follower` follow `followee` (idempotent). `FORBIDDEN` when either has
+    /// blocked the other; `NOT_FOUND` when `followee` does not exist.
+    pub async fn follow(&self, follower: &str, followee: &str) -> Result<UserRow> {
+        let tx = self.db.begin().await?;
+        let target = super::entity::users::Entity::find_by_id(followee.to_owned())
+            .one(&tx)
+            .await?
+            .ok_or(Error::NotFound("user"))?;
+        let blocked = Blocks::find()
+            .filter(either_way(follower, followee))
+            .count(&tx)
+            .await?;
+        if blocked > 0 {
+            return Err(Error::forbidden("you cannot follow this user"));
+        }
+        let row = follows::ActiveModel {
+            id: Set(folio_common::new_id()),
+            follower_id: Set(follower.to_owned()),
+            followee_id: Set(followee.to_owned()),
+            created_at: Set(Utc::now()),
+        };
+        Follows::insert(row)
+            .on_conflict_do_nothing_on([follows::Column::FollowerId, follows::Column::FolloweeId])
+            .exec_without_returning(&tx)
+            .await?;
+        tx.commit().await?;
+        Ok(target)
+    }
+
+    /// Ends `follower`'s follow of `followee` if there is one.
+    pub async fn unfollow(&self, follower: &str, followee: &str) -> Result<UserRow> {
+        let target = self.user(followee).await?.ok_or(Error::NotFound("user"))?;
+        Follows::delete_many()
+            .filter(follows::Column::FollowerId.eq(follower))
+            .filter(follows::Column::FolloweeId.eq(followee))
+            .exec(&self.db)
+            .await?;
+        Ok(target)
+    }
+
+    /// Blocks `blocked` for `blocker` (idempotent) and removes follows both ways, in one
+    /// transaction.
+    pub async fn block(&self, blocker: &str, blocked: &str) -> Result<()> {
+        let tx = self.db.begin().await?;
+        super::entity::users::Entity::find_by_id(blocked.to_owned())
+            .one(&tx)
+            .await?
+            .ok_or(Error::NotFound("user"))?;
+        let row = blocks::ActiveModel {
+            blocker_id: Set(blocker.to_owned()),
+            blocked_id: Set(blocked.to_owned()),
+            created_at: Set(Utc::now()),
+        };
+        Blocks::insert(row)
+            .on_conflict_do_nothing_on([blocks::Column::BlockerId, blocks::Column::BlockedId])
+            .exec_without_returning(&tx)
+            .await?;
+        let pair = |a: &str, b: &str| {
+            Condition::all()
+                .add(follows::Column::FollowerId.eq(a))
+                .add(follows::Column::FolloweeId.eq(b))
+        };
+        Follows::delete_many()
+            .filter(
+                Condition::any()
+                    .add(pair(blocker, blocked))
+                    .add(pair(blocked, blocker)),
+            )
+            .exec(&tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Lifts `blocker`'s block of `blocked` if there is one.
+    pub async fn unblock(&self, blocker: &str, blocked: &str) -> Result<()> {
+        self.user(blocked).await?.ok_or(Error::NotFound("user"))?;
+        Blocks::delete_many()
+            .filter(blocks::Column::BlockerId.eq(blocker))
+            .filter(blocks::Column::BlockedId.eq(blocked))
+            .exec(&self.db)
+            .await?;
+        Ok(())
+    }
+
+    /// For each of `ids`, how many followers (or followed users) it has: one GROUP BY.
+    pub async fn follow_counts(
+        &self,
+        direction: Direction,
+        ids: &[String],
+    ) -> Result<HashMap<String, i64>> {
+        let (of, _) = direction.columns();
+        let rows = Follows::find()
+            .select_only()
+            .column_as(of, "user_id")
+            .column_as(Expr::col(follows::Column::Id).count(), "n")
+            .filter(of.is_in(ids.iter().cloned()))
+            .group_by(of)
+            .into_model::<CountRow>()
+            .all(&self.db)
+            .await?;
+        Ok(rows.into_iter().map(|r| (r.user_id, r.n)).collect())
+    }
+
+    /// Which of `ids` `viewer` follows.
+    pub async fn followed_among(&self, viewer: &str, ids: &[String]) -> Result<HashSet<String>> {
+        let rows = Follows::find()
+            .filter(follows::Column::FollowerId.eq(viewer))
+            .filter(follows::Column::FolloweeId.is_in(ids.iter().cloned()))
+            .all(&self.db)
+            .await?;
+        Ok(rows.into_iter().map(|f| f.followee_id).collect())
+    }
+
+    /// A page of `user_id`'s followers (or followed users), most recent follow first.
+    pub async fn follow_page(
+        &self,
+        direction: Direction,
+        user_id: &str,
+        page: &PageRequest,
+    ) -> Result<Page<UserRow>> {
+        let (of, listed) = direction.columns();
+        let total = Follows::find()
+            .filter(of.eq(user_id))
+            .count(&self.db)
+            .await?;
+        let mut select = Follows::find()
+            .filter(of.eq(user_id))
+            .order_by_desc(follows::Column::Id);
+        if let Some(after) = &page.after {
+            select = select.filter(follows::Column::Id.lt(after.clone()));
+        }
+        let rows = select.limit(page.fetch_limit()).all(&self.db).await?;
+        let has_next_page = rows.len() as u64 > page.limit;
+        let rows: Vec<_> = rows.into_iter().take(page.limit as usize).collect();
+        let listed_id = |f: &follows::Model| match listed {
+            follows::Column::FollowerId => f.follower_id.clone(),
+            _ => f.followee_id.clone(),
+        };
+        let ids: Vec<String> = rows.iter().map(listed_id).collect();
+        let mut users = self.users_by_ids(&ids).await?;
+        let edges = rows
+            .iter()
+            .filter_map(|f| {
+                users
+                    .remove(&listed_id(f))
+                    .map(|u| (encode_cursor(&f.id), u))
+            })
+            .collect();
+        Ok(Page {
+            edges,
+            has_next_page,
+            total_count: total,
+        })
+    }
+}

@@ -1,0 +1,219 @@
+//! Users: create, read (by ids, by email, filtered lists), update, delete.
+
+use super::entity::users::{self, Column, Entity as Users};
+use super::{Store, UserRow};
+use chrono::Utc;
+use folio_common::error::is_unique_violation;
+use folio_common::pagination::{Page, PageRequest};
+use folio_common::{Error, Result};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set,
+};
+use std::collections::HashMap;
+
+/// A user to create, already validated.
+pub struct NewUser {
+    pub email: String,
+    pub email_normalized: String,
+    pub password_hash: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub phone_no: Option<String>,
+    pub address: Option<String>,
+    pub is_admin: bool,
+}
+
+/// A partial update, already validated: `None` leaves a field as it is; for optional
+/// fields `Some(None)` clears it.
+#[derive(Default)]
+pub struct UserChanges {
+    pub email: Option<(String, String)>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub phone_no: Option<Option<String>>,
+    pub address: Option<Option<String>>,
+}
+
+/// The `users` query's filter: exact (case-insensitive) matches and a substring search.
+#[derive(Default, Debug)]
+pub struct UserQuery {
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub email: Option<String>,
+    pub search: Option<String>,
+    /// Whether `search` also looks at emails (admins only).
+    pub search_email: bool,
+}
+
+fn lower(col: Column) -> Expr {
+    Expr::expr(Func::lower(Expr::col(col)))
+}
+
+/// A LIKE pattern matching `needle` anywhere, with LIKE's wildcards taken literally.
+fn contains_pattern(needle: &str) -> LikeExpr {
+    let mut p = String::with_capacity(needle.len() + 2);
+    p.push('%');
+    for c in needle.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    LikeExpr::new(p).escape('\\')
+}
+
+impl UserQuery {
+    fn condition(&self) -> Condition {
+        let mut cond = Condition::all();
+        let exact = [
+            (Column::FirstName, &self.first_name),
+            (Column::LastName, &self.last_name),
+            (Column::EmailNormalized, &self.email),
+        ];
+        for (col, value) in exact {
+            if let Some(v) = value {
+                cond = cond.add(lower(col).eq(v.trim().to_lowercase()));
+            }
+        }
+        if let Some(s) = self
+            .search
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            let mut any = Condition::any()
+                .add(lower(Column::FirstName).like(contains_pattern(s)))
+                .add(lower(Column::LastName).like(contains_pattern(s)));
+            if self.search_email {
+                any = any.add(Expr::col(Column::EmailNormalized).like(contains_pattern(s)));
+            }
+            cond = cond.add(any);
+        }
+        cond
+    }
+}
+
+impl Store {
+    /// Inserts a user; an email already registered (in any case) is `CONFLICT`.
+    pub async fn insert_user(&self, db: &impl ConnectionTrait, new: NewUser) -> Result<UserRow> {
+        let now = Utc::now();
+        let row = users::ActiveModel {
+            id: Set(folio_common::new_id()),
+            email: Set(new.email),
+            email_normalized: Set(new.email_normalized),
+            password_hash: Set(new.password_hash),
+            first_name: Set(new.first_name),
+            last_name: Set(new.last_name),
+            phone_no: Set(new.phone_no),
+            address: Set(new.address),
+            is_admin: Set(new.is_admin),
+            created_at: Set(now),
+            updated_at: Set(now),
+        };
+        row.insert(db).await.map_err(email_conflict)
+    }
+
+    /// The users among `ids` that exist, in one query.
+    pub async fn users_by_ids(&self, ids: &[String]) -> Result<HashMap<String, UserRow>> {
+        let rows = Users::find()
+            .filter(Column::Id.is_in(ids.iter().cloned()))
+            .all(&self.db)
+            .await?;
+        Ok(rows.into_iter().map(|u| (u.id.clone(), u)).collect())
+    }
+
+    /// One user by id.
+    pub async fn user(&self, id: &str) -> Result<Option<UserRow>> {
+        Ok(Users::find_by_id(id.to_owned()).one(&self.db).await?)
+    }
+
+    /// One user by normalized email.
+    pub async fn user_by_email(&self, email_normalized: &str) -> Result<Option<UserRow>> {
+        Ok(Users::find()
+            .filter(Column::EmailNormalized.eq(email_normalized))
+            .one(&self.db)
+            .await?)
+    }
+
+    /// A page of users matching `q`, in creation order, with the total count.
+    pub async fn list_users(&self, q: &UserQuery, page: &PageRequest) -> Result<Page<UserRow>> {
+        let cond = q.condition();
+        let total = Users::find().filter(cond.clone()).count(&self.db).await?;
+        let mut select = Users::find().filter(cond).order_by_asc(Column::Id);
+        if let Some(after) = &page.after {
+            select = select.filter(Column::Id.gt(after.clone()));
+        }
+        let rows = select.limit(page.fetch_limit()).all(&self.db).await?;
+        Ok(Page::from_rows(page, rows, total, |u| &u.id))
+    }
+
+    /// Applies `changes` to user `id`; `NOT_FOUND` if there is no such user.
+    pub async fn update_user(&self, id: &str, changes: UserChanges) -> Result<UserRow> {
+        let row = self.user(id).await?.ok_or(Error::NotFound("user"))?;
+        let mut am: users::ActiveModel = row.into();
+        if let Some((email, normalized)) = changes.email {
+            am.email = Set(email);
+            am.email_normalized = Set(normalized);
+        }
+        if let Some(v) = changes.first_name {
+            am.first_name = Set(v);
+        }
+        if let Some(v) = changes.last_name {
+            am.last_name = Set(v);
+        }
+        if let Some(v) = changes.phone_no {
+            am.phone_no = Set(v);
+        }
+        if let Some(v) = changes.address {
+            am.address = Set(v);
+        }
+        am.updated_at = Set(Utc::now());
+        am.update(&self.db).await.map_err(email_conflict)
+    }
+
+    /// Sets the admin flag; `NOT_FOUND` if there is no such user.
+    pub async fn set_admin(&self, id: &str, is_admin: bool) -> Result<UserRow> {
+        let row = self.user(id).await?.ok_or(Error::NotFound("user"))?;
+        let mut am: users::ActiveModel = row.into();
+        am.is_admin = Set(is_admin);
+        am.updated_at = Set(Utc::now());
+        Ok(am.update(&self.db).await?)
+    }
+
+    /// Replaces the password hash (in the caller's transaction).
+    pub async fn set_password_hash(
+        &self,
+        db: &impl ConnectionTrait,
+        id: &str,
+        hash: String,
+    ) -> Result<()> {
+        Users::update_many()
+            .col_expr(Column::PasswordHash, Expr::val(hash).into())
+            .col_expr(Column::UpdatedAt, Expr::val(Utc::now()).into())
+            .filter(Column::Id.eq(id))
+            .exec(db)
+            .await?;
+        Ok(())
+    }
+
+    /// Deletes a user; their follows, blocks and refresh tokens go with them (the
+    /// foreign keys cascade). Returns whether the user existed.
+    pub async fn delete_user(&self, id: &str) -> Result<bool> {
+        let res = Users::delete_by_id(id.to_owned()).exec(&self.db).await?;
+        Ok(res.rows_affected > 0)
+    }
+}
+
+fn email_conflict(e: sea_orm::DbErr) -> Error {
+    if is_unique_violation(&e) {
+        Error::Conflict {
+            field: Some("email"),
+            message: "email is already registered".into(),
+        }
+    } else {
+        Error::from(e)
+    }
+}
