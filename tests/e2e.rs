@@ -1,0 +1,8 @@
+//! End-to-end tests: the whole platform on port 0, driven over HTTP through the router.
+//! One test binary (modules under `e2e/`) keeps link time down.
+
+mod support;
+
+mod e2e {
+    mod smoke;
+}
