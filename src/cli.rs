@@ -68,6 +68,9 @@ pub fn main() -> ExitCode {
         }
     };
     folio_common::telemetry::init(&cfg.log_format, &cfg.log);
+    for var in Config::unknown_env_vars() {
+        tracing::warn!(%var, "ignoring an environment variable that is not a configuration key");
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -93,7 +96,9 @@ async fn run(cli: Cli, cfg: Config) -> anyhow::Result<()> {
         Command::Serve { only } => {
             let listeners = platform::Listeners::bind(&cfg, only).await?;
             let running = platform::start(cfg, listeners).await?;
-            tracing::info!(url = %format!("http://{}", running.router_addr.map_or_else(|| "-".into(), |a| a.to_string())), "folio is up");
+            if let Some(addr) = running.router_addr {
+                tracing::info!(url = %format!("http://{addr}"), "folio is up: GraphiQL and /graphql");
+            }
             running.wait(platform::shutdown_signal()).await
         }
         Command::Migrate { only } => platform::migrate(&cfg, only).await,

@@ -30,8 +30,13 @@ impl Listeners {
     pub async fn bind(cfg: &Config, only: Option<Service>) -> anyhow::Result<Self> {
         let wanted = |s: Service| only.is_none_or(|o| o == s);
         if let Some(s @ (Service::Content | Service::Interactions)) = only {
+            let name = if s == Service::Content {
+                "content"
+            } else {
+                "interactions"
+            };
             anyhow::bail!(
-                "the {s:?} subgraph is not built yet; run `serve --only users` or `serve --only router`"
+                "the {name} subgraph is not built yet; run `serve --only users` or `serve --only router`"
             );
         }
         let bind = |addr: SocketAddr| async move {

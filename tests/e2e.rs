@@ -4,5 +4,12 @@
 mod support;
 
 mod e2e {
+    mod auth;
+    mod deploy;
+    mod migrations;
+    mod profile;
+    mod schema;
+    mod security;
     mod smoke;
+    mod social;
 }

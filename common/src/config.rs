@@ -234,6 +234,16 @@ pub const KEYS: &[Key] = &[
     },
 ];
 
+/// `FOLIO_` variables (or prefixes) that are read elsewhere and are not configuration:
+/// the config file's path, `folio admin create`'s password, the test suite's and CI's.
+pub const NON_CONFIG_VARS: &[&str] = &[
+    "FOLIO_CONFIG",
+    "FOLIO_ADMIN_PASSWORD",
+    "FOLIO_TEST_",
+    "FOLIO_BENCH_",
+    "FOLIO_CI_",
+];
+
 /// Why the configuration could not be loaded.
 #[derive(Debug)]
 pub struct ConfigError(pub String);
@@ -255,11 +265,40 @@ impl Config {
                 "FOLIO_CONFIG names {file}, which does not exist"
             )));
         }
+        let fields = Config::field_names();
         Figment::from(Serialized::defaults(Config::default()))
             .merge(Toml::file(&file))
-            .merge(Env::prefixed("FOLIO_").ignore(&["CONFIG"]))
+            // Other FOLIO_ variables (a command's own, the test suite's) are not
+            // configuration; `unknown_env_vars` reports the ones nothing reads.
+            .merge(
+                Env::prefixed("FOLIO_")
+                    .filter(move |k| fields.iter().any(|f| k.as_str().eq_ignore_ascii_case(f))),
+            )
             .extract()
             .map_err(|e| ConfigError(e.to_string()))
+    }
+
+    /// The configuration keys as TOML spells them (`users_database_url`).
+    pub fn field_names() -> Vec<String> {
+        match serde_json::to_value(Config::default()) {
+            Ok(serde_json::Value::Object(map)) => map.keys().cloned().collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// `FOLIO_*` environment variables that no part of Folio reads: most likely typos.
+    pub fn unknown_env_vars() -> Vec<String> {
+        let fields = Config::field_names();
+        std::env::vars()
+            .map(|(k, _)| k)
+            .filter(|k| k.starts_with("FOLIO_"))
+            .filter(|k| !NON_CONFIG_VARS.iter().any(|p| k.starts_with(p)))
+            .filter(|k| {
+                !fields
+                    .iter()
+                    .any(|f| k["FOLIO_".len()..].eq_ignore_ascii_case(f))
+            })
+            .collect()
     }
 
     /// The users database URL, defaulting to a SQLite file under `data_dir`.
@@ -310,13 +349,11 @@ mod tests {
 
     #[test]
     fn every_field_is_a_documented_key() {
-        let value = serde_json::to_value(Config::default()).expect("serialize");
-        let fields: Vec<String> = value
-            .as_object()
-            .expect("object")
-            .keys()
+        let fields: Vec<String> = Config::field_names()
+            .iter()
             .map(|k| format!("FOLIO_{}", k.to_ascii_uppercase()))
             .collect();
+        assert!(fields.len() > 20);
         for f in &fields {
             assert!(KEYS.iter().any(|k| k.env == *f), "{f} is not in KEYS");
         }

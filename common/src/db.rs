@@ -77,3 +77,22 @@ fn is_identifier(s: &str) -> bool {
         && s.bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
 }
+
+/// Starts a transaction that will write. On SQLite it takes the write lock up front
+/// (`BEGIN IMMEDIATE`), so a transaction that reads before it writes waits for other
+/// writers (busy timeout) instead of failing when it upgrades its lock; on PostgreSQL it
+/// is an ordinary transaction.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<sea_orm::DatabaseTransaction, DbErr> {
+    use sea_orm::{SqliteTransactionMode, TransactionOptions, TransactionTrait};
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..TransactionOptions::default()
+    })
+    .await
+}
+
+/// Whether a text value can be stored or compared at all. PostgreSQL rejects NUL bytes in
+/// text, and nothing we store contains one, so such a value matches nothing.
+pub fn is_storable_text(s: &str) -> bool {
+    !s.contains('\0')
+}

@@ -22,7 +22,9 @@ pub fn error_response(status: StatusCode, code: &str, message: &str) -> Response
 
 /// Executes `request` as the viewer that `headers` prove.
 ///
-/// A forged identity proof is refused with HTTP 401 and `UNAUTHENTICATED`. `per_request`
+/// A body that is not a GraphQL request is refused with HTTP 400 and `BAD_REQUEST`; a
+/// query that does not parse gets `GRAPHQL_PARSE_FAILED`. A forged identity proof is
+/// refused with HTTP 401 and `UNAUTHENTICATED`. `per_request`
 /// adds the request's data (the viewer is already added) such as dataloaders. Errors
 /// that async-graphql raised without a code (syntax, validation, argument coercion) get
 /// one, so every error a client sees has `extensions.code`.
@@ -30,7 +32,7 @@ pub async fn execute<Q, M, S>(
     schema: &Schema<Q, M, S>,
     key: &IdentityKey,
     headers: &HeaderMap,
-    request: async_graphql::Request,
+    request: Result<async_graphql::Request, async_graphql::ParseRequestError>,
     per_request: impl FnOnce(async_graphql::Request, &Viewer) -> async_graphql::Request,
 ) -> Response
 where
@@ -52,6 +54,22 @@ where
             );
         }
     };
+    let Ok(mut request) = request else {
+        return error_response(
+            StatusCode::BAD_REQUEST,
+            "BAD_REQUEST",
+            "the body is not a GraphQL request: expected JSON with a `query` string",
+        );
+    };
+    if let Err(e) = request.parsed_query() {
+        let mut response = async_graphql::Response::from_errors(vec![e]);
+        for err in &mut response.errors {
+            err.extensions
+                .get_or_insert_with(Default::default)
+                .set("code", "GRAPHQL_PARSE_FAILED");
+        }
+        return async_graphql_axum::GraphQLResponse::from(response).into_response();
+    }
     let request = per_request(request, &viewer).data(viewer);
     let mut response = schema.execute(request).await;
     let executed = response.data != async_graphql::Value::Null;

@@ -174,6 +174,43 @@ impl IdentityKey {
     }
 }
 
+/// The identity key from `secret` when configured, or else from `data_dir/identity.secret`,
+/// generated there on first start (so every service of one machine shares it).
+pub fn load_key(secret: Option<&str>, data_dir: &std::path::Path) -> Result<IdentityKey, String> {
+    if let Some(s) = secret {
+        return IdentityKey::new(s.as_bytes());
+    }
+    let path = data_dir.join("identity.secret");
+    let read = |p: &std::path::Path| std::fs::read_to_string(p).map(|s| s.trim().to_owned());
+    let secret = match read(&path) {
+        Ok(s) => s,
+        Err(_) => {
+            std::fs::create_dir_all(data_dir)
+                .map_err(|e| format!("cannot create {}: {e}", data_dir.display()))?;
+            let fresh = URL_SAFE_NO_PAD.encode(crate::random_bytes(32));
+            // create_new: if another service of this machine wins the race, use its secret.
+            let written = create_private(&path)
+                .and_then(|mut f| std::io::Write::write_all(&mut f, fresh.as_bytes()));
+            match written {
+                Ok(()) => fresh,
+                Err(_) => {
+                    read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?
+                }
+            }
+        }
+    };
+    IdentityKey::new(secret.as_bytes())
+}
+
+/// Creates a file only its owner can read (the secret must not be world-readable).
+fn create_private(path: &std::path::Path) -> std::io::Result<std::fs::File> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    opts.open(path)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -223,35 +260,4 @@ mod tests {
     fn short_secrets_are_rejected() {
         assert!(IdentityKey::new(b"short").is_err());
     }
-}
-
-/// The identity key from `secret` when configured, or else from `data_dir/identity.secret`,
-/// generated there on first start (so every service of one machine shares it).
-pub fn load_key(secret: Option<&str>, data_dir: &std::path::Path) -> Result<IdentityKey, String> {
-    if let Some(s) = secret {
-        return IdentityKey::new(s.as_bytes());
-    }
-    let path = data_dir.join("identity.secret");
-    let read = |p: &std::path::Path| std::fs::read_to_string(p).map(|s| s.trim().to_owned());
-    let secret = match read(&path) {
-        Ok(s) => s,
-        Err(_) => {
-            std::fs::create_dir_all(data_dir)
-                .map_err(|e| format!("cannot create {}: {e}", data_dir.display()))?;
-            let fresh = URL_SAFE_NO_PAD.encode(crate::random_bytes(32));
-            // create_new: if another service of this machine wins the race, use its secret.
-            let written = std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&path)
-                .and_then(|mut f| std::io::Write::write_all(&mut f, fresh.as_bytes()));
-            match written {
-                Ok(()) => fresh,
-                Err(_) => {
-                    read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?
-                }
-            }
-        }
-    };
-    IdentityKey::new(secret.as_bytes())
 }

@@ -109,6 +109,13 @@ async fn graphql_post(
             "send GraphQL operations as application/json",
         );
     }
+    if let Err(e) = serde_json::from_slice::<async_graphql::Request>(&body) {
+        return error_response(
+            StatusCode::BAD_REQUEST,
+            "BAD_REQUEST",
+            &format!("the body is not a GraphQL request: {e}"),
+        );
+    }
     let viewer = match state.inner.verifier.authenticate(&headers, peer.ip()).await {
         Ok(v) => v,
         Err(message) => {

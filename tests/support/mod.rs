@@ -44,6 +44,17 @@ pub fn fresh_database() -> (Option<String>, Option<String>) {
     }
 }
 
+/// Drops a test schema (best effort: CI also sweeps leftovers of failed tests).
+pub async fn drop_schema(url: &str, schema: &str) {
+    use sea_orm::ConnectionTrait;
+    if let Ok(db) = sea_orm::Database::connect(url).await {
+        let _ = db
+            .execute_unprepared(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"))
+            .await;
+        let _ = db.close().await;
+    }
+}
+
 impl TestApp {
     /// The platform with default configuration.
     pub async fn spawn() -> TestApp {
@@ -63,10 +74,18 @@ impl TestApp {
             ..Config::default()
         };
         tweak(&mut cfg);
-        folio_common::telemetry::init("pretty", &std::env::var("FOLIO_TEST_LOG").unwrap_or_else(|_| "off".into()));
+        folio_common::telemetry::init(
+            "pretty",
+            &std::env::var("FOLIO_TEST_LOG").unwrap_or_else(|_| "off".into()),
+        );
         let bind = || async { TcpListener::bind("127.0.0.1:0").await.expect("bind") };
-        let listeners = Listeners { router: Some(bind().await), users: Some(bind().await) };
-        let running = platform::start(cfg.clone(), listeners).await.expect("platform starts");
+        let listeners = Listeners {
+            router: Some(bind().await),
+            users: Some(bind().await),
+        };
+        let running = platform::start(cfg.clone(), listeners)
+            .await
+            .expect("platform starts");
         let router = running.router_addr.expect("router address");
         let users = running.users_addr.expect("users address");
         TestApp {
@@ -80,16 +99,23 @@ impl TestApp {
         }
     }
 
-    /// Stops the platform gracefully.
+    /// Stops the platform gracefully and drops its PostgreSQL schema, if it had one.
     pub async fn stop(mut self) {
         if let Some(r) = self.running.take() {
             r.shutdown().await;
+        }
+        if let (Some(url), Some(schema)) = (&self.cfg.users_database_url, &self.cfg.database_schema)
+        {
+            drop_schema(url, schema).await;
         }
     }
 
     /// Posts an operation to the router; returns the HTTP status and the JSON body.
     pub async fn post(&self, token: Option<&str>, query: &str, variables: Value) -> (u16, Value) {
-        let mut req = self.client.post(&self.url).json(&json!({ "query": query, "variables": variables }));
+        let mut req = self
+            .client
+            .post(&self.url)
+            .json(&json!({ "query": query, "variables": variables }));
         if let Some(t) = token {
             req = req.bearer_auth(t);
         }
@@ -141,7 +167,11 @@ impl TestApp {
 /// The session in `body.data.<field>`; panics with the body if there is none.
 pub fn session(body: &Value, field: &str) -> Session {
     let p = &body["data"][field];
-    let s = |v: &Value| v.as_str().unwrap_or_else(|| panic!("no session in {body}")).to_owned();
+    let s = |v: &Value| {
+        v.as_str()
+            .unwrap_or_else(|| panic!("no session in {body}"))
+            .to_owned()
+    };
     Session {
         id: s(&p["user"]["id"]),
         access_token: s(&p["accessToken"]),
@@ -151,10 +181,14 @@ pub fn session(body: &Value, field: &str) -> Session {
 
 /// The `extensions.code` of the first error, or "" when there is none.
 pub fn code(body: &Value) -> &str {
-    body["errors"][0]["extensions"]["code"].as_str().unwrap_or("")
+    body["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or("")
 }
 
 /// The `extensions.field` of the first error, or "".
 pub fn field(body: &Value) -> &str {
-    body["errors"][0]["extensions"]["field"].as_str().unwrap_or("")
+    body["errors"][0]["extensions"]["field"]
+        .as_str()
+        .unwrap_or("")
 }

@@ -20,6 +20,8 @@ enum Users {
     PasswordHash,
     FirstName,
     LastName,
+    FirstNameKey,
+    LastNameKey,
     PhoneNo,
     Address,
     IsAdmin,
@@ -80,6 +82,10 @@ impl MigrationTrait for Migration {
                 .col(text(Users::PasswordHash))
                 .col(string(Users::FirstName))
                 .col(string(Users::LastName))
+                // Lower-cased (by Rust, Unicode-aware) copies that filters and search
+                // compare, the same on SQLite (whose lower() is ASCII-only) and PostgreSQL.
+                .col(string(Users::FirstNameKey))
+                .col(string(Users::LastNameKey))
                 .col(string_null(Users::PhoneNo))
                 .col(text_null(Users::Address))
                 .col(boolean(Users::IsAdmin).default(false))

@@ -8,7 +8,6 @@ use crate::auth::refresh;
 use crate::domain::{Email, Password, PersonName};
 use crate::store::{NewUser, RotateOutcome, UserRow};
 use folio_common::{Error, Result};
-use sea_orm::TransactionTrait;
 
 /// A signed-in session: what `register`, `login` and `refreshToken` return.
 pub struct Session {
@@ -34,7 +33,7 @@ impl UsersState {
     /// Creates the user and signs them in, in one transaction.
     pub async fn register(&self, r: Registration) -> Result<Session> {
         let password_hash = self.hasher.hash(&r.password).await?;
-        let tx = self.store.connection().begin().await?;
+        let tx = folio_common::db::begin_write(self.store.connection()).await?;
         let user = self
             .store
             .insert_user(
@@ -68,7 +67,7 @@ impl UsersState {
             .await?;
         match user {
             Some(user) if ok => {
-                let tx = self.store.connection().begin().await?;
+                let tx = folio_common::db::begin_write(self.store.connection()).await?;
                 let session = self.start_session(&tx, user).await?;
                 tx.commit().await?;
                 Ok(session)
@@ -120,7 +119,7 @@ impl UsersState {
             ));
         }
         let hash = self.hasher.hash(new).await?;
-        let tx = self.store.connection().begin().await?;
+        let tx = folio_common::db::begin_write(self.store.connection()).await?;
         self.store.set_password_hash(&tx, user_id, hash).await?;
         self.store.revoke_all_sessions(&tx, user_id).await?;
         tx.commit().await?;
@@ -143,7 +142,7 @@ impl UsersState {
             return self.store.set_admin(&user.id, true).await;
         }
         let password_hash = self.hasher.hash(password).await?;
-        let tx = self.store.connection().begin().await?;
+        let tx = folio_common::db::begin_write(self.store.connection()).await?;
         let user = self
             .store
             .insert_user(

@@ -15,6 +15,7 @@ pub mod store;
 use anyhow::Context as _;
 use async_graphql::dataloader::DataLoader;
 use async_graphql_axum::GraphQLRequest;
+use async_graphql_axum::rejection::GraphQLRejection;
 use auth::password::PasswordHasher;
 use auth::tokens::TokenIssuer;
 use axum::extract::State;
@@ -142,14 +143,14 @@ pub fn app(service: UsersService) -> Router {
 async fn graphql(
     State(service): State<UsersService>,
     headers: HeaderMap,
-    request: GraphQLRequest,
+    request: Result<GraphQLRequest, GraphQLRejection>,
 ) -> Response {
     let store = service.state.store.clone();
     folio_common::graphql::execute(
         &service.schema,
         &service.identity,
         &headers,
-        request.into_inner(),
+        request.map(GraphQLRequest::into_inner).map_err(|r| r.0),
         |req, viewer| {
             let loader = UsersLoader::new(store, viewer.user_id.clone());
             req.data(DataLoader::new(loader, tokio::spawn))

@@ -24,7 +24,11 @@ pub fn build_schema(state: UsersState) -> UsersSchema {
         .finish()
 }
 
-/// The federation v2 SDL that the router composes (and the golden file holds).
-pub fn sdl(schema: &UsersSchema) -> String {
-    schema.sdl_with_options(SDLExportOptions::new().federation().compose_directive())
+/// The federation v2 SDL that the router composes, the same text `_service { sdl }`
+/// serves; `subgraphs/users/schema.graphql` is its golden copy.
+pub fn sdl() -> String {
+    Schema::build(Query, Mutation, EmptySubscription)
+        .enable_federation()
+        .finish()
+        .sdl_with_options(SDLExportOptions::new().federation().compose_directive())
 }

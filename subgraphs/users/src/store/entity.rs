@@ -14,6 +14,10 @@ pub mod users {
         pub password_hash: String,
         pub first_name: String,
         pub last_name: String,
+        /// `first_name` lower-cased, for case-insensitive filters and search.
+        pub first_name_key: String,
+        /// `last_name` lower-cased.
+        pub last_name_key: String,
         pub phone_no: Option<String>,
         pub address: Option<String>,
         pub is_admin: bool,

@@ -9,7 +9,7 @@ use folio_common::{Error, Result};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ColumnTrait, Condition, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, TransactionTrait,
+    QuerySelect, Set,
 };
 use std::collections::{HashMap, HashSet};
 
@@ -52,11 +52,25 @@ fn either_way(a: &str, b: &str) -> Condition {
         )
 }
 
+/// The target was checked inside the transaction, so a foreign-key violation can only
+/// mean the viewer's own account was deleted while their access token still lives.
+fn viewer_gone(e: sea_orm::DbErr) -> Error {
+    match e.sql_err() {
+        Some(sea_orm::SqlErr::ForeignKeyConstraintViolation(_)) => {
+            Error::Unauthenticated("your account no longer exists")
+        }
+        _ => Error::from(e),
+    }
+}
+
 impl Store {
     /// Makes `follower` follow `followee` (idempotent). `FORBIDDEN` when either has
     /// blocked the other; `NOT_FOUND` when `followee` does not exist.
     pub async fn follow(&self, follower: &str, followee: &str) -> Result<UserRow> {
-        let tx = self.db.begin().await?;
+        if !folio_common::db::is_storable_text(followee) {
+            return Err(Error::NotFound("user"));
+        }
+        let tx = folio_common::db::begin_write(&self.db).await?;
         let target = super::entity::users::Entity::find_by_id(followee.to_owned())
             .one(&tx)
             .await?
@@ -77,7 +91,8 @@ impl Store {
         Follows::insert(row)
             .on_conflict_do_nothing_on([follows::Column::FollowerId, follows::Column::FolloweeId])
             .exec_without_returning(&tx)
-            .await?;
+            .await
+            .map_err(viewer_gone)?;
         tx.commit().await?;
         Ok(target)
     }
@@ -96,7 +111,10 @@ impl Store {
     /// Blocks `blocked` for `blocker` (idempotent) and removes follows both ways, in one
     /// transaction.
     pub async fn block(&self, blocker: &str, blocked: &str) -> Result<()> {
-        let tx = self.db.begin().await?;
+        if !folio_common::db::is_storable_text(blocked) {
+            return Err(Error::NotFound("user"));
+        }
+        let tx = folio_common::db::begin_write(&self.db).await?;
         super::entity::users::Entity::find_by_id(blocked.to_owned())
             .one(&tx)
             .await?
@@ -109,7 +127,8 @@ impl Store {
         Blocks::insert(row)
             .on_conflict_do_nothing_on([blocks::Column::BlockerId, blocks::Column::BlockedId])
             .exec_without_returning(&tx)
-            .await?;
+            .await
+            .map_err(viewer_gone)?;
         let pair = |a: &str, b: &str| {
             Condition::all()
                 .add(follows::Column::FollowerId.eq(a))

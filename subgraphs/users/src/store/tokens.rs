@@ -9,9 +9,7 @@ use super::entity::refresh_tokens::{self, Column, Entity as Tokens};
 use chrono::{DateTime, Duration, Utc};
 use folio_common::{Error, Result};
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
 /// What presenting a refresh token led to.
 #[derive(Debug, PartialEq, Eq)]
@@ -56,7 +54,7 @@ impl Store {
         ttl: Duration,
     ) -> Result<RotateOutcome> {
         let now = Utc::now();
-        let tx = self.db.begin().await?;
+        let tx = folio_common::db::begin_write(&self.db).await?;
         let Some(token) = Tokens::find()
             .filter(Column::TokenHash.eq(hash))
             .one(&tx)
@@ -76,7 +74,7 @@ impl Store {
         // The conditional update is the lock: of two concurrent uses, one wins here
         // and the other sees a used token and revokes the family.
         let claimed = Tokens::update_many()
-            .col_expr(Column::UsedAt, Expr::val(now).into())
+            .col_expr(Column::UsedAt, Expr::val(now))
             .filter(Column::Id.eq(token.id.clone()))
             .filter(Column::UsedAt.is_null())
             .filter(Column::RevokedAt.is_null())
@@ -121,7 +119,7 @@ impl Store {
         user_id: &str,
     ) -> Result<()> {
         Tokens::update_many()
-            .col_expr(Column::RevokedAt, Expr::val(Utc::now()).into())
+            .col_expr(Column::RevokedAt, Expr::val(Utc::now()))
             .filter(Column::UserId.eq(user_id))
             .filter(Column::RevokedAt.is_null())
             .exec(db)
@@ -136,7 +134,7 @@ async fn revoke_family(
     now: DateTime<Utc>,
 ) -> Result<u64, Error> {
     let res = Tokens::update_many()
-        .col_expr(Column::RevokedAt, Expr::val(now).into())
+        .col_expr(Column::RevokedAt, Expr::val(now))
         .filter(Column::FamilyId.eq(family))
         .filter(Column::RevokedAt.is_null())
         .exec(db)

@@ -6,7 +6,7 @@ use chrono::Utc;
 use folio_common::error::is_unique_violation;
 use folio_common::pagination::{Page, PageRequest};
 use folio_common::{Error, Result};
-use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
+use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect, Set,
@@ -47,8 +47,18 @@ pub struct UserQuery {
     pub search_email: bool,
 }
 
-fn lower(col: Column) -> Expr {
-    Expr::expr(Func::lower(Expr::col(col)))
+/// The case-insensitive key of a name or email: trimmed and lower-cased by Rust, so
+/// every database compares the same Unicode-aware keys.
+pub fn name_key(s: &str) -> String {
+    s.trim().to_lowercase()
+}
+
+/// Whether every text value of the query can match stored text at all.
+fn is_storable(q: &UserQuery) -> bool {
+    [&q.first_name, &q.last_name, &q.email, &q.search]
+        .into_iter()
+        .flatten()
+        .all(|s| folio_common::db::is_storable_text(s))
 }
 
 /// A LIKE pattern matching `needle` anywhere, with LIKE's wildcards taken literally.
@@ -69,13 +79,13 @@ impl UserQuery {
     fn condition(&self) -> Condition {
         let mut cond = Condition::all();
         let exact = [
-            (Column::FirstName, &self.first_name),
-            (Column::LastName, &self.last_name),
+            (Column::FirstNameKey, &self.first_name),
+            (Column::LastNameKey, &self.last_name),
             (Column::EmailNormalized, &self.email),
         ];
         for (col, value) in exact {
             if let Some(v) = value {
-                cond = cond.add(lower(col).eq(v.trim().to_lowercase()));
+                cond = cond.add(Expr::col(col).eq(name_key(v)));
             }
         }
         if let Some(s) = self
@@ -85,8 +95,8 @@ impl UserQuery {
             .filter(|s| !s.is_empty())
         {
             let mut any = Condition::any()
-                .add(lower(Column::FirstName).like(contains_pattern(s)))
-                .add(lower(Column::LastName).like(contains_pattern(s)));
+                .add(Expr::col(Column::FirstNameKey).like(contains_pattern(s)))
+                .add(Expr::col(Column::LastNameKey).like(contains_pattern(s)));
             if self.search_email {
                 any = any.add(Expr::col(Column::EmailNormalized).like(contains_pattern(s)));
             }
@@ -105,6 +115,8 @@ impl Store {
             email: Set(new.email),
             email_normalized: Set(new.email_normalized),
             password_hash: Set(new.password_hash),
+            first_name_key: Set(name_key(&new.first_name)),
+            last_name_key: Set(name_key(&new.last_name)),
             first_name: Set(new.first_name),
             last_name: Set(new.last_name),
             phone_no: Set(new.phone_no),
@@ -118,8 +130,11 @@ impl Store {
 
     /// The users among `ids` that exist, in one query.
     pub async fn users_by_ids(&self, ids: &[String]) -> Result<HashMap<String, UserRow>> {
+        let ids = ids
+            .iter()
+            .filter(|id| folio_common::db::is_storable_text(id));
         let rows = Users::find()
-            .filter(Column::Id.is_in(ids.iter().cloned()))
+            .filter(Column::Id.is_in(ids.cloned()))
             .all(&self.db)
             .await?;
         Ok(rows.into_iter().map(|u| (u.id.clone(), u)).collect())
@@ -127,11 +142,17 @@ impl Store {
 
     /// One user by id.
     pub async fn user(&self, id: &str) -> Result<Option<UserRow>> {
+        if !folio_common::db::is_storable_text(id) {
+            return Ok(None);
+        }
         Ok(Users::find_by_id(id.to_owned()).one(&self.db).await?)
     }
 
     /// One user by normalized email.
     pub async fn user_by_email(&self, email_normalized: &str) -> Result<Option<UserRow>> {
+        if !folio_common::db::is_storable_text(email_normalized) {
+            return Ok(None);
+        }
         Ok(Users::find()
             .filter(Column::EmailNormalized.eq(email_normalized))
             .one(&self.db)
@@ -140,6 +161,9 @@ impl Store {
 
     /// A page of users matching `q`, in creation order, with the total count.
     pub async fn list_users(&self, q: &UserQuery, page: &PageRequest) -> Result<Page<UserRow>> {
+        if !is_storable(q) {
+            return Ok(Page::from_rows(page, Vec::new(), 0, |u: &UserRow| &u.id));
+        }
         let cond = q.condition();
         let total = Users::find().filter(cond.clone()).count(&self.db).await?;
         let mut select = Users::find().filter(cond).order_by_asc(Column::Id);
@@ -159,9 +183,11 @@ impl Store {
             am.email_normalized = Set(normalized);
         }
         if let Some(v) = changes.first_name {
+            am.first_name_key = Set(name_key(&v));
             am.first_name = Set(v);
         }
         if let Some(v) = changes.last_name {
+            am.last_name_key = Set(name_key(&v));
             am.last_name = Set(v);
         }
         if let Some(v) = changes.phone_no {
@@ -191,8 +217,8 @@ impl Store {
         hash: String,
     ) -> Result<()> {
         Users::update_many()
-            .col_expr(Column::PasswordHash, Expr::val(hash).into())
-            .col_expr(Column::UpdatedAt, Expr::val(Utc::now()).into())
+            .col_expr(Column::PasswordHash, Expr::val(hash))
+            .col_expr(Column::UpdatedAt, Expr::val(Utc::now()))
             .filter(Column::Id.eq(id))
             .exec(db)
             .await?;
@@ -202,6 +228,9 @@ impl Store {
     /// Deletes a user; their follows, blocks and refresh tokens go with them (the
     /// foreign keys cascade). Returns whether the user existed.
     pub async fn delete_user(&self, id: &str) -> Result<bool> {
+        if !folio_common::db::is_storable_text(id) {
+            return Ok(false);
+        }
         let res = Users::delete_by_id(id.to_owned()).exec(&self.db).await?;
         Ok(res.rows_affected > 0)
     }

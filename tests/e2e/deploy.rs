@@ -1,0 +1,218 @@
+//! Deployment files without Docker: the compose file, the Dockerfile and the README agree
+//! with the code (every `FOLIO_` variable is a documented key, every service command is a
+//! real `folio` subcommand, the README's configuration table is complete).
+
+use clap::{Parser, ValueEnum};
+use folio::cli::{Cli, Command};
+use folio_common::config::KEYS;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// The services that run the Folio image, each under the name of what it serves.
+const FOLIO_SERVICES: [&str; 4] = ["users", "content", "interactions", "router"];
+
+/// The part of a compose file these tests read; compose accepts more than one spelling
+/// of some fields, so those stay loose.
+#[derive(Deserialize)]
+struct Compose {
+    services: BTreeMap<String, Service>,
+}
+
+#[derive(Deserialize)]
+struct Service {
+    image: Option<String>,
+    build: Option<serde_norway::Value>,
+    environment: Option<Environment>,
+    command: Option<CommandLine>,
+}
+
+/// `environment:` as a map (`KEY: value`) or a list (`- KEY=value`).
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Environment {
+    Map(BTreeMap<String, serde_norway::Value>),
+    List(Vec<String>),
+}
+
+impl Environment {
+    fn names(&self) -> Vec<String> {
+        match self {
+            Environment::Map(map) => map.keys().cloned().collect(),
+            Environment::List(list) => list
+                .iter()
+                .map(|entry| entry.split('=').next().unwrap_or_default().to_owned())
+                .collect(),
+        }
+    }
+}
+
+/// `command:` in exec form (a list) or as one string.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum CommandLine {
+    List(Vec<String>),
+    Text(String),
+}
+
+impl CommandLine {
+    fn args(&self) -> Vec<String> {
+        match self {
+            CommandLine::List(args) => args.clone(),
+            CommandLine::Text(line) => line.split_whitespace().map(str::to_owned).collect(),
+        }
+    }
+}
+
+fn read(file: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
+}
+
+fn compose() -> Compose {
+    serde_norway::from_str(&read("docker-compose.yml"))
+        .unwrap_or_else(|e| panic!("docker-compose.yml does not parse: {e}"))
+}
+
+fn is_documented(name: &str) -> bool {
+    KEYS.iter().any(|k| k.env == name)
+}
+
+/// The services built from the Dockerfile: those with `build`, and those that reuse the
+/// image one of them builds.
+fn folio_services(compose: &Compose) -> Vec<(&str, &Service)> {
+    let built_images: Vec<&str> = compose
+        .services
+        .values()
+        .filter(|s| s.build.is_some())
+        .filter_map(|s| s.image.as_deref())
+        .collect();
+    compose
+        .services
+        .iter()
+        .filter(|(_, s)| {
+            s.build.is_some()
+                || s.image
+                    .as_deref()
+                    .is_some_and(|image| built_images.contains(&image))
+        })
+        .map(|(name, s)| (name.as_str(), s))
+        .collect()
+}
+
+#[test]
+fn compose_sets_only_documented_folio_variables() {
+    let compose = compose();
+    let mut undocumented = Vec::new();
+    for (service, spec) in &compose.services {
+        let names = spec.environment.as_ref().map(Environment::names);
+        for name in names.unwrap_or_default() {
+            if name.starts_with("FOLIO_") && !is_documented(&name) {
+                undocumented.push(format!("service `{service}` sets {name}"));
+            }
+        }
+    }
+    assert!(
+        undocumented.is_empty(),
+        "docker-compose.yml sets FOLIO_ variables that are not configuration keys \
+         (folio_common::config::KEYS):\n  {}",
+        undocumented.join("\n  ")
+    );
+}
+
+#[test]
+fn compose_commands_are_real_folio_subcommands() {
+    let compose = compose();
+    let services = folio_services(&compose);
+    let names: Vec<&str> = services.iter().map(|(name, _)| *name).collect();
+    for expected in FOLIO_SERVICES {
+        assert!(
+            names.contains(&expected),
+            "docker-compose.yml has no service `{expected}` built from the Dockerfile \
+             (found: {names:?})"
+        );
+    }
+    for (name, spec) in services {
+        let Some(command) = &spec.command else {
+            panic!("service `{name}` has no `command`; say which folio service it runs");
+        };
+        let args = command.args();
+        let cli = Cli::try_parse_from(std::iter::once("folio".to_owned()).chain(args.clone()))
+            .unwrap_or_else(|e| {
+                panic!(
+                    "service `{name}`: `folio {}` is not a folio command:\n{e}",
+                    args.join(" ")
+                )
+            });
+        // A service named after a Folio service must run that service, not another one.
+        if FOLIO_SERVICES.contains(&name) {
+            let Some(Command::Serve { only: Some(only) }) = cli.command else {
+                panic!(
+                    "service `{name}` must run `serve --only {name}`, not `folio {}`",
+                    args.join(" ")
+                );
+            };
+            let runs = only.to_possible_value().map(|v| v.get_name().to_owned());
+            assert_eq!(
+                runs.as_deref(),
+                Some(name),
+                "service `{name}` must run `serve --only {name}`, not `folio {}`",
+                args.join(" ")
+            );
+        }
+    }
+}
+
+#[test]
+fn readme_documents_every_configuration_key() {
+    let readme = read("README.md");
+    let missing: Vec<&str> = KEYS
+        .iter()
+        .map(|k| k.env)
+        .filter(|env| !readme.contains(&format!("`{env}`")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "README.md's configuration table lacks these keys of folio_common::config::KEYS \
+         (write each as `NAME` in backticks): {missing:?}"
+    );
+}
+
+#[test]
+fn dockerfile_runs_folio_with_documented_variables() {
+    let dockerfile = read("Dockerfile");
+    let instructions: Vec<&str> = dockerfile
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect();
+
+    let entrypoint = instructions
+        .iter()
+        .rev()
+        .find_map(|l| l.strip_prefix("ENTRYPOINT "))
+        .expect("the Dockerfile has no ENTRYPOINT");
+    let exec_form: Vec<String> = serde_json::from_str(entrypoint.trim()).unwrap_or_else(|e| {
+        panic!("ENTRYPOINT {entrypoint} is not in exec form (a JSON list): {e}")
+    });
+    assert_eq!(
+        exec_form,
+        ["folio"],
+        "the Dockerfile's ENTRYPOINT must be [\"folio\"], so a compose `command` is a folio subcommand"
+    );
+
+    for line in instructions {
+        let Some(assignments) = line.strip_prefix("ENV ") else {
+            continue;
+        };
+        for name in assignments
+            .split_whitespace()
+            .filter_map(|a| a.split('=').next())
+        {
+            assert!(
+                !name.starts_with("FOLIO_") || is_documented(name),
+                "the Dockerfile sets {name}, which is not a configuration key (folio_common::config::KEYS)"
+            );
+        }
+    }
+}
