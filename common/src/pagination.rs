@@ -108,7 +108,8 @@ impl<T> Page<T> {
     }
 }
 
-/// Relay's `PageInfo`, the same in every subgraph (hence shareable).
+/// Where a page of a connection ends, and whether another page follows.
+// Every subgraph defines it identically, so it is `@shareable`.
 #[derive(async_graphql::SimpleObject, Debug, Clone)]
 #[graphql(shareable)]
 pub struct PageInfo {

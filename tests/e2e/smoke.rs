@@ -19,3 +19,18 @@ async fn register_login_me_through_the_router() {
     assert_eq!(code(&anonymous), "");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn serve_makes_sure_the_bootstrap_admin_exists() {
+    let app = TestApp::spawn_with(|cfg| {
+        cfg.bootstrap_admin_email = Some("root@example.com".into());
+        cfg.bootstrap_admin_password = Some("bootstrap password".into());
+    })
+    .await;
+    let admin = app.login("root@example.com", "bootstrap password").await;
+    let body = app
+        .gql(Some(&admin.access_token), "{ me { isAdmin } }", json!({}))
+        .await;
+    assert_eq!(body["data"]["me"]["isAdmin"], json!(true), "{body}");
+    app.stop().await;
+}
