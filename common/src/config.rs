@@ -36,6 +36,12 @@ pub struct Config {
     /// (default: `/.well-known/jwks.json` on the users subgraph).
     pub jwks_url: Option<String>,
 
+    /// The supergraph the router plans with (composed by `tools/compose`).
+    pub supergraph_file: PathBuf,
+    /// A directory holding GraphiQL's assets (`npm install graphiql react react-dom`
+    /// there) so the playground works offline; unset means a CDN serves them.
+    pub graphiql_assets_dir: Option<PathBuf>,
+
     /// Database of the users subgraph (default: SQLite under `data_dir`).
     pub users_database_url: Option<String>,
     /// Database of the content subgraph (default: SQLite under `data_dir`).
@@ -85,6 +91,8 @@ impl Default for Config {
             interactions_addr: ([127, 0, 0, 1], 4003).into(),
             users_url: None,
             jwks_url: None,
+            supergraph_file: PathBuf::from("schema.graphql"),
+            graphiql_assets_dir: None,
             users_database_url: None,
             content_database_url: None,
             interactions_database_url: None,
@@ -161,6 +169,16 @@ pub const KEYS: &[Key] = &[
         env: "FOLIO_JWKS_URL",
         default: "http://{users_addr}/.well-known/jwks.json",
         doc: "JWKS the router verifies access tokens with.",
+    },
+    Key {
+        env: "FOLIO_SUPERGRAPH_FILE",
+        default: "schema.graphql",
+        doc: "Supergraph SDL the router plans with (composed by tools/compose).",
+    },
+    Key {
+        env: "FOLIO_GRAPHIQL_ASSETS_DIR",
+        default: "(none: CDN)",
+        doc: "Directory with GraphiQL's npm packages (graphiql, react, react-dom) to serve the playground offline.",
     },
     Key {
         env: "FOLIO_USERS_DATABASE_URL",
