@@ -6,10 +6,13 @@ mod support;
 mod e2e {
     mod auth;
     mod deploy;
+    mod graphiql;
     mod migrations;
+    mod observability;
     mod profile;
     mod schema;
     mod security;
     mod smoke;
     mod social;
+    mod transport;
 }

@@ -36,10 +36,25 @@ pub struct Config {
     /// (default: `/.well-known/jwks.json` on the users subgraph).
     pub jwks_url: Option<String>,
 
+    /// How long the router waits for a subgraph fetch, in milliseconds.
+    pub subgraph_timeout_ms: u64,
+    /// Most fetches the router has in flight to one subgraph at once.
+    pub subgraph_max_in_flight: usize,
+    /// Largest request body the router reads, in bytes.
+    pub max_body_bytes: usize,
+    /// Most lexical tokens an operation may have.
+    pub max_tokens: usize,
+    /// Deepest selection nesting an operation may have.
+    pub max_depth: usize,
+    /// Most aliases an operation may use.
+    pub max_aliases: usize,
+    /// Most root fields an operation may select.
+    pub max_root_fields: usize,
     /// The supergraph the router plans with (composed by `tools/compose`).
     pub supergraph_file: PathBuf,
-    /// A directory holding GraphiQL's assets (`npm install graphiql react react-dom`
-    /// there) so the playground works offline; unset means a CDN serves them.
+    /// A directory holding GraphiQL's assets (`npm --prefix tools/graphiql ci` fills
+    /// `tools/graphiql/node_modules`) so the playground works offline; unset means a CDN
+    /// serves them.
     pub graphiql_assets_dir: Option<PathBuf>,
 
     /// Database of the users subgraph (default: SQLite under `data_dir`).
@@ -91,6 +106,13 @@ impl Default for Config {
             interactions_addr: ([127, 0, 0, 1], 4003).into(),
             users_url: None,
             jwks_url: None,
+            subgraph_timeout_ms: 5_000,
+            subgraph_max_in_flight: 256,
+            max_body_bytes: 2 * 1024 * 1024,
+            max_tokens: 15_000,
+            max_depth: 15,
+            max_aliases: 30,
+            max_root_fields: 20,
             supergraph_file: PathBuf::from("schema.graphql"),
             graphiql_assets_dir: None,
             users_database_url: None,
@@ -171,6 +193,41 @@ pub const KEYS: &[Key] = &[
         doc: "JWKS the router verifies access tokens with.",
     },
     Key {
+        env: "FOLIO_SUBGRAPH_TIMEOUT_MS",
+        default: "5000",
+        doc: "How long the router waits for a subgraph fetch before answering with SUBGRAPH_UNAVAILABLE.",
+    },
+    Key {
+        env: "FOLIO_SUBGRAPH_MAX_IN_FLIGHT",
+        default: "256",
+        doc: "Most fetches in flight to one subgraph; more wait (within the timeout).",
+    },
+    Key {
+        env: "FOLIO_MAX_BODY_BYTES",
+        default: "2097152",
+        doc: "Largest request body the router reads (2 MiB); more is HTTP 413.",
+    },
+    Key {
+        env: "FOLIO_MAX_TOKENS",
+        default: "15000",
+        doc: "Most lexical tokens in an operation.",
+    },
+    Key {
+        env: "FOLIO_MAX_DEPTH",
+        default: "15",
+        doc: "Deepest field nesting in an operation.",
+    },
+    Key {
+        env: "FOLIO_MAX_ALIASES",
+        default: "30",
+        doc: "Most aliases in an operation.",
+    },
+    Key {
+        env: "FOLIO_MAX_ROOT_FIELDS",
+        default: "20",
+        doc: "Most root fields an operation selects.",
+    },
+    Key {
         env: "FOLIO_SUPERGRAPH_FILE",
         default: "schema.graphql",
         doc: "Supergraph SDL the router plans with (composed by tools/compose).",
@@ -178,7 +235,7 @@ pub const KEYS: &[Key] = &[
     Key {
         env: "FOLIO_GRAPHIQL_ASSETS_DIR",
         default: "(none: CDN)",
-        doc: "Directory with GraphiQL's npm packages (graphiql, react, react-dom) to serve the playground offline.",
+        doc: "Directory with GraphiQL's pinned npm packages (npm --prefix tools/graphiql ci fills tools/graphiql/node_modules) to serve the playground offline.",
     },
     Key {
         env: "FOLIO_USERS_DATABASE_URL",

@@ -1,21 +1,27 @@
 //! The router: Folio's one public GraphQL endpoint.
 //!
-//! A pipeline, one stage per file in request order: `auth` (verify the caller's JWT once)
-//! → `forward` (send the operation to the subgraphs with a signed identity). Until query
-//! planning lands (the router issue), `forward` sends every operation to the users
-//! subgraph, the only one that serves data so far.
+//! A pipeline, one stage per file in request order (`pipeline/`): `http` (transport,
+//! CSRF, media types) → `limits` → `auth` (verify the caller's JWT once) → `forward`
+//! (send the operation to the subgraphs with a signed identity). Until query planning
+//! lands (the router issue), `forward` sends every operation to the users subgraph, the
+//! only one that serves data so far.
 
+pub mod graphiql;
 pub mod jwks;
+pub mod metrics;
 pub mod pipeline;
+pub mod plan;
 
 use axum::Router;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use bytes::Bytes;
-use folio_common::graphql::error_response;
-use folio_common::{Config, IdentityKey};
+use folio_common::Config;
+use pipeline::{Incoming, Pipeline};
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,13 +29,9 @@ use std::time::Duration;
 /// What every request handler of the router shares.
 #[derive(Clone)]
 pub struct RouterState {
-    inner: Arc<Inner>,
-}
-
-struct Inner {
-    verifier: pipeline::auth::Verifier,
-    forward: pipeline::forward::Forwarder,
-    identity: IdentityKey,
+    pipeline: Arc<Pipeline>,
+    max_body_bytes: usize,
+    graphiql: graphiql::Playground,
 }
 
 /// Builds the router's state: fetches the JWKS (waiting up to `jwks_wait` for the users
@@ -44,24 +46,47 @@ pub async fn init(cfg: &Config, jwks_wait: Duration) -> anyhow::Result<RouterSta
         jwks_wait,
     )
     .await?;
-    let forward =
-        pipeline::forward::Forwarder::new(cfg.users_graphql_url(), Duration::from_secs(5))?;
+    let metrics = Arc::new(metrics::Metrics::new());
+    let forward = pipeline::forward::Forwarder::new(
+        pipeline::forward::SubgraphConfig {
+            name: "users".into(),
+            url: cfg.users_graphql_url(),
+            timeout: Duration::from_millis(cfg.subgraph_timeout_ms),
+            max_in_flight: cfg.subgraph_max_in_flight,
+        },
+        metrics.clone(),
+    )?;
+    let limits = pipeline::limits::Limits {
+        max_tokens: cfg.max_tokens,
+        max_depth: cfg.max_depth,
+        max_aliases: cfg.max_aliases,
+        max_root_fields: cfg.max_root_fields,
+    };
     Ok(RouterState {
-        inner: Arc::new(Inner {
+        pipeline: Arc::new(Pipeline {
             verifier,
             forward,
             identity,
+            limits,
+            metrics,
         }),
+        max_body_bytes: cfg.max_body_bytes,
+        graphiql: graphiql::Playground::new(cfg.graphiql_assets_dir.as_deref()),
     })
 }
 
 /// The router's HTTP surface: `/graphql` (POST; GET serves GraphiQL to browsers),
-/// GraphiQL at `/`, and `/health`.
+/// GraphiQL at `/` (its assets under `/graphiql/assets/` when served locally), and
+/// `/health`.
 pub fn app(state: RouterState) -> Router {
     Router::new()
         .route("/", get(graphiql))
+        .route(graphiql::ASSETS_ROUTE, get(graphiql_asset))
         .route("/graphql", get(graphql_get).post(graphql_post))
         .route("/health", get(|| async { "ok" }))
+        .route("/ready", get(ready))
+        .route("/metrics", get(metrics_text))
+        .layer(DefaultBodyLimit::max(state.max_body_bytes))
         .with_state(state)
 }
 
@@ -72,59 +97,80 @@ fn wants_html(headers: &HeaderMap) -> bool {
         .is_some_and(|a| a.contains("text/html"))
 }
 
-async fn graphiql() -> Html<String> {
-    Html(
-        async_graphql::http::GraphiQLSource::build()
-            .endpoint("/graphql")
-            .title("Folio GraphiQL")
-            .finish(),
-    )
+async fn graphiql(State(state): State<RouterState>) -> Response {
+    state.graphiql.page()
 }
 
-async fn graphql_get(headers: HeaderMap) -> Response {
-    if wants_html(&headers) {
-        return graphiql().await.into_response();
+async fn graphiql_asset(State(state): State<RouterState>, Path(path): Path<String>) -> Response {
+    state.graphiql.asset(&path).await
+}
+
+async fn graphql_get(
+    State(state): State<RouterState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Query(params): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    if wants_html(&headers) && !params.contains_key("query") {
+        return state.graphiql.page();
     }
-    error_response(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "METHOD_NOT_ALLOWED",
-        "send GraphQL operations with POST and Content-Type: application/json",
-    )
+    state
+        .pipeline
+        .run(Incoming::Get(&params), &headers, peer.ip())
+        .await
 }
 
 async fn graphql_post(
     State(state): State<RouterState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let is_json = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|c| c.starts_with("application/json"));
-    if !is_json {
-        return error_response(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "BAD_REQUEST",
-            "send GraphQL operations as application/json",
-        );
-    }
-    if let Err(e) = serde_json::from_slice::<async_graphql::Request>(&body) {
-        return error_response(
-            StatusCode::BAD_REQUEST,
-            "BAD_REQUEST",
-            &format!("the body is not a GraphQL request: {e}"),
-        );
-    }
-    let viewer = match state.inner.verifier.authenticate(&headers, peer.ip()).await {
-        Ok(v) => v,
-        Err(message) => {
-            return error_response(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", message);
+    let body = match body {
+        Ok(b) => b,
+        Err(rejection) => {
+            let (status, code, message) = if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                (
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "PAYLOAD_TOO_LARGE",
+                    format!("the body is larger than {} bytes", state.max_body_bytes),
+                )
+            } else {
+                (
+                    StatusCode::BAD_REQUEST,
+                    "BAD_REQUEST",
+                    "the body could not be read".to_owned(),
+                )
+            };
+            return folio_common::graphql::error_response(status, code, &message);
         }
     };
     state
-        .inner
-        .forward
-        .send(&state.inner.identity, &viewer, &headers, body)
+        .pipeline
+        .run(Incoming::Post(&body), &headers, peer.ip())
         .await
+}
+
+/// Ready when every subgraph answers its health check; 503 naming the ones that do not.
+async fn ready(State(state): State<RouterState>) -> Response {
+    match state.pipeline.forward.ready().await {
+        Ok(()) => (StatusCode::OK, "ready").into_response(),
+        Err(down) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("not ready: {down}"),
+        )
+            .into_response(),
+    }
+}
+
+/// Prometheus metrics in the OpenMetrics text format.
+async fn metrics_text(State(state): State<RouterState>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        state.pipeline.metrics.render(),
+    )
+        .into_response()
 }

@@ -1,0 +1,302 @@
+//! Stage 2, limits: refuse operations too big or too deep to be worth planning.
+//!
+//! Checked before any planning or subgraph traffic: lexical tokens, selection depth
+//! (through fragments), aliases, and root fields of the operation to run. Each breach is a
+//! GraphQL error with its own `extensions.code`, so clients learn which limit they hit.
+
+use async_graphql::parser::types::{
+    DocumentOperations, ExecutableDocument, OperationDefinition, Selection, SelectionSet,
+};
+use std::collections::HashSet;
+
+/// The limits in force (see `Config`).
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub max_tokens: usize,
+    pub max_depth: usize,
+    pub max_aliases: usize,
+    pub max_root_fields: usize,
+}
+
+/// Which limit an operation broke, and by how much.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LimitExceeded {
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl Limits {
+    /// Checks the token count of the raw text (before parsing, so a huge document costs
+    /// no parse).
+    pub fn check_tokens(&self, query: &str) -> Result<(), LimitExceeded> {
+        // Counting stops one past the limit: the cost is bounded by the limit.
+        let n = count_tokens(query, self.max_tokens + 1);
+        if n > self.max_tokens {
+            return Err(LimitExceeded {
+                code: "MAX_TOKENS_EXCEEDED",
+                message: format!("the operation has more than {} tokens", self.max_tokens),
+            });
+        }
+        Ok(())
+    }
+
+    /// Checks depth, aliases and root fields of the operation `operation_name` selects.
+    pub fn check_document(
+        &self,
+        doc: &ExecutableDocument,
+        operation_name: Option<&str>,
+    ) -> Result<(), LimitExceeded> {
+        let Some(op) = select_operation(doc, operation_name) else {
+            // Which operation to run is the executor's question; nothing to measure here.
+            return Ok(());
+        };
+        let root_fields = count_root_fields(doc, &op.selection_set.node, &mut HashSet::new());
+        if root_fields > self.max_root_fields {
+            return Err(LimitExceeded {
+                code: "MAX_ROOT_FIELDS_EXCEEDED",
+                message: format!(
+                    "the operation selects {root_fields} root fields; at most {} are allowed",
+                    self.max_root_fields
+                ),
+            });
+        }
+        let mut walk = Walk {
+            doc,
+            aliases: 0,
+            max_depth: 0,
+            visiting: HashSet::new(),
+        };
+        walk.selection_set(&op.selection_set.node, 1);
+        if walk.max_depth > self.max_depth {
+            return Err(LimitExceeded {
+                code: "MAX_DEPTH_EXCEEDED",
+                message: format!(
+                    "the operation is {} levels deep; at most {} are allowed",
+                    walk.max_depth, self.max_depth
+                ),
+            });
+        }
+        if walk.aliases > self.max_aliases {
+            return Err(LimitExceeded {
+                code: "MAX_ALIASES_EXCEEDED",
+                message: format!(
+                    "the operation uses {} aliases; at most {} are allowed",
+                    walk.aliases, self.max_aliases
+                ),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// The operation a request runs: the named one, or the only one.
+pub fn select_operation<'a>(
+    doc: &'a ExecutableDocument,
+    name: Option<&str>,
+) -> Option<&'a OperationDefinition> {
+    match (&doc.operations, name) {
+        (DocumentOperations::Single(op), None) => Some(&op.node),
+        (DocumentOperations::Single(_), Some(_)) => doc
+            .operations
+            .iter()
+            .find(|(n, _)| n.map(|n| n.as_str()) == name)
+            .map(|(_, op)| &op.node),
+        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name).map(|op| &op.node),
+        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => {
+            ops.values().next().map(|op| &op.node)
+        }
+        (DocumentOperations::Multiple(_), None) => None,
+    }
+}
+
+fn count_root_fields(
+    doc: &ExecutableDocument,
+    set: &SelectionSet,
+    seen: &mut HashSet<String>,
+) -> usize {
+    set.items
+        .iter()
+        .map(|item| match &item.node {
+            Selection::Field(_) => 1,
+            Selection::InlineFragment(f) => {
+                count_root_fields(doc, &f.node.selection_set.node, seen)
+            }
+            Selection::FragmentSpread(s) => {
+                let name = s.node.fragment_name.node.as_str();
+                match doc.fragments.get(name) {
+                    Some(f) if seen.insert(name.to_owned()) => {
+                        let n = count_root_fields(doc, &f.node.selection_set.node, seen);
+                        seen.remove(name);
+                        n
+                    }
+                    _ => 0,
+                }
+            }
+        })
+        .sum()
+}
+
+struct Walk<'a> {
+    doc: &'a ExecutableDocument,
+    aliases: usize,
+    max_depth: usize,
+    /// Fragments on the current path: a cycle is a validation error reported later,
+    /// and must not loop here.
+    visiting: HashSet<&'a str>,
+}
+
+impl<'a> Walk<'a> {
+    fn selection_set(&mut self, set: &'a SelectionSet, depth: usize) {
+        for item in &set.items {
+            match &item.node {
+                Selection::Field(f) => {
+                    if f.node.alias.is_some() {
+                        self.aliases += 1;
+                    }
+                    self.max_depth = self.max_depth.max(depth);
+                    self.selection_set(&f.node.selection_set.node, depth + 1);
+                }
+                Selection::InlineFragment(f) => {
+                    self.selection_set(&f.node.selection_set.node, depth)
+                }
+                Selection::FragmentSpread(s) => {
+                    let name = s.node.fragment_name.node.as_str();
+                    if let Some(f) = self.doc.fragments.get(name)
+                        && self.visiting.insert(name)
+                    {
+                        self.selection_set(&f.node.selection_set.node, depth);
+                        self.visiting.remove(name);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Counts GraphQL lexical tokens (punctuators, names, numbers, strings), skipping
+/// whitespace, commas and comments; stops counting at `stop`.
+pub fn count_tokens(text: &str, stop: usize) -> usize {
+    let b = text.as_bytes();
+    let (mut i, mut n) = (0, 0);
+    while i < b.len() && n < stop {
+        match b[i] {
+            b' ' | b'\t' | b'\n' | b'\r' | b',' => i += 1,
+            0xEF if b[i..].starts_with(&[0xEF, 0xBB, 0xBF]) => i += 3,
+            b'#' => {
+                while i < b.len() && b[i] != b'\n' && b[i] != b'\r' {
+                    i += 1;
+                }
+            }
+            b'"' if b[i..].starts_with(b"\"\"\"") => {
+                i += 3;
+                while i < b.len() && !b[i..].starts_with(b"\"\"\"") {
+                    i += if b[i..].starts_with(b"\\\"\"\"") {
+                        4
+                    } else {
+                        1
+                    };
+                }
+                i += 3;
+                n += 1;
+            }
+            b'"' => {
+                i += 1;
+                while i < b.len() && b[i] != b'"' && b[i] != b'\n' {
+                    i += if b[i] == b'\\' { 2 } else { 1 };
+                }
+                i += 1;
+                n += 1;
+            }
+            b'.' if b[i..].starts_with(b"...") => {
+                i += 3;
+                n += 1;
+            }
+            c if c == b'_' || c.is_ascii_alphanumeric() || c == b'-' => {
+                // A name or a number (with sign, fraction and exponent): one token.
+                i += 1;
+                while i < b.len()
+                    && (b[i] == b'_'
+                        || b[i].is_ascii_alphanumeric()
+                        || b[i] == b'.' && b.get(i + 1).is_some_and(u8::is_ascii_digit)
+                        || (b[i] == b'+' || b[i] == b'-') && matches!(b[i - 1], b'e' | b'E'))
+                {
+                    i += 1;
+                }
+                n += 1;
+            }
+            _ => {
+                // A punctuator (or a stray character the parser will reject).
+                i += text[i..].chars().next().map_or(1, char::len_utf8);
+                n += 1;
+            }
+        }
+    }
+    n
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LIMITS: Limits = Limits {
+        max_tokens: 50,
+        max_depth: 3,
+        max_aliases: 2,
+        max_root_fields: 2,
+    };
+
+    fn check(q: &str) -> Result<(), LimitExceeded> {
+        LIMITS.check_tokens(q)?;
+        let doc = async_graphql::parser::parse_query(q).expect("parses");
+        LIMITS.check_document(&doc, None)
+    }
+
+    #[test]
+    fn counts_tokens_like_the_lexer() {
+        assert_eq!(count_tokens("{ a }", 100), 3);
+        assert_eq!(
+            count_tokens("query Q($x: Int = -1.5e3) { a(x: $x) ...F }", 100),
+            21
+        );
+        assert_eq!(count_tokens("# comment\n{ a(s: \"x, y\") }", 100), 8);
+        assert_eq!(
+            count_tokens("{ a(s: \"\"\"block \"quoted\" \\\"\"\" \"\"\") }", 100),
+            8
+        );
+        assert_eq!(count_tokens(&"{ a }".repeat(1000), 10), 10);
+    }
+
+    #[test]
+    fn depth_counts_through_fragments() {
+        assert!(check("{ a { b { c } } }").is_ok());
+        let e = check("{ a { b { c { d } } } }").expect_err("too deep");
+        assert_eq!(e.code, "MAX_DEPTH_EXCEEDED");
+        let e = check("{ a { ...F } } fragment F on T { b { c { d } } }").expect_err("too deep");
+        assert_eq!(e.code, "MAX_DEPTH_EXCEEDED");
+        // A fragment cycle is invalid, and must not hang the check.
+        assert!(check("{ a { ...F } } fragment F on T { b { ...F } }").is_ok());
+    }
+
+    #[test]
+    fn aliases_and_root_fields_are_bounded() {
+        assert_eq!(
+            check("{ x: a y: a z: a }").expect_err("aliases").code,
+            "MAX_ROOT_FIELDS_EXCEEDED"
+        );
+        assert_eq!(
+            check("{ a { x: b y: b z: b } }").expect_err("aliases").code,
+            "MAX_ALIASES_EXCEEDED"
+        );
+        assert_eq!(
+            check("{ ... on Query { a b c } }").expect_err("roots").code,
+            "MAX_ROOT_FIELDS_EXCEEDED"
+        );
+        assert!(check("{ a b }").is_ok());
+    }
+
+    #[test]
+    fn tokens_are_bounded_before_parsing() {
+        let q = format!("{{ {} }}", "a ".repeat(60));
+        assert_eq!(check(&q).expect_err("tokens").code, "MAX_TOKENS_EXCEEDED");
+    }
+}

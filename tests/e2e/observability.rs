@@ -1,0 +1,92 @@
+//! The router's health, readiness and metrics endpoints, and how it answers when a
+//! subgraph is down or hangs.
+
+use crate::support::{TestApp, code};
+use serde_json::json;
+
+#[tokio::test]
+async fn ready_and_metrics_report_what_happened() {
+    let app = TestApp::spawn().await;
+    let ready = app
+        .client
+        .get(format!("{}/ready", app.base))
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(ready.status().as_u16(), 200);
+    app.gql(None, "{ me { id } }", json!({})).await;
+    app.gql(None, "{ me { id }", json!({})).await;
+    let text = app
+        .client
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .expect("answered")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        text.contains(r#"folio_router_requests_total{operation_type="query",outcome="ok"} 1"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"folio_router_requests_total{operation_type="none",outcome="error"} 1"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"folio_router_subgraph_fetch_duration_seconds_count{subgraph="users"} 1"#),
+        "{text}"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_subgraph_that_is_down_gives_a_coded_error_and_not_ready() {
+    // Nothing listens on the port of a listener we bind and drop at once.
+    let dead = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let dead_addr = dead.local_addr().expect("addr");
+    drop(dead);
+    let app = TestApp::spawn_with(|cfg| {
+        cfg.users_url = Some(format!("http://{dead_addr}/graphql"));
+    })
+    .await;
+    let (status, body) = app.post(None, "{ me { id } }", json!({})).await;
+    assert_eq!(status, 502, "{body}");
+    assert_eq!(code(&body), "SUBGRAPH_UNAVAILABLE", "{body}");
+    assert_eq!(body["errors"][0]["extensions"]["service"], json!("users"));
+    let ready = app
+        .client
+        .get(format!("{}/ready", app.base))
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(ready.status().as_u16(), 503);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_subgraph_that_hangs_is_cut_off_at_the_timeout() {
+    // A subgraph that accepts connections and never answers.
+    let hung = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let hung_addr = hung.local_addr().expect("addr");
+    let holder = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = hung.accept().await {
+            held.push(socket);
+        }
+    });
+    let app = TestApp::spawn_with(|cfg| {
+        cfg.users_url = Some(format!("http://{hung_addr}/graphql"));
+        cfg.subgraph_timeout_ms = 300;
+    })
+    .await;
+    let (status, body) = app.post(None, "{ me { id } }", json!({})).await;
+    assert_eq!(status, 502, "{body}");
+    assert_eq!(code(&body), "SUBGRAPH_UNAVAILABLE", "{body}");
+    holder.abort();
+    app.stop().await;
+}

@@ -1,0 +1,205 @@
+//! GraphQL over HTTP at the router: GET for queries only, CSRF refusals, media type
+//! negotiation, and the request limits, each with its own coded error.
+
+use crate::support::{TestApp, code};
+use serde_json::{Value, json};
+
+async fn raw_post(
+    app: &TestApp,
+    content_type: &str,
+    accept: Option<&str>,
+    body: Vec<u8>,
+) -> (u16, String, Value) {
+    let mut req = app
+        .client
+        .post(&app.url)
+        .header("content-type", content_type)
+        .body(body);
+    if let Some(a) = accept {
+        req = req.header("accept", a);
+    }
+    let res = req.send().await.expect("answered");
+    let status = res.status().as_u16();
+    let ct = res
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    (status, ct, res.json().await.unwrap_or(Value::Null))
+}
+
+async fn get(app: &TestApp, params: &[(&str, &str)]) -> (u16, Value) {
+    let res = app
+        .client
+        .get(&app.url)
+        .query(params)
+        .send()
+        .await
+        .expect("answered");
+    (
+        res.status().as_u16(),
+        res.json().await.unwrap_or(Value::Null),
+    )
+}
+
+#[tokio::test]
+async fn queries_work_over_get() {
+    let app = TestApp::spawn().await;
+    let ada = app.register("ada@example.com", "correct horse").await;
+    let (status, body) = get(
+        &app,
+        &[
+            ("query", "query($id: ID!) { user(id: $id) { id } }"),
+            ("variables", &json!({ "id": ada.id }).to_string()),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["user"]["id"], json!(ada.id));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn mutations_over_get_are_refused() {
+    let app = TestApp::spawn().await;
+    let res = app
+        .client
+        .get(&app.url)
+        .query(&[("query", "mutation { logout(refreshToken: \"x\") }")])
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(res.status().as_u16(), 405);
+    assert_eq!(
+        res.headers().get("allow").and_then(|v| v.to_str().ok()),
+        Some("POST")
+    );
+    let body: Value = res.json().await.expect("json");
+    assert_eq!(code(&body), "METHOD_NOT_ALLOWED", "{body}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn bodies_a_foreign_page_could_send_are_refused() {
+    let app = TestApp::spawn().await;
+    let query = br#"{"query":"{ me { id } }"}"#.to_vec();
+    for ct in [
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+    ] {
+        let (status, _, body) = raw_post(&app, ct, None, query.clone()).await;
+        assert_eq!(status, 400, "{ct}: {body}");
+        assert_eq!(code(&body), "CSRF_PREVENTED", "{ct}: {body}");
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_response_media_type_follows_accept() {
+    let app = TestApp::spawn().await;
+    let ok = br#"{"query":"{ me { id } }"}"#.to_vec();
+    let bad = br#"{"query":"{ me { id }"}"#.to_vec();
+
+    let (status, ct, body) = raw_post(
+        &app,
+        "application/json",
+        Some("application/graphql-response+json"),
+        ok.clone(),
+    )
+    .await;
+    assert_eq!(
+        (status, ct.as_str()),
+        (200, "application/graphql-response+json"),
+        "{body}"
+    );
+    let (status, ct, body) = raw_post(
+        &app,
+        "application/json",
+        Some("application/graphql-response+json"),
+        bad.clone(),
+    )
+    .await;
+    assert_eq!(
+        (status, ct.as_str()),
+        (400, "application/graphql-response+json"),
+        "{body}"
+    );
+    assert_eq!(code(&body), "GRAPHQL_PARSE_FAILED");
+
+    let (status, ct, body) =
+        raw_post(&app, "application/json", Some("application/json"), bad).await;
+    assert_eq!((status, ct.as_str()), (200, "application/json"), "{body}");
+    assert_eq!(code(&body), "GRAPHQL_PARSE_FAILED");
+
+    let (status, _, body) = raw_post(&app, "application/json", Some("text/xml"), ok).await;
+    assert_eq!(status, 406, "{body}");
+    assert_eq!(code(&body), "NOT_ACCEPTABLE");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn malformed_bodies_get_a_coded_error() {
+    let app = TestApp::spawn().await;
+    for body in [
+        &b"{not json"[..],
+        br#"{"query": 3}"#,
+        br#"{"query":"{ me { id } }","variables":3}"#,
+    ] {
+        let (status, _, json) = raw_post(&app, "application/json", None, body.to_vec()).await;
+        assert_eq!(status, 400, "{json}");
+        assert_eq!(code(&json), "BAD_REQUEST", "{json}");
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn operations_beyond_the_limits_are_refused_with_their_own_codes() {
+    let app = TestApp::spawn().await;
+    // Depth 16 (the limit is 15): followers nested 15 times, then id.
+    let deep = format!(
+        "{{ me {}{} }}",
+        "{ followers { nodes ".repeat(7),
+        "{ id }".to_owned() + &" } }".repeat(7)
+    );
+    let aliases: String = (0..31).map(|i| format!("a{i}: id ")).collect();
+    let roots: String = (0..21).map(|i| format!("r{i}: me {{ id }} ")).collect();
+    let tokens = format!("{{ me {{ {} }} }}", "id ".repeat(15_001));
+    let cases = [
+        (deep, "MAX_DEPTH_EXCEEDED"),
+        (format!("{{ me {{ {aliases} }} }}"), "MAX_ALIASES_EXCEEDED"),
+        (format!("{{ {roots} }}"), "MAX_ROOT_FIELDS_EXCEEDED"),
+        (tokens, "MAX_TOKENS_EXCEEDED"),
+    ];
+    for (query, expected) in cases {
+        let body = app.gql(None, &query, json!({})).await;
+        assert_eq!(
+            code(&body),
+            expected,
+            "{}",
+            &body.to_string()[..body.to_string().len().min(300)]
+        );
+        assert!(body.get("data").is_none_or(Value::is_null));
+    }
+    // At the limits, the same shapes are fine.
+    let ok_depth = format!(
+        "{{ me {}{} }}",
+        "{ followers { nodes ".repeat(6),
+        "{ id }".to_owned() + &" } }".repeat(6)
+    );
+    let body = app.gql(None, &ok_depth, json!({})).await;
+    assert_eq!(code(&body), "", "{body}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn bodies_over_two_megabytes_are_refused() {
+    let app = TestApp::spawn().await;
+    let padding = " ".repeat(2 * 1024 * 1024);
+    let body = format!(r#"{{"query":"{{ me {{ id }} }}{padding}"}}"#).into_bytes();
+    let (status, _, json) = raw_post(&app, "application/json", None, body).await;
+    assert_eq!(status, 413, "{json}");
+    assert_eq!(code(&json), "PAYLOAD_TOO_LARGE");
+    app.stop().await;
+}
