@@ -10,6 +10,7 @@ mod e2e {
     mod migrations;
     mod observability;
     mod profile;
+    mod router;
     mod schema;
     mod security;
     mod smoke;

@@ -50,8 +50,9 @@ pub struct Config {
     pub max_aliases: usize,
     /// Most root fields an operation may select.
     pub max_root_fields: usize,
-    /// The supergraph the router plans with (composed by `tools/compose`).
-    pub supergraph_file: PathBuf,
+    /// A supergraph file for the router to plan with instead of the one built into the
+    /// binary (the repository's `schema.graphql`, composed by `tools/compose`).
+    pub supergraph_file: Option<PathBuf>,
     /// A directory holding GraphiQL's assets (`npm --prefix tools/graphiql ci` fills
     /// `tools/graphiql/node_modules`) so the playground works offline; unset means a CDN
     /// serves them.
@@ -113,7 +114,7 @@ impl Default for Config {
             max_depth: 15,
             max_aliases: 30,
             max_root_fields: 20,
-            supergraph_file: PathBuf::from("schema.graphql"),
+            supergraph_file: None,
             graphiql_assets_dir: None,
             users_database_url: None,
             content_database_url: None,
@@ -229,8 +230,8 @@ pub const KEYS: &[Key] = &[
     },
     Key {
         env: "FOLIO_SUPERGRAPH_FILE",
-        default: "schema.graphql",
-        doc: "Supergraph SDL the router plans with (composed by tools/compose).",
+        default: "(built in: schema.graphql)",
+        doc: "Supergraph SDL the router plans with instead of the one built into the binary.",
     },
     Key {
         env: "FOLIO_GRAPHIQL_ASSETS_DIR",

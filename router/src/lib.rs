@@ -1,11 +1,13 @@
-//! The router: Folio's one public GraphQL endpoint.
+//! The router: Folio's one public GraphQL endpoint, a general Apollo Federation v2 router.
 //!
-//! A pipeline, one stage per file in request order (`pipeline/`): `http` (transport,
-//! CSRF, media types) → `limits` → `auth` (verify the caller's JWT once) → `forward`
-//! (send the operation to the subgraphs with a signed identity). Until query planning
-//! lands (the router issue), `forward` sends every operation to the users subgraph, the
-//! only one that serves data so far.
+//! A pipeline (`pipeline/`), in request order: `http` (transport, CSRF, media types) →
+//! `limits` → `auth` (verify the caller's JWT once) → `plan` (validate and plan against the
+//! supergraph) → `execute` (fetch from the subgraphs with a signed identity, merge,
+//! project). `lib.rs` wires the HTTP routes and builds the state from `Config`.
 
+pub mod execute;
+#[cfg(test)]
+pub(crate) mod execute_testkit;
 pub mod graphiql;
 pub mod jwks;
 pub mod metrics;
@@ -25,6 +27,10 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
+
+/// The supergraph composed from the subgraphs' golden SDL (`schema.graphql`), built in
+/// so that the binary needs no file; `FOLIO_SUPERGRAPH_FILE` replaces it.
+pub const EMBEDDED_SUPERGRAPH: &str = include_str!("../../schema.graphql");
 
 /// What every request handler of the router shares.
 #[derive(Clone)]
@@ -47,13 +53,22 @@ pub async fn init(cfg: &Config, jwks_wait: Duration) -> anyhow::Result<RouterSta
     )
     .await?;
     let metrics = Arc::new(metrics::Metrics::new());
-    let forward = pipeline::forward::Forwarder::new(
-        pipeline::forward::SubgraphConfig {
-            name: "users".into(),
-            url: cfg.users_graphql_url(),
-            timeout: Duration::from_millis(cfg.subgraph_timeout_ms),
-            max_in_flight: cfg.subgraph_max_in_flight,
-        },
+    let supergraph = match &cfg.supergraph_file {
+        Some(path) => std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("reading the supergraph {}: {e}", path.display()))?,
+        None => EMBEDDED_SUPERGRAPH.to_owned(),
+    };
+    let planner = plan::HivePlanner::from_supergraph_sdl(&supergraph)?;
+    // The supergraph names each subgraph's URL; configuration overrides them, so one
+    // supergraph serves every deployment.
+    let mut urls: std::collections::BTreeMap<String, String> =
+        plan::QueryPlanner::subgraphs(&planner).as_ref().clone();
+    urls.insert("users".into(), cfg.users_graphql_url());
+    let client = execute::fetch::SubgraphClient::new(
+        urls,
+        identity,
+        Duration::from_millis(cfg.subgraph_timeout_ms),
+        cfg.subgraph_max_in_flight,
         metrics.clone(),
     )?;
     let limits = pipeline::limits::Limits {
@@ -65,8 +80,8 @@ pub async fn init(cfg: &Config, jwks_wait: Duration) -> anyhow::Result<RouterSta
     Ok(RouterState {
         pipeline: Arc::new(Pipeline {
             verifier,
-            forward,
-            identity,
+            planner: Arc::new(planner),
+            executor: execute::Executor::new(client),
             limits,
             metrics,
         }),
@@ -153,7 +168,7 @@ async fn graphql_post(
 
 /// Ready when every subgraph answers its health check; 503 naming the ones that do not.
 async fn ready(State(state): State<RouterState>) -> Response {
-    match state.pipeline.forward.ready().await {
+    match state.pipeline.executor.client().ready().await {
         Ok(()) => (StatusCode::OK, "ready").into_response(),
         Err(down) => (
             StatusCode::SERVICE_UNAVAILABLE,

@@ -1,18 +1,19 @@
 //! The request pipeline, one stage per file in request order:
 //! `http` (transport, CSRF, media types) → `limits` (size of the operation) → `auth`
-//! (the caller's JWT) → `forward` (the subgraph, with a signed identity). `run` times
-//! every request for the metrics.
+//! (the caller's JWT) → plan (`crate::plan`: validate against the API schema, plan,
+//! cached) → execute (`crate::execute`: fetch from the subgraphs with a signed identity,
+//! merge, project) → respond. `run` times every request for the metrics.
 
 pub mod auth;
-pub mod forward;
 pub mod http;
 pub mod limits;
 
+use crate::execute::{ExecutionContext, Executor};
 use crate::metrics::Metrics;
+use crate::plan::{PlanError, PlanRequest, QueryPlanner};
 use async_graphql::parser::types::OperationType;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use folio_common::IdentityKey;
 use http::{GraphQLRequest, Refusal, ResponseFormat};
 use serde_json::{Value, json};
 use std::net::IpAddr;
@@ -28,8 +29,8 @@ pub enum Incoming<'a> {
 /// The stages and what they need.
 pub struct Pipeline {
     pub verifier: auth::Verifier,
-    pub forward: forward::Forwarder,
-    pub identity: IdentityKey,
+    pub planner: Arc<dyn QueryPlanner>,
+    pub executor: Executor,
     pub limits: limits::Limits,
     pub metrics: Arc<Metrics>,
 }
@@ -156,13 +157,65 @@ impl Pipeline {
             }
         };
 
-        // forward
-        let body = request.to_json().to_string().into_bytes();
-        let forwarded = self
-            .forward
-            .send(&self.identity, &viewer, headers, body, format)
+        // plan: validation against the API schema and planning are CPU work, off the
+        // async runtime when the plan is not cached yet.
+        let planner = self.planner.clone();
+        let (query, name) = (request.query.clone(), request.operation_name.clone());
+        let planned = tokio::task::spawn_blocking(move || {
+            planner.plan(&PlanRequest::new(&query, name.as_deref()))
+        })
+        .await
+        .unwrap_or_else(|e| Err(PlanError::Internal(format!("planning task failed: {e}"))));
+        let planned = match planned {
+            Ok(p) => p,
+            Err(e) => {
+                let status = match e {
+                    PlanError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+                    _ => format.request_error_status(),
+                };
+                if let PlanError::Internal(why) = &e {
+                    tracing::error!(error = %why, "planning failed");
+                }
+                let errors = match &e {
+                    PlanError::Internal(_) => vec![coded(e.code(), "internal error")],
+                    _ => e
+                        .details()
+                        .into_iter()
+                        .map(|d| {
+                            let mut v = serde_json::to_value(&d).unwrap_or_else(|_| json!({}));
+                            if let Value::Object(m) = &mut v {
+                                m.insert("extensions".into(), json!({ "code": e.code() }));
+                            }
+                            v
+                        })
+                        .collect(),
+                };
+                return (
+                    operation_type,
+                    false,
+                    errors_response(format, status, errors),
+                );
+            }
+        };
+
+        // execute
+        let variables = request.variables.clone().unwrap_or_default();
+        let cx = ExecutionContext {
+            variables: &variables,
+            viewer: &viewer,
+            traceparent: headers.get("traceparent"),
+        };
+        let result = self
+            .executor
+            .execute(&planned, self.planner.introspection(), &cx)
             .await;
-        (operation_type, forwarded.ok, forwarded.response)
+        let ok = result.errors.is_empty();
+        let mut response = (StatusCode::OK, axum::Json(result.into_json())).into_response();
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(format.content_type()),
+        );
+        (operation_type, ok, response)
     }
 }
 

@@ -1,0 +1,270 @@
+//! The executor against test subgraphs written for the test (`execute_testkit`): the
+//! `social` supergraph of three subgraphs with entities, @requires, @provides,
+//! @shareable, @inaccessible, an interface and a union.
+
+use super::fetch::SubgraphClient;
+use super::{ExecutionContext, Executor};
+use crate::execute_testkit::{
+    Social, SocialOptions, social_supergraph_sdl, spawn_social, spawn_social_with,
+};
+use crate::metrics::Metrics;
+use crate::plan::{HivePlanner, PlanRequest, QueryPlanner};
+use folio_common::{IdentityKey, Viewer};
+use serde_json::{Map, Value, json};
+use std::sync::Arc;
+use std::time::Duration;
+
+async fn run(social: &Social, query: &str, variables: Value) -> Value {
+    let planner = HivePlanner::from_supergraph_sdl(social_supergraph_sdl()).expect("supergraph");
+    let client = SubgraphClient::new(
+        social.urls.clone(),
+        IdentityKey::new(&[7u8; 32]).expect("key"),
+        Duration::from_millis(800),
+        16,
+        Arc::new(Metrics::new()),
+    )
+    .expect("client");
+    let executor = Executor::new(client);
+    let planned = match planner.plan(&PlanRequest::new(query, None)) {
+        Ok(p) => p,
+        Err(e) => return json!({ "planError": e.code() }),
+    };
+    let variables: Map<String, Value> = match variables {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    };
+    let viewer = Viewer::anonymous();
+    let cx = ExecutionContext {
+        variables: &variables,
+        viewer: &viewer,
+        traceparent: None,
+    };
+    executor
+        .execute(&planned, planner.introspection(), &cx)
+        .await
+        .into_json()
+}
+
+fn entity_requests(social: &Social, subgraph: &str) -> Vec<Value> {
+    social
+        .requests_to(subgraph)
+        .into_iter()
+        .filter(|r| r["query"].as_str().is_some_and(|q| q.contains("_entities")))
+        .collect()
+}
+
+#[tokio::test]
+async fn joins_entities_two_levels_deep_with_one_fetch_per_step() {
+    let social = spawn_social().await;
+    let body = run(
+        &social,
+        "{ topComments(first: 3) { text author { name byline posts { title likes } } } }",
+        json!({}),
+    )
+    .await;
+    assert!(body.get("errors").is_none(), "{body}");
+    assert_eq!(
+        body["data"]["topComments"],
+        json!([
+            { "text": "Nice", "author": { "name": "Bob", "byline": "by Bob", "posts": [{ "title": "Second", "likes": 0 }] } },
+            { "text": "Agreed", "author": { "name": "Cy", "byline": "by Cy", "posts": [] } },
+            { "text": "Hmm", "author": { "name": "Ada", "byline": "by Ada", "posts": [
+                { "title": "Hello", "likes": 3 }, { "title": "Third", "likes": 1 }
+            ] } },
+        ])
+    );
+    // One _entities request per plan step, each carrying every representation once.
+    let content = entity_requests(&social, "content");
+    assert_eq!(content.len(), 1, "{content:?}");
+    assert_eq!(
+        content[0]["variables"]["representations"]
+            .as_array()
+            .map(Vec::len),
+        Some(3)
+    );
+    assert_eq!(entity_requests(&social, "interactions").len(), 1);
+}
+
+#[tokio::test]
+async fn provided_fields_come_with_their_parent() {
+    let social = spawn_social().await;
+    let body = run(
+        &social,
+        "{ topComments(first: 2) { author { name } } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        body["data"]["topComments"],
+        json!([{ "author": { "name": "Bob" } }, { "author": { "name": "Cy" } }]),
+        "{body}"
+    );
+    // @provides: the author's name came with the comment; users was not asked.
+    assert!(social.requests_to("users").is_empty());
+}
+
+#[tokio::test]
+async fn requires_sends_the_required_fields_in_the_representation() {
+    let social = spawn_social().await;
+    let body = run(&social, "{ me { name byline } }", json!({})).await;
+    assert_eq!(
+        body["data"],
+        json!({ "me": { "name": "Ada", "byline": "by Ada" } }),
+        "{body}"
+    );
+    let reps = &entity_requests(&social, "content")[0]["variables"]["representations"];
+    assert_eq!(
+        reps,
+        &json!([{ "__typename": "User", "id": "u1", "name": "Ada" }])
+    );
+}
+
+#[tokio::test]
+async fn representations_are_deduplicated() {
+    let social = spawn_social().await;
+    let body = run(
+        &social,
+        "{ feed(first: 3) { id author { id email } } }",
+        json!({}),
+    )
+    .await;
+    assert!(body.get("errors").is_none(), "{body}");
+    assert_eq!(
+        body["data"]["feed"],
+        json!([
+            { "id": "ph1", "author": { "id": "u2", "email": "bob@example.com" } },
+            { "id": "p2", "author": { "id": "u2", "email": "bob@example.com" } },
+            { "id": "p1", "author": { "id": "u1", "email": "ada@example.com" } },
+        ])
+    );
+    let users = entity_requests(&social, "users");
+    assert_eq!(users.len(), 1);
+    assert_eq!(
+        users[0]["variables"]["representations"]
+            .as_array()
+            .map(Vec::len),
+        Some(2),
+        "{users:?}"
+    );
+}
+
+#[tokio::test]
+async fn interfaces_unions_aliases_and_fragments_are_projected_exactly() {
+    let social = spawn_social().await;
+    let query = "query($n: Int) {
+        items: feed(first: $n) { __typename id ... on Post { heading: title likes } ...PhotoBits }
+        search(text: \"Hello\") { __typename ... on Post { id } ... on Photo { url } }
+    }
+    fragment PhotoBits on Photo { url author { name } }";
+    let body = run(&social, query, json!({ "n": 2 })).await;
+    assert!(body.get("errors").is_none(), "{body}");
+    assert_eq!(
+        body["data"],
+        json!({
+            "items": [
+                { "__typename": "Photo", "id": "ph1", "url": "https://img/1.png", "author": { "name": "Bob" } },
+                { "__typename": "Post", "id": "p2", "heading": "Second", "likes": 0 },
+            ],
+            "search": [{ "__typename": "Post", "id": "p1" }],
+        })
+    );
+}
+
+#[tokio::test]
+async fn inaccessible_fields_are_not_part_of_the_api() {
+    let social = spawn_social().await;
+    let body = run(&social, "{ me { riskScore } }", json!({})).await;
+    assert_eq!(body, json!({ "planError": "GRAPHQL_VALIDATION_FAILED" }));
+    assert!(social.requests_to("users").is_empty());
+}
+
+#[tokio::test]
+async fn a_down_subgraph_gives_partial_data_and_a_coded_error() {
+    let social = spawn_social_with(SocialOptions {
+        down: vec!["interactions"],
+        ..SocialOptions::default()
+    })
+    .await;
+    let body = run(
+        &social,
+        "{ me { name } post(id: \"p1\") { body likes } }",
+        json!({}),
+    )
+    .await;
+    // likes is Int!: without it the post is null, the rest of the data stands.
+    assert_eq!(
+        body["data"],
+        json!({ "me": { "name": "Ada" }, "post": null }),
+        "{body}"
+    );
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"],
+        json!("SUBGRAPH_UNAVAILABLE")
+    );
+    assert_eq!(
+        body["errors"][0]["extensions"]["service"],
+        json!("interactions")
+    );
+    assert_eq!(body["errors"][0]["path"], json!(["post"]));
+}
+
+#[tokio::test]
+async fn entity_errors_get_the_clients_path() {
+    let social = spawn_social_with(SocialOptions {
+        fail_field: Some(("Post", "likes")),
+        ..SocialOptions::default()
+    })
+    .await;
+    let body = run(
+        &social,
+        "{ feed(first: 3) { id ... on Post { likes } } }",
+        json!({}),
+    )
+    .await;
+    let errors = body["errors"].as_array().expect("errors");
+    assert!(!errors.is_empty(), "{body}");
+    for e in errors {
+        assert_eq!(e["extensions"]["code"], json!("TEST_FAILURE"), "{body}");
+        let path = e["path"].as_array().expect("a path");
+        assert_eq!(path[0], json!("feed"), "{body}");
+        assert_eq!(path.last(), Some(&json!("likes")), "{body}");
+    }
+    // feed is [FeedItem!]!: a failed non-null item nulls the list, and the list is
+    // non-null, so data is null.
+    assert_eq!(body["data"], Value::Null, "{body}");
+}
+
+#[tokio::test]
+async fn a_slow_subgraph_is_cut_off_at_the_timeout() {
+    let social = spawn_social_with(SocialOptions {
+        slow: vec![("users", Duration::from_secs(5))],
+        ..SocialOptions::default()
+    })
+    .await;
+    let body = run(&social, "{ me { name } }", json!({})).await;
+    assert_eq!(body["data"], json!({ "me": null }), "{body}");
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"],
+        json!("SUBGRAPH_UNAVAILABLE")
+    );
+}
+
+#[tokio::test]
+async fn mutations_run_their_root_fields_in_order() {
+    let social = spawn_social().await;
+    let body = run(
+        &social,
+        "mutation { rename(name: \"Ada L.\") { name byline } createPost(input: { title: \"New\", body: \"x\" }) { id author { name } } }",
+        json!({}),
+    )
+    .await;
+    assert!(body.get("errors").is_none(), "{body}");
+    assert_eq!(
+        body["data"]["rename"],
+        json!({ "name": "Ada L.", "byline": "by Ada L." })
+    );
+    assert_eq!(
+        body["data"]["createPost"]["author"],
+        json!({ "name": "Ada L." })
+    );
+}

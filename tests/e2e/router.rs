@@ -1,0 +1,116 @@
+//! The router's own GraphQL work on Folio's supergraph: validation against the API schema,
+//! introspection answered by the router, projection of the client's exact selection
+//! (aliases, fragments, `__typename`, `@skip`/`@include`) and null propagation.
+
+use crate::support::{TestApp, code};
+use serde_json::{Value, json};
+
+#[tokio::test]
+async fn introspection_shows_the_api_schema_without_federation_internals() {
+    let app = TestApp::spawn().await;
+    let body = app
+        .gql(None, "{ __schema { queryType { name } types { name } } __type(name: \"User\") { fields { name } } }", json!({}))
+        .await;
+    assert_eq!(code(&body), "", "{body}");
+    assert_eq!(
+        body["data"]["__schema"]["queryType"]["name"],
+        json!("Query")
+    );
+    let types: Vec<&str> = body["data"]["__schema"]["types"]
+        .as_array()
+        .expect("types")
+        .iter()
+        .filter_map(|t| t["name"].as_str())
+        .collect();
+    assert!(
+        types.contains(&"User") && types.contains(&"AuthPayload"),
+        "{types:?}"
+    );
+    for internal in [
+        "join__Graph",
+        "link__Purpose",
+        "_Any",
+        "_Entity",
+        "_Service",
+    ] {
+        assert!(
+            !types.contains(&internal),
+            "{internal} leaked into {types:?}"
+        );
+    }
+    let fields: Vec<&str> = body["data"]["__type"]["fields"]
+        .as_array()
+        .expect("fields")
+        .iter()
+        .filter_map(|f| f["name"].as_str())
+        .collect();
+    assert!(
+        fields.contains(&"viewerIsFollowing") && fields.contains(&"email"),
+        "{fields:?}"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_response_has_exactly_the_clients_selection() {
+    let app = TestApp::spawn().await;
+    let ada = app.register("ada@example.com", "correct horse").await;
+    let query = "query($id: ID!, $withName: Boolean!, $skipId: Boolean!) {
+        __typename
+        first: user(id: $id) { ...Who kind: __typename }
+        second: user(id: $id) { name: firstName @include(if: $withName) id @skip(if: $skipId) lastName }
+        me { __typename }
+    }
+    fragment Who on User { id family: lastName }";
+    let body = app
+        .gql(
+            None,
+            query,
+            json!({ "id": ada.id, "withName": false, "skipId": true }),
+        )
+        .await;
+    assert_eq!(code(&body), "", "{body}");
+    assert_eq!(
+        body["data"],
+        json!({
+            "__typename": "Query",
+            "first": { "id": ada.id, "family": "ada", "kind": "User" },
+            "second": { "lastName": "ada" },
+            "me": null,
+        })
+    );
+    let keys: Vec<&String> = body["data"].as_object().expect("object").keys().collect();
+    assert_eq!(
+        keys,
+        ["__typename", "first", "second", "me"],
+        "fields keep the query's order"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn invalid_operations_fail_validation_at_the_router() {
+    let app = TestApp::spawn().await;
+    for query in [
+        "{ me { password } }",
+        "{ user { id } }",
+        "{ me { id(format: 1) } }",
+        "query($x: Int) { me { id } }",
+    ] {
+        let body = app.gql(None, query, json!({})).await;
+        assert_eq!(code(&body), "GRAPHQL_VALIDATION_FAILED", "{query}: {body}");
+        assert!(body.get("data").is_none_or(Value::is_null), "{body}");
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_failed_non_null_root_field_nulls_the_data() {
+    let app = TestApp::spawn().await;
+    let body = app.gql(None, "{ users { totalCount } }", json!({})).await;
+    assert_eq!(code(&body), "UNAUTHENTICATED", "{body}");
+    assert_eq!(body["errors"][0]["path"], json!(["users"]));
+    assert_eq!(body["data"], Value::Null, "{body}");
+    assert_eq!(body["errors"].as_array().map(Vec::len), Some(1), "{body}");
+    app.stop().await;
+}
