@@ -36,6 +36,12 @@ pub struct Config {
     /// (default: `/.well-known/jwks.json` on the users subgraph).
     pub jwks_url: Option<String>,
 
+    /// Whether the router answers introspection (`__schema`, `__type`). When off, field
+    /// suggestions ("Did you mean …?") are left out of validation errors too.
+    pub introspection: bool,
+    /// Whether identical subgraph fetches in flight at the same moment (same subgraph,
+    /// operation, variables and identity) are sent once and shared.
+    pub dedupe_subgraph_requests: bool,
     /// How long the router waits for a subgraph fetch, in milliseconds.
     pub subgraph_timeout_ms: u64,
     /// Most fetches the router has in flight to one subgraph at once.
@@ -107,6 +113,8 @@ impl Default for Config {
             interactions_addr: ([127, 0, 0, 1], 4003).into(),
             users_url: None,
             jwks_url: None,
+            introspection: true,
+            dedupe_subgraph_requests: true,
             subgraph_timeout_ms: 5_000,
             subgraph_max_in_flight: 256,
             max_body_bytes: 2 * 1024 * 1024,
@@ -192,6 +200,16 @@ pub const KEYS: &[Key] = &[
         env: "FOLIO_JWKS_URL",
         default: "http://{users_addr}/.well-known/jwks.json",
         doc: "JWKS the router verifies access tokens with.",
+    },
+    Key {
+        env: "FOLIO_INTROSPECTION",
+        default: "true",
+        doc: "Whether the router answers introspection; off also removes field suggestions from errors.",
+    },
+    Key {
+        env: "FOLIO_DEDUPE_SUBGRAPH_REQUESTS",
+        default: "true",
+        doc: "Send identical in-flight subgraph fetches (same operation, variables and identity) once.",
     },
     Key {
         env: "FOLIO_SUBGRAPH_TIMEOUT_MS",

@@ -70,7 +70,8 @@ pub async fn init(cfg: &Config, jwks_wait: Duration) -> anyhow::Result<RouterSta
         Duration::from_millis(cfg.subgraph_timeout_ms),
         cfg.subgraph_max_in_flight,
         metrics.clone(),
-    )?;
+    )?
+    .with_dedupe(cfg.dedupe_subgraph_requests);
     let limits = pipeline::limits::Limits {
         max_tokens: cfg.max_tokens,
         max_depth: cfg.max_depth,
@@ -84,6 +85,7 @@ pub async fn init(cfg: &Config, jwks_wait: Duration) -> anyhow::Result<RouterSta
             executor: execute::Executor::new(client),
             limits,
             metrics,
+            introspection: cfg.introspection,
         }),
         max_body_bytes: cfg.max_body_bytes,
         graphiql: graphiql::Playground::new(cfg.graphiql_assets_dir.as_deref()),

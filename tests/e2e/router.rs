@@ -101,6 +101,9 @@ async fn invalid_operations_fail_validation_at_the_router() {
         assert_eq!(code(&body), "GRAPHQL_VALIDATION_FAILED", "{query}: {body}");
         assert!(body.get("data").is_none_or(Value::is_null), "{body}");
     }
+    // With introspection on, validation may suggest what was meant.
+    let body = app.gql(None, "{ me }", json!({})).await;
+    assert!(body.to_string().contains("Did you mean"), "{body}");
     app.stop().await;
 }
 
@@ -112,5 +115,30 @@ async fn a_failed_non_null_root_field_nulls_the_data() {
     assert_eq!(body["errors"][0]["path"], json!(["users"]));
     assert_eq!(body["data"], Value::Null, "{body}");
     assert_eq!(body["errors"].as_array().map(Vec::len), Some(1), "{body}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn introspection_can_be_turned_off_with_its_suggestions() {
+    let app = TestApp::spawn_with(|cfg| cfg.introspection = false).await;
+    let body = app
+        .gql(None, "{ __schema { types { name } } }", json!({}))
+        .await;
+    assert_eq!(code(&body), "GRAPHQL_VALIDATION_FAILED", "{body}");
+    let body = app
+        .gql(
+            None,
+            "{ alias: __type(name: \"User\") { name } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(code(&body), "GRAPHQL_VALIDATION_FAILED", "{body}");
+    // __typename is not introspection of the schema.
+    let body = app.gql(None, "{ __typename }", json!({})).await;
+    assert_eq!(body["data"], json!({ "__typename": "Query" }), "{body}");
+    // No "Did you mean" hints that would reveal the schema.
+    let body = app.gql(None, "{ me }", json!({})).await;
+    assert_eq!(code(&body), "GRAPHQL_VALIDATION_FAILED", "{body}");
+    assert!(!body.to_string().contains("Did you mean"), "{body}");
     app.stop().await;
 }

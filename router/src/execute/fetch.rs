@@ -1,13 +1,19 @@
 //! One subgraph request: signed identity, `traceparent`, timeout, bounded concurrency,
 //! metrics. Every fetch of the executor goes through [`SubgraphClient::fetch`].
+//!
+//! Identical query fetches in flight at the same moment (same subgraph, document,
+//! variables and forwarded identity) are sent once and their answer shared: under many
+//! clients asking the same thing this multiplies throughput. The identity is part of the
+//! key, so an answer is never shared across viewers; mutations are never shared.
 
 use crate::metrics::Metrics;
+use async_graphql::futures_util::future::{BoxFuture, FutureExt, Shared};
 use axum::http::{HeaderValue, header};
 use folio_common::graphql::now_unix;
 use folio_common::{IdentityKey, Viewer};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 
@@ -29,7 +35,23 @@ pub struct SubgraphResponse {
 
 struct Endpoint {
     url: String,
-    permits: Semaphore,
+    permits: Arc<Semaphore>,
+}
+
+type InFlight = Shared<BoxFuture<'static, Result<SubgraphResponse, FetchError>>>;
+
+/// Removes a shared fetch from the in-flight map when its leader finishes or is dropped.
+struct InFlightGuard<'a> {
+    map: &'a Mutex<HashMap<String, InFlight>>,
+    key: String,
+}
+
+impl Drop for InFlightGuard<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut m) = self.map.lock() {
+            m.remove(&self.key);
+        }
+    }
 }
 
 /// The HTTP side of talking to subgraphs: pooled keep-alive connections to each.
@@ -39,6 +61,8 @@ pub struct SubgraphClient {
     identity: IdentityKey,
     timeout: Duration,
     metrics: Arc<Metrics>,
+    dedupe: bool,
+    in_flight: Mutex<HashMap<String, InFlight>>,
 }
 
 impl SubgraphClient {
@@ -57,7 +81,7 @@ impl SubgraphClient {
         let endpoints = urls
             .into_iter()
             .map(|(name, url)| {
-                let permits = Semaphore::new(max_in_flight.max(1));
+                let permits = Arc::new(Semaphore::new(max_in_flight.max(1)));
                 (name, Endpoint { url, permits })
             })
             .collect();
@@ -67,7 +91,15 @@ impl SubgraphClient {
             identity,
             timeout,
             metrics,
+            dedupe: true,
+            in_flight: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// Whether identical in-flight query fetches are shared (on by default).
+    pub fn with_dedupe(mut self, dedupe: bool) -> Self {
+        self.dedupe = dedupe;
+        self
     }
 
     /// The subgraphs this client reaches, with their URLs.
@@ -77,7 +109,8 @@ impl SubgraphClient {
             .map(|(n, e)| (n.as_str(), e.url.as_str()))
     }
 
-    /// Sends one operation to `subgraph` as `viewer`.
+    /// Sends one operation to `subgraph` as `viewer`. `shareable` (queries only) lets an
+    /// identical fetch already in flight answer this one too.
     pub async fn fetch(
         &self,
         subgraph: &str,
@@ -85,66 +118,64 @@ impl SubgraphClient {
         variables: Map<String, Value>,
         viewer: &Viewer,
         traceparent: Option<&HeaderValue>,
+        shareable: bool,
     ) -> Result<SubgraphResponse, FetchError> {
         let endpoint = self
             .endpoints
             .get(subgraph)
             .ok_or_else(|| FetchError::UnknownSubgraph(subgraph.to_owned()))?;
-        let started = Instant::now();
-        let body = serde_json::json!({ "query": query, "variables": variables });
-        let result = tokio::time::timeout(self.timeout, async {
-            let _permit = endpoint
-                .permits
-                .acquire()
-                .await
-                .map_err(|e| e.to_string())?;
-            let mut request = self
-                .client
-                .post(&endpoint.url)
-                .header(header::CONTENT_TYPE, "application/json")
-                .json(&body);
-            if let Some(tp) = traceparent {
-                request = request.header("traceparent", tp);
-            }
-            for (name, value) in self.identity.sign(viewer, now_unix()) {
-                request = request.header(name, value);
-            }
-            let answer = request.send().await.map_err(|e| e.to_string())?;
-            let status = answer.status();
-            let bytes = answer.bytes().await.map_err(|e| e.to_string())?;
-            let parsed: Value = serde_json::from_slice(&bytes)
-                .map_err(|_| format!("HTTP {status} without a GraphQL response"))?;
-            Ok::<_, String>(parsed)
-        })
-        .await;
-        let parsed = match result {
-            Ok(Ok(v)) => v,
-            Ok(Err(e)) => {
-                self.metrics.fetch(subgraph, false, started.elapsed());
-                return Err(FetchError::Unavailable(e));
-            }
-            Err(_) => {
-                self.metrics.fetch(subgraph, false, started.elapsed());
-                return Err(FetchError::Unavailable("timed out".into()));
+        let body = serde_json::json!({ "query": query, "variables": variables }).to_string();
+        let mut headers: Vec<(header::HeaderName, HeaderValue)> =
+            self.identity.sign(viewer, now_unix());
+        if let Some(tp) = traceparent {
+            headers.push((header::HeaderName::from_static("traceparent"), tp.clone()));
+        }
+        // Everything the answer depends on: the subgraph, the document and variables (the
+        // body), and who is asking (user, admin flag, client IP).
+        let key = (self.dedupe && shareable).then(|| {
+            format!(
+                "{subgraph}\n{:?}\n{}\n{:?}\n{body}",
+                viewer.user_id, viewer.is_admin, viewer.client_ip
+            )
+        });
+        let send = send(
+            self.client.clone(),
+            endpoint.url.clone(),
+            endpoint.permits.clone(),
+            body,
+            headers,
+            self.timeout,
+            self.metrics.clone(),
+            subgraph.to_owned(),
+        );
+        let Some(key) = key else {
+            return send.await;
+        };
+        let (shared, _leader) = {
+            let Ok(mut map) = self.in_flight.lock() else {
+                return send.await;
+            };
+            match map.get(&key) {
+                Some(existing) => (existing.clone(), None),
+                None => {
+                    let shared = send.boxed().shared();
+                    map.insert(key.clone(), shared.clone());
+                    (
+                        shared,
+                        Some(InFlightGuard {
+                            map: &self.in_flight,
+                            key,
+                        }),
+                    )
+                }
             }
         };
-        let Value::Object(mut parsed) = parsed else {
-            self.metrics.fetch(subgraph, false, started.elapsed());
-            return Err(FetchError::Unavailable(
-                "the answer is not a JSON object".into(),
-            ));
-        };
-        let data = match parsed.remove("data") {
-            Some(Value::Object(d)) => Some(d),
-            _ => None,
-        };
-        let errors = match parsed.remove("errors") {
-            Some(Value::Array(e)) => e,
-            _ => Vec::new(),
-        };
-        self.metrics
-            .fetch(subgraph, errors.is_empty(), started.elapsed());
-        Ok(SubgraphResponse { data, errors })
+        shared.await
+    }
+
+    /// How many distinct fetches are in flight right now (for tests and metrics).
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.lock().map_or(0, |m| m.len())
     }
 
     /// Whether every subgraph answers its `/health`; the first that does not, otherwise.
@@ -167,4 +198,62 @@ impl SubgraphClient {
         }
         Ok(())
     }
+}
+
+/// One HTTP round trip to a subgraph, owning everything it needs (so it can be shared).
+#[allow(clippy::too_many_arguments)]
+async fn send(
+    client: reqwest::Client,
+    url: String,
+    permits: Arc<Semaphore>,
+    body: String,
+    headers: Vec<(header::HeaderName, HeaderValue)>,
+    timeout: Duration,
+    metrics: Arc<Metrics>,
+    subgraph: String,
+) -> Result<SubgraphResponse, FetchError> {
+    let started = Instant::now();
+    let result = tokio::time::timeout(timeout, async {
+        let _permit = permits.acquire().await.map_err(|e| e.to_string())?;
+        let mut request = client
+            .post(&url)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(body);
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        let answer = request.send().await.map_err(|e| e.to_string())?;
+        let status = answer.status();
+        let bytes = answer.bytes().await.map_err(|e| e.to_string())?;
+        serde_json::from_slice::<Value>(&bytes)
+            .map_err(|_| format!("HTTP {status} without a GraphQL response"))
+    })
+    .await;
+    let parsed = match result {
+        Ok(Ok(v)) => v,
+        Ok(Err(e)) => {
+            metrics.fetch(&subgraph, false, started.elapsed());
+            return Err(FetchError::Unavailable(e));
+        }
+        Err(_) => {
+            metrics.fetch(&subgraph, false, started.elapsed());
+            return Err(FetchError::Unavailable("timed out".into()));
+        }
+    };
+    let Value::Object(mut parsed) = parsed else {
+        metrics.fetch(&subgraph, false, started.elapsed());
+        return Err(FetchError::Unavailable(
+            "the answer is not a JSON object".into(),
+        ));
+    };
+    let data = match parsed.remove("data") {
+        Some(Value::Object(d)) => Some(d),
+        _ => None,
+    };
+    let errors = match parsed.remove("errors") {
+        Some(Value::Array(e)) => e,
+        _ => Vec::new(),
+    };
+    metrics.fetch(&subgraph, errors.is_empty(), started.elapsed());
+    Ok(SubgraphResponse { data, errors })
 }

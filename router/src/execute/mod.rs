@@ -187,6 +187,7 @@ impl Executor {
                 variables,
                 state.cx.viewer,
                 state.cx.traceparent,
+                is_query(f.operation_kind.as_ref(), &f.operation.document_str),
             )
             .await;
         match answer {
@@ -245,6 +246,7 @@ impl Executor {
                 variables,
                 state.cx.viewer,
                 state.cx.traceparent,
+                is_query(f.operation_kind.as_ref(), &f.operation.document_str),
             )
             .await;
         let first_path = targets.first().map(|t| t.0.clone());
@@ -319,6 +321,7 @@ impl Executor {
                 variables,
                 state.cx.viewer,
                 state.cx.traceparent,
+                is_query(b.operation_kind.as_ref(), &b.operation.document_str),
             )
             .await;
         let all_targets: Vec<(Path, usize)> = per_alias.iter().flatten().cloned().collect();
@@ -344,6 +347,20 @@ impl Executor {
             }
         }
     }
+}
+
+/// Whether a fetch only reads: a query (entity fetches are queries too). Anything that
+/// says or looks like a mutation is never shared between requests.
+fn is_query(
+    kind: Option<&hive_router_query_planner::state::supergraph_state::OperationKind>,
+    document: &str,
+) -> bool {
+    use hive_router_query_planner::state::supergraph_state::OperationKind;
+    let looks_like_write = {
+        let d = document.trim_start();
+        d.starts_with("mutation") || d.starts_with("subscription")
+    };
+    matches!(kind, None | Some(OperationKind::Query)) && !looks_like_write
 }
 
 async fn futures_join_all<F: std::future::Future<Output = ()>>(futures: impl Iterator<Item = F>) {

@@ -268,3 +268,89 @@ async fn mutations_run_their_root_fields_in_order() {
         json!({ "name": "Ada L." })
     );
 }
+
+#[tokio::test]
+async fn identical_fetches_in_flight_are_sent_once_but_never_across_viewers() {
+    let social = spawn_social_with(SocialOptions {
+        slow: vec![("users", Duration::from_millis(200))],
+        ..SocialOptions::default()
+    })
+    .await;
+    let planner = HivePlanner::from_supergraph_sdl(social_supergraph_sdl()).expect("supergraph");
+    let client = SubgraphClient::new(
+        social.urls.clone(),
+        IdentityKey::new(&[7u8; 32]).expect("key"),
+        Duration::from_secs(2),
+        16,
+        Arc::new(Metrics::new()),
+    )
+    .expect("client");
+    let executor = Executor::new(client);
+    let planned = planner
+        .plan(&PlanRequest::new("{ me { name } }", None))
+        .expect("plan");
+    let variables = Map::new();
+    let viewer = |id: &str| Viewer {
+        user_id: Some(id.to_owned()),
+        ..Viewer::default()
+    };
+    let (ada, bob) = (viewer("u1"), viewer("u2"));
+    let run_as = |v: &'static Viewer| {
+        let cx = ExecutionContext {
+            variables: &variables,
+            viewer: v,
+            traceparent: None,
+        };
+        let (executor, planned, planner) = (&executor, &planned, &planner);
+        async move {
+            executor
+                .execute(planned, planner.introspection(), &cx)
+                .await
+        }
+    };
+    let ada: &'static Viewer = Box::leak(Box::new(ada));
+    let bob: &'static Viewer = Box::leak(Box::new(bob));
+
+    let results = async_graphql::futures_util::future::join_all((0..8).map(|_| run_as(ada))).await;
+    assert!(
+        results
+            .iter()
+            .all(|r| r.data == json!({ "me": { "name": "Ada" } }))
+    );
+    assert_eq!(
+        social.requests_to("users").len(),
+        1,
+        "eight identical fetches, one request"
+    );
+
+    let (a, b) = tokio::join!(run_as(ada), run_as(bob));
+    assert_eq!(a.data, b.data);
+    assert_eq!(
+        social.requests_to("users").len(),
+        3,
+        "two viewers, two requests"
+    );
+    assert_eq!(executor.client().in_flight(), 0, "nothing stays in flight");
+
+    let mutation = planner
+        .plan(&PlanRequest::new(
+            "mutation { rename(name: \"Ada\") { name } }",
+            None,
+        ))
+        .expect("plan");
+    let cx = ExecutionContext {
+        variables: &variables,
+        viewer: ada,
+        traceparent: None,
+    };
+    let (m1, m2) = tokio::join!(
+        executor.execute(&mutation, planner.introspection(), &cx),
+        executor.execute(&mutation, planner.introspection(), &cx)
+    );
+    assert!(m1.errors.is_empty() && m2.errors.is_empty());
+    assert_eq!(
+        social.requests_to("users").len(),
+        5,
+        "mutations are never shared"
+    );
+}

@@ -33,6 +33,8 @@ pub struct Pipeline {
     pub executor: Executor,
     pub limits: limits::Limits,
     pub metrics: Arc<Metrics>,
+    /// Whether introspection is answered (and suggestions shown).
+    pub introspection: bool,
 }
 
 /// A GraphQL response of only errors, in the negotiated media type.
@@ -184,6 +186,11 @@ impl Pipeline {
                         .map(|d| {
                             let mut v = serde_json::to_value(&d).unwrap_or_else(|_| json!({}));
                             if let Value::Object(m) = &mut v {
+                                if !self.introspection
+                                    && let Some(Value::String(msg)) = m.get_mut("message")
+                                {
+                                    *msg = without_suggestions(msg);
+                                }
                                 m.insert("extensions".into(), json!({ "code": e.code() }));
                             }
                             v
@@ -197,6 +204,24 @@ impl Pipeline {
                 );
             }
         };
+
+        if !self.introspection
+            && let Some(part) = &planned.introspection
+            && (part.document.contains("__schema")
+                || part.document.contains("__type(")
+                || part.document.contains("__type ("))
+        {
+            let errors = vec![coded(
+                "GRAPHQL_VALIDATION_FAILED",
+                "introspection is disabled",
+            )];
+            let status = format.request_error_status();
+            return (
+                operation_type,
+                false,
+                errors_response(format, status, errors),
+            );
+        }
 
         // execute
         let variables = request.variables.clone().unwrap_or_default();
@@ -216,6 +241,15 @@ impl Pipeline {
             HeaderValue::from_static(format.content_type()),
         );
         (operation_type, ok, response)
+    }
+}
+
+/// A validation message without its "Did you mean …?" hint, which would reveal the
+/// schema when introspection is off.
+fn without_suggestions(message: &str) -> String {
+    match message.find(" Did you mean") {
+        Some(i) => message[..i].to_owned(),
+        None => message.to_owned(),
     }
 }
 
