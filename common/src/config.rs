@@ -64,6 +64,9 @@ pub struct Config {
     /// serves them.
     pub graphiql_assets_dir: Option<PathBuf>,
 
+    /// A JWKS file the router verifies access tokens with, instead of fetching `jwks_url`.
+    pub jwks_file: Option<PathBuf>,
+
     /// Database of the users subgraph (default: SQLite under `data_dir`).
     pub users_database_url: Option<String>,
     /// Database of the content subgraph (default: SQLite under `data_dir`).
@@ -123,6 +126,7 @@ impl Default for Config {
             max_aliases: 30,
             max_root_fields: 20,
             supergraph_file: None,
+            jwks_file: None,
             graphiql_assets_dir: None,
             users_database_url: None,
             content_database_url: None,
@@ -255,6 +259,11 @@ pub const KEYS: &[Key] = &[
         env: "FOLIO_GRAPHIQL_ASSETS_DIR",
         default: "(none: CDN)",
         doc: "Directory with GraphiQL's pinned npm packages (npm --prefix tools/graphiql ci fills tools/graphiql/node_modules) to serve the playground offline.",
+    },
+    Key {
+        env: "FOLIO_JWKS_FILE",
+        default: "(none: fetch FOLIO_JWKS_URL)",
+        doc: "A JWKS file the router verifies access tokens with, instead of fetching it.",
     },
     Key {
         env: "FOLIO_USERS_DATABASE_URL",

@@ -46,7 +46,10 @@ pub async fn init(cfg: &Config, jwks_wait: Duration) -> anyhow::Result<RouterSta
     let identity = folio_common::identity::load_key(cfg.identity_secret.as_deref(), &cfg.data_dir)
         .map_err(anyhow::Error::msg)?;
     let verifier = pipeline::auth::Verifier::new(
-        jwks::JwksSource::new(cfg.jwks_endpoint()),
+        match &cfg.jwks_file {
+            Some(path) => jwks::JwksSource::from_file(path.clone()),
+            None => jwks::JwksSource::new(cfg.jwks_endpoint()),
+        },
         &cfg.jwt_issuer,
         &cfg.jwt_audience,
         jwks_wait,

@@ -501,3 +501,27 @@ async fn text_with_a_nul_byte_is_ordinary_input() {
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_router_can_read_the_jwks_from_a_file() {
+    let dir = tempfile::tempdir().expect("dir");
+    let key_path = dir.path().join("signing.pem");
+    let key = folio_users::auth::tokens::load_or_generate_key(&key_path).expect("key");
+    let issuer = folio_users::auth::tokens::TokenIssuer::new(&key, "folio", "folio-api", 900)
+        .expect("issuer");
+    let jwks_path = dir.path().join("jwks.json");
+    std::fs::write(&jwks_path, issuer.jwks().to_string()).expect("write jwks");
+    let app = TestApp::spawn_with(|cfg| {
+        cfg.jwt_private_key_file = Some(key_path.clone());
+        cfg.jwks_file = Some(jwks_path.clone());
+        // Nothing listens here: the keys can only have come from the file.
+        cfg.jwks_url = Some("http://127.0.0.1:9/.well-known/jwks.json".into());
+    })
+    .await;
+    let ada = app.register("ada@example.com", PASSWORD).await;
+    let body = app
+        .gql(Some(&ada.access_token), "{ me { id } }", json!({}))
+        .await;
+    assert_eq!(body["data"]["me"]["id"], json!(ada.id), "{body}");
+    app.stop().await;
+}
