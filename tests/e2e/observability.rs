@@ -93,3 +93,44 @@ async fn a_subgraph_that_hangs_is_cut_off_at_the_timeout() {
     holder.abort();
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_router_recovers_when_a_subgraph_comes_back() {
+    // The router reaches users through a port where nothing listens at first.
+    let gap = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let gap_addr = gap.local_addr().expect("addr");
+    drop(gap);
+    let app = TestApp::spawn_with(|cfg| {
+        cfg.users_url = Some(format!("http://{gap_addr}/graphql"));
+    })
+    .await;
+    let body = app.gql(None, "{ __typename me { id } }", json!({})).await;
+    assert_eq!(code(&body), "SUBGRAPH_UNAVAILABLE", "{body}");
+
+    // The subgraph "comes back": a TCP relay on that port to the real users subgraph.
+    let users_addr = app
+        .users_url
+        .trim_start_matches("http://")
+        .trim_end_matches("/graphql")
+        .to_owned();
+    let relay = tokio::net::TcpListener::bind(gap_addr)
+        .await
+        .expect("rebind");
+    let relay_task = tokio::spawn(async move {
+        while let Ok((mut inbound, _)) = relay.accept().await {
+            let target = users_addr.clone();
+            tokio::spawn(async move {
+                if let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await {
+                    let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                }
+            });
+        }
+    });
+    let body = app.gql(None, "{ __typename me { id } }", json!({})).await;
+    assert_eq!(code(&body), "", "{body}");
+    assert_eq!(body["data"], json!({ "__typename": "Query", "me": null }));
+    relay_task.abort();
+    app.stop().await;
+}
