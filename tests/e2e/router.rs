@@ -142,3 +142,72 @@ async fn introspection_can_be_turned_off_with_its_suggestions() {
     assert!(!body.to_string().contains("Did you mean"), "{body}");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn variables_are_checked_against_their_declared_types_before_any_fetch() {
+    let app = TestApp::spawn().await;
+    let cases = [
+        (
+            "query($id: ID!) { user(id: $id) { id } }",
+            json!({ "id": null }),
+        ),
+        ("query($id: ID!) { user(id: $id) { id } }", json!({})),
+        (
+            "query($id: ID!) { user(id: $id) { id } }",
+            json!({ "id": { "x": 1 } }),
+        ),
+        (
+            "mutation($i: RegisterInput!) { register(input: $i) { accessToken } }",
+            json!({ "i": { "email": "a@example.com", "password": "12345678", "firstName": "A" } }),
+        ),
+        (
+            "mutation($i: RegisterInput!) { register(input: $i) { accessToken } }",
+            json!({ "i": { "email": "a@example.com", "password": "12345678", "firstName": "A", "lastName": "B", "admin": true } }),
+        ),
+        (
+            "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }",
+            json!({ "e": "a@example.com", "p": 12345678 }),
+        ),
+    ];
+    for (query, variables) in cases {
+        let body = app.gql(None, query, variables.clone()).await;
+        assert_eq!(code(&body), "BAD_USER_INPUT", "{query} {variables}: {body}");
+        assert!(
+            body.get("data").is_none(),
+            "no data for a request error: {body}"
+        );
+    }
+    // Nothing was registered by the refused mutations.
+    let fresh = app.register("a@example.com", "12345678").await;
+    assert!(!fresh.id.is_empty());
+
+    // Under the GraphQL response media type, a request error is HTTP 400.
+    let res = app
+        .client
+        .post(&app.url)
+        .header("accept", "application/graphql-response+json")
+        .json(&json!({ "query": "query($id: ID!) { user(id: $id) { id } }", "variables": { "id": null } }))
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(res.status().as_u16(), 400);
+
+    // Defaults apply, and an Int where an ID is expected is an ID.
+    let body = app
+        .gql(
+            None,
+            "query($id: ID! = \"nobody\") { user(id: $id) { id } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(body["data"], json!({ "user": null }), "{body}");
+    let body = app
+        .gql(
+            None,
+            "query($id: ID!) { user(id: $id) { id } }",
+            json!({ "id": 42 }),
+        )
+        .await;
+    assert_eq!(body["data"], json!({ "user": null }), "{body}");
+    app.stop().await;
+}

@@ -12,6 +12,7 @@ pub mod fetch;
 mod project;
 #[cfg(test)]
 mod tests;
+pub mod variables;
 
 use crate::plan::ast::selection_item::SelectionItem;
 use crate::plan::ast::selection_set::SelectionSet;
@@ -86,23 +87,19 @@ impl Executor {
         &self.client
     }
 
-    /// Executes `planned` and shapes the response.
+    /// Executes `planned` and shapes the response. `cx.variables` must already be
+    /// coerced ([`variables::coerce`]).
     pub async fn execute(
         &self,
         planned: &Planned,
         introspection: &Introspection,
         cx: &ExecutionContext<'_>,
     ) -> ExecutionResult {
-        let variables = with_defaults(planned, cx.variables);
-        let cx = ExecutionContext {
-            variables: &variables,
-            viewer: cx.viewer,
-            traceparent: cx.traceparent,
-        };
+        let variables = cx.variables;
         let state = State {
             data: Mutex::new(Value::Object(Map::new())),
             errors: Mutex::new(Vec::new()),
-            cx: &cx,
+            cx,
             schema: &planned.schema,
         };
         if let Some(node) = &planned.plan.node {
@@ -110,9 +107,7 @@ impl Executor {
         }
         let mut introspected = Map::new();
         if let Some(part) = &planned.introspection {
-            let result = introspection
-                .execute(&part.document, None, &variables)
-                .await;
+            let result = introspection.execute(&part.document, None, variables).await;
             if let Value::Object(d) = result.data {
                 introspected = d;
             }
@@ -128,7 +123,7 @@ impl Executor {
             &planned.operation.selection_set,
             &merged,
             &introspected,
-            &variables,
+            variables,
             &mut errors,
         );
         ExecutionResult { data, errors }
@@ -368,22 +363,8 @@ async fn futures_join_all<F: std::future::Future<Output = ()>>(futures: impl Ite
     async_graphql::futures_util::future::join_all(futures).await;
 }
 
-/// The request's variables with the operation's defaults filled in.
-fn with_defaults(planned: &Planned, given: &Map<String, Value>) -> Map<String, Value> {
-    let mut out = given.clone();
-    for def in planned.operation.variable_definitions.iter().flatten() {
-        if !out.contains_key(&def.name)
-            && let Some(default) = &def.default_value
-            && let Ok(v) = serde_json::to_value(default)
-        {
-            out.insert(def.name.clone(), ast_value_to_json(v));
-        }
-    }
-    out
-}
-
 /// hive's AST values serialize tagged; turn the common shapes into plain JSON.
-fn ast_value_to_json(v: Value) -> Value {
+pub(crate) fn ast_value_to_json(v: Value) -> Value {
     match v {
         Value::Object(mut m) if m.len() == 1 => {
             let (k, inner) = m

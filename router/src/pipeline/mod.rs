@@ -223,8 +223,21 @@ impl Pipeline {
             );
         }
 
+        // variables: coerced to the operation's declared types before any fetch.
+        let given = request.variables.clone().unwrap_or_default();
+        let variables = match crate::execute::variables::coerce(&planned, &given) {
+            Ok(v) => v,
+            Err(errors) => {
+                let status = format.request_error_status();
+                return (
+                    operation_type,
+                    false,
+                    errors_response(format, status, errors),
+                );
+            }
+        };
+
         // execute
-        let variables = request.variables.clone().unwrap_or_default();
         let cx = ExecutionContext {
             variables: &variables,
             viewer: &viewer,
