@@ -48,6 +48,10 @@ pub struct Config {
     pub subgraph_max_in_flight: usize,
     /// Largest request body the router reads, in bytes.
     pub max_body_bytes: usize,
+    /// Largest file a multipart upload may carry, in bytes (each file).
+    pub max_upload_bytes: usize,
+    /// Most files one multipart upload may carry.
+    pub max_upload_files: usize,
     /// Most lexical tokens an operation may have.
     pub max_tokens: usize,
     /// Deepest selection nesting an operation may have.
@@ -121,6 +125,8 @@ impl Default for Config {
             subgraph_timeout_ms: 5_000,
             subgraph_max_in_flight: 256,
             max_body_bytes: 2 * 1024 * 1024,
+            max_upload_bytes: 10 * 1024 * 1024,
+            max_upload_files: 10,
             max_tokens: 15_000,
             max_depth: 15,
             max_aliases: 30,
@@ -229,6 +235,16 @@ pub const KEYS: &[Key] = &[
         env: "FOLIO_MAX_BODY_BYTES",
         default: "2097152",
         doc: "Largest request body the router reads (2 MiB); more is HTTP 413.",
+    },
+    Key {
+        env: "FOLIO_MAX_UPLOAD_BYTES",
+        default: "10485760",
+        doc: "Largest file in a multipart upload (10 MiB each); more is HTTP 413.",
+    },
+    Key {
+        env: "FOLIO_MAX_UPLOAD_FILES",
+        default: "10",
+        doc: "Most files in one multipart upload; more is HTTP 413.",
     },
     Key {
         env: "FOLIO_MAX_TOKENS",

@@ -113,10 +113,22 @@ async fn serve<E: Executor>(
     log: Log,
     delay: Option<Duration>,
 ) -> String {
-    let handler = move |axum::Json(body): axum::Json<serde_json::Value>| {
+    let handler = move |headers: axum::http::HeaderMap, bytes: bytes::Bytes| {
         let schema = schema.clone();
         let log = log.clone();
         async move {
+            let content_type = headers
+                .get(axum::http::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_owned();
+            if content_type.starts_with("multipart/form-data") {
+                return multipart(&schema, name, &log, &headers, &content_type, &bytes).await;
+            }
+            let body: serde_json::Value = match serde_json::from_slice(&bytes) {
+                Ok(b) => b,
+                Err(e) => return (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
+            };
             log.lock().unwrap().push((name.to_owned(), body.clone()));
             if let Some(d) = delay {
                 tokio::time::sleep(d).await;
@@ -143,6 +155,48 @@ async fn serve<E: Executor>(
         axum::serve(listener, app).await.ok();
     });
     format!("http://{addr}/graphql")
+}
+
+/// A GraphQL multipart request (file upload), read by async-graphql. The log gets
+/// `{"multipart": {"preflight": <apollo-require-preflight header>, "signed": <identity
+/// header present>}, "query": …, "variables": <as async-graphql saw them>}`.
+async fn multipart<E: Executor>(
+    schema: &E,
+    name: &'static str,
+    log: &Log,
+    headers: &axum::http::HeaderMap,
+    content_type: &str,
+    bytes: &[u8],
+) -> axum::response::Response {
+    let header = |h: &str| {
+        headers
+            .get(h)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let request = match async_graphql::http::receive_body(
+        Some(content_type),
+        bytes,
+        async_graphql::http::MultipartOptions::default(),
+    )
+    .await
+    {
+        Ok(r) => r,
+        Err(e) => return (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
+    };
+    log.lock().unwrap().push((
+        name.to_owned(),
+        serde_json::json!({
+            "multipart": {
+                "preflight": header("apollo-require-preflight"),
+                "signed": header("x-folio-identity-ts").is_some(),
+            },
+            "query": request.query,
+            "variables": serde_json::to_value(&request.variables).unwrap_or_default(),
+        }),
+    ));
+    axum::Json(serde_json::to_value(schema.execute(request).await).unwrap_or_default())
+        .into_response()
 }
 
 /// Executes one request. async-graphql resolves `_entities` all-or-nothing (one failed
@@ -697,6 +751,25 @@ mod content {
             };
             w.posts.push(row.clone());
             Post(row)
+        }
+
+        /// "<filename>:<size>:<first 16 bytes>" of the uploaded file (the post must exist).
+        async fn attach_to_post(
+            &self,
+            ctx: &Context<'_>,
+            post_id: ID,
+            file: async_graphql::Upload,
+        ) -> Result<String> {
+            use std::io::Read;
+            if post(ctx, &post_id).is_none() {
+                return Err(format!("no post {}", post_id.as_str()).into());
+            }
+            let value = file.value(ctx)?;
+            let filename = value.filename.clone();
+            let mut content = Vec::new();
+            value.into_read().read_to_end(&mut content)?;
+            let first = String::from_utf8_lossy(&content[..content.len().min(16)]).into_owned();
+            Ok(format!("{filename}:{}:{first}", content.len()))
         }
     }
 }

@@ -16,7 +16,7 @@ pub mod plan;
 
 use axum::Router;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, Query, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequest, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -87,6 +87,11 @@ pub async fn init(cfg: &Config, jwks_wait: Duration) -> anyhow::Result<RouterSta
             planner: Arc::new(planner),
             executor: execute::Executor::new(client),
             limits,
+            uploads: pipeline::http::UploadLimits {
+                max_file_bytes: cfg.max_upload_bytes,
+                max_files: cfg.max_upload_files,
+                max_field_bytes: cfg.max_body_bytes,
+            },
             metrics,
             introspection: cfg.introspection,
         }),
@@ -140,12 +145,24 @@ async fn graphql_get(
         .await
 }
 
+/// `POST /graphql`. A `multipart/form-data` body (a file upload) is read as a stream
+/// under the upload limits (`FOLIO_MAX_UPLOAD_BYTES` per file, `FOLIO_MAX_UPLOAD_FILES`)
+/// rather than the body limit layer's `FOLIO_MAX_BODY_BYTES`; any other body is read
+/// whole within `FOLIO_MAX_BODY_BYTES`.
 async fn graphql_post(
     State(state): State<RouterState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    request: axum::extract::Request,
 ) -> Response {
+    if pipeline::http::is_multipart(&headers) {
+        let body = request.into_body();
+        return state
+            .pipeline
+            .run(Incoming::Multipart(body), &headers, peer.ip())
+            .await;
+    }
+    let body: Result<Bytes, BytesRejection> = Bytes::from_request(request, &state).await;
     let body = match body {
         Ok(b) => b,
         Err(rejection) => {

@@ -203,3 +203,89 @@ async fn bodies_over_two_megabytes_are_refused() {
     assert_eq!(code(&json), "PAYLOAD_TOO_LARGE");
     app.stop().await;
 }
+
+/// A GraphQL multipart request (file upload spec) with the preflight header.
+async fn multipart_post(
+    app: &TestApp,
+    token: Option<&str>,
+    form: reqwest::multipart::Form,
+) -> (u16, Value) {
+    let mut req = app
+        .client
+        .post(&app.url)
+        .header("apollo-require-preflight", "true")
+        .multipart(form);
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    let res = req.send().await.expect("answered");
+    (
+        res.status().as_u16(),
+        res.json().await.unwrap_or(Value::Null),
+    )
+}
+
+#[tokio::test]
+async fn preflighted_multipart_requests_run_like_json_ones() {
+    let app = TestApp::spawn().await;
+    let ada = app.register("ada@example.com", "correct horse").await;
+    // No file: an ordinary operation that came as multipart.
+    let form = reqwest::multipart::Form::new()
+        .text(
+            "operations",
+            json!({ "query": "{ me { id } }" }).to_string(),
+        )
+        .text("map", "{}");
+    let (status, body) = multipart_post(&app, Some(&ada.access_token), form).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["me"]["id"], json!(ada.id), "{body}");
+
+    // A map path that is not one of the operation's variables.
+    let form = reqwest::multipart::Form::new()
+        .text(
+            "operations",
+            json!({ "query": "query($id: ID!) { user(id: $id) { id } }", "variables": { "id": "x" } })
+                .to_string(),
+        )
+        .text("map", json!({ "0": ["variables.file"] }).to_string())
+        .part(
+            "0",
+            reqwest::multipart::Part::bytes(b"hello".to_vec()).file_name("a.txt"),
+        );
+    let (status, body) = multipart_post(&app, None, form).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(code(&body), "BAD_REQUEST", "{body}");
+
+    // More than FOLIO_MAX_UPLOAD_FILES files.
+    let map: serde_json::Map<String, Value> = (0..11)
+        .map(|i| (i.to_string(), json!([format!("variables.f.{i}")])))
+        .collect();
+    let nulls = vec![Value::Null; 11];
+    let form = reqwest::multipart::Form::new()
+        .text(
+            "operations",
+            json!({ "query": "{ me { id } }", "variables": { "f": nulls } }).to_string(),
+        )
+        .text("map", Value::Object(map).to_string());
+    let (status, body) = multipart_post(&app, None, form).await;
+    assert_eq!(status, 413, "{body}");
+    assert_eq!(code(&body), "PAYLOAD_TOO_LARGE", "{body}");
+
+    // A 3 MiB file is read past the 2 MiB body limit (uploads have their own), and
+    // reaches variable coercion: a file is not an ID.
+    let form = reqwest::multipart::Form::new()
+        .text(
+            "operations",
+            json!({ "query": "query($id: ID!) { user(id: $id) { id } }", "variables": { "id": null } })
+                .to_string(),
+        )
+        .text("map", json!({ "0": ["variables.id"] }).to_string())
+        .part(
+            "0",
+            reqwest::multipart::Part::bytes(vec![b'x'; 3 * 1024 * 1024]).file_name("big.txt"),
+        );
+    let (status, body) = multipart_post(&app, None, form).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(code(&body), "BAD_USER_INPUT", "{body}");
+    app.stop().await;
+}

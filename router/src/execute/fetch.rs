@@ -5,17 +5,100 @@
 //! variables and forwarded identity) are sent once and their answer shared: under many
 //! clients asking the same thing this multiplies throughput. The identity is part of the
 //! key, so an answer is never shared across viewers; mutations are never shared.
+//!
+//! File uploads: a fetch whose variables hold upload markers (`{"$upload": "<name>"}`,
+//! put there by `pipeline::http::from_multipart`) goes to its subgraph as a GraphQL
+//! multipart request (`operations` with `null` at those paths, `map`, the files, and the
+//! `apollo-require-preflight: true` header). Such fetches are never shared.
 
 use crate::metrics::Metrics;
 use async_graphql::futures_util::future::{BoxFuture, FutureExt, Shared};
 use axum::http::{HeaderValue, header};
+use bytes::Bytes;
 use folio_common::graphql::now_unix;
 use folio_common::{IdentityKey, Viewer};
 use serde_json::{Map, Value};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
+
+/// The key of an upload marker: `{"$upload": "<file part name>"}` stands for a file in
+/// the request's variables.
+pub const UPLOAD_MARKER: &str = "$upload";
+
+/// One uploaded file, held in memory (bounded by `FOLIO_MAX_UPLOAD_BYTES`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadFile {
+    pub filename: Option<String>,
+    pub content_type: Option<String>,
+    pub bytes: Bytes,
+}
+
+/// The files of a multipart request, by their part name (the marker's value).
+pub type Uploads = Arc<BTreeMap<String, UploadFile>>;
+
+/// The upload markers in `variables` that name one of `uploads`: for each, the dotted
+/// path (`variables.…`) and the file's name, in document order.
+fn upload_paths(variables: &Map<String, Value>, uploads: &Uploads) -> Vec<(String, String)> {
+    fn walk(value: &Value, at: &str, uploads: &Uploads, out: &mut Vec<(String, String)>) {
+        match value {
+            Value::Object(m) => {
+                if m.len() == 1
+                    && let Some(Value::String(name)) = m.get(UPLOAD_MARKER)
+                    && uploads.contains_key(name)
+                {
+                    out.push((at.to_owned(), name.clone()));
+                    return;
+                }
+                for (k, v) in m {
+                    walk(v, &format!("{at}.{k}"), uploads, out);
+                }
+            }
+            Value::Array(items) => {
+                for (i, v) in items.iter().enumerate() {
+                    walk(v, &format!("{at}.{i}"), uploads, out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    if !uploads.is_empty() {
+        for (k, v) in variables {
+            walk(v, &format!("variables.{k}"), uploads, &mut out);
+        }
+    }
+    out
+}
+
+/// Sets the value at a dotted `variables.…` path of `operations` to `null`.
+fn null_at(operations: &mut Value, path: &str) {
+    let mut current = operations;
+    for segment in path.split('.') {
+        let next = match current {
+            Value::Object(m) => m.get_mut(segment),
+            Value::Array(items) => segment.parse::<usize>().ok().and_then(|i| items.get_mut(i)),
+            _ => None,
+        };
+        match next {
+            Some(n) => current = n,
+            None => return,
+        }
+    }
+    *current = Value::Null;
+}
+
+/// A subgraph request's body.
+enum Body {
+    Json(String),
+    /// GraphQL multipart request: `operations`, `map`, then the files as `(part, file)`.
+    Multipart {
+        operations: String,
+        map: String,
+        files: Vec<(String, UploadFile)>,
+    },
+}
 
 /// Why a fetch produced no GraphQL response.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -120,24 +203,85 @@ impl SubgraphClient {
         traceparent: Option<&HeaderValue>,
         shareable: bool,
     ) -> Result<SubgraphResponse, FetchError> {
+        self.fetch_with_uploads(
+            subgraph,
+            query,
+            variables,
+            &Uploads::default(),
+            viewer,
+            traceparent,
+            shareable,
+        )
+        .await
+    }
+
+    /// [`SubgraphClient::fetch`], sending the `uploads` that `variables` mark as a
+    /// multipart request (never shared).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn fetch_with_uploads(
+        &self,
+        subgraph: &str,
+        query: &str,
+        variables: Map<String, Value>,
+        uploads: &Uploads,
+        viewer: &Viewer,
+        traceparent: Option<&HeaderValue>,
+        shareable: bool,
+    ) -> Result<SubgraphResponse, FetchError> {
         let endpoint = self
             .endpoints
             .get(subgraph)
             .ok_or_else(|| FetchError::UnknownSubgraph(subgraph.to_owned()))?;
-        let body = serde_json::json!({ "query": query, "variables": variables }).to_string();
+        let marked = upload_paths(&variables, uploads);
+        let mut operations = serde_json::json!({ "query": query, "variables": variables });
         let mut headers: Vec<(header::HeaderName, HeaderValue)> =
             self.identity.sign(viewer, now_unix());
         if let Some(tp) = traceparent {
             headers.push((header::HeaderName::from_static("traceparent"), tp.clone()));
         }
+        let body = if marked.is_empty() {
+            Body::Json(operations.to_string())
+        } else {
+            // One part per distinct file, numbered for this fetch; a file may fill
+            // several paths.
+            let mut parts: Vec<(String, UploadFile)> = Vec::new();
+            let mut map: BTreeMap<String, Vec<String>> = BTreeMap::new();
+            for (path, name) in marked {
+                null_at(&mut operations, &path);
+                let part = match parts.iter().position(|(n, _)| *n == name) {
+                    Some(i) => i.to_string(),
+                    None => {
+                        if let Some(file) = uploads.get(&name) {
+                            parts.push((name.clone(), file.clone()));
+                        }
+                        (parts.len() - 1).to_string()
+                    }
+                };
+                map.entry(part).or_default().push(path);
+            }
+            headers.push((
+                header::HeaderName::from_static("apollo-require-preflight"),
+                HeaderValue::from_static("true"),
+            ));
+            Body::Multipart {
+                operations: operations.to_string(),
+                map: serde_json::to_string(&map).unwrap_or_default(),
+                files: parts
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, (_, f))| (i.to_string(), f))
+                    .collect(),
+            }
+        };
         // Everything the answer depends on: the subgraph, the document and variables (the
-        // body), and who is asking (user, admin flag, client IP).
-        let key = (self.dedupe && shareable).then(|| {
-            format!(
-                "{subgraph}\n{:?}\n{}\n{:?}\n{body}",
+        // body), and who is asking (user, admin flag, client IP). Uploads are never shared.
+        let key = match &body {
+            Body::Json(json) if self.dedupe && shareable => Some(format!(
+                "{subgraph}\n{:?}\n{}\n{:?}\n{json}",
                 viewer.user_id, viewer.is_admin, viewer.client_ip
-            )
-        });
+            )),
+            _ => None,
+        };
         let send = send(
             self.client.clone(),
             endpoint.url.clone(),
@@ -206,7 +350,7 @@ async fn send(
     client: reqwest::Client,
     url: String,
     permits: Arc<Semaphore>,
-    body: String,
+    body: Body,
     headers: Vec<(header::HeaderName, HeaderValue)>,
     timeout: Duration,
     metrics: Arc<Metrics>,
@@ -215,10 +359,34 @@ async fn send(
     let started = Instant::now();
     let result = tokio::time::timeout(timeout, async {
         let _permit = permits.acquire().await.map_err(|e| e.to_string())?;
-        let mut request = client
-            .post(&url)
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(body);
+        let mut request = match body {
+            Body::Json(json) => client
+                .post(&url)
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(json),
+            Body::Multipart {
+                operations,
+                map,
+                files,
+            } => {
+                let mut form = reqwest::multipart::Form::new()
+                    .text("operations", operations)
+                    .text("map", map);
+                for (part, file) in files {
+                    let length = file.bytes.len() as u64;
+                    let mut p = reqwest::multipart::Part::stream_with_length(
+                        reqwest::Body::from(file.bytes),
+                        length,
+                    )
+                    .file_name(file.filename.unwrap_or_else(|| part.clone()));
+                    if let Some(ct) = &file.content_type {
+                        p = p.mime_str(ct).map_err(|e| e.to_string())?;
+                    }
+                    form = form.part(part, p);
+                }
+                client.post(&url).multipart(form)
+            }
+        };
         for (name, value) in headers {
             request = request.header(name, value);
         }

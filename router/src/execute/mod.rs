@@ -55,6 +55,8 @@ pub struct ExecutionContext<'a> {
     pub variables: &'a Map<String, Value>,
     pub viewer: &'a Viewer,
     pub traceparent: Option<&'a HeaderValue>,
+    /// The files of a multipart request, which upload markers in `variables` name.
+    pub uploads: &'a fetch::Uploads,
 }
 
 /// Runs plans.
@@ -176,10 +178,11 @@ impl Executor {
         let variables = used_variables(f.variable_usages.as_ref(), state.cx.variables);
         let answer = self
             .client
-            .fetch(
+            .fetch_with_uploads(
                 &f.service_name,
                 &f.operation.document_str,
                 variables,
+                state.cx.uploads,
                 state.cx.viewer,
                 state.cx.traceparent,
                 is_query(f.operation_kind.as_ref(), &f.operation.document_str),
@@ -235,10 +238,11 @@ impl Executor {
         variables.insert("representations".into(), Value::Array(representations));
         let answer = self
             .client
-            .fetch(
+            .fetch_with_uploads(
                 &f.service_name,
                 &f.operation.document_str,
                 variables,
+                state.cx.uploads,
                 state.cx.viewer,
                 state.cx.traceparent,
                 is_query(f.operation_kind.as_ref(), &f.operation.document_str),
@@ -310,10 +314,11 @@ impl Executor {
         }
         let answer = self
             .client
-            .fetch(
+            .fetch_with_uploads(
                 &b.service_name,
                 &b.operation.document_str,
                 variables,
+                state.cx.uploads,
                 state.cx.viewer,
                 state.cx.traceparent,
                 is_query(b.operation_kind.as_ref(), &b.operation.document_str),

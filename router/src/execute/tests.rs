@@ -15,6 +15,17 @@ use std::sync::Arc;
 use std::time::Duration;
 
 async fn run(social: &Social, query: &str, variables: Value) -> Value {
+    run_with_uploads(social, query, variables, &Default::default()).await
+}
+
+/// [`run`] with the files of a multipart request; the variables are coerced first, as
+/// the pipeline does (upload markers must pass for an `Upload!`).
+async fn run_with_uploads(
+    social: &Social,
+    query: &str,
+    variables: Value,
+    uploads: &super::fetch::Uploads,
+) -> Value {
     let planner = HivePlanner::from_supergraph_sdl(social_supergraph_sdl()).expect("supergraph");
     let client = SubgraphClient::new(
         social.urls.clone(),
@@ -33,11 +44,20 @@ async fn run(social: &Social, query: &str, variables: Value) -> Value {
         Value::Object(m) => m,
         _ => Map::new(),
     };
+    let variables = if uploads.is_empty() {
+        variables
+    } else {
+        match super::variables::coerce(&planned, &variables) {
+            Ok(v) => v,
+            Err(errors) => return json!({ "errors": errors }),
+        }
+    };
     let viewer = Viewer::anonymous();
     let cx = ExecutionContext {
         variables: &variables,
         viewer: &viewer,
         traceparent: None,
+        uploads,
     };
     executor
         .execute(&planned, planner.introspection(), &cx)
@@ -290,6 +310,7 @@ async fn identical_fetches_in_flight_are_sent_once_but_never_across_viewers() {
         .plan(&PlanRequest::new("{ me { name } }", None))
         .expect("plan");
     let variables = Map::new();
+    let uploads = super::fetch::Uploads::default();
     let viewer = |id: &str| Viewer {
         user_id: Some(id.to_owned()),
         ..Viewer::default()
@@ -300,6 +321,7 @@ async fn identical_fetches_in_flight_are_sent_once_but_never_across_viewers() {
             variables: &variables,
             viewer: v,
             traceparent: None,
+            uploads: &uploads,
         };
         let (executor, planned, planner) = (&executor, &planned, &planner);
         async move {
@@ -342,6 +364,7 @@ async fn identical_fetches_in_flight_are_sent_once_but_never_across_viewers() {
         variables: &variables,
         viewer: ada,
         traceparent: None,
+        uploads: &Default::default(),
     };
     let (m1, m2) = tokio::join!(
         executor.execute(&mutation, planner.introspection(), &cx),
@@ -353,4 +376,71 @@ async fn identical_fetches_in_flight_are_sent_once_but_never_across_viewers() {
         5,
         "mutations are never shared"
     );
+}
+
+fn upload(filename: &str, bytes: Vec<u8>) -> super::fetch::UploadFile {
+    super::fetch::UploadFile {
+        filename: Some(filename.to_owned()),
+        content_type: Some("application/octet-stream".to_owned()),
+        bytes: bytes.into(),
+    }
+}
+
+#[tokio::test]
+async fn uploads_go_to_the_owning_subgraph_as_multipart() {
+    let social = spawn_social().await;
+    let big: Vec<u8> = (0..300_000u32).map(|i| (i * 31 % 251) as u8).collect();
+    let uploads: super::fetch::Uploads = Arc::new(
+        [
+            ("0".to_owned(), upload("notes.txt", b"hello world".to_vec())),
+            ("1".to_owned(), upload("big.bin", big.clone())),
+        ]
+        .into_iter()
+        .collect(),
+    );
+    let body = run_with_uploads(
+        &social,
+        "mutation($postId: ID!, $file: Upload!, $other: Upload!) { \
+           small: attachToPost(postId: $postId, file: $file) \
+           large: attachToPost(postId: \"p2\", file: $other) \
+           again: attachToPost(postId: \"p3\", file: $file) }",
+        json!({ "postId": "p1", "file": { "$upload": "0" }, "other": { "$upload": "1" } }),
+        &uploads,
+    )
+    .await;
+    assert!(body.get("errors").is_none(), "{body}");
+    let first16 = String::from_utf8_lossy(&big[..16]).into_owned();
+    assert_eq!(
+        body["data"],
+        json!({
+            "small": "notes.txt:11:hello world",
+            "large": format!("big.bin:300000:{first16}"),
+            "again": "notes.txt:11:hello world",
+        })
+    );
+    // One multipart request to content, preflighted and signed; no one else was asked.
+    let content = social.requests_to("content");
+    assert_eq!(content.len(), 1, "{content:?}");
+    assert_eq!(content[0]["multipart"]["preflight"], "true", "{content:?}");
+    assert_eq!(content[0]["multipart"]["signed"], true, "{content:?}");
+    assert!(social.requests_to("users").is_empty());
+    assert!(social.requests_to("interactions").is_empty());
+
+    // The marker satisfies `Upload!`; without a file it is a missing variable.
+    let missing = run_with_uploads(
+        &social,
+        "mutation($file: Upload!) { attachToPost(postId: \"p1\", file: $file) }",
+        json!({}),
+        &uploads,
+    )
+    .await;
+    assert_eq!(
+        missing["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+        "{missing}"
+    );
+    // Other fetches stay JSON.
+    let body = run(&social, "{ post(id: \"p1\") { title } }", json!({})).await;
+    assert_eq!(body["data"]["post"]["title"], "Hello", "{body}");
+    let last = social.requests_to("content").pop().expect("a request");
+    assert!(last.get("multipart").is_none(), "{last}");
 }

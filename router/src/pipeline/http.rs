@@ -6,11 +6,29 @@
 //! operation's kind once it is parsed). Refused: `text/plain` and form-encoded bodies, and
 //! `multipart/form-data` without an `apollo-require-preflight` or `x-apollo-operation-name`
 //! header — the simple requests a page on another origin can make without a preflight.
+//!
+//! File uploads follow the GraphQL multipart request spec
+//! (<https://github.com/jaydenseric/graphql-multipart-request-spec>): a
+//! `multipart/form-data` body (with one of those headers) whose first field `operations`
+//! is the request as JSON (one request: batches are refused), whose second field `map`
+//! names, for each file part, the `variables.…` paths it fills, and then the files.
+//! [`from_multipart`] reads the body as a stream and puts a marker
+//! (`{"$upload": "<part name>"}`, [`crate::execute::fetch::UPLOAD_MARKER`]) at each mapped
+//! path, so that variable coercion sees a non-null custom scalar value; the executor sends
+//! the file to the subgraph whose fetch carries the marker.
+//!
+//! Buffering is bounded: each file is held in memory up to [`UploadLimits::max_file_bytes`]
+//! (`FOLIO_MAX_UPLOAD_BYTES`), at most [`UploadLimits::max_files`] of them
+//! (`FOLIO_MAX_UPLOAD_FILES`), and `operations` and `map` up to the ordinary body limit
+//! (`FOLIO_MAX_BODY_BYTES`). Reading stops at the first byte over a limit (HTTP 413
+//! `PAYLOAD_TOO_LARGE`, naming it).
 
+use crate::execute::fetch::{UPLOAD_MARKER, UploadFile, Uploads};
 use axum::http::{HeaderMap, StatusCode, header};
+use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::{Map, Value};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// The media type of GraphQL responses per the GraphQL-over-HTTP spec.
 pub const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
@@ -142,15 +160,12 @@ pub fn from_post(headers: &HeaderMap, body: &[u8]) -> Result<GraphQLRequest, Ref
     match media {
         "application/json" | GRAPHQL_RESPONSE_JSON => {}
         "multipart/form-data" => {
-            let preflighted = headers.contains_key("apollo-require-preflight")
-                || headers.contains_key("x-apollo-operation-name");
-            if !preflighted {
-                return Err(csrf_refusal());
-            }
+            multipart_boundary(headers)?;
+            // Multipart bodies are streamed through `from_multipart`, never read whole.
             return Err(Refusal::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                StatusCode::BAD_REQUEST,
                 "BAD_REQUEST",
-                "file uploads are not supported yet (no field takes an Upload)",
+                "a multipart body must be read as an upload",
             ));
         }
         "" | "text/plain" | "application/x-www-form-urlencoded" => return Err(csrf_refusal()),
@@ -169,6 +184,228 @@ pub fn from_post(headers: &HeaderMap, body: &[u8]) -> Result<GraphQLRequest, Ref
             format!("the body is not a GraphQL request: {e}"),
         )
     })
+}
+
+/// Whether the body is `multipart/form-data` (a file upload, or a CSRF attempt).
+pub fn is_multipart(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|ct| ct.split(';').next())
+        .is_some_and(|media| media.trim().eq_ignore_ascii_case("multipart/form-data"))
+}
+
+/// The boundary of a preflighted multipart body; a CSRF refusal without the header.
+fn multipart_boundary(headers: &HeaderMap) -> Result<String, Refusal> {
+    let preflighted = headers.contains_key("apollo-require-preflight")
+        || headers.contains_key("x-apollo-operation-name");
+    if !preflighted {
+        return Err(csrf_refusal());
+    }
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    multer::parse_boundary(content_type).map_err(|_| {
+        Refusal::new(
+            StatusCode::BAD_REQUEST,
+            "BAD_REQUEST",
+            "the multipart/form-data Content-Type has no boundary",
+        )
+    })
+}
+
+/// What a multipart upload may carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UploadLimits {
+    /// Largest file, in bytes (`FOLIO_MAX_UPLOAD_BYTES`).
+    pub max_file_bytes: usize,
+    /// Most files (`FOLIO_MAX_UPLOAD_FILES`).
+    pub max_files: usize,
+    /// Largest `operations` or `map` field, in bytes (`FOLIO_MAX_BODY_BYTES`).
+    pub max_field_bytes: usize,
+}
+
+impl Default for UploadLimits {
+    fn default() -> Self {
+        UploadLimits {
+            max_file_bytes: 10 * 1024 * 1024,
+            max_files: 10,
+            max_field_bytes: 2 * 1024 * 1024,
+        }
+    }
+}
+
+/// Reads a multipart upload (GraphQL multipart request spec) from a body stream: the
+/// request, with an upload marker at each mapped variable path, and the files.
+pub async fn from_multipart<S, E>(
+    headers: &HeaderMap,
+    body: S,
+    limits: UploadLimits,
+) -> Result<(GraphQLRequest, Uploads), Refusal>
+where
+    S: async_graphql::futures_util::Stream<Item = Result<Bytes, E>> + Send + 'static,
+    E: Into<Box<dyn std::error::Error + Send + Sync>> + 'static,
+{
+    let boundary = multipart_boundary(headers)?;
+    let bad = |m: String| Refusal::new(StatusCode::BAD_REQUEST, "BAD_REQUEST", m);
+    let field_limit = limits.max_field_bytes as u64;
+    let file_limit = limits.max_file_bytes as u64;
+    let whole = field_limit
+        .saturating_mul(2)
+        .saturating_add(file_limit.saturating_mul(limits.max_files as u64))
+        // Part headers and boundaries.
+        .saturating_add(64 * 1024);
+    let constraints = multer::Constraints::new().size_limit(
+        multer::SizeLimit::new()
+            .whole_stream(whole)
+            .per_field(file_limit)
+            .for_field("operations", field_limit)
+            .for_field("map", field_limit),
+    );
+    let mut multipart = multer::Multipart::with_constraints(body, boundary, constraints);
+    let read_error = |e: multer::Error| match e {
+        multer::Error::FieldSizeExceeded { field_name, .. } => {
+            let name = field_name.unwrap_or_default();
+            if name == "operations" || name == "map" {
+                too_large(format!(
+                    "the multipart field `{name}` is larger than {} bytes (FOLIO_MAX_BODY_BYTES)",
+                    limits.max_field_bytes
+                ))
+            } else {
+                too_large(format!(
+                    "the file `{name}` is larger than {} bytes (FOLIO_MAX_UPLOAD_BYTES)",
+                    limits.max_file_bytes
+                ))
+            }
+        }
+        multer::Error::StreamSizeExceeded { limit } => too_large(format!(
+            "the upload is larger than {limit} bytes (at most FOLIO_MAX_UPLOAD_FILES = {} \
+             files of FOLIO_MAX_UPLOAD_BYTES = {} bytes each)",
+            limits.max_files, limits.max_file_bytes
+        )),
+        other => bad(format!("the multipart body could not be read: {other}")),
+    };
+
+    // 1. `operations`: one GraphQL request.
+    let mut operations = match multipart.next_field().await.map_err(read_error)? {
+        Some(field) if field.name() == Some("operations") => {
+            let bytes = field.bytes().await.map_err(read_error)?;
+            serde_json::from_slice::<Value>(&bytes)
+                .map_err(|e| bad(format!("the `operations` field is not JSON: {e}")))?
+        }
+        _ => {
+            return Err(bad(
+                "the first multipart field must be `operations` (GraphQL multipart request spec)"
+                    .into(),
+            ));
+        }
+    };
+    if operations.is_array() {
+        return Err(bad(
+            "batched operations are not supported: send one request object in `operations`".into(),
+        ));
+    }
+
+    // 2. `map`: file part name -> the `variables.…` paths it fills.
+    let map: BTreeMap<String, Vec<String>> =
+        match multipart.next_field().await.map_err(read_error)? {
+            Some(field) if field.name() == Some("map") => {
+                let bytes = field.bytes().await.map_err(read_error)?;
+                serde_json::from_slice(&bytes).map_err(|e| {
+                    bad(format!(
+                        "the `map` field must be a JSON object of path lists, like \
+                     {{\"0\": [\"variables.file\"]}}: {e}"
+                    ))
+                })?
+            }
+            _ => {
+                return Err(bad(
+                    "the second multipart field must be `map` (GraphQL multipart request spec)"
+                        .into(),
+                ));
+            }
+        };
+    if map.len() > limits.max_files {
+        return Err(too_large(format!(
+            "the upload maps {} files; at most {} are allowed (FOLIO_MAX_UPLOAD_FILES)",
+            map.len(),
+            limits.max_files
+        )));
+    }
+    for (name, paths) in &map {
+        if name == "operations" || name == "map" {
+            return Err(bad(format!("`{name}` cannot name a file part")));
+        }
+        if paths.is_empty() {
+            return Err(bad(format!("the map gives file `{name}` no path")));
+        }
+        for path in paths {
+            let slot = slot_at(&mut operations, path).ok_or_else(|| {
+                bad(format!(
+                    "the map path `{path}` (file `{name}`) is not a variable of the operation"
+                ))
+            })?;
+            *slot = serde_json::json!({ UPLOAD_MARKER: name });
+        }
+    }
+    let request = serde_json::from_value::<GraphQLRequest>(operations)
+        .map_err(|e| bad(format!("`operations` is not a GraphQL request: {e}")))?;
+
+    // 3. The files, each named in the map.
+    let mut files = BTreeMap::new();
+    while let Some(field) = multipart.next_field().await.map_err(read_error)? {
+        let name = field.name().unwrap_or_default().to_owned();
+        if !map.contains_key(&name) {
+            return Err(bad(format!(
+                "the multipart field `{name}` is not a file named in `map`"
+            )));
+        }
+        if files.contains_key(&name) {
+            return Err(bad(format!("the file `{name}` came twice")));
+        }
+        let filename = field.file_name().map(str::to_owned);
+        let content_type = field.content_type().map(|m| m.to_string());
+        let bytes = field.bytes().await.map_err(read_error)?;
+        files.insert(
+            name,
+            UploadFile {
+                filename,
+                content_type,
+                bytes,
+            },
+        );
+    }
+    if let Some(missing) = map.keys().find(|k| !files.contains_key(*k)) {
+        return Err(bad(format!(
+            "the map names file `{missing}`, but no such part came"
+        )));
+    }
+    Ok((request, std::sync::Arc::new(files)))
+}
+
+/// The value at a map path (`variables.<name>[.<key or index>…]`) of `operations`; `None`
+/// unless it leads to an existing variable (or an item or field inside one).
+fn slot_at<'v>(operations: &'v mut Value, path: &str) -> Option<&'v mut Value> {
+    let mut segments = path.split('.');
+    if segments.next() != Some("variables") {
+        return None;
+    }
+    let mut current = operations.get_mut("variables")?;
+    let mut depth = 0;
+    for segment in segments {
+        current = match current {
+            Value::Object(m) => m.get_mut(segment)?,
+            Value::Array(items) => items.get_mut(segment.parse::<usize>().ok()?)?,
+            _ => return None,
+        };
+        depth += 1;
+    }
+    (depth > 0).then_some(current)
+}
+
+fn too_large(message: String) -> Refusal {
+    Refusal::new(StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE", message)
 }
 
 fn csrf_refusal() -> Refusal {
@@ -280,6 +517,268 @@ mod tests {
         assert_eq!(
             from_post(&ok, b"{\"query\": 3}").expect_err("bad").code,
             "BAD_REQUEST"
+        );
+    }
+
+    /// A multipart part: name, filename, content.
+    type Part<'a> = (&'a str, Option<&'a str>, &'a [u8]);
+
+    /// A multipart body of `(name, filename, content)` parts.
+    fn multipart_body(parts: &[Part<'_>]) -> Vec<u8> {
+        let mut body = Vec::new();
+        for (name, filename, content) in parts {
+            body.extend_from_slice(b"--XyZ\r\n");
+            match filename {
+                Some(f) => body.extend_from_slice(
+                    format!(
+                        "Content-Disposition: form-data; name=\"{name}\"; filename=\"{f}\"\r\n\
+                         Content-Type: text/plain\r\n\r\n"
+                    )
+                    .as_bytes(),
+                ),
+                None => body.extend_from_slice(
+                    format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n").as_bytes(),
+                ),
+            }
+            body.extend_from_slice(content);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(b"--XyZ--\r\n");
+        body
+    }
+
+    fn upload_headers(preflight: bool) -> HeaderMap {
+        let mut h = headers(&[("content-type", "multipart/form-data; boundary=XyZ")]);
+        if preflight {
+            h.insert("apollo-require-preflight", HeaderValue::from_static("true"));
+        }
+        h
+    }
+
+    async fn read_upload(
+        preflight: bool,
+        parts: &[Part<'_>],
+        limits: UploadLimits,
+    ) -> Result<(GraphQLRequest, Uploads), Refusal> {
+        let body = Bytes::from(multipart_body(parts));
+        // In small chunks, as a network would deliver it.
+        let chunks: Vec<Result<Bytes, std::io::Error>> = (0..body.len())
+            .step_by(7)
+            .map(|i| Ok(body.slice(i..(i + 7).min(body.len()))))
+            .collect();
+        from_multipart(
+            &upload_headers(preflight),
+            async_graphql::futures_util::stream::iter(chunks),
+            limits,
+        )
+        .await
+    }
+
+    const OPS: &[u8] = br#"{"query":"mutation($f: Upload!, $fs: [Upload!]!) { a(f: $f, fs: $fs) }","variables":{"f":null,"fs":[null,null]}}"#;
+
+    #[tokio::test]
+    async fn reads_a_multipart_upload_with_markers_at_the_mapped_paths() {
+        let (request, files) = read_upload(
+            true,
+            &[
+                ("operations", None, OPS),
+                (
+                    "map",
+                    None,
+                    br#"{"0":["variables.f","variables.fs.1"],"1":["variables.fs.0"]}"#,
+                ),
+                ("0", Some("a.txt"), b"alpha\r\n--not a boundary"),
+                ("1", Some("b.bin"), &[0u8, 255, 1]),
+            ],
+            UploadLimits::default(),
+        )
+        .await
+        .expect("upload");
+        let vars = request.variables.expect("variables");
+        assert_eq!(vars["f"], serde_json::json!({ "$upload": "0" }));
+        assert_eq!(
+            vars["fs"],
+            serde_json::json!([{ "$upload": "1" }, { "$upload": "0" }])
+        );
+        assert_eq!(files.len(), 2);
+        assert_eq!(files["0"].filename.as_deref(), Some("a.txt"));
+        assert_eq!(files["0"].content_type.as_deref(), Some("text/plain"));
+        assert_eq!(&files["0"].bytes[..], b"alpha\r\n--not a boundary");
+        assert_eq!(&files["1"].bytes[..], &[0u8, 255, 1]);
+
+        // No files at all: an ordinary request that came as multipart.
+        let (request, files) = read_upload(
+            true,
+            &[
+                ("operations", None, br#"{"query":"{ me { id } }"}"#),
+                ("map", None, b"{}"),
+            ],
+            UploadLimits::default(),
+        )
+        .await
+        .expect("no files");
+        assert_eq!(request.query, "{ me { id } }");
+        assert!(files.is_empty());
+    }
+
+    #[tokio::test]
+    async fn refuses_malformed_uploads() {
+        let limits = UploadLimits::default();
+        let file: Part<'_> = ("0", Some("a.txt"), b"x");
+        let cases: Vec<(&str, Vec<Part<'_>>)> = vec![
+            (
+                "not a variable",
+                vec![
+                    ("operations", None, OPS),
+                    ("map", None, br#"{"0":["variables.nope"]}"#),
+                    file,
+                ],
+            ),
+            (
+                "outside variables",
+                vec![
+                    ("operations", None, OPS),
+                    ("map", None, br#"{"0":["query"]}"#),
+                    file,
+                ],
+            ),
+            (
+                "index out of range",
+                vec![
+                    ("operations", None, OPS),
+                    ("map", None, br#"{"0":["variables.fs.2"]}"#),
+                    file,
+                ],
+            ),
+            (
+                "map first",
+                vec![("map", None, b"{}"), ("operations", None, OPS)],
+            ),
+            (
+                "batch",
+                vec![
+                    ("operations", None, b"[{\"query\":\"{ a }\"}]"),
+                    ("map", None, b"{}"),
+                ],
+            ),
+            (
+                "map not JSON",
+                vec![("operations", None, OPS), ("map", None, b"[")],
+            ),
+            (
+                "missing file",
+                vec![
+                    ("operations", None, OPS),
+                    ("map", None, br#"{"0":["variables.f"]}"#),
+                ],
+            ),
+            (
+                "unmapped part",
+                vec![("operations", None, OPS), ("map", None, b"{}"), file],
+            ),
+            (
+                "not a request",
+                vec![
+                    ("operations", None, b"{\"variables\":{}}"),
+                    ("map", None, b"{}"),
+                ],
+            ),
+        ];
+        for (what, parts) in cases {
+            let refusal = read_upload(true, &parts, limits).await.expect_err(what);
+            assert_eq!(
+                (refusal.status, refusal.code),
+                (StatusCode::BAD_REQUEST, "BAD_REQUEST"),
+                "{what}: {}",
+                refusal.message
+            );
+        }
+        // Without a preflight header it is a CSRF attempt, whatever it holds.
+        let refusal = read_upload(false, &[("operations", None, OPS)], limits)
+            .await
+            .expect_err("csrf");
+        assert_eq!(refusal.code, "CSRF_PREVENTED");
+    }
+
+    #[tokio::test]
+    async fn enforces_the_upload_limits() {
+        let limits = UploadLimits {
+            max_file_bytes: 8,
+            max_files: 2,
+            max_field_bytes: 200,
+        };
+        let map = br#"{"0":["variables.f"]}"#;
+        // At the limit: accepted.
+        let ok = read_upload(
+            true,
+            &[
+                ("operations", None, OPS),
+                ("map", None, map),
+                ("0", Some("a"), b"12345678"),
+            ],
+            limits,
+        )
+        .await;
+        assert_eq!(ok.expect("8 bytes").1["0"].bytes.len(), 8);
+        // One byte over.
+        let refusal = read_upload(
+            true,
+            &[
+                ("operations", None, OPS),
+                ("map", None, map),
+                ("0", Some("a"), b"123456789"),
+            ],
+            limits,
+        )
+        .await
+        .expect_err("9 bytes");
+        assert_eq!(
+            (refusal.status, refusal.code),
+            (StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE")
+        );
+        assert!(
+            refusal.message.contains("FOLIO_MAX_UPLOAD_BYTES"),
+            "{}",
+            refusal.message
+        );
+        // Too many files.
+        let refusal = read_upload(
+            true,
+            &[
+                ("operations", None, OPS),
+                (
+                    "map",
+                    None,
+                    br#"{"0":["variables.f"],"1":["variables.fs.0"],"2":["variables.fs.1"]}"#,
+                ),
+            ],
+            limits,
+        )
+        .await
+        .expect_err("3 files");
+        assert_eq!(refusal.status, StatusCode::PAYLOAD_TOO_LARGE);
+        assert!(
+            refusal.message.contains("FOLIO_MAX_UPLOAD_FILES"),
+            "{}",
+            refusal.message
+        );
+        // `operations` larger than the body limit.
+        let long = format!(
+            r#"{{"query":"{{ a }}","extensions":{{"pad":"{}"}}}}"#,
+            "x".repeat(300)
+        );
+        let refusal = read_upload(
+            true,
+            &[("operations", None, long.as_bytes()), ("map", None, b"{}")],
+            limits,
+        )
+        .await
+        .expect_err("long operations");
+        assert_eq!(refusal.status, StatusCode::PAYLOAD_TOO_LARGE);
+        assert!(
+            refusal.message.contains("FOLIO_MAX_BODY_BYTES"),
+            "{}",
+            refusal.message
         );
     }
 

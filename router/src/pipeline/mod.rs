@@ -24,6 +24,8 @@ use std::time::Instant;
 pub enum Incoming<'a> {
     Get(&'a std::collections::HashMap<String, String>),
     Post(&'a [u8]),
+    /// A `multipart/form-data` body, read as a stream (file uploads).
+    Multipart(axum::body::Body),
 }
 
 /// The stages and what they need.
@@ -32,6 +34,8 @@ pub struct Pipeline {
     pub planner: Arc<dyn QueryPlanner>,
     pub executor: Executor,
     pub limits: limits::Limits,
+    /// What a multipart upload may carry.
+    pub uploads: http::UploadLimits,
     pub metrics: Arc<Metrics>,
     /// Whether introspection is answered (and suggestions shown).
     pub introspection: bool,
@@ -74,9 +78,18 @@ impl Pipeline {
             Err(r) => return ("none", false, refusal(ResponseFormat::Json, r)),
         };
         let is_get = matches!(incoming, Incoming::Get(_));
+        let mut uploads = crate::execute::fetch::Uploads::default();
         let request: Result<GraphQLRequest, Refusal> = match incoming {
             Incoming::Get(params) => http::from_get(params),
             Incoming::Post(body) => http::from_post(headers, body),
+            Incoming::Multipart(body) => {
+                http::from_multipart(headers, body.into_data_stream(), self.uploads)
+                    .await
+                    .map(|(request, files)| {
+                        uploads = files;
+                        request
+                    })
+            }
         };
         let request = match request {
             Ok(r) => r,
@@ -242,6 +255,7 @@ impl Pipeline {
             variables: &variables,
             viewer: &viewer,
             traceparent: headers.get("traceparent"),
+            uploads: &uploads,
         };
         let result = self
             .executor

@@ -1,0 +1,371 @@
+//! Benchmark: the router's own overhead, as requests/s and p50/p99 of the same query sent
+//! through the router and straight to the subgraph.
+//!
+//! The router issue asks for a cross-subgraph query; today users is the only subgraph, so
+//! this drives users queries instead (swap in a cross-subgraph one when content lands):
+//! - `users`: signed in, `{ users(first: 20) { totalCount nodes { id firstName lastName
+//!   followerCount viewerIsFollowing } } }` over 201 registered users, each following three;
+//! - `me`: the cheap `{ me { id firstName } }`.
+//!
+//! Each query runs twice: through the router (`Authorization: Bearer <token>`), and posted
+//! to the users subgraph directly with the signed identity headers the router would add.
+//! Each worker signs in as a different user: the router shares identical subgraph fetches
+//! that are in flight at once for the same viewer, so with one viewer for all workers
+//! (`FOLIO_BENCH_ONE_VIEWER=1`) the router row shows that sharing, not its overhead.
+//! The platform runs in-process (SQLite in a temporary directory; PostgreSQL when
+//! `FOLIO_TEST_DATABASE_URL` is set), and so does the load generator: a closed loop of
+//! `FOLIO_BENCH_CONCURRENCY` workers (default 32) on one keep-alive client, for
+//! `FOLIO_BENCH_SECS` seconds (default 5) after a 1 s warm-up. Every response must be
+//! HTTP 200 with the same `data` as a reference answer and no `errors`; failures are
+//! counted and the first few printed.
+//! `cargo bench --bench router`.
+
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+use folio_common::graphql::now_unix;
+use folio_common::{IdentityKey, Viewer};
+use reqwest::header::{CONTENT_TYPE, HeaderMap};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use support::TestApp;
+use tokio::task::JoinSet;
+
+const USERS: usize = 200;
+const PASSWORD: &str = "benchmark password";
+const WARM_UP: Duration = Duration::from_secs(1);
+/// Proofs expire after 60 s; re-sign well before.
+const RESIGN_EVERY: Duration = Duration::from_secs(20);
+const SHOWN_FAILURES: usize = 5;
+
+const USERS_QUERY: &str = "{ users(first: 20) { totalCount nodes { id firstName lastName followerCount viewerIsFollowing } } }";
+const ME_QUERY: &str = "{ me { id firstName } }";
+
+fn env_or(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(default)
+}
+
+/// Where requests go and how they prove who is asking.
+#[derive(Clone)]
+enum Target {
+    Router {
+        url: String,
+        token: String,
+    },
+    Direct {
+        url: String,
+        key: IdentityKey,
+        viewer: Viewer,
+    },
+}
+
+impl Target {
+    fn url(&self) -> &str {
+        match self {
+            Target::Router { url, .. } | Target::Direct { url, .. } => url,
+        }
+    }
+
+    /// The headers for a request (identity proofs signed now).
+    fn headers(&self) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(CONTENT_TYPE, "application/json".parse().expect("header"));
+        match self {
+            Target::Router { token, .. } => {
+                let v = format!("Bearer {token}").parse().expect("header");
+                h.insert(reqwest::header::AUTHORIZATION, v);
+            }
+            Target::Direct { key, viewer, .. } => h.extend(key.sign(viewer, now_unix())),
+        }
+        h
+    }
+}
+
+#[derive(Default)]
+struct Outcome {
+    latencies: Vec<Duration>,
+    failures: u64,
+    shown: Vec<String>,
+    last_done: Option<Instant>,
+}
+
+/// One request; `Err` says what was wrong with the answer.
+async fn send(
+    client: &reqwest::Client,
+    target: &Target,
+    headers: &HeaderMap,
+    body: &str,
+    expected: &Value,
+) -> Result<(), String> {
+    let res = client
+        .post(target.url())
+        .headers(headers.clone())
+        .body(body.to_owned())
+        .send()
+        .await
+        .map_err(|e| format!("request failed: {e}"))?;
+    let status = res.status();
+    let v: Value = res.json().await.map_err(|e| format!("{status}: {e}"))?;
+    if status != 200 || v.get("errors").is_some() || &v["data"] != expected {
+        return Err(format!("{status}: {v}"));
+    }
+    Ok(())
+}
+
+/// One closed-loop worker: sends until `end`, recording what started after `measure_from`.
+async fn worker(
+    client: reqwest::Client,
+    target: Target,
+    body: Arc<str>,
+    expected: Arc<Value>,
+    measure_from: Instant,
+    end: Instant,
+) -> Outcome {
+    let mut out = Outcome::default();
+    let mut headers = target.headers();
+    let mut signed = Instant::now();
+    loop {
+        let start = Instant::now();
+        if start >= end {
+            break;
+        }
+        if start - signed > RESIGN_EVERY {
+            headers = target.headers();
+            signed = start;
+        }
+        let result = send(&client, &target, &headers, &body, &expected).await;
+        let done = Instant::now();
+        if start < measure_from {
+            continue;
+        }
+        match result {
+            Ok(()) => out.latencies.push(done - start),
+            Err(e) => {
+                out.failures += 1;
+                if out.shown.len() < SHOWN_FAILURES {
+                    out.shown.push(e);
+                }
+            }
+        }
+        out.last_done = Some(done);
+    }
+    out
+}
+
+struct Stats {
+    ok: usize,
+    failures: u64,
+    shown: Vec<String>,
+    rps: f64,
+    p50: Duration,
+    p99: Duration,
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i]
+}
+
+/// Runs one closed-loop worker per `(target, expected data)` for the warm-up plus `secs`.
+async fn load(
+    client: &reqwest::Client,
+    query: &str,
+    workers: Vec<(Target, Arc<Value>)>,
+    secs: Duration,
+) -> Stats {
+    let body: Arc<str> = json!({ "query": query }).to_string().into();
+    let measure_from = Instant::now() + WARM_UP;
+    let end = measure_from + secs;
+    let mut set = JoinSet::new();
+    for (target, expected) in workers {
+        set.spawn(worker(
+            client.clone(),
+            target,
+            body.clone(),
+            expected,
+            measure_from,
+            end,
+        ));
+    }
+    let mut lat = Vec::new();
+    let (mut failures, mut shown, mut last) = (0, Vec::new(), measure_from);
+    while let Some(o) = set.join_next().await {
+        let o = o.expect("worker");
+        lat.extend(o.latencies);
+        failures += o.failures;
+        shown.extend(o.shown);
+        last = last.max(o.last_done.unwrap_or(measure_from));
+    }
+    lat.sort();
+    shown.truncate(SHOWN_FAILURES);
+    let window = (last - measure_from).as_secs_f64().max(f64::EPSILON);
+    Stats {
+        ok: lat.len(),
+        failures,
+        shown,
+        rps: lat.len() as f64 / window,
+        p50: percentile(&lat, 0.50),
+        p99: percentile(&lat, 0.99),
+    }
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+/// Registers the viewer and `USERS` more, each following three others (the viewer also
+/// every third user); returns every session, the viewer's first.
+async fn seed(app: &Arc<TestApp>) -> Vec<support::Session> {
+    let mut sessions = vec![app.register("viewer@example.com", PASSWORD).await];
+    for chunk in (0..USERS).collect::<Vec<_>>().chunks(16) {
+        let mut set = JoinSet::new();
+        for &i in chunk {
+            let app = app.clone();
+            set.spawn(async move {
+                let email = format!("user{i:03}@example.com");
+                (i, app.register(&email, PASSWORD).await)
+            });
+        }
+        let mut done = Vec::new();
+        while let Some(r) = set.join_next().await {
+            done.push(r.expect("register"));
+        }
+        done.sort_by_key(|(i, _)| *i);
+        sessions.extend(done.into_iter().map(|(_, s)| s));
+    }
+    let n = sessions.len();
+    let mut follows: Vec<Vec<usize>> = (0..n)
+        .map(|i| [1, 7, 30].iter().map(|d| (i + d) % n).collect())
+        .collect();
+    follows[0].extend((1..n).step_by(3).filter(|j| ![1, 7, 30].contains(j)));
+    let follow = "mutation($u: ID!) { follow(userId: $u) { id } }";
+    let mut set = JoinSet::new();
+    for (who, targets) in follows.into_iter().enumerate() {
+        let token = sessions[who].access_token.clone();
+        let ids: Vec<String> = targets.iter().map(|&t| sessions[t].id.clone()).collect();
+        let app = app.clone();
+        set.spawn(async move {
+            for id in ids {
+                let body = app.gql(Some(&token), follow, json!({ "u": id })).await;
+                assert!(body["data"]["follow"]["id"].is_string(), "follow: {body}");
+            }
+        });
+    }
+    while let Some(r) = set.join_next().await {
+        r.expect("follow");
+    }
+    sessions
+}
+
+#[tokio::main]
+async fn main() {
+    let secs = Duration::from_secs(env_or("FOLIO_BENCH_SECS", 5));
+    let workers = env_or("FOLIO_BENCH_CONCURRENCY", 32) as usize;
+    let one_viewer = std::env::var("FOLIO_BENCH_ONE_VIEWER").is_ok_and(|v| v == "1");
+    let app = Arc::new(TestApp::spawn().await);
+    let sessions = seed(&app).await;
+    let viewers = if one_viewer {
+        &sessions[..1]
+    } else {
+        &sessions[..]
+    };
+
+    let secret = app.cfg.identity_secret.as_ref().expect("identity secret");
+    let key = IdentityKey::new(secret.as_bytes()).expect("identity key");
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(workers)
+        .timeout(Duration::from_secs(10))
+        .build()
+        .expect("client");
+
+    let mut rows = Vec::new();
+    for (name, query) in [("me", ME_QUERY), ("users(first: 20)", USERS_QUERY)] {
+        let (mut direct, mut router) = (Vec::new(), Vec::new());
+        for s in viewers.iter().take(workers) {
+            // The router's answer is the reference both paths must match.
+            let reference = app.gql(Some(&s.access_token), query, json!({})).await;
+            assert!(
+                reference.get("errors").is_none() && reference["data"].is_object(),
+                "{name}: {reference}"
+            );
+            let expected = Arc::new(reference["data"].clone());
+            let router_target = Target::Router {
+                url: app.url.clone(),
+                token: s.access_token.clone(),
+            };
+            let direct_target = Target::Direct {
+                url: app.users_url.clone(),
+                key: key.clone(),
+                viewer: Viewer {
+                    user_id: Some(s.id.clone()),
+                    is_admin: false,
+                    client_ip: Some("127.0.0.1".parse().expect("ip")),
+                },
+            };
+            router.push((router_target, expected.clone()));
+            direct.push((direct_target, expected));
+        }
+        let cycle =
+            |v: Vec<(Target, Arc<Value>)>| v.iter().cycle().take(workers).cloned().collect();
+        let d = load(&client, query, cycle(direct), secs).await;
+        let r = load(&client, query, cycle(router), secs).await;
+        rows.push((name, d, r));
+    }
+
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let mut out = vec![
+        format!(
+            "{workers} workers as {} viewer(s), {} s after a 1 s warm-up, {cores} cores \
+             (load generator in-process)",
+            workers.min(viewers.len()),
+            secs.as_secs()
+        ),
+        format!(
+            "{:<18} {:<7} {:>8} {:>9} {:>9} {:>9} {:>6}   router overhead",
+            "query", "path", "ok", "req/s", "p50 ms", "p99 ms", "failed"
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (name, d, r) in &rows {
+        for (path, s) in [("direct", d), ("router", r)] {
+            let overhead = if path == "router" {
+                format!(
+                    "   p50 {:+.3} ms, p99 {:+.3} ms, req/s x{:.2}",
+                    ms(r.p50) - ms(d.p50),
+                    ms(r.p99) - ms(d.p99),
+                    r.rps / d.rps.max(f64::EPSILON)
+                )
+            } else {
+                String::new()
+            };
+            out.push(format!(
+                "{name:<18} {path:<7} {:>8} {:>9.0} {:>9.3} {:>9.3} {:>6}{overhead}",
+                s.ok,
+                s.rps,
+                ms(s.p50),
+                ms(s.p99),
+                s.failures
+            ));
+            failures.extend(s.shown.iter().map(|e| format!("{name} via {path}: {e}")));
+        }
+    }
+    out.extend(failures);
+    // A bench binary's output is its result.
+    #[allow(clippy::print_stdout)]
+    {
+        for line in out {
+            println!("{line}");
+        }
+    }
+    if let Ok(app) = Arc::try_unwrap(app) {
+        app.stop().await;
+    }
+}
