@@ -18,16 +18,28 @@
 //! `FOLIO_BENCH_SECS` seconds (default 5) after a 1 s warm-up. Every response must be
 //! HTTP 200 with the same `data` as a reference answer and no `errors`; failures are
 //! counted and the first few printed.
+//!
+//! A second part drives a cross-subgraph query over the router's test subgraphs (the
+//! `social` fixture of `folio_router::execute_testkit`, in memory, until content lands):
+//! `{ topComments(first: 3) { text author { name byline posts { title likes } } } }`,
+//! anonymous, is four fetches: interactions, then users and content, then interactions again
+//! (`Post.likes`). It runs
+//! through the router with `dedupe_subgraph_requests` off (every request pays every fetch)
+//! and on (identical anonymous requests in flight at once share fetches), and, for
+//! comparison, the interactions subgraph's own part (`{ topComments(first: 3) { text author
+//! { id name } } }`) is posted to that subgraph directly. Same workers, duration and checks.
 //! `cargo bench --bench router`.
 
 #[path = "../tests/support/mod.rs"]
 mod support;
 
 use folio_common::graphql::now_unix;
-use folio_common::{IdentityKey, Viewer};
+use folio_common::{Config, IdentityKey, Viewer};
+use folio_router::execute_testkit::{Social, social_supergraph_sdl, spawn_social};
 use reqwest::header::{CONTENT_TYPE, HeaderMap};
 use serde_json::{Value, json};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use support::TestApp;
 use tokio::task::JoinSet;
@@ -41,6 +53,12 @@ const SHOWN_FAILURES: usize = 5;
 
 const USERS_QUERY: &str = "{ users(first: 20) { totalCount nodes { id firstName lastName followerCount viewerIsFollowing } } }";
 const ME_QUERY: &str = "{ me { id firstName } }";
+/// Through the router: interactions' `topComments`, then `User.byline` and `User.posts` from
+/// users and content in parallel entity fetches, then `Post.likes` from interactions.
+const CROSS_QUERY: &str =
+    "{ topComments(first: 3) { text author { name byline posts { title likes } } } }";
+/// The interactions subgraph's own part of `CROSS_QUERY`, posted to it directly.
+const INTERACTIONS_QUERY: &str = "{ topComments(first: 3) { text author { id name } } }";
 
 fn env_or(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -62,12 +80,18 @@ enum Target {
         key: IdentityKey,
         viewer: Viewer,
     },
+    /// No credentials: the router anonymously, or a test subgraph (which needs none).
+    Anonymous {
+        url: String,
+    },
 }
 
 impl Target {
     fn url(&self) -> &str {
         match self {
-            Target::Router { url, .. } | Target::Direct { url, .. } => url,
+            Target::Router { url, .. } | Target::Direct { url, .. } | Target::Anonymous { url } => {
+                url
+            }
         }
     }
 
@@ -81,6 +105,7 @@ impl Target {
                 h.insert(reqwest::header::AUTHORIZATION, v);
             }
             Target::Direct { key, viewer, .. } => h.extend(key.sign(viewer, now_unix())),
+            Target::Anonymous { .. } => {}
         }
         h
     }
@@ -92,6 +117,8 @@ struct Outcome {
     failures: u64,
     shown: Vec<String>,
     last_done: Option<Instant>,
+    /// Every request sent, warm-up included.
+    sent: u64,
 }
 
 /// One request; `Err` says what was wrong with the answer.
@@ -140,6 +167,7 @@ async fn worker(
         }
         let result = send(&client, &target, &headers, &body, &expected).await;
         let done = Instant::now();
+        out.sent += 1;
         if start < measure_from {
             continue;
         }
@@ -164,6 +192,7 @@ struct Stats {
     rps: f64,
     p50: Duration,
     p99: Duration,
+    sent: u64,
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -197,8 +226,10 @@ async fn load(
     }
     let mut lat = Vec::new();
     let (mut failures, mut shown, mut last) = (0, Vec::new(), measure_from);
+    let mut sent = 0;
     while let Some(o) = set.join_next().await {
         let o = o.expect("worker");
+        sent += o.sent;
         lat.extend(o.latencies);
         failures += o.failures;
         shown.extend(o.shown);
@@ -214,11 +245,42 @@ async fn load(
         rps: lat.len() as f64 / window,
         p50: percentile(&lat, 0.50),
         p99: percentile(&lat, 0.99),
+        sent,
     }
 }
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
+}
+
+/// One row of the table; `base` is the direct path the overhead is measured against.
+fn table_line(
+    name: &str,
+    path: &str,
+    s: &Stats,
+    base: Option<&Stats>,
+    fetches: Option<f64>,
+) -> String {
+    let mut extra = match base {
+        Some(d) => format!(
+            "   p50 {:+.3} ms, p99 {:+.3} ms, req/s x{:.2}",
+            ms(s.p50) - ms(d.p50),
+            ms(s.p99) - ms(d.p99),
+            s.rps / d.rps.max(f64::EPSILON)
+        ),
+        None => String::new(),
+    };
+    if let Some(f) = fetches {
+        extra.push_str(&format!("   {f:.2} subgraph fetches/req"));
+    }
+    format!(
+        "{name:<18} {path:<7} {:>8} {:>9.0} {:>9.3} {:>9.3} {:>6}{extra}",
+        s.ok,
+        s.rps,
+        ms(s.p50),
+        ms(s.p99),
+        s.failures
+    )
 }
 
 /// Registers the viewer and `USERS` more, each following three others (the viewer also
@@ -263,6 +325,151 @@ async fn seed(app: &Arc<TestApp>) -> Vec<support::Session> {
         r.expect("follow");
     }
     sessions
+}
+
+/// Counts the requests the test subgraphs receive (all of them, warm-up included) and
+/// empties their log as it goes, so that it does not grow for the whole benchmark.
+fn count_subgraph_requests(social: &Social) -> Arc<AtomicU64> {
+    let count = Arc::new(AtomicU64::new(0));
+    let (log, counted) = (social.log.clone(), count.clone());
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            let n = std::mem::take(&mut *log.lock().expect("log")).len();
+            counted.fetch_add(n as u64, Ordering::Relaxed);
+        }
+    });
+    count
+}
+
+/// Starts a router over the social test subgraphs; returns its `/graphql` URL.
+async fn spawn_social_router(social: &Social, dedupe: bool, dir: &std::path::Path) -> String {
+    let mut sdl = social_supergraph_sdl().to_owned();
+    for (name, url) in &social.urls {
+        let tag = format!("@join__graph(name: \"{name}\", url: \"");
+        let start = sdl.find(&tag).expect("subgraph in the supergraph") + tag.len();
+        let end = start + sdl[start..].find('"').expect("url ends");
+        sdl.replace_range(start..end, url);
+    }
+    let supergraph = dir.join("social.supergraph.graphql");
+    std::fs::write(&supergraph, sdl).expect("write supergraph");
+    // The router verifies tokens with these keys; none is sent, but it needs a JWKS.
+    let key = folio_users::auth::tokens::load_or_generate_key(&dir.join("signing.pem"))
+        .expect("signing key");
+    let issuer = folio_users::auth::tokens::TokenIssuer::new(&key, "folio", "folio-api", 900)
+        .expect("issuer");
+    let jwks = dir.join("jwks.json");
+    std::fs::write(&jwks, issuer.jwks().to_string()).expect("write jwks");
+    let cfg = Config {
+        data_dir: dir.to_path_buf(),
+        supergraph_file: Some(supergraph),
+        jwks_file: Some(jwks),
+        // The router takes the users URL from here, not from the supergraph.
+        users_url: Some(social.urls["users"].clone()),
+        identity_secret: Some("benchmark-identity-secret-0123456789abcd".into()),
+        dedupe_subgraph_requests: dedupe,
+        ..Config::default()
+    };
+    let state = folio_router::init(&cfg, Duration::from_secs(5))
+        .await
+        .expect("router starts");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("address");
+    let app = folio_router::app(state);
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+        .expect("serve");
+    });
+    format!("http://{addr}/graphql")
+}
+
+/// The `data` of one anonymous answer, checked to be a non-empty object without errors.
+async fn reference(client: &reqwest::Client, url: &str, query: &str) -> Value {
+    let res = client
+        .post(url)
+        .json(&json!({ "query": query }))
+        .send()
+        .await
+        .expect("reference request");
+    let status = res.status();
+    let v: Value = res.json().await.expect("reference answer");
+    let data = &v["data"];
+    assert!(
+        status == 200
+            && v.get("errors").is_none()
+            && data.as_object().is_some_and(|o| !o.is_empty())
+            && data.to_string().contains("author"),
+        "{url}: {status} {v}"
+    );
+    data.clone()
+}
+
+/// A table row: query, path, its numbers, and subgraph fetches per request where counted.
+type Row = (&'static str, &'static str, Stats, Option<f64>);
+
+/// Runs `load` and counts the subgraph requests it caused (per request sent).
+async fn load_counting(
+    client: &reqwest::Client,
+    query: &str,
+    workers: Vec<(Target, Arc<Value>)>,
+    secs: Duration,
+    fetched: &AtomicU64,
+) -> (Stats, Option<f64>) {
+    // Let the counter catch up with what came before (it drains every 50 ms).
+    let settle = || tokio::time::sleep(Duration::from_millis(120));
+    settle().await;
+    let before = fetched.load(Ordering::Relaxed);
+    let stats = load(client, query, workers, secs).await;
+    settle().await;
+    let n = fetched.load(Ordering::Relaxed) - before;
+    let per = n as f64 / (stats.sent.max(1) as f64);
+    (stats, Some(per))
+}
+
+/// One row per path of the cross-subgraph query, with subgraph fetches per request.
+async fn social_rows(client: &reqwest::Client, workers: usize, secs: Duration) -> Vec<Row> {
+    let social = spawn_social().await;
+    let fetched = count_subgraph_requests(&social);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let direct_url = social.urls["interactions"].clone();
+    let expected = Arc::new(reference(client, &direct_url, INTERACTIONS_QUERY).await);
+    let target = Target::Anonymous { url: direct_url };
+    let (direct, per) = load_counting(
+        client,
+        INTERACTIONS_QUERY,
+        vec![(target, expected); workers],
+        secs,
+        &fetched,
+    )
+    .await;
+    let mut rows = vec![("topComments(3)", "direct", direct, per)];
+    let mut router_expected: Option<Arc<Value>> = None;
+    for (path, dedupe) in [("router", false), ("dedupe", true)] {
+        let sub = dir.path().join(path);
+        std::fs::create_dir_all(&sub).expect("dir");
+        let url = spawn_social_router(&social, dedupe, &sub).await;
+        // The first router answer is the reference for both routers.
+        let got = Arc::new(reference(client, &url, CROSS_QUERY).await);
+        let expected = router_expected.get_or_insert(got.clone());
+        assert_eq!(got, *expected, "the routers disagree");
+        let target = Target::Anonymous { url };
+        let (stats, per) = load_counting(
+            client,
+            CROSS_QUERY,
+            vec![(target, expected.clone()); workers],
+            secs,
+            &fetched,
+        )
+        .await;
+        rows.push(("topComments(3)", path, stats, per));
+    }
+    rows
 }
 
 #[tokio::main]
@@ -319,6 +526,7 @@ async fn main() {
         let r = load(&client, query, cycle(router), secs).await;
         rows.push((name, d, r));
     }
+    let social = social_rows(&client, workers, secs).await;
 
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     let mut out = vec![
@@ -336,26 +544,25 @@ async fn main() {
     let mut failures = Vec::new();
     for (name, d, r) in &rows {
         for (path, s) in [("direct", d), ("router", r)] {
-            let overhead = if path == "router" {
-                format!(
-                    "   p50 {:+.3} ms, p99 {:+.3} ms, req/s x{:.2}",
-                    ms(r.p50) - ms(d.p50),
-                    ms(r.p99) - ms(d.p99),
-                    r.rps / d.rps.max(f64::EPSILON)
-                )
-            } else {
-                String::new()
-            };
-            out.push(format!(
-                "{name:<18} {path:<7} {:>8} {:>9.0} {:>9.3} {:>9.3} {:>6}{overhead}",
-                s.ok,
-                s.rps,
-                ms(s.p50),
-                ms(s.p99),
-                s.failures
-            ));
+            let base = (path == "router").then_some(d);
+            out.push(table_line(name, path, s, base, None));
             failures.extend(s.shown.iter().map(|e| format!("{name} via {path}: {e}")));
         }
+    }
+    out.push(String::new());
+    out.push(format!(
+        "cross-subgraph query over the in-memory test subgraphs, {workers} anonymous workers:"
+    ));
+    out.push(
+        "direct = interactions' own part, posted to it; router = the whole query (1 root + 3 \
+         entity fetches); dedupe = the same with dedupe_subgraph_requests on"
+            .into(),
+    );
+    let direct = social.first().map(|(_, _, s, _)| s);
+    for (name, path, s, fetches) in &social {
+        let base = if *path == "direct" { None } else { direct };
+        out.push(table_line(name, path, s, base, *fetches));
+        failures.extend(s.shown.iter().map(|e| format!("{name} via {path}: {e}")));
     }
     out.extend(failures);
     // A bench binary's output is its result.

@@ -36,12 +36,12 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// The composed fixture supergraph the three subgraphs implement.
-pub(crate) fn social_supergraph_sdl() -> &'static str {
+pub fn social_supergraph_sdl() -> &'static str {
     include_str!("plan/fixtures/social.supergraph.graphql")
 }
 
 /// The running subgraphs.
-pub(crate) struct Social {
+pub struct Social {
     /// subgraph name ("users", "content", "interactions") -> URL of its POST /graphql endpoint
     pub urls: BTreeMap<String, String>,
     /// every request each subgraph received: (subgraph name, the GraphQL request body as JSON)
@@ -50,7 +50,7 @@ pub(crate) struct Social {
 
 impl Social {
     /// The request bodies `subgraph` received, in order.
-    pub(crate) fn requests_to(&self, subgraph: &str) -> Vec<serde_json::Value> {
+    pub fn requests_to(&self, subgraph: &str) -> Vec<serde_json::Value> {
         self.log
             .lock()
             .unwrap()
@@ -63,7 +63,7 @@ impl Social {
 
 /// How [`spawn_social_with`] deviates from healthy subgraphs.
 #[derive(Default)]
-pub(crate) struct SocialOptions {
+pub struct SocialOptions {
     /// These subgraphs get a URL where nothing listens.
     pub down: Vec<&'static str>,
     /// Delay before answering, per subgraph.
@@ -74,12 +74,12 @@ pub(crate) struct SocialOptions {
 }
 
 /// The three subgraphs, healthy, until the test (its runtime) ends.
-pub(crate) async fn spawn_social() -> Social {
+pub async fn spawn_social() -> Social {
     spawn_social_with(SocialOptions::default()).await
 }
 
 /// The three subgraphs, with `opts` applied.
-pub(crate) async fn spawn_social_with(opts: SocialOptions) -> Social {
+pub async fn spawn_social_with(opts: SocialOptions) -> Social {
     let world: Store = Arc::new(Mutex::new(World::seed()));
     let log = Arc::new(Mutex::new(Vec::new()));
     let mut urls = BTreeMap::new();

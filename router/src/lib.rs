@@ -6,8 +6,9 @@
 //! project). `lib.rs` wires the HTTP routes and builds the state from `Config`.
 
 pub mod execute;
-#[cfg(test)]
-pub(crate) mod execute_testkit;
+#[cfg(any(test, feature = "testkit"))]
+#[doc(hidden)]
+pub mod execute_testkit;
 pub mod graphiql;
 pub mod jwks;
 pub mod metrics;
