@@ -62,7 +62,7 @@ async fn users_migrations_go_up_down_and_up_again() {
 
 #[tokio::test]
 async fn content_migrations_go_up_down_and_up_again() {
-    cycle::<folio_migrations::content::Migrator>("content", &[]).await;
+    cycle::<folio_migrations::content::Migrator>("content", &["contents"]).await;
 }
 
 #[tokio::test]
