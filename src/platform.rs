@@ -23,20 +23,16 @@ pub enum Service {
 pub struct Listeners {
     pub router: Option<TcpListener>,
     pub users: Option<TcpListener>,
+    pub content: Option<TcpListener>,
 }
 
 impl Listeners {
     /// Binds the configured addresses of the services that `only` selects (all by default).
     pub async fn bind(cfg: &Config, only: Option<Service>) -> anyhow::Result<Self> {
         let wanted = |s: Service| only.is_none_or(|o| o == s);
-        if let Some(s @ (Service::Content | Service::Interactions)) = only {
-            let name = if s == Service::Content {
-                "content"
-            } else {
-                "interactions"
-            };
+        if only == Some(Service::Interactions) {
             anyhow::bail!(
-                "the {name} subgraph is not built yet; run `serve --only users` or `serve --only router`"
+                "the interactions subgraph is not built yet; run `serve --only users`, `--only content` or `--only router`"
             );
         }
         let bind = |addr: SocketAddr| async move {
@@ -55,6 +51,11 @@ impl Listeners {
             } else {
                 None
             },
+            content: if wanted(Service::Content) {
+                Some(bind(cfg.content_addr).await?)
+            } else {
+                None
+            },
         })
     }
 }
@@ -63,6 +64,7 @@ impl Listeners {
 pub struct Running {
     pub router_addr: Option<SocketAddr>,
     pub users_addr: Option<SocketAddr>,
+    pub content_addr: Option<SocketAddr>,
     tasks: JoinSet<std::io::Result<()>>,
     stop: watch::Sender<bool>,
 }
@@ -86,6 +88,21 @@ pub async fn start(mut cfg: Config, listeners: Listeners) -> anyhow::Result<Runn
         tracing::info!(%addr, "users subgraph listening");
         users_addr = Some(addr);
     }
+    let mut content_addr = None;
+    if let Some(listener) = listeners.content {
+        let addr = listener.local_addr()?;
+        let content = folio_content::init(&cfg).await?;
+        tasks.spawn(serve(
+            listener,
+            folio_content::app(content),
+            stopped.clone(),
+        ));
+        if cfg.content_url.is_none() {
+            cfg.content_url = Some(format!("http://{addr}/graphql"));
+        }
+        tracing::info!(%addr, "content subgraph listening");
+        content_addr = Some(addr);
+    }
     let mut router_addr = None;
     if let Some(listener) = listeners.router {
         let addr = listener.local_addr()?;
@@ -97,6 +114,7 @@ pub async fn start(mut cfg: Config, listeners: Listeners) -> anyhow::Result<Runn
     Ok(Running {
         router_addr,
         users_addr,
+        content_addr,
         tasks,
         stop,
     })

@@ -5,6 +5,7 @@ mod support;
 
 mod e2e {
     mod auth;
+    mod content;
     mod deploy;
     mod graphiql;
     mod migrations;

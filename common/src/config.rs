@@ -32,6 +32,8 @@ pub struct Config {
     pub interactions_addr: SocketAddr,
     /// URL the router uses to reach the users subgraph (default: from `users_addr`).
     pub users_url: Option<String>,
+    /// URL the router uses to reach the content subgraph (default: from `content_addr`).
+    pub content_url: Option<String>,
     /// URL of the users subgraph's JWKS that the router verifies tokens with
     /// (default: `/.well-known/jwks.json` on the users subgraph).
     pub jwks_url: Option<String>,
@@ -119,6 +121,7 @@ impl Default for Config {
             content_addr: ([127, 0, 0, 1], 4002).into(),
             interactions_addr: ([127, 0, 0, 1], 4003).into(),
             users_url: None,
+            content_url: None,
             jwks_url: None,
             introspection: true,
             dedupe_subgraph_requests: true,
@@ -205,6 +208,11 @@ pub const KEYS: &[Key] = &[
         env: "FOLIO_USERS_URL",
         default: "http://{users_addr}/graphql",
         doc: "Where the router reaches the users subgraph.",
+    },
+    Key {
+        env: "FOLIO_CONTENT_URL",
+        default: "http://{content_addr}/graphql",
+        doc: "Where the router reaches the content subgraph.",
     },
     Key {
         env: "FOLIO_JWKS_URL",
@@ -443,6 +451,13 @@ impl Config {
         self.users_url
             .clone()
             .unwrap_or_else(|| format!("http://{}/graphql", self.users_addr))
+    }
+
+    /// The content subgraph's GraphQL endpoint as the router reaches it.
+    pub fn content_graphql_url(&self) -> String {
+        self.content_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}/graphql", self.content_addr))
     }
 
     /// The JWKS endpoint the router verifies access tokens with.

@@ -6,6 +6,12 @@ use sea_orm_migration::prelude::*;
 pub struct Migrator;
 
 impl MigratorTrait for Migrator {
+    /// Its own bookkeeping table, so that services sharing one database (or one
+    /// PostgreSQL schema) never read each other's migration history.
+    fn migration_table_name() -> DynIden {
+        Alias::new("seaql_migrations_interactions").into_iden()
+    }
+
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         Vec::new()
     }

@@ -67,7 +67,14 @@ pub async fn init(cfg: &Config, jwks_wait: Duration) -> anyhow::Result<RouterSta
     // supergraph serves every deployment.
     let mut urls: std::collections::BTreeMap<String, String> =
         plan::QueryPlanner::subgraphs(&planner).as_ref().clone();
-    urls.insert("users".into(), cfg.users_graphql_url());
+    for (name, url) in [
+        ("users", cfg.users_graphql_url()),
+        ("content", cfg.content_graphql_url()),
+    ] {
+        if let Some(slot) = urls.get_mut(name) {
+            *slot = url;
+        }
+    }
     let client = execute::fetch::SubgraphClient::new(
         urls,
         identity,

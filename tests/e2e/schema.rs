@@ -26,6 +26,14 @@ fn users_sdl_matches_its_golden_file() {
     );
 }
 
+#[test]
+fn content_sdl_matches_its_golden_file() {
+    check_golden(
+        "subgraphs/content/schema.graphql",
+        &folio_content::schema::sdl(),
+    );
+}
+
 #[tokio::test]
 async fn users_subgraph_serves_its_golden_sdl() {
     let app = TestApp::spawn().await;

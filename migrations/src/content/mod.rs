@@ -8,6 +8,12 @@ mod m20261123_000001_contents;
 pub struct Migrator;
 
 impl MigratorTrait for Migrator {
+    /// Its own bookkeeping table, so that services sharing one database (or one
+    /// PostgreSQL schema) never read each other's migration history.
+    fn migration_table_name() -> DynIden {
+        Alias::new("seaql_migrations_content").into_iden()
+    }
+
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         vec![Box::new(m20261123_000001_contents::Migration)]
     }

@@ -1,7 +1,82 @@
-//! The content subgraph: stories, their lists, views, search, feed and CSV import.
+//! The content subgraph: stories, their lists and views.
 //!
-//! Being built (issue 4). So far: `domain/`, the validated inputs that the API and the CSV
-//! importer will share. The schema, store and service wiring follow the users subgraph's
-//! shape (`schema/`, `domain/`, `store/`, `lib.rs` with `init` and `app`).
+//! Layout (the same in every subgraph): `schema/` GraphQL types and thin resolvers,
+//! `domain/` validated inputs (shared with the CSV importer to come), `store/` sea-orm
+//! queries. [`init`] opens and migrates the database; [`app`] is the axum router to serve.
+//! Search, top contents, the feed and CSV import are later steps.
 
 pub mod domain;
+pub mod schema;
+pub mod store;
+
+use anyhow::Context as _;
+use async_graphql::dataloader::DataLoader;
+use async_graphql_axum::GraphQLRequest;
+use async_graphql_axum::rejection::GraphQLRejection;
+use axum::Router;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::Response;
+use axum::routing::{get, post};
+use folio_common::{Config, IdentityKey};
+use folio_migrations::MigratorTrait;
+use schema::{ContentLoader, ContentSchema};
+use store::Store;
+
+/// What the content subgraph's resolvers share (cheap to clone).
+#[derive(Clone)]
+pub struct ContentState {
+    pub store: Store,
+}
+
+/// A ready-to-serve content subgraph.
+#[derive(Clone)]
+pub struct ContentService {
+    pub state: ContentState,
+    pub schema: ContentSchema,
+    pub identity: IdentityKey,
+}
+
+/// Opens and migrates the content database and loads the router-to-subgraph identity key.
+pub async fn init(cfg: &Config) -> anyhow::Result<ContentService> {
+    let db = folio_common::db::connect(&cfg.content_database(), cfg.database_schema.as_deref())
+        .await
+        .context("connecting to the content database")?;
+    folio_migrations::content::Migrator::up(&db, None)
+        .await
+        .context("migrating the content database")?;
+    let state = ContentState {
+        store: Store::new(db),
+    };
+    let identity = folio_common::identity::load_key(cfg.identity_secret.as_deref(), &cfg.data_dir)
+        .map_err(anyhow::Error::msg)?;
+    Ok(ContentService {
+        schema: schema::build_schema(state.clone()),
+        state,
+        identity,
+    })
+}
+
+/// The content subgraph's HTTP surface: `POST /graphql` and `GET /health`.
+pub fn app(service: ContentService) -> Router {
+    Router::new()
+        .route("/graphql", post(graphql))
+        .route("/health", get(|| async { "ok" }))
+        .with_state(service)
+}
+
+async fn graphql(
+    State(service): State<ContentService>,
+    headers: HeaderMap,
+    request: Result<GraphQLRequest, GraphQLRejection>,
+) -> Response {
+    let store = service.state.store.clone();
+    folio_common::graphql::execute(
+        &service.schema,
+        &service.identity,
+        &headers,
+        request.map(GraphQLRequest::into_inner).map_err(|r| r.0),
+        |req, _viewer| req.data(DataLoader::new(ContentLoader::new(store), tokio::spawn)),
+    )
+    .await
+}

@@ -1,0 +1,36 @@
+//! Per-request batch loaders: the contents that one request resolves by id (federation
+//! `_entities` included) are one query.
+
+use crate::store::{ContentRow, Store};
+use async_graphql::dataloader::Loader;
+use folio_common::Error;
+use std::collections::HashMap;
+
+/// Batches the content subgraph's lookups within one request.
+pub struct ContentLoader {
+    store: Store,
+}
+
+impl ContentLoader {
+    pub fn new(store: Store) -> Self {
+        ContentLoader { store }
+    }
+}
+
+/// A content by id. Loading one never counts a view.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ContentKey(pub String);
+
+impl Loader<ContentKey> for ContentLoader {
+    type Value = ContentRow;
+    type Error = Error;
+
+    async fn load(&self, keys: &[ContentKey]) -> Result<HashMap<ContentKey, ContentRow>, Error> {
+        let ids: Vec<String> = keys.iter().map(|k| k.0.clone()).collect();
+        let rows = self.store.contents_by_ids(&ids).await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, c)| (ContentKey(id), c))
+            .collect())
+    }
+}

@@ -1,0 +1,141 @@
+//! Mutations of the content subgraph.
+
+use super::content::Content;
+use crate::ContentState;
+use crate::domain::{Description, Story, Tags, Title};
+use crate::store::{ContentChanges, ContentRow, NewContent};
+use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result};
+use folio_common::{Error, InvalidInput, Viewer};
+
+#[derive(InputObject)]
+pub struct CreateContentInput {
+    pub title: String,
+    pub description: Option<String>,
+    pub story: String,
+    pub tags: Option<Vec<String>>,
+}
+
+// Partial update: a field left out is unchanged; description set to null clears it,
+// any other field set to null is BAD_USER_INPUT. (No doc comment: the contract has none.)
+#[derive(InputObject)]
+pub struct UpdateContentInput {
+    pub title: MaybeUndefined<String>,
+    pub description: MaybeUndefined<String>,
+    pub story: MaybeUndefined<String>,
+    pub tags: MaybeUndefined<Vec<String>>,
+}
+
+fn parse_tags(raw: &[String]) -> Result<Tags, Error> {
+    Tags::parse(raw.iter().map(String::as_str)).map_err(|e| e.on("tags"))
+}
+
+/// A required field of a partial update: absent is "unchanged", null is bad input.
+fn required<R, T>(
+    value: MaybeUndefined<R>,
+    field: &str,
+    parse: impl Fn(&R) -> Result<T, InvalidInput>,
+) -> Result<Option<T>, Error> {
+    match value {
+        MaybeUndefined::Undefined => Ok(None),
+        MaybeUndefined::Null => Err(Error::validation(field, "must not be null")),
+        MaybeUndefined::Value(v) => parse(&v).map(Some).map_err(|e| e.on(field)),
+    }
+}
+
+impl UpdateContentInput {
+    fn parse(self) -> Result<ContentChanges, Error> {
+        let description = match self.description {
+            MaybeUndefined::Undefined => None,
+            MaybeUndefined::Null => Some(None),
+            MaybeUndefined::Value(d) => {
+                Some(Description::parse(&d).map_err(|e| e.on("description"))?)
+            }
+        };
+        Ok(ContentChanges {
+            title: required(self.title, "title", |s| Title::parse(s))?,
+            description,
+            story: required(self.story, "story", |s| Story::parse(s))?,
+            tags: required(self.tags, "tags", |t: &Vec<String>| {
+                Tags::parse(t.iter().map(String::as_str))
+            })?,
+        })
+    }
+}
+
+/// The content `id` if the viewer may change it: signed in, and its author or an admin.
+async fn editable(state: &ContentState, viewer: &Viewer, id: &str) -> Result<ContentRow, Error> {
+    viewer.require_user()?;
+    let row = state
+        .store
+        .content(id)
+        .await?
+        .ok_or(Error::NotFound("content"))?;
+    if !viewer.is_self_or_admin(&row.author_id) {
+        return Err(Error::forbidden(
+            "only the author or an admin may change this content",
+        ));
+    }
+    Ok(row)
+}
+
+pub struct Mutation;
+
+#[Object]
+impl Mutation {
+    /// Signed in; the viewer becomes the author.
+    async fn create_content(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateContentInput,
+    ) -> Result<Content> {
+        let viewer = ctx.data::<Viewer>()?;
+        let author_id = viewer.require_user()?.to_owned();
+        let new = NewContent {
+            author_id,
+            title: Title::parse(&input.title).map_err(|e| e.on("title"))?,
+            description: match &input.description {
+                Some(d) => Description::parse(d).map_err(|e| e.on("description"))?,
+                None => None,
+            },
+            story: Story::parse(&input.story).map_err(|e| e.on("story"))?,
+            tags: match &input.tags {
+                Some(t) => parse_tags(t)?,
+                None => Tags::default(),
+            },
+        };
+        let state = ctx.data::<ContentState>()?;
+        Ok(Content::new(state.store.insert_content(new).await?))
+    }
+
+    /// The author or an admin.
+    async fn update_content(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: UpdateContentInput,
+    ) -> Result<Content> {
+        let viewer = ctx.data::<Viewer>()?;
+        let state = ctx.data::<ContentState>()?;
+        editable(state, viewer, &id).await?;
+        let changes = input.parse()?;
+        // The author never changes, so the check above still holds; a content deleted
+        // meanwhile is NOT_FOUND.
+        let row = state
+            .store
+            .update_content(&id, changes)
+            .await?
+            .ok_or(Error::NotFound("content"))?;
+        Ok(Content::new(row))
+    }
+
+    /// The author or an admin. Its interactions and comments go too.
+    async fn delete_content(&self, ctx: &Context<'_>, id: ID) -> Result<bool> {
+        let viewer = ctx.data::<Viewer>()?;
+        let state = ctx.data::<ContentState>()?;
+        editable(state, viewer, &id).await?;
+        if !state.store.delete_content(&id).await? {
+            return Err(Error::NotFound("content").into());
+        }
+        Ok(true)
+    }
+}

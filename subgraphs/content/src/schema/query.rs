@@ -1,0 +1,73 @@
+//! Queries of the content subgraph, and the `Content` and `User` entity resolvers.
+
+use super::content::{Content, ContentConnection};
+use super::loaders::{ContentKey, ContentLoader};
+use super::user::User;
+use crate::ContentState;
+use async_graphql::dataloader::DataLoader;
+use async_graphql::{Context, ID, Object, Result};
+use folio_common::pagination::PageRequest;
+
+pub struct Query;
+
+#[Object]
+impl Query {
+    /// Counts a view each time it returns the content: viewCount + 1, atomically, and the
+    /// returned viewCount includes this view.
+    async fn content(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Content>> {
+        let state = ctx.data::<ContentState>()?;
+        Ok(state.store.view_content(&id).await?.map(Content::new))
+    }
+
+    /// Newest first; optionally one author's.
+    async fn contents(
+        &self,
+        ctx: &Context<'_>,
+        author_id: Option<ID>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<ContentConnection> {
+        let page = PageRequest::parse(first, after)?;
+        let state = ctx.data::<ContentState>()?;
+        let author = author_id.as_deref().map(String::as_str);
+        Ok(state
+            .store
+            .list_contents(author, &page)
+            .await?
+            .map(Content::new)
+            .into())
+    }
+
+    /// Most recently published first.
+    async fn new_contents(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<ContentConnection> {
+        // Content is published when it is created, and ids are UUID v7: id order is
+        // publication order.
+        let page = PageRequest::parse(first, after)?;
+        let state = ctx.data::<ContentState>()?;
+        Ok(state
+            .store
+            .list_contents(None, &page)
+            .await?
+            .map(Content::new)
+            .into())
+    }
+
+    /// Federation: resolves `Content` references, batched into one query per request.
+    /// Never counts a view.
+    #[graphql(entity)]
+    async fn find_content_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Content>> {
+        let loader = ctx.data::<DataLoader<ContentLoader>>()?;
+        Ok(loader.load_one(ContentKey(id.0)).await?.map(Content::new))
+    }
+
+    /// Federation: a `User` reference, so other subgraphs' users get their `contents`.
+    #[graphql(entity)]
+    async fn find_user_by_id(&self, id: ID) -> User {
+        User::reference(id.0)
+    }
+}

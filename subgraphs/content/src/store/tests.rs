@@ -1,0 +1,173 @@
+//! Store tests against a temporary SQLite file, migrated like the real database.
+
+use super::*;
+use folio_migrations::MigratorTrait;
+
+/// A migrated store in a temp dir (kept alive by the returned guard).
+pub(crate) async fn temp_store() -> (Store, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}/c.db", dir.path().display());
+    let db = folio_common::db::connect(&url, None)
+        .await
+        .expect("connect");
+    folio_migrations::content::Migrator::up(&db, None)
+        .await
+        .expect("migrate");
+    (Store::new(db), dir)
+}
+
+pub(crate) fn new_content(author: &str, title: &str) -> NewContent {
+    NewContent {
+        author_id: author.to_owned(),
+        title: Title::parse(title).expect("title"),
+        description: Description::parse("about it").expect("description"),
+        story: Story::parse("Once upon a time.").expect("story"),
+        tags: Tags::parse(["Rust", "web"]).expect("tags"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn views_count_atomically_under_concurrency() {
+    let (store, _dir) = temp_store().await;
+    let c = store
+        .insert_content(new_content("a", "T"))
+        .await
+        .expect("insert");
+    let tasks: Vec<_> = (0..20)
+        .map(|_| {
+            let store = store.clone();
+            let id = c.id.clone();
+            tokio::spawn(async move { store.view_content(&id).await })
+        })
+        .collect();
+    let mut seen = Vec::new();
+    for t in tasks {
+        let row = t.await.expect("join").expect("view").expect("found");
+        seen.push(row.view_count);
+    }
+    seen.sort_unstable();
+    assert_eq!(
+        seen,
+        (1..=20).collect::<Vec<i64>>(),
+        "each view sees its own count"
+    );
+    let row = store.content(&c.id).await.expect("read").expect("found");
+    assert_eq!(row.view_count, 20);
+    assert!(store.view_content("missing").await.expect("view").is_none());
+}
+
+#[tokio::test]
+async fn editing_the_story_resets_views_and_other_fields_do_not() {
+    let (store, _dir) = temp_store().await;
+    let c = store
+        .insert_content(new_content("a", "T"))
+        .await
+        .expect("insert");
+    for _ in 0..3 {
+        store.view_content(&c.id).await.expect("view");
+    }
+    let changes = ContentChanges {
+        title: Some(Title::parse("New title").expect("title")),
+        description: Some(None),
+        tags: Some(Tags::parse(["x"]).expect("tags")),
+        ..ContentChanges::default()
+    };
+    let row = store
+        .update_content(&c.id, changes)
+        .await
+        .expect("update")
+        .expect("found");
+    assert_eq!(row.view_count, 3);
+    assert_eq!(row.title, "New title");
+    assert_eq!(row.description, None);
+    assert_eq!(row.tag_list(), ["x"]);
+    assert_eq!(row.story, "Once upon a time.");
+    assert!(row.updated_at >= c.updated_at);
+
+    let changes = ContentChanges {
+        story: Some(Story::parse("A new story.").expect("story")),
+        ..ContentChanges::default()
+    };
+    let row = store
+        .update_content(&c.id, changes)
+        .await
+        .expect("update")
+        .expect("found");
+    assert_eq!(row.view_count, 0);
+    assert_eq!(row.story, "A new story.");
+    assert_eq!(row.title, "New title");
+
+    let none = store
+        .update_content("missing", ContentChanges::default())
+        .await
+        .expect("update");
+    assert!(none.is_none());
+}
+
+#[tokio::test]
+async fn lists_page_newest_first_with_total_count() {
+    let (store, _dir) = temp_store().await;
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        let author = if i % 2 == 0 { "a" } else { "b" };
+        let c = store
+            .insert_content(new_content(author, &format!("T{i}")))
+            .await
+            .expect("insert");
+        ids.push(c.id);
+    }
+    ids.reverse(); // newest first
+
+    let req = PageRequest::parse(Some(2), None).expect("page");
+    let page = store.list_contents(None, &req).await.expect("list");
+    assert_eq!(page.total_count, 5);
+    assert!(page.has_next_page);
+    let got: Vec<_> = page.edges.iter().map(|(_, c)| c.id.clone()).collect();
+    assert_eq!(got, ids[..2]);
+
+    let after = page.edges.last().map(|(cursor, _)| cursor.clone());
+    let req = PageRequest::parse(Some(10), after).expect("page");
+    let page = store.list_contents(None, &req).await.expect("list");
+    assert_eq!(page.total_count, 5);
+    assert!(!page.has_next_page);
+    let got: Vec<_> = page.edges.iter().map(|(_, c)| c.id.clone()).collect();
+    assert_eq!(got, ids[2..]);
+
+    let req = PageRequest::parse(None, None).expect("page");
+    let page = store.list_contents(Some("a"), &req).await.expect("list");
+    assert_eq!(page.total_count, 3);
+    assert!(page.edges.iter().all(|(_, c)| c.author_id == "a"));
+    let titles: Vec<_> = page.edges.iter().map(|(_, c)| c.title.as_str()).collect();
+    assert_eq!(titles, ["T4", "T2", "T0"]);
+}
+
+#[tokio::test]
+async fn batches_by_ids_and_deletes() {
+    let (store, _dir) = temp_store().await;
+    let a = store
+        .insert_content(new_content("a", "A"))
+        .await
+        .expect("a");
+    let b = store
+        .insert_content(new_content("a", "B"))
+        .await
+        .expect("b");
+    assert_eq!(a.tag_list(), ["rust", "web"]);
+    assert_eq!(a.tags, "|rust|web|");
+    let found = store
+        .contents_by_ids(&[a.id.clone(), b.id.clone(), "nope".into(), "nul\0".into()])
+        .await
+        .expect("by ids");
+    assert_eq!(found.len(), 2);
+    assert!(store.delete_content(&a.id).await.expect("delete"));
+    assert!(!store.delete_content(&a.id).await.expect("delete again"));
+    assert!(store.content(&a.id).await.expect("read").is_none());
+}
+
+#[test]
+fn tags_round_trip_through_their_column() {
+    assert_eq!(join_tags(&Tags::default()), "|");
+    assert!(split_tags("|").is_empty());
+    let tags = Tags::parse(["a", "b-c"]).expect("tags");
+    assert_eq!(split_tags(&join_tags(&tags)), ["a", "b-c"]);
+}

@@ -1,0 +1,290 @@
+//! The content subgraph through the router: create, read (with views), update, delete,
+//! lists, and the joins with users in both directions.
+
+use crate::support::{Session, TestApp, code, field};
+use serde_json::{Value, json};
+
+const PASSWORD: &str = "correct horse";
+
+const CREATE: &str = "mutation($i: CreateContentInput!) { createContent(input: $i) {
+    id title description story tags viewCount publishedAt updatedAt author { id firstName } } }";
+
+async fn create(app: &TestApp, who: &Session, input: Value) -> Value {
+    app.gql(Some(&who.access_token), CREATE, json!({ "i": input }))
+        .await
+}
+
+async fn create_ok(app: &TestApp, who: &Session, title: &str) -> String {
+    let body = create(
+        app,
+        who,
+        json!({ "title": title, "story": format!("The story of {title}") }),
+    )
+    .await;
+    body["data"]["createContent"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{body}"))
+        .to_owned()
+}
+
+#[tokio::test]
+async fn create_content_makes_the_viewer_the_author() {
+    let app = TestApp::spawn().await;
+    let ada = app.register("ada@example.com", PASSWORD).await;
+    let body = create(
+        &app,
+        &ada,
+        json!({ "title": " Hello ", "description": "", "story": "Once upon a time", "tags": ["Rust", "web-dev", "rust"] }),
+    )
+    .await;
+    assert_eq!(code(&body), "", "{body}");
+    let c = &body["data"]["createContent"];
+    assert_eq!(c["title"], json!("Hello"));
+    assert_eq!(c["description"], Value::Null);
+    assert_eq!(c["tags"], json!(["rust", "web-dev"]));
+    assert_eq!(c["viewCount"], json!(0));
+    assert_eq!(
+        c["author"],
+        json!({ "id": ada.id, "firstName": "Test" }),
+        "the author comes from users"
+    );
+    assert!(c["publishedAt"].as_str().is_some_and(|t| t.ends_with('Z')));
+
+    let anonymous = app
+        .gql(None, CREATE, json!({ "i": { "title": "x", "story": "y" } }))
+        .await;
+    assert_eq!(code(&anonymous), "UNAUTHENTICATED", "{anonymous}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn bad_content_input_names_its_field() {
+    let app = TestApp::spawn().await;
+    let ada = app.register("ada@example.com", PASSWORD).await;
+    let eleven: Vec<String> = (0..11).map(|i| format!("t{i}")).collect();
+    let cases = [
+        (json!({ "title": "  ", "story": "s" }), "title"),
+        (json!({ "title": "t".repeat(201), "story": "s" }), "title"),
+        (json!({ "title": "t", "story": "" }), "story"),
+        (
+            json!({ "title": "t", "story": "s".repeat(100_001) }),
+            "story",
+        ),
+        (
+            json!({ "title": "t", "story": "s", "description": "d".repeat(1_001) }),
+            "description",
+        ),
+        (
+            json!({ "title": "t", "story": "s", "tags": ["no spaces"] }),
+            "tags",
+        ),
+        (
+            json!({ "title": "t", "story": "s", "tags": eleven }),
+            "tags",
+        ),
+    ];
+    for (input, expected) in cases {
+        let body = create(&app, &ada, input).await;
+        assert_eq!(code(&body), "BAD_USER_INPUT", "{body}");
+        assert_eq!(field(&body), expected, "{body}");
+    }
+    let list = app
+        .gql(
+            Some(&ada.access_token),
+            "{ contents { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        list["data"]["contents"]["totalCount"],
+        json!(0),
+        "nothing half-written: {list}"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn reading_a_content_counts_a_view_atomically() {
+    // With fetch sharing on, identical reads by one viewer at the same moment are one
+    // subgraph fetch and so one view; turn it off to count every one of them.
+    let app = TestApp::spawn_with(|cfg| cfg.dedupe_subgraph_requests = false).await;
+    let ada = app.register("ada@example.com", PASSWORD).await;
+    let id = create_ok(&app, &ada, "Counted").await;
+    let read = "query($id: ID!) { content(id: $id) { viewCount } }";
+    for expected in 1..=3 {
+        let body = app.gql(None, read, json!({ "id": id })).await;
+        assert_eq!(
+            body["data"]["content"]["viewCount"],
+            json!(expected),
+            "{body}"
+        );
+    }
+    let reads = (0..20).map(|_| app.gql(None, read, json!({ "id": id })));
+    let bodies = futures_util::future::join_all(reads).await;
+    let mut seen: Vec<i64> = bodies
+        .iter()
+        .filter_map(|b| b["data"]["content"]["viewCount"].as_i64())
+        .collect();
+    seen.sort_unstable();
+    assert_eq!(
+        seen,
+        (4..=23).collect::<Vec<_>>(),
+        "every concurrent read got its own count"
+    );
+    let unknown = app.gql(None, read, json!({ "id": "nope" })).await;
+    assert_eq!(unknown["data"]["content"], Value::Null);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn only_the_author_or_an_admin_may_change_a_content() {
+    let app = TestApp::spawn().await;
+    let ada = app.register("ada@example.com", PASSWORD).await;
+    let bob = app.register("bob@example.com", PASSWORD).await;
+    let admin = app.admin("root@example.com", "admin password").await;
+    let id = create_ok(&app, &ada, "Mine").await;
+    let update = "mutation($id: ID!, $i: UpdateContentInput!) { updateContent(id: $id, input: $i) { title story viewCount } }";
+    let delete = "mutation($id: ID!) { deleteContent(id: $id) }";
+
+    let body = app
+        .gql(
+            Some(&bob.access_token),
+            update,
+            json!({ "id": id, "i": { "title": "Bob's" } }),
+        )
+        .await;
+    assert_eq!(code(&body), "FORBIDDEN", "{body}");
+    let body = app
+        .gql(Some(&bob.access_token), delete, json!({ "id": id }))
+        .await;
+    assert_eq!(code(&body), "FORBIDDEN", "{body}");
+    let body = app
+        .gql(
+            Some(&ada.access_token),
+            update,
+            json!({ "id": "nope", "i": { "title": "x" } }),
+        )
+        .await;
+    assert_eq!(code(&body), "NOT_FOUND", "{body}");
+    let body = app
+        .gql(
+            Some(&ada.access_token),
+            update,
+            json!({ "id": id, "i": { "title": null } }),
+        )
+        .await;
+    assert_eq!(
+        (code(&body), field(&body)),
+        ("BAD_USER_INPUT", "title"),
+        "{body}"
+    );
+
+    // Views survive a title edit and are reset by a story edit.
+    app.gql(
+        None,
+        "query($id: ID!) { content(id: $id) { id } }",
+        json!({ "id": id }),
+    )
+    .await;
+    let body = app
+        .gql(
+            Some(&admin.access_token),
+            update,
+            json!({ "id": id, "i": { "title": "Edited by admin" } }),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["updateContent"],
+        json!({ "title": "Edited by admin", "story": "The story of Mine", "viewCount": 1 }),
+        "{body}"
+    );
+    let body = app
+        .gql(
+            Some(&ada.access_token),
+            update,
+            json!({ "id": id, "i": { "story": "A new story" } }),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["updateContent"]["viewCount"],
+        json!(0),
+        "{body}"
+    );
+
+    let body = app
+        .gql(Some(&ada.access_token), delete, json!({ "id": id }))
+        .await;
+    assert_eq!(body["data"]["deleteContent"], json!(true), "{body}");
+    let body = app
+        .gql(Some(&ada.access_token), delete, json!({ "id": id }))
+        .await;
+    assert_eq!(code(&body), "NOT_FOUND", "{body}");
+    let gone = app
+        .gql(
+            None,
+            "query($id: ID!) { content(id: $id) { id } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(gone["data"]["content"], Value::Null);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn lists_are_newest_first_and_join_users_both_ways() {
+    let app = TestApp::spawn().await;
+    let ada = app.register("ada@example.com", PASSWORD).await;
+    let bob = app.register("bob@example.com", PASSWORD).await;
+    let mut ada_ids = Vec::new();
+    for i in 0..5 {
+        ada_ids.push(create_ok(&app, &ada, &format!("Ada {i}")).await);
+    }
+    create_ok(&app, &bob, "Bob 0").await;
+
+    let body = app
+        .gql(None, "query($a: ID) { contents(authorId: $a, first: 2) { totalCount pageInfo { hasNextPage endCursor } nodes { title author { id } } } }", json!({ "a": ada.id }))
+        .await;
+    let page = &body["data"]["contents"];
+    assert_eq!(page["totalCount"], json!(5), "{body}");
+    assert_eq!(
+        page["nodes"],
+        json!([{ "title": "Ada 4", "author": { "id": ada.id } }, { "title": "Ada 3", "author": { "id": ada.id } }])
+    );
+    assert_eq!(page["pageInfo"]["hasNextPage"], json!(true));
+
+    let body = app
+        .gql(
+            None,
+            "{ newContents(first: 10) { totalCount nodes { title } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["newContents"]["totalCount"],
+        json!(6),
+        "{body}"
+    );
+    assert_eq!(
+        body["data"]["newContents"]["nodes"][0],
+        json!({ "title": "Bob 0" })
+    );
+
+    // users → content: a user's contents come from the content subgraph.
+    let body = app
+        .gql(None, "query($id: ID!) { user(id: $id) { firstName contents(first: 1) { totalCount nodes { title } } } }", json!({ "id": ada.id }))
+        .await;
+    assert_eq!(
+        body["data"]["user"],
+        json!({ "firstName": "Test", "contents": { "totalCount": 5, "nodes": [{ "title": "Ada 4" }] } }),
+        "{body}"
+    );
+    let body = app
+        .gql(None, "{ contents(first: 101) { totalCount } }", json!({}))
+        .await;
+    assert_eq!(
+        (code(&body), field(&body)),
+        ("BAD_USER_INPUT", "first"),
+        "{body}"
+    );
+    app.stop().await;
+}
