@@ -288,3 +288,159 @@ async fn lists_are_newest_first_and_join_users_both_ways() {
     );
     app.stop().await;
 }
+
+const SEARCH: &str = "query($q: String!, $first: Int, $after: String) {
+    searchContents(query: $q, first: $first, after: $after) {
+        totalCount nodes { id title } pageInfo { hasNextPage endCursor } } }";
+
+async fn search(app: &TestApp, q: &str, first: Option<i32>, after: Option<&str>) -> Value {
+    let body = app
+        .gql(
+            None,
+            SEARCH,
+            json!({ "q": q, "first": first, "after": after }),
+        )
+        .await;
+    assert_eq!(code(&body), "", "{q:?}: {body}");
+    body["data"]["searchContents"].clone()
+}
+
+fn ids(conn: &Value) -> Vec<String> {
+    conn["nodes"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{conn}"))
+        .iter()
+        .map(|n| n["id"].as_str().expect("id").to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn search_ranks_title_matches_first_and_follows_writes() {
+    let app = TestApp::spawn().await;
+    let ada = app.register("ada@example.com", PASSWORD).await;
+    let story_only = create(
+        &app,
+        &ada,
+        json!({ "title": "Other things", "story": "A long tale about Ferris the crab and friends." }),
+    )
+    .await["data"]["createContent"]["id"]
+        .clone();
+    let in_title = create(
+        &app,
+        &ada,
+        json!({ "title": "Ferris goes home", "story": "Nothing to see." }),
+    )
+    .await["data"]["createContent"]["id"]
+        .clone();
+    let tagged = create(
+        &app,
+        &ada,
+        json!({ "title": "Tagged", "story": "Plain.", "description": "Short", "tags": ["Async-IO"] }),
+    )
+    .await["data"]["createContent"]["id"]
+        .clone();
+
+    let found = search(&app, "fErRiS", None, None).await;
+    assert_eq!(found["totalCount"], json!(2), "{found}");
+    assert_eq!(
+        found["nodes"],
+        json!([{ "id": in_title, "title": "Ferris goes home" }, { "id": story_only, "title": "Other things" }]),
+        "a title match ranks above a story-only match, case-insensitively"
+    );
+    assert_eq!(
+        ids(&search(&app, "async", None, None).await),
+        [tagged.as_str().expect("id")]
+    );
+    assert_eq!(
+        ids(&search(&app, "short", None, None).await),
+        [tagged.as_str().expect("id")]
+    );
+
+    let update = "mutation($id: ID!, $i: UpdateContentInput!) { updateContent(id: $id, input: $i) { title } }";
+    let body = app
+        .gql(
+            Some(&ada.access_token),
+            update,
+            json!({ "id": tagged, "i": { "title": "Zebra crossing" } }),
+        )
+        .await;
+    assert_eq!(code(&body), "", "{body}");
+    assert_eq!(
+        ids(&search(&app, "zebra", None, None).await),
+        [tagged.as_str().expect("id")]
+    );
+    assert!(ids(&search(&app, "tagged", None, None).await).is_empty());
+
+    let delete = "mutation($id: ID!) { deleteContent(id: $id) }";
+    let body = app
+        .gql(Some(&ada.access_token), delete, json!({ "id": in_title }))
+        .await;
+    assert_eq!(body["data"]["deleteContent"], json!(true), "{body}");
+    assert_eq!(
+        ids(&search(&app, "ferris", None, None).await),
+        [story_only.as_str().expect("id")]
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn search_survives_hostile_input_and_rejects_an_empty_query() {
+    let app = TestApp::spawn().await;
+    let ada = app.register("ada@example.com", PASSWORD).await;
+    let id = create_ok(&app, &ada, "Drop table talk").await;
+    for hostile in [
+        "\"; DROP TABLE contents; --",
+        "title:*) OR (",
+        "*",
+        "'",
+        "a\u{0}b",
+        "NEAR(x y) AND NOT -z",
+        "!!! & | <-> :*",
+    ] {
+        let found = search(&app, hostile, None, None).await;
+        assert!(
+            found["totalCount"].as_i64().is_some(),
+            "{hostile:?}: {found}"
+        );
+    }
+    assert_eq!(
+        ids(&search(&app, "drop table", None, None).await),
+        [id.as_str()]
+    );
+
+    for empty in ["", "   \t"] {
+        let body = app.gql(None, SEARCH, json!({ "q": empty })).await;
+        assert_eq!(code(&body), "BAD_USER_INPUT", "{body}");
+        assert_eq!(field(&body), "query", "{body}");
+    }
+    let body = app
+        .gql(None, SEARCH, json!({ "q": "drop", "after": "garbage" }))
+        .await;
+    assert_eq!(code(&body), "BAD_USER_INPUT", "{body}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn search_pages_through_every_match() {
+    let app = TestApp::spawn().await;
+    let ada = app.register("ada@example.com", PASSWORD).await;
+    let mut created = Vec::new();
+    for i in 0..5 {
+        created.push(create_ok(&app, &ada, &format!("Paging story {i}")).await);
+    }
+    create_ok(&app, &ada, "Unrelated").await;
+    let mut seen = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let page = search(&app, "paging", Some(2), after.as_deref()).await;
+        assert_eq!(page["totalCount"], json!(5), "{page}");
+        seen.extend(ids(&page));
+        if page["pageInfo"]["hasNextPage"] != json!(true) {
+            break;
+        }
+        after = page["pageInfo"]["endCursor"].as_str().map(str::to_owned);
+    }
+    created.reverse();
+    assert_eq!(seen, created, "equal ranks come newest first, each once");
+    app.stop().await;
+}

@@ -1,4 +1,4 @@
-//! Contents: one row per story. Full-text search and cross-subgraph data come later.
+//! Contents: one row per story. Full-text search is the next migration.
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;

@@ -3,6 +3,7 @@
 use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_contents;
+mod m20261123_000002_search;
 
 /// The content database's migrator.
 pub struct Migrator;
@@ -15,6 +16,9 @@ impl MigratorTrait for Migrator {
     }
 
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261123_000001_contents::Migration)]
+        vec![
+            Box::new(m20261123_000001_contents::Migration),
+            Box::new(m20261123_000002_search::Migration),
+        ]
     }
 }

@@ -7,13 +7,14 @@ pub use entity::contents::Model as ContentRow;
 use crate::domain::{Description, Story, Tags, Title};
 use chrono::Utc;
 use entity::contents::{self, Column, Entity as Contents};
+use folio_common::Error;
 use folio_common::Result;
 use folio_common::db::is_storable_text;
-use folio_common::pagination::{Page, PageRequest};
+use folio_common::pagination::{Page, PageRequest, encode_cursor};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, DatabaseBackend, DatabaseConnection, EntityTrait,
+    FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, Statement, Value,
 };
 use std::collections::HashMap;
 
@@ -60,6 +61,21 @@ pub fn join_tags(tags: &Tags) -> String {
         s.push('|');
     }
     s
+}
+
+/// At most this many words of a search query are used; the rest are ignored.
+pub const MAX_SEARCH_TERMS: usize = 32;
+
+/// The words of a search query: runs of letters and digits, lower-cased, at most
+/// [`MAX_SEARCH_TERMS`]. Everything else (quotes, operators, `*`, `:`, NUL…) only
+/// separates words, so no input is FTS5 or tsquery syntax.
+pub fn search_terms(query: &str) -> Vec<String> {
+    query
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .take(MAX_SEARCH_TERMS)
+        .map(str::to_lowercase)
+        .collect()
 }
 
 /// The stored tags column back as a list.
@@ -189,6 +205,100 @@ impl Store {
         }
         let rows = update.exec_with_returning(&self.db).await?;
         Ok(rows.into_iter().next())
+    }
+
+    /// Full-text search over title, description, story and tags: every word of `query`
+    /// must match, as a word prefix, case-insensitively. Best match first (a title match
+    /// outranks a tag, description, then story match), ties newest first. A query with no
+    /// words matches nothing.
+    ///
+    /// The cursor holds the offset of the item in the ranked list (ranks are not stable
+    /// keys), so a page after a concurrent write may repeat or skip an item.
+    pub async fn search_contents(
+        &self,
+        query: &str,
+        page: &PageRequest,
+    ) -> Result<Page<ContentRow>> {
+        let offset: u64 = match &page.after {
+            None => 0,
+            Some(after) => after
+                .parse()
+                .map_err(|_| Error::validation("after", "is not a cursor from this API"))?,
+        };
+        let terms = search_terms(query);
+        if terms.is_empty() {
+            return Ok(Page {
+                edges: Vec::new(),
+                has_next_page: false,
+                total_count: 0,
+            });
+        }
+        let backend = self.db.get_database_backend();
+        let (count_sql, rows_sql, q) = match backend {
+            DatabaseBackend::Postgres => (
+                "SELECT count(*) AS n FROM contents WHERE search @@ to_tsquery('simple', $1)",
+                "SELECT c.id, c.author_id, c.title, c.description, c.story, c.tags, \
+                 c.view_count, c.published_at, c.updated_at \
+                 FROM contents c, to_tsquery('simple', $1) q \
+                 WHERE c.search @@ q \
+                 ORDER BY ts_rank(c.search, q) DESC, c.id DESC LIMIT $2 OFFSET $3",
+                // Only letters and digits, so each term is one plain prefix lexeme.
+                terms
+                    .iter()
+                    .map(|t| format!("{t}:*"))
+                    .collect::<Vec<_>>()
+                    .join(" & "),
+            ),
+            _ => (
+                "SELECT count(*) AS n FROM contents_fts WHERE contents_fts MATCH ?",
+                "SELECT c.id, c.author_id, c.title, c.description, c.story, c.tags, \
+                 c.view_count, c.published_at, c.updated_at \
+                 FROM contents_fts f JOIN contents c ON c.id = f.id \
+                 WHERE contents_fts MATCH ? \
+                 ORDER BY bm25(contents_fts, 0.0, 10.0, 2.0, 1.0, 5.0), c.id DESC \
+                 LIMIT ? OFFSET ?",
+                // Quoted prefix strings; the terms hold no quote.
+                terms
+                    .iter()
+                    .map(|t| format!("\"{t}\"*"))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            ),
+        };
+        #[derive(FromQueryResult)]
+        struct Count {
+            n: i64,
+        }
+        let total = Count::find_by_statement(Statement::from_sql_and_values(
+            backend,
+            count_sql,
+            [Value::from(q.clone())],
+        ))
+        .one(&self.db)
+        .await?
+        .map_or(0, |c| c.n);
+        let limit = i64::try_from(page.fetch_limit()).unwrap_or(i64::MAX);
+        let skip = i64::try_from(offset).unwrap_or(i64::MAX);
+        let rows = Contents::find()
+            .from_raw_sql(Statement::from_sql_and_values(
+                backend,
+                rows_sql,
+                [Value::from(q), Value::from(limit), Value::from(skip)],
+            ))
+            .all(&self.db)
+            .await?;
+        let has_next_page = rows.len() as u64 > page.limit;
+        let edges = rows
+            .into_iter()
+            .take(page.limit as usize)
+            .enumerate()
+            .map(|(i, row)| (encode_cursor(&(offset + i as u64 + 1).to_string()), row))
+            .collect();
+        Ok(Page {
+            edges,
+            has_next_page,
+            total_count: u64::try_from(total).unwrap_or(0),
+        })
     }
 
     /// Deletes content `id`; whether it existed.
