@@ -444,3 +444,130 @@ async fn search_pages_through_every_match() {
     assert_eq!(seen, created, "equal ranks come newest first, each once");
     app.stop().await;
 }
+
+const FEED: &str = "query($id: ID!, $first: Int, $after: String) { user(id: $id) {
+    feed(first: $first, after: $after) {
+        totalCount nodes { id title author { id } } pageInfo { hasNextPage endCursor } } } }";
+
+async fn feed(app: &TestApp, who: &Session, first: Option<i32>, after: Option<&str>) -> Value {
+    let body = app
+        .gql(
+            Some(&who.access_token),
+            FEED,
+            json!({ "id": who.id, "first": first, "after": after }),
+        )
+        .await;
+    assert_eq!(code(&body), "", "{body}");
+    body["data"]["user"]["feed"].clone()
+}
+
+async fn social(app: &TestApp, who: &Session, mutation: &str, target: &str) {
+    // follow returns the user, block and unblock a Boolean.
+    let selection = if mutation == "follow" { " { id }" } else { "" };
+    let query = format!("mutation($id: ID!) {{ {mutation}(userId: $id){selection} }}");
+    let body = app
+        .gql(Some(&who.access_token), &query, json!({ "id": target }))
+        .await;
+    assert_eq!(code(&body), "", "{mutation}: {body}");
+}
+
+#[tokio::test]
+async fn feed_shows_followed_users_content_newest_first() {
+    let app = TestApp::spawn().await;
+    let ada = app.register("ada@example.com", PASSWORD).await;
+    let bob = app.register("bob@example.com", PASSWORD).await;
+    let cy = app.register("cy@example.com", PASSWORD).await;
+    let dan = app.register("dan@example.com", PASSWORD).await;
+
+    let empty = feed(&app, &ada, None, None).await;
+    assert_eq!(empty["totalCount"], json!(0), "{empty}");
+    assert_eq!(ids(&empty), Vec::<String>::new());
+
+    social(&app, &ada, "follow", &bob.id).await;
+    social(&app, &ada, "follow", &cy.id).await;
+    let b1 = create_ok(&app, &bob, "bob one").await;
+    create_ok(&app, &ada, "ada's own").await;
+    let c1 = create_ok(&app, &cy, "cy one").await;
+    create_ok(&app, &dan, "dan one").await;
+    let b2 = create_ok(&app, &bob, "bob two").await;
+
+    let all = feed(&app, &ada, None, None).await;
+    assert_eq!(ids(&all), vec![b2.clone(), c1.clone(), b1.clone()], "{all}");
+    assert_eq!(all["totalCount"], json!(3));
+    assert_eq!(all["nodes"][0]["author"]["id"], json!(bob.id));
+
+    let first = feed(&app, &ada, Some(2), None).await;
+    assert_eq!(ids(&first), vec![b2.clone(), c1.clone()]);
+    assert_eq!(first["totalCount"], json!(3));
+    assert_eq!(first["pageInfo"]["hasNextPage"], json!(true));
+    let cursor = first["pageInfo"]["endCursor"].as_str().expect("cursor");
+    let rest = feed(&app, &ada, Some(2), Some(cursor)).await;
+    assert_eq!(ids(&rest), vec![b1.clone()]);
+    assert_eq!(rest["pageInfo"]["hasNextPage"], json!(false));
+
+    let me = app
+        .gql(
+            Some(&ada.access_token),
+            "{ me { feed { totalCount } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(code(&me), "", "{me}");
+    assert_eq!(me["data"]["me"]["feed"]["totalCount"], json!(3));
+
+    // bob's content leaves ada's feed whoever blocks whom.
+    social(&app, &bob, "block", &ada.id).await;
+    let after_block = feed(&app, &ada, None, None).await;
+    assert_eq!(ids(&after_block), vec![c1.clone()], "{after_block}");
+    assert_eq!(after_block["totalCount"], json!(1));
+    social(&app, &bob, "unblock", &ada.id).await;
+    social(&app, &ada, "block", &cy.id).await;
+    let none = feed(&app, &ada, None, None).await;
+    assert_eq!(none["totalCount"], json!(0), "{none}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn only_the_user_themself_reads_their_feed() {
+    let app = TestApp::spawn().await;
+    let ada = app.register("ada@example.com", PASSWORD).await;
+    let bob = app.register("bob@example.com", PASSWORD).await;
+    social(&app, &bob, "follow", &ada.id).await;
+    create_ok(&app, &ada, "ada one").await;
+
+    let as_ada = app
+        .gql(
+            Some(&ada.access_token),
+            FEED,
+            json!({ "id": bob.id, "first": null, "after": null }),
+        )
+        .await;
+    assert_eq!(code(&as_ada), "FORBIDDEN", "{as_ada}");
+
+    let anonymous = app
+        .gql(
+            None,
+            FEED,
+            json!({ "id": bob.id, "first": null, "after": null }),
+        )
+        .await;
+    assert_eq!(code(&anonymous), "UNAUTHENTICATED", "{anonymous}");
+
+    let hidden = app
+        .gql(
+            Some(&bob.access_token),
+            "query($id: ID!) { user(id: $id) { feedAuthorIds } }",
+            json!({ "id": bob.id }),
+        )
+        .await;
+    assert_ne!(
+        code(&hidden),
+        "",
+        "feedAuthorIds is not in the API: {hidden}"
+    );
+    assert!(hidden.get("data").is_none_or(|d| d.is_null()), "{hidden}");
+
+    let own = feed(&app, &bob, None, None).await;
+    assert_eq!(own["totalCount"], json!(1), "{own}");
+    app.stop().await;
+}

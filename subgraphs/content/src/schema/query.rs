@@ -86,9 +86,17 @@ impl Query {
         Ok(loader.load_one(ContentKey(id.0)).await?.map(Content::new))
     }
 
-    /// Federation: a `User` reference, so other subgraphs' users get their `contents`.
+    /// Federation: a `User` reference, so other subgraphs' users get their `contents`;
+    /// `feedAuthorIds` arrives in the representation when `feed` is asked for.
     #[graphql(entity)]
-    async fn find_user_by_id(&self, id: ID) -> User {
-        User::reference(id.0)
+    async fn find_user_by_id(
+        &self,
+        #[graphql(key)] id: ID,
+        feed_author_ids: Option<Vec<ID>>,
+    ) -> User {
+        User::with_feed_authors(
+            id.0,
+            feed_author_ids.map(|ids| ids.into_iter().map(|i| i.0).collect()),
+        )
     }
 }

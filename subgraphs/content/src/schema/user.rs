@@ -5,17 +5,31 @@ use super::content::{Content, ContentConnection};
 use crate::ContentState;
 use async_graphql::{Context, ID, Object, Result};
 use folio_common::pagination::PageRequest;
+use folio_common::{Error, Viewer};
 
 /// A reference to a user of the users subgraph.
 #[derive(Clone)]
 pub struct User {
     id: String,
+    /// The users subgraph's `feedAuthorIds`, when the router sent it (@requires).
+    feed_author_ids: Option<Vec<String>>,
 }
 
 impl User {
     /// The user with this id, as far as this subgraph knows it (the id alone).
     pub fn reference(id: String) -> Self {
-        User { id }
+        User {
+            id,
+            feed_author_ids: None,
+        }
+    }
+
+    /// A reference that carries the users subgraph's `feedAuthorIds`.
+    pub fn with_feed_authors(id: String, feed_author_ids: Option<Vec<String>>) -> Self {
+        User {
+            id,
+            feed_author_ids,
+        }
     }
 }
 
@@ -35,6 +49,37 @@ impl User {
         let page = PageRequest::parse(first, after)?;
         let state = ctx.data::<ContentState>()?;
         let page = state.store.list_contents(Some(&self.id), &page).await?;
+        Ok(page.map(Content::new).into())
+    }
+
+    /// Owned by the users subgraph: the ids whose content this user's feed shows.
+    #[graphql(external)]
+    async fn feed_author_ids(&self) -> Vec<ID> {
+        self.feed_author_ids
+            .iter()
+            .flatten()
+            .cloned()
+            .map(ID)
+            .collect()
+    }
+
+    /// Newest first: content by the users this user follows, minus anyone blocked
+    /// either way. Only the user themself may read it (FORBIDDEN otherwise).
+    #[graphql(requires = "feedAuthorIds")]
+    async fn feed(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<ContentConnection> {
+        let viewer = ctx.data::<Viewer>()?;
+        if viewer.require_user()? != self.id {
+            return Err(Error::forbidden("only the user themself may read their feed").into());
+        }
+        let page = PageRequest::parse(first, after)?;
+        let state = ctx.data::<ContentState>()?;
+        let authors = self.feed_author_ids.as_deref().unwrap_or_default();
+        let page = state.store.feed_contents(authors, &page).await?;
         Ok(page.map(Content::new).into())
     }
 }

@@ -172,6 +172,34 @@ impl Store {
         Ok(Page::from_rows(page, rows, total, |c| &c.id))
     }
 
+    /// A page of the contents by any of `author_ids`, newest first (by id), with the
+    /// total count; no authors, no contents.
+    pub async fn feed_contents(
+        &self,
+        author_ids: &[String],
+        page: &PageRequest,
+    ) -> Result<Page<ContentRow>> {
+        let authors: Vec<String> = author_ids
+            .iter()
+            .filter(|a| is_storable_text(a))
+            .cloned()
+            .collect();
+        if authors.is_empty() {
+            return Ok(Page::from_rows(page, Vec::new(), 0, |c: &ContentRow| &c.id));
+        }
+        let cond = Condition::all().add(Column::AuthorId.is_in(authors));
+        let total = Contents::find()
+            .filter(cond.clone())
+            .count(&self.db)
+            .await?;
+        let mut select = Contents::find().filter(cond).order_by_desc(Column::Id);
+        if let Some(after) = &page.after {
+            select = select.filter(Column::Id.lt(after.clone()));
+        }
+        let rows = select.limit(page.fetch_limit()).all(&self.db).await?;
+        Ok(Page::from_rows(page, rows, total, |c| &c.id))
+    }
+
     /// Applies `changes` to content `id` in one statement; editing the story resets the
     /// view count to 0. `None` if there is no such content.
     pub async fn update_content(

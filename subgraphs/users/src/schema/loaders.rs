@@ -30,6 +30,24 @@ pub struct CountKey(pub Direction, pub String);
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ViewerFollows(pub String);
 
+/// The ids whose content a user's feed shows: followed users, minus blocks either way.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct FeedAuthors(pub String);
+
+impl Loader<FeedAuthors> for UsersLoader {
+    type Value = Vec<String>;
+    type Error = Error;
+
+    async fn load(&self, keys: &[FeedAuthors]) -> Result<HashMap<FeedAuthors, Vec<String>>, Error> {
+        let ids: Vec<String> = keys.iter().map(|k| k.0.clone()).collect();
+        let authors = self.store.feed_authors(&ids).await?;
+        Ok(authors
+            .into_iter()
+            .map(|(id, a)| (FeedAuthors(id), a))
+            .collect())
+    }
+}
+
 impl Loader<UserKey> for UsersLoader {
     type Value = UserRow;
     type Error = Error;

@@ -1,6 +1,6 @@
 //! The `User` entity and its connection.
 
-use super::loaders::{CountKey, UsersLoader, ViewerFollows};
+use super::loaders::{CountKey, FeedAuthors, UsersLoader, ViewerFollows};
 use crate::UsersState;
 use crate::store::UserRow;
 use crate::store::social::Direction;
@@ -134,6 +134,27 @@ impl User {
             .load_one(ViewerFollows(self.row.id.clone()))
             .await?
             .unwrap_or(false))
+    }
+    /// Internal, for the content subgraph's `feed` (@requires): the ids whose content
+    /// this user's feed shows. Not in the public API (@inaccessible), and only the user
+    /// themself gets the list; everyone else gets an empty one.
+    #[graphql(inaccessible)]
+    async fn feed_author_ids(&self, ctx: &Context<'_>) -> Result<Vec<ID>> {
+        let is_self = ctx
+            .data_opt::<Viewer>()
+            .and_then(|v| v.user_id.as_deref())
+            .is_some_and(|id| id == self.row.id);
+        if !is_self {
+            return Ok(Vec::new());
+        }
+        let loader = ctx.data::<DataLoader<UsersLoader>>()?;
+        Ok(loader
+            .load_one(FeedAuthors(self.row.id.clone()))
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .map(ID)
+            .collect())
     }
 }
 
