@@ -31,6 +31,20 @@ pub enum Command {
         #[arg(long, value_enum)]
         only: Option<Service>,
     },
+    /// Imports contents from a CSV file into the content database, all rows or none.
+    ///
+    /// The file has a header row naming the columns in any order: title, story, and
+    /// optionally description, author_id and tags (separated by '|'). Rows without an
+    /// author_id are authored by `--as`. The operator is trusted like an admin, so rows may
+    /// name any author. Prints the report; exits non-zero when nothing was created because
+    /// of bad rows.
+    ImportCsv {
+        /// The CSV file to import.
+        file: std::path::PathBuf,
+        /// Required: the user id that authors rows whose author_id is empty or missing.
+        #[arg(long = "as", value_name = "USER_ID")]
+        as_user: String,
+    },
     /// Account administration.
     Admin {
         #[command(subcommand)]
@@ -82,7 +96,8 @@ pub fn main() -> ExitCode {
         }
     };
     match runtime.block_on(run(cli, cfg)) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
         Err(e) => {
             tracing::error!("{e:#}");
             eprintln!("folio: {e:#}");
@@ -91,7 +106,8 @@ pub fn main() -> ExitCode {
     }
 }
 
-async fn run(cli: Cli, cfg: Config) -> anyhow::Result<()> {
+/// Runs the command; `Ok(false)` when it ran but did not succeed (a rejected import).
+async fn run(cli: Cli, cfg: Config) -> anyhow::Result<bool> {
     match cli.command.unwrap_or(Command::Serve { only: None }) {
         Command::Serve { only } => {
             let listeners = platform::Listeners::bind(&cfg, only).await?;
@@ -99,9 +115,14 @@ async fn run(cli: Cli, cfg: Config) -> anyhow::Result<()> {
             if let Some(addr) = running.router_addr {
                 tracing::info!(url = %format!("http://{addr}"), "folio is up: GraphiQL and /graphql");
             }
-            running.wait(platform::shutdown_signal()).await
+            running.wait(platform::shutdown_signal()).await?;
+            Ok(true)
         }
-        Command::Migrate { only } => platform::migrate(&cfg, only).await,
+        Command::Migrate { only } => {
+            platform::migrate(&cfg, only).await?;
+            Ok(true)
+        }
+        Command::ImportCsv { file, as_user } => import_csv(&cfg, &file, as_user).await,
         Command::Admin {
             command:
                 AdminCommand::Create {
@@ -116,7 +137,45 @@ async fn run(cli: Cli, cfg: Config) -> anyhow::Result<()> {
                 folio_users::ensure_admin(&users.state, &email, &password, &first_name, &last_name)
                     .await?;
             tracing::info!(id = %user.id, email = %user.email, "admin ready");
-            Ok(())
+            Ok(true)
         }
+    }
+}
+
+/// `folio import-csv`: the same engine as `importContentsCsv`, the operator as an admin.
+async fn import_csv(cfg: &Config, file: &std::path::Path, as_user: String) -> anyhow::Result<bool> {
+    use anyhow::Context as _;
+    anyhow::ensure!(!as_user.trim().is_empty(), "--as needs a user id");
+    let reader =
+        std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?;
+    let content = folio_content::init(cfg).await?;
+    let opts = folio_content::import::ImportOptions {
+        viewer_id: as_user.trim().to_owned(),
+        is_admin: true,
+        max_rows: cfg.import_max_rows,
+    };
+    let report = folio_content::import::import_csv(
+        &content.state.store,
+        std::io::BufReader::new(reader),
+        opts,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("importing {}: {e:?}", file.display()))?;
+    print_report(&report);
+    Ok(report.failed == 0 && report.errors.is_empty())
+}
+
+#[allow(clippy::print_stdout)]
+fn print_report(report: &folio_content::import::ImportReport) {
+    println!("created: {}", report.created);
+    println!("failed: {}", report.failed);
+    for e in &report.errors {
+        println!("line {}: {}", e.line, e.message);
+    }
+    let unlisted = usize::try_from(report.failed)
+        .unwrap_or(usize::MAX)
+        .saturating_sub(report.errors.len());
+    if unlisted > 0 {
+        println!("({unlisted} more bad rows not listed)");
     }
 }

@@ -54,6 +54,8 @@ pub struct Config {
     pub max_upload_bytes: usize,
     /// Most files one multipart upload may carry.
     pub max_upload_files: usize,
+    /// Most data rows one CSV import (`importContentsCsv`, `folio import-csv`) may hold.
+    pub import_max_rows: u64,
     /// Most lexical tokens an operation may have.
     pub max_tokens: usize,
     /// Deepest selection nesting an operation may have.
@@ -130,6 +132,7 @@ impl Default for Config {
             max_body_bytes: 2 * 1024 * 1024,
             max_upload_bytes: 10 * 1024 * 1024,
             max_upload_files: 10,
+            import_max_rows: 1_000_000,
             max_tokens: 15_000,
             max_depth: 15,
             max_aliases: 30,
@@ -253,6 +256,11 @@ pub const KEYS: &[Key] = &[
         env: "FOLIO_MAX_UPLOAD_FILES",
         default: "10",
         doc: "Most files in one multipart upload; more is HTTP 413.",
+    },
+    Key {
+        env: "FOLIO_IMPORT_MAX_ROWS",
+        default: "1000000",
+        doc: "Most data rows in one CSV import; a longer file is rejected whole (a line-1 error).",
     },
     Key {
         env: "FOLIO_MAX_TOKENS",

@@ -571,3 +571,139 @@ async fn only_the_user_themself_reads_their_feed() {
     assert_eq!(own["totalCount"], json!(1), "{own}");
     app.stop().await;
 }
+
+const IMPORT: &str = "mutation($f: Upload!) { importContentsCsv(file: $f) { created failed errors { line message } } }";
+
+/// `importContentsCsv` as a real GraphQL multipart request through the router.
+async fn import_csv(app: &TestApp, who: &Session, csv: &str) -> Value {
+    let form = reqwest::multipart::Form::new()
+        .text(
+            "operations",
+            json!({ "query": IMPORT, "variables": { "f": null } }).to_string(),
+        )
+        .text("map", json!({ "0": ["variables.f"] }).to_string())
+        .part(
+            "0",
+            reqwest::multipart::Part::bytes(csv.as_bytes().to_vec())
+                .file_name("contents.csv")
+                .mime_str("text/csv")
+                .expect("mime"),
+        );
+    let res = app
+        .client
+        .post(&app.url)
+        .header("apollo-require-preflight", "true")
+        .bearer_auth(&who.access_token)
+        .multipart(form)
+        .send()
+        .await
+        .expect("answered");
+    res.json().await.expect("json")
+}
+
+async fn content_count(app: &TestApp) -> i64 {
+    let body = app
+        .gql(None, "{ contents(first: 1) { totalCount } }", json!({}))
+        .await;
+    body["data"]["contents"]["totalCount"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("{body}"))
+}
+
+#[tokio::test]
+async fn a_csv_import_creates_every_row_or_none() {
+    let app = TestApp::spawn().await;
+    let ada = app.register("ada@example.com", PASSWORD).await;
+    let csv = "tags,title,story,description\nrust|Web,First,\"Once,\nupon\",\n,Second,Two,about\n,Third,Three,\n";
+    let body = import_csv(&app, &ada, csv).await;
+    assert_eq!(
+        body["data"]["importContentsCsv"],
+        json!({ "created": 3, "failed": 0, "errors": [] }),
+        "{body}"
+    );
+    let list = app
+        .gql(
+            None,
+            "{ contents(first: 10) { nodes { title description tags author { id } } } }",
+            json!({}),
+        )
+        .await;
+    let nodes = list["data"]["contents"]["nodes"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{list}"));
+    assert_eq!(nodes.len(), 3, "{list}");
+    let first = nodes
+        .iter()
+        .find(|n| n["title"] == json!("First"))
+        .expect("First");
+    assert_eq!(first["tags"], json!(["rust", "web"]));
+    assert_eq!(first["description"], Value::Null);
+    assert_eq!(first["author"]["id"], json!(ada.id));
+
+    // The last row is bad: nothing is created, and its line (after a two-line record) is named.
+    let csv = "title,story\nA,\"one\ntwo\"\nB,ok\n,ok\n";
+    let body = import_csv(&app, &ada, csv).await;
+    assert_eq!(
+        body["data"]["importContentsCsv"],
+        json!({ "created": 0, "failed": 1, "errors": [{ "line": 5, "message": "title: must not be empty" }] }),
+        "{body}"
+    );
+    assert_eq!(content_count(&app).await, 3, "nothing more was created");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_csv_import_names_another_author_only_as_an_admin() {
+    let app = TestApp::spawn().await;
+    let ada = app.register("ada@example.com", PASSWORD).await;
+    let bob = app.register("bob@example.com", PASSWORD).await;
+    let admin = app.admin("root@example.com", "admin password").await;
+    let csv = format!("title,story,author_id\nMine,ok,\nBob's,ok,{}\n", bob.id);
+
+    let body = import_csv(&app, &ada, &csv).await;
+    let report = &body["data"]["importContentsCsv"];
+    assert_eq!(report["created"], json!(0), "{body}");
+    assert_eq!(report["errors"][0]["line"], json!(3), "{body}");
+    assert_eq!(content_count(&app).await, 0);
+
+    let body = import_csv(&app, &admin, &csv).await;
+    assert_eq!(
+        body["data"]["importContentsCsv"]["created"],
+        json!(2),
+        "{body}"
+    );
+    let bobs = app
+        .gql(
+            None,
+            "query($a: ID!) { contents(authorId: $a) { nodes { title } } }",
+            json!({ "a": bob.id }),
+        )
+        .await;
+    assert_eq!(
+        bobs["data"]["contents"]["nodes"],
+        json!([{ "title": "Bob's" }]),
+        "{bobs}"
+    );
+
+    let anonymous = app
+        .client
+        .post(&app.url)
+        .header("apollo-require-preflight", "true")
+        .multipart(
+            reqwest::multipart::Form::new()
+                .text(
+                    "operations",
+                    json!({ "query": IMPORT, "variables": { "f": null } }).to_string(),
+                )
+                .text("map", json!({ "0": ["variables.f"] }).to_string())
+                .part("0", reqwest::multipart::Part::bytes(csv.into_bytes())),
+        )
+        .send()
+        .await
+        .expect("answered")
+        .json::<Value>()
+        .await
+        .expect("json");
+    assert_eq!(code(&anonymous), "UNAUTHENTICATED", "{anonymous}");
+    app.stop().await;
+}

@@ -3,9 +3,10 @@
 //! Layout (the same in every subgraph): `schema/` GraphQL types and thin resolvers,
 //! `domain/` validated inputs (shared with the CSV importer to come), `store/` sea-orm
 //! queries. [`init`] opens and migrates the database; [`app`] is the axum router to serve.
-//! Search, top contents, the feed and CSV import are later steps.
+//! [`import`] is the CSV importer behind `importContentsCsv` and `folio import-csv`.
 
 pub mod domain;
+pub mod import;
 pub mod schema;
 pub mod store;
 
@@ -27,6 +28,8 @@ use store::Store;
 #[derive(Clone)]
 pub struct ContentState {
     pub store: Store,
+    /// Most data rows one CSV import may hold (`import_max_rows`).
+    pub import_max_rows: u64,
 }
 
 /// A ready-to-serve content subgraph.
@@ -47,6 +50,7 @@ pub async fn init(cfg: &Config) -> anyhow::Result<ContentService> {
         .context("migrating the content database")?;
     let state = ContentState {
         store: Store::new(db),
+        import_max_rows: cfg.import_max_rows,
     };
     let identity = folio_common::identity::load_key(cfg.identity_secret.as_deref(), &cfg.data_dir)
         .map_err(anyhow::Error::msg)?;

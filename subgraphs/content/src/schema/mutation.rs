@@ -3,8 +3,11 @@
 use super::content::Content;
 use crate::ContentState;
 use crate::domain::{Description, Story, Tags, Title};
+use crate::import::{self, ImportOptions};
 use crate::store::{ContentChanges, ContentRow, NewContent};
-use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result};
+use async_graphql::{
+    Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject, Upload,
+};
 use folio_common::{Error, InvalidInput, Viewer};
 
 #[derive(InputObject)]
@@ -78,6 +81,45 @@ async fn editable(state: &ContentState, viewer: &Viewer, id: &str) -> Result<Con
     Ok(row)
 }
 
+// One bad row of a CSV import. (No doc comment: the contract has none.)
+#[derive(SimpleObject)]
+pub struct ImportRowError {
+    /// 1-based line number in the file (the header is line 1).
+    pub line: i32,
+    pub message: String,
+}
+
+// What a CSV import did. (No doc comment: the contract has none.)
+#[derive(SimpleObject)]
+pub struct ImportReport {
+    /// Rows created: all of them, or 0 when any row is bad.
+    pub created: i32,
+    /// Bad rows (each listed in errors).
+    pub failed: i32,
+    pub errors: Vec<ImportRowError>,
+}
+
+fn int(n: u64) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX)
+}
+
+impl From<import::ImportReport> for ImportReport {
+    fn from(r: import::ImportReport) -> Self {
+        ImportReport {
+            created: int(r.created),
+            failed: int(r.failed),
+            errors: r
+                .errors
+                .into_iter()
+                .map(|e| ImportRowError {
+                    line: int(e.line),
+                    message: e.message,
+                })
+                .collect(),
+        }
+    }
+}
+
 pub struct Mutation;
 
 #[Object]
@@ -137,5 +179,24 @@ impl Mutation {
             return Err(Error::NotFound("content").into());
         }
         Ok(true)
+    }
+
+    /// Signed in. CSV (RFC 4180) with a header row naming the columns, in any order: title,
+    /// story, and optionally description (empty means null), author_id and tags (separated
+    /// by '|'). An author_id other than the viewer's own is a bad row unless the viewer is
+    /// an admin. Either every row is valid and all are created, or nothing is created and
+    /// every bad row is reported with the line its record starts on (the header is line 1).
+    async fn import_contents_csv(&self, ctx: &Context<'_>, file: Upload) -> Result<ImportReport> {
+        let viewer = ctx.data::<Viewer>()?;
+        let viewer_id = viewer.require_user()?.to_owned();
+        let state = ctx.data::<ContentState>()?;
+        let upload = file.value(ctx).map_err(Error::internal)?;
+        let opts = ImportOptions {
+            viewer_id,
+            is_admin: viewer.is_admin,
+            max_rows: state.import_max_rows,
+        };
+        let report = import::import_csv(&state.store, upload.into_read(), opts).await?;
+        Ok(report.into())
     }
 }

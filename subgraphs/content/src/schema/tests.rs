@@ -25,7 +25,10 @@ fn viewer(id: Option<&str>, is_admin: bool) -> Viewer {
 impl Harness {
     async fn new() -> Self {
         let (store, dir) = temp_store().await;
-        let state = ContentState { store };
+        let state = ContentState {
+            store,
+            import_max_rows: 1_000,
+        };
         Harness {
             schema: build_schema(state.clone()),
             state,

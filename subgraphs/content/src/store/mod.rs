@@ -14,7 +14,8 @@ use folio_common::pagination::{Page, PageRequest, encode_cursor};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, DatabaseBackend, DatabaseConnection, EntityTrait,
-    FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, Statement, Value,
+    FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, Statement,
+    TransactionTrait, Value,
 };
 use std::collections::HashMap;
 
@@ -62,6 +63,10 @@ pub fn join_tags(tags: &Tags) -> String {
     }
     s
 }
+
+/// Rows per multi-row INSERT of [`Store::insert_contents`] (9 columns each, well within
+/// SQLite's and PostgreSQL's bound-parameter limits).
+pub const INSERT_CHUNK: usize = 500;
 
 /// At most this many words of a search query are used; the rest are ignored.
 pub const MAX_SEARCH_TERMS: usize = 32;
@@ -112,6 +117,40 @@ impl Store {
             updated_at: Set(now),
         };
         Ok(row.insert(&self.db).await?)
+    }
+
+    /// Inserts every content in one transaction, with multi-row INSERTs of
+    /// [`INSERT_CHUNK`] rows: all are created or, on any failure, none. Returns how many.
+    pub async fn insert_contents(&self, new: Vec<NewContent>) -> Result<u64> {
+        if new.is_empty() {
+            return Ok(0);
+        }
+        let count = new.len() as u64;
+        let txn = self.db.begin().await?;
+        let mut rows = new.into_iter().peekable();
+        while rows.peek().is_some() {
+            let now = Utc::now();
+            let chunk: Vec<contents::ActiveModel> = rows
+                .by_ref()
+                .take(INSERT_CHUNK)
+                .map(|new| contents::ActiveModel {
+                    id: Set(folio_common::new_id()),
+                    author_id: Set(new.author_id),
+                    title: Set(new.title.as_str().to_owned()),
+                    description: Set(new.description.map(|d| d.as_str().to_owned())),
+                    story: Set(new.story.as_str().to_owned()),
+                    tags: Set(join_tags(&new.tags)),
+                    view_count: Set(0),
+                    published_at: Set(now),
+                    updated_at: Set(now),
+                })
+                .collect();
+            Contents::insert_many(chunk)
+                .exec_without_returning(&txn)
+                .await?;
+        }
+        txn.commit().await?;
+        Ok(count)
     }
 
     /// One content by id, without counting a view.

@@ -1,0 +1,161 @@
+//! The CSV engine against a temporary SQLite store.
+
+use super::*;
+use crate::store::tests::temp_store;
+use folio_common::pagination::PageRequest;
+
+fn opts(viewer: &str, is_admin: bool) -> ImportOptions {
+    ImportOptions {
+        viewer_id: viewer.to_owned(),
+        is_admin,
+        max_rows: 100,
+    }
+}
+
+async fn run(bytes: &[u8], o: ImportOptions) -> (ImportReport, u64) {
+    let (store, _dir) = temp_store().await;
+    let report = import_csv(&store, std::io::Cursor::new(bytes.to_vec()), o)
+        .await
+        .expect("import");
+    let page = PageRequest {
+        limit: 100,
+        after: None,
+    };
+    let total = store
+        .list_contents(None, &page)
+        .await
+        .expect("list")
+        .total_count;
+    assert_eq!(report.created, total, "the report matches the database");
+    (report, total)
+}
+
+fn lines(r: &ImportReport) -> Vec<u64> {
+    r.errors.iter().map(|e| e.line).collect()
+}
+
+#[tokio::test]
+async fn a_good_file_creates_every_row() {
+    let csv = "story,title,tags,description\nOnce.,First,rust|Web,\n\"Twice, \"\"quoted\"\".\",Second,,about\n";
+    let (r, n) = run(csv.as_bytes(), opts("u1", false)).await;
+    assert_eq!((r.created, r.failed, n), (2, 0, 2), "{r:?}");
+    assert!(r.errors.is_empty());
+}
+
+#[tokio::test]
+async fn a_wrong_header_is_a_line_1_error() {
+    for csv in [
+        "title,body\nT,S\n",
+        "title\nT\n",
+        "title,story,title\nT,S,T\n",
+    ] {
+        let (r, n) = run(csv.as_bytes(), opts("u1", false)).await;
+        assert_eq!((r.created, n, lines(&r)), (0, 0, vec![1]), "{csv:?}: {r:?}");
+    }
+}
+
+#[tokio::test]
+async fn an_empty_file_is_a_line_1_error() {
+    let (r, n) = run(b"", opts("u1", false)).await;
+    assert_eq!((r.created, n, lines(&r)), (0, 0, vec![1]));
+}
+
+#[tokio::test]
+async fn an_unterminated_quote_is_reported_on_its_line() {
+    let csv = "title,story\nA,ok\nB,\"never closed\nC,more\n";
+    let (r, n) = run(csv.as_bytes(), opts("u1", false)).await;
+    assert_eq!((r.created, n, lines(&r)), (0, 0, vec![3]), "{r:?}");
+    assert!(r.errors[0].message.contains("unterminated"), "{r:?}");
+}
+
+#[tokio::test]
+async fn non_utf8_bytes_are_a_bad_row() {
+    let mut csv = b"title,story\nA,ok\nB,caf".to_vec();
+    csv.extend_from_slice(&[0xff, 0xfe]);
+    csv.extend_from_slice(b"\nC,ok\n");
+    let (r, n) = run(&csv, opts("u1", false)).await;
+    assert_eq!(
+        (r.created, r.failed, n, lines(&r)),
+        (0, 1, 0, vec![3]),
+        "{r:?}"
+    );
+    assert!(r.errors[0].message.starts_with("story:"), "{r:?}");
+}
+
+#[tokio::test]
+async fn a_row_with_too_many_fields_is_bad() {
+    let csv = "title,story\nA,ok\nB,ok,extra\nC,ok\n";
+    let (r, n) = run(csv.as_bytes(), opts("u1", false)).await;
+    assert_eq!(
+        (r.created, r.failed, n, lines(&r)),
+        (0, 1, 0, vec![3]),
+        "{r:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_bad_last_row_creates_nothing_and_names_the_column() {
+    let csv = "title,story\nA,ok\nB,ok\n  ,ok\n";
+    let (r, n) = run(csv.as_bytes(), opts("u1", false)).await;
+    assert_eq!(
+        (r.created, r.failed, n, lines(&r)),
+        (0, 1, 0, vec![4]),
+        "{r:?}"
+    );
+    assert_eq!(r.errors[0].message, "title: must not be empty");
+}
+
+#[tokio::test]
+async fn a_quoted_field_over_two_lines_keeps_later_lines_right() {
+    let csv = "title,story\nA,\"line one\nline two\"\nB,\n";
+    let (r, _) = run(csv.as_bytes(), opts("u1", false)).await;
+    assert_eq!(lines(&r), vec![4], "{r:?}");
+    assert_eq!(r.errors[0].message, "story: must not be empty");
+}
+
+#[tokio::test]
+async fn another_author_needs_an_admin() {
+    let csv = "title,story,author_id\nA,ok,u2\nB,ok,\n";
+    let (r, n) = run(csv.as_bytes(), opts("u1", false)).await;
+    assert_eq!((r.created, n, lines(&r)), (0, 0, vec![2]), "{r:?}");
+    assert!(r.errors[0].message.starts_with("author_id:"));
+    let (r, n) = run(csv.as_bytes(), opts("admin", true)).await;
+    assert_eq!((r.created, n), (2, 2), "{r:?}");
+}
+
+#[tokio::test]
+async fn rows_beyond_the_limit_are_rejected_and_errors_are_capped() {
+    let mut csv = String::from("title,story\n");
+    for _ in 0..101 {
+        csv.push_str("T,ok\n");
+    }
+    let (r, n) = run(csv.as_bytes(), opts("u1", false)).await;
+    assert_eq!((r.created, n, lines(&r)), (0, 0, vec![1]), "{r:?}");
+    assert!(r.errors[0].message.contains("at most 100 rows"));
+
+    let mut csv = String::from("title,story\n");
+    for _ in 0..(MAX_REPORTED_ERRORS + 5) {
+        csv.push_str(",ok\n");
+    }
+    let o = ImportOptions {
+        max_rows: 10_000,
+        ..opts("u1", false)
+    };
+    let (r, _) = run(csv.as_bytes(), o).await;
+    assert_eq!(r.failed, MAX_REPORTED_ERRORS as u64 + 5);
+    assert_eq!(r.errors.len(), MAX_REPORTED_ERRORS);
+}
+
+#[tokio::test]
+async fn many_rows_go_in_batches_in_one_transaction() {
+    let mut csv = String::from("title,story,tags\n");
+    for i in 0..1_203 {
+        csv.push_str(&format!("Title {i},Story {i},t{}\n", i % 7));
+    }
+    let o = ImportOptions {
+        max_rows: 10_000,
+        ..opts("u1", false)
+    };
+    let (r, n) = run(csv.as_bytes(), o).await;
+    assert_eq!((r.created, n), (1_203, 1_203));
+}
