@@ -3,6 +3,8 @@
 use crate::error::Code;
 use crate::identity::{IdentityKey, Viewer};
 use async_graphql::{ObjectType, Schema, SubscriptionType};
+use async_graphql_axum::GraphQLRequest;
+use async_graphql_axum::rejection::GraphQLRejection;
 use axum::Json;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -32,7 +34,7 @@ pub async fn execute<Q, M, S>(
     schema: &Schema<Q, M, S>,
     key: &IdentityKey,
     headers: &HeaderMap,
-    request: Result<async_graphql::Request, async_graphql::ParseRequestError>,
+    request: Result<GraphQLRequest, GraphQLRejection>,
     per_request: impl FnOnce(async_graphql::Request, &Viewer) -> async_graphql::Request,
 ) -> Response
 where
@@ -54,7 +56,7 @@ where
             );
         }
     };
-    let Ok(mut request) = request else {
+    let Ok(mut request) = request.map(GraphQLRequest::into_inner) else {
         return error_response(
             StatusCode::BAD_REQUEST,
             "BAD_REQUEST",

@@ -79,7 +79,7 @@ async fn graphql(
         &service.schema,
         &service.identity,
         &headers,
-        request.map(GraphQLRequest::into_inner).map_err(|r| r.0),
+        request,
         |req, _viewer| req.data(DataLoader::new(ContentLoader::new(store), tokio::spawn)),
     )
     .await

@@ -150,7 +150,7 @@ async fn graphql(
         &service.schema,
         &service.identity,
         &headers,
-        request.map(GraphQLRequest::into_inner).map_err(|r| r.0),
+        request,
         |req, viewer| {
             let loader = UsersLoader::new(store, viewer.user_id.clone());
             req.data(DataLoader::new(loader, tokio::spawn))
