@@ -24,17 +24,13 @@ pub struct Listeners {
     pub router: Option<TcpListener>,
     pub users: Option<TcpListener>,
     pub content: Option<TcpListener>,
+    pub interactions: Option<TcpListener>,
 }
 
 impl Listeners {
     /// Binds the configured addresses of the services that `only` selects (all by default).
     pub async fn bind(cfg: &Config, only: Option<Service>) -> anyhow::Result<Self> {
         let wanted = |s: Service| only.is_none_or(|o| o == s);
-        if only == Some(Service::Interactions) {
-            anyhow::bail!(
-                "the interactions subgraph is not built yet; run `serve --only users`, `--only content` or `--only router`"
-            );
-        }
         let bind = |addr: SocketAddr| async move {
             TcpListener::bind(addr)
                 .await
@@ -56,6 +52,11 @@ impl Listeners {
             } else {
                 None
             },
+            interactions: if wanted(Service::Interactions) {
+                Some(bind(cfg.interactions_addr).await?)
+            } else {
+                None
+            },
         })
     }
 }
@@ -65,43 +66,55 @@ pub struct Running {
     pub router_addr: Option<SocketAddr>,
     pub users_addr: Option<SocketAddr>,
     pub content_addr: Option<SocketAddr>,
+    pub interactions_addr: Option<SocketAddr>,
     tasks: JoinSet<std::io::Result<()>>,
     stop: watch::Sender<bool>,
 }
 
-/// Starts every service that has a listener. In one process the router is pointed at
-/// the users subgraph's actual address.
+/// Starts every service that has a listener. In one process the services are pointed
+/// at each other's actual addresses (known before any starts: the sockets are bound).
 pub async fn start(mut cfg: Config, listeners: Listeners) -> anyhow::Result<Running> {
+    let addr = |l: &Option<TcpListener>| l.as_ref().map(TcpListener::local_addr).transpose();
+    let users_addr = addr(&listeners.users)?;
+    let content_addr = addr(&listeners.content)?;
+    let interactions_addr = addr(&listeners.interactions)?;
+    let url = |a: SocketAddr| format!("http://{a}/graphql");
+    if let Some(a) = users_addr {
+        cfg.users_url.get_or_insert_with(|| url(a));
+        cfg.jwks_url
+            .get_or_insert_with(|| format!("http://{a}/.well-known/jwks.json"));
+    }
+    if let Some(a) = content_addr {
+        cfg.content_url.get_or_insert_with(|| url(a));
+    }
+    if let Some(a) = interactions_addr {
+        cfg.interactions_url.get_or_insert_with(|| url(a));
+    }
+
     let (stop, stopped) = watch::channel(false);
     let mut tasks = JoinSet::new();
-    let mut users_addr = None;
     if let Some(listener) = listeners.users {
-        let addr = listener.local_addr()?;
         let users = folio_users::init(&cfg).await?;
         tasks.spawn(serve(listener, folio_users::app(users), stopped.clone()));
-        if cfg.users_url.is_none() {
-            cfg.users_url = Some(format!("http://{addr}/graphql"));
-        }
-        if cfg.jwks_url.is_none() {
-            cfg.jwks_url = Some(format!("http://{addr}/.well-known/jwks.json"));
-        }
-        tracing::info!(%addr, "users subgraph listening");
-        users_addr = Some(addr);
+        tracing::info!(addr = ?users_addr, "users subgraph listening");
     }
-    let mut content_addr = None;
     if let Some(listener) = listeners.content {
-        let addr = listener.local_addr()?;
         let content = folio_content::init(&cfg).await?;
         tasks.spawn(serve(
             listener,
             folio_content::app(content),
             stopped.clone(),
         ));
-        if cfg.content_url.is_none() {
-            cfg.content_url = Some(format!("http://{addr}/graphql"));
-        }
-        tracing::info!(%addr, "content subgraph listening");
-        content_addr = Some(addr);
+        tracing::info!(addr = ?content_addr, "content subgraph listening");
+    }
+    if let Some(listener) = listeners.interactions {
+        let interactions = folio_interactions::init(&cfg).await?;
+        tasks.spawn(serve(
+            listener,
+            folio_interactions::app(interactions),
+            stopped.clone(),
+        ));
+        tracing::info!(addr = ?interactions_addr, "interactions subgraph listening");
     }
     let mut router_addr = None;
     if let Some(listener) = listeners.router {
@@ -115,6 +128,7 @@ pub async fn start(mut cfg: Config, listeners: Listeners) -> anyhow::Result<Runn
         router_addr,
         users_addr,
         content_addr,
+        interactions_addr,
         tasks,
         stop,
     })

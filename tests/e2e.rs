@@ -8,6 +8,7 @@ mod e2e {
     mod content;
     mod deploy;
     mod graphiql;
+    mod interactions;
     mod migrations;
     mod observability;
     mod profile;

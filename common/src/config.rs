@@ -32,8 +32,12 @@ pub struct Config {
     pub interactions_addr: SocketAddr,
     /// URL the router uses to reach the users subgraph (default: from `users_addr`).
     pub users_url: Option<String>,
-    /// URL the router uses to reach the content subgraph (default: from `content_addr`).
+    /// URL the router and the interactions subgraph use to reach the content subgraph
+    /// (default: from `content_addr`).
     pub content_url: Option<String>,
+    /// URL the router and the content subgraph use to reach the interactions subgraph
+    /// (default: from `interactions_addr`).
+    pub interactions_url: Option<String>,
     /// URL of the users subgraph's JWKS that the router verifies tokens with
     /// (default: `/.well-known/jwks.json` on the users subgraph).
     pub jwks_url: Option<String>,
@@ -46,6 +50,9 @@ pub struct Config {
     pub dedupe_subgraph_requests: bool,
     /// How long the router waits for a subgraph fetch, in milliseconds.
     pub subgraph_timeout_ms: u64,
+    /// How long a subgraph waits for another one it calls directly (content's
+    /// `topContents` → interactions' `contentRanking`), in milliseconds.
+    pub service_timeout_ms: u64,
     /// Most fetches the router has in flight to one subgraph at once.
     pub subgraph_max_in_flight: usize,
     /// Largest request body the router reads, in bytes.
@@ -124,10 +131,12 @@ impl Default for Config {
             interactions_addr: ([127, 0, 0, 1], 4003).into(),
             users_url: None,
             content_url: None,
+            interactions_url: None,
             jwks_url: None,
             introspection: true,
             dedupe_subgraph_requests: true,
             subgraph_timeout_ms: 5_000,
+            service_timeout_ms: 2_000,
             subgraph_max_in_flight: 256,
             max_body_bytes: 2 * 1024 * 1024,
             max_upload_bytes: 10 * 1024 * 1024,
@@ -215,7 +224,12 @@ pub const KEYS: &[Key] = &[
     Key {
         env: "FOLIO_CONTENT_URL",
         default: "http://{content_addr}/graphql",
-        doc: "Where the router reaches the content subgraph.",
+        doc: "Where the router and the interactions subgraph reach the content subgraph.",
+    },
+    Key {
+        env: "FOLIO_INTERACTIONS_URL",
+        default: "http://{interactions_addr}/graphql",
+        doc: "Where the router and the content subgraph reach the interactions subgraph.",
     },
     Key {
         env: "FOLIO_JWKS_URL",
@@ -236,6 +250,11 @@ pub const KEYS: &[Key] = &[
         env: "FOLIO_SUBGRAPH_TIMEOUT_MS",
         default: "5000",
         doc: "How long the router waits for a subgraph fetch before answering with SUBGRAPH_UNAVAILABLE.",
+    },
+    Key {
+        env: "FOLIO_SERVICE_TIMEOUT_MS",
+        default: "2000",
+        doc: "How long a subgraph waits for another it calls directly (topContents asking interactions' contentRanking) before a SUBGRAPH_UNAVAILABLE error.",
     },
     Key {
         env: "FOLIO_SUBGRAPH_MAX_IN_FLIGHT",
@@ -466,6 +485,13 @@ impl Config {
         self.content_url
             .clone()
             .unwrap_or_else(|| format!("http://{}/graphql", self.content_addr))
+    }
+
+    /// The interactions subgraph's GraphQL endpoint as the router and content reach it.
+    pub fn interactions_graphql_url(&self) -> String {
+        self.interactions_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}/graphql", self.interactions_addr))
     }
 
     /// The JWKS endpoint the router verifies access tokens with.

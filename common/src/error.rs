@@ -17,6 +17,8 @@ pub enum Code {
     BadUserInput,
     NotFound,
     Conflict,
+    /// Another service this one needed did not answer in time (or at all).
+    SubgraphUnavailable,
     Internal,
 }
 
@@ -29,6 +31,7 @@ impl Code {
             Code::BadUserInput => "BAD_USER_INPUT",
             Code::NotFound => "NOT_FOUND",
             Code::Conflict => "CONFLICT",
+            Code::SubgraphUnavailable => "SUBGRAPH_UNAVAILABLE",
             Code::Internal => "INTERNAL_SERVER_ERROR",
         }
     }
@@ -50,6 +53,9 @@ pub enum Error {
         field: Option<&'static str>,
         message: String,
     },
+    /// A service this one calls (named, e.g. "interactions") failed or timed out: the
+    /// same code the router gives when it cannot reach a subgraph.
+    Unavailable(&'static str),
     /// Anything else. Logged once when it becomes a GraphQL error; the client only
     /// ever sees "internal error".
     Internal(Arc<dyn std::error::Error + Send + Sync>),
@@ -67,6 +73,7 @@ impl Error {
             Error::NotFound(_) => Code::NotFound,
             Error::Validation { .. } => Code::BadUserInput,
             Error::Conflict { .. } => Code::Conflict,
+            Error::Unavailable(_) => Code::SubgraphUnavailable,
             Error::Internal(_) => Code::Internal,
         }
     }
@@ -97,6 +104,7 @@ impl Error {
             Error::NotFound(what) => format!("{what} not found"),
             Error::Validation { field, message } => format!("{field}: {message}"),
             Error::Conflict { message, .. } => message.clone(),
+            Error::Unavailable(service) => format!("the {service} service is unavailable"),
             Error::Internal(_) => "internal error".to_owned(),
         }
     }
@@ -133,6 +141,7 @@ impl From<Error> for async_graphql::Error {
             Error::Conflict {
                 field: Some(field), ..
             } => err.extend_with(|_, ext| ext.set("field", *field)),
+            Error::Unavailable(service) => err.extend_with(|_, ext| ext.set("service", *service)),
             _ => err,
         }
     }

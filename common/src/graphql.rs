@@ -10,6 +10,23 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 /// Unix time in seconds.
+/// The federation v2 SDL of a subgraph's schema, as the router composes it and as
+/// `_service { sdl }` serves it (each subgraph's golden `schema.graphql` is this text).
+pub fn federation_sdl<Q, M>(query: Q, mutation: M) -> String
+where
+    Q: ObjectType + 'static,
+    M: ObjectType + 'static,
+{
+    Schema::build(query, mutation, async_graphql::EmptySubscription)
+        .enable_federation()
+        .finish()
+        .sdl_with_options(
+            async_graphql::SDLExportOptions::new()
+                .federation()
+                .compose_directive(),
+        )
+}
+
 pub fn now_unix() -> i64 {
     chrono::Utc::now().timestamp()
 }

@@ -4,6 +4,7 @@
 //! `extensions.code`, Relay cursor pagination, the router-to-subgraph identity proof,
 //! database connection and the GraphQL-over-HTTP handler every subgraph mounts.
 
+pub mod client;
 pub mod config;
 pub mod db;
 pub mod error;
@@ -13,10 +14,40 @@ pub mod pagination;
 pub mod scalars;
 pub mod telemetry;
 
+pub use client::ServiceClient;
 pub use config::Config;
 pub use error::{Error, InvalidInput, Result};
 pub use identity::{IdentityKey, Viewer};
 pub use scalars::DateTime;
+
+// Defined once: the content (`topContents`) and interactions (`contentRanking`)
+// subgraphs both declare it.
+/// What a content ranking counts.
+#[derive(
+    async_graphql::Enum, Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum RankingMetric {
+    /// Reads plus likes.
+    Total,
+    Reads,
+    Likes,
+}
+
+/// The longest ranking one request may ask for (`contentRanking`, `topContents`).
+pub const MAX_RANKING: i32 = 100;
+
+/// `first` of a ranking: 0 to [`MAX_RANKING`]; null means the default, 10.
+pub fn ranking_size(first: Option<i32>) -> Result<u64> {
+    match first.unwrap_or(10) {
+        n if n < 0 => Err(Error::validation("first", "must not be negative")),
+        n if n > MAX_RANKING => Err(Error::validation(
+            "first",
+            format!("must be at most {MAX_RANKING}"),
+        )),
+        n => Ok(n as u64),
+    }
+}
 
 /// A new time-ordered identifier (UUID v7) as the opaque string clients see.
 ///

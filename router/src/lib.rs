@@ -70,6 +70,7 @@ pub async fn init(cfg: &Config, jwks_wait: Duration) -> anyhow::Result<RouterSta
     for (name, url) in [
         ("users", cfg.users_graphql_url()),
         ("content", cfg.content_graphql_url()),
+        ("interactions", cfg.interactions_graphql_url()),
     ] {
         if let Some(slot) = urls.get_mut(name) {
             *slot = url;

@@ -34,6 +34,14 @@ fn content_sdl_matches_its_golden_file() {
     );
 }
 
+#[test]
+fn interactions_sdl_matches_its_golden_file() {
+    check_golden(
+        "subgraphs/interactions/schema.graphql",
+        &folio_interactions::schema::sdl(),
+    );
+}
+
 #[tokio::test]
 async fn users_subgraph_serves_its_golden_sdl() {
     let app = TestApp::spawn().await;

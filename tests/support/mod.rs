@@ -68,6 +68,7 @@ impl TestApp {
         let mut cfg = Config {
             data_dir: dir.path().to_path_buf(),
             content_database_url: db_url.clone(),
+            interactions_database_url: db_url.clone(),
             users_database_url: db_url,
             database_schema: schema,
             identity_secret: Some(format!("test-secret-{}", uuid::Uuid::new_v4().simple())),
@@ -82,6 +83,7 @@ impl TestApp {
         let bind = || async { TcpListener::bind("127.0.0.1:0").await.expect("bind") };
         let listeners = Listeners {
             content: Some(bind().await),
+            interactions: Some(bind().await),
             router: Some(bind().await),
             users: Some(bind().await),
         };

@@ -7,6 +7,7 @@
 
 pub mod domain;
 pub mod import;
+pub mod ranking;
 pub mod schema;
 pub mod store;
 
@@ -19,9 +20,10 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::{get, post};
-use folio_common::{Config, IdentityKey};
+use folio_common::{Config, IdentityKey, ServiceClient};
 use folio_migrations::MigratorTrait;
 use schema::{ContentLoader, ContentSchema};
+use std::time::Duration;
 use store::Store;
 
 /// What the content subgraph's resolvers share (cheap to clone).
@@ -30,6 +32,8 @@ pub struct ContentState {
     pub store: Store,
     /// Most data rows one CSV import may hold (`import_max_rows`).
     pub import_max_rows: u64,
+    /// The interactions subgraph, asked directly for `contentRanking`.
+    pub interactions: ServiceClient,
 }
 
 /// A ready-to-serve content subgraph.
@@ -41,6 +45,7 @@ pub struct ContentService {
 }
 
 /// Opens and migrates the content database and loads the router-to-subgraph identity key.
+/// The interactions subgraph is reached at `cfg.interactions_graphql_url()`.
 pub async fn init(cfg: &Config) -> anyhow::Result<ContentService> {
     let db = folio_common::db::connect(&cfg.content_database(), cfg.database_schema.as_deref())
         .await
@@ -51,6 +56,12 @@ pub async fn init(cfg: &Config) -> anyhow::Result<ContentService> {
     let state = ContentState {
         store: Store::new(db),
         import_max_rows: cfg.import_max_rows,
+        interactions: ServiceClient::new(
+            "interactions",
+            cfg.interactions_graphql_url(),
+            Duration::from_millis(cfg.service_timeout_ms),
+        )
+        .map_err(|_| anyhow::anyhow!("building the HTTP client for the interactions subgraph"))?,
     };
     let identity = folio_common::identity::load_key(cfg.identity_secret.as_deref(), &cfg.data_dir)
         .map_err(anyhow::Error::msg)?;

@@ -13,7 +13,7 @@ pub use query::Query;
 pub use user::User;
 
 use crate::ContentState;
-use async_graphql::{EmptySubscription, SDLExportOptions, Schema};
+use async_graphql::{EmptySubscription, Schema};
 
 /// The content subgraph's executable schema.
 pub type ContentSchema = Schema<Query, Mutation, EmptySubscription>;
@@ -29,10 +29,7 @@ pub fn build_schema(state: ContentState) -> ContentSchema {
 /// The federation v2 SDL that the router composes, the same text `_service { sdl }`
 /// serves; `subgraphs/content/schema.graphql` is its golden copy.
 pub fn sdl() -> String {
-    Schema::build(Query, Mutation, EmptySubscription)
-        .enable_federation()
-        .finish()
-        .sdl_with_options(SDLExportOptions::new().federation().compose_directive())
+    folio_common::graphql::federation_sdl(Query, Mutation)
 }
 
 #[cfg(test)]

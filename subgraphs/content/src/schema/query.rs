@@ -7,6 +7,7 @@ use crate::ContentState;
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, ID, Object, Result};
 use folio_common::pagination::PageRequest;
+use folio_common::{RankingMetric, ranking_size};
 
 pub struct Query;
 
@@ -55,6 +56,28 @@ impl Query {
             .await?
             .map(Content::new)
             .into())
+    }
+
+    /// Most interactions first, in the order of the interactions subgraph's
+    /// contentRanking; content with no interaction is not listed. `first` at most 100.
+    async fn top_contents(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 10)] first: Option<i32>,
+        #[graphql(default_with = "Some(RankingMetric::Total)")] by: Option<RankingMetric>,
+    ) -> Result<Vec<Content>> {
+        let first = ranking_size(first)?;
+        let state = ctx.data::<ContentState>()?;
+        let by = by.unwrap_or(RankingMetric::Total);
+        let ids = crate::ranking::ranked_ids(&state.interactions, first, by).await?;
+        // One query for all of them; the ranking's order is kept, and a content deleted
+        // since it was ranked is left out.
+        let mut rows = state.store.contents_by_ids(&ids).await?;
+        Ok(ids
+            .iter()
+            .filter_map(|id| rows.remove(id))
+            .map(Content::new)
+            .collect())
     }
 
     /// Full-text search over title, description, story and tags; best match first.

@@ -28,6 +28,13 @@ impl Harness {
         let state = ContentState {
             store,
             import_max_rows: 1_000,
+            // Nothing listens there: topContents must fail fast with a coded error.
+            interactions: folio_common::ServiceClient::new(
+                "interactions",
+                "http://127.0.0.1:9/graphql".to_owned(),
+                std::time::Duration::from_millis(500),
+            )
+            .expect("client"),
         };
         Harness {
             schema: build_schema(state.clone()),
@@ -305,4 +312,24 @@ fn sdl_declares_the_contract_types() {
     ] {
         assert!(sdl.contains(needle), "SDL lacks {needle:?}:\n{sdl}");
     }
+}
+
+#[tokio::test]
+async fn top_contents_fails_with_a_code_when_interactions_is_down() {
+    let h = Harness::new().await;
+    let (code, _) = h
+        .code(viewer(None, false), "{ topContents { id } }", json!({}))
+        .await;
+    assert_eq!(code, "SUBGRAPH_UNAVAILABLE");
+    let (code, field) = h
+        .code(
+            viewer(None, false),
+            "{ topContents(first: 101) { id } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        (code.as_str(), field.as_deref()),
+        ("BAD_USER_INPUT", Some("first"))
+    );
 }

@@ -11,7 +11,7 @@ pub use query::Query;
 pub use user::User;
 
 use crate::UsersState;
-use async_graphql::{EmptySubscription, SDLExportOptions, Schema};
+use async_graphql::{EmptySubscription, Schema};
 
 /// The users subgraph's executable schema.
 pub type UsersSchema = Schema<Query, Mutation, EmptySubscription>;
@@ -27,8 +27,5 @@ pub fn build_schema(state: UsersState) -> UsersSchema {
 /// The federation v2 SDL that the router composes, the same text `_service { sdl }`
 /// serves; `subgraphs/users/schema.graphql` is its golden copy.
 pub fn sdl() -> String {
-    Schema::build(Query, Mutation, EmptySubscription)
-        .enable_federation()
-        .finish()
-        .sdl_with_options(SDLExportOptions::new().federation().compose_directive())
+    folio_common::graphql::federation_sdl(Query, Mutation)
 }

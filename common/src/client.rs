@@ -1,0 +1,85 @@
+//! Service-to-service GraphQL: one subgraph asking another directly (not through the
+//! router), for the few reads the design routes that way — content's `topContents` asks
+//! interactions' `contentRanking`; interactions asks content whether a content exists.
+//!
+//! Such a call carries no identity: it only reaches public fields. It has a deadline, and
+//! any failure (unreachable, timeout, HTTP error, GraphQL errors, an unexpected shape)
+//! becomes [`Error::Unavailable`] naming the service, logged here with its details.
+
+use crate::{Error, Result};
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+use std::time::Duration;
+
+/// A GraphQL endpoint of another service.
+#[derive(Clone, Debug)]
+pub struct ServiceClient {
+    http: reqwest::Client,
+    /// The service's name, as errors report it ("interactions").
+    service: &'static str,
+    url: String,
+    timeout: Duration,
+}
+
+#[derive(serde::Deserialize)]
+struct Response<T> {
+    data: Option<T>,
+    #[serde(default)]
+    errors: Vec<Value>,
+}
+
+impl ServiceClient {
+    /// A client for `service` at `url`, each call bounded by `timeout`.
+    pub fn new(service: &'static str, url: String, timeout: Duration) -> Result<Self> {
+        let http = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout)
+            .pool_idle_timeout(Duration::from_secs(60))
+            .build()
+            .map_err(Error::internal)?;
+        Ok(ServiceClient {
+            http,
+            service,
+            url,
+            timeout,
+        })
+    }
+
+    /// Runs `query` with `variables` and returns its `data`, which must be complete (a
+    /// response with any error is a failure).
+    pub async fn query<T: DeserializeOwned>(&self, query: &str, variables: Value) -> Result<T> {
+        let body = json!({ "query": query, "variables": variables });
+        let call = async {
+            let response = self
+                .http
+                .post(&self.url)
+                .header(reqwest::header::ACCEPT, "application/json")
+                .json(&body)
+                .send()
+                .await
+                .map_err(|e| e.to_string())?;
+            let status = response.status();
+            if !status.is_success() {
+                return Err(format!("HTTP {status}"));
+            }
+            let parsed: Response<T> = response.json().await.map_err(|e| e.to_string())?;
+            match (parsed.data, parsed.errors.is_empty()) {
+                (Some(data), true) => Ok(data),
+                (_, false) => Err(format!("errors: {}", Value::Array(parsed.errors))),
+                (None, true) => Err("no data".to_owned()),
+            }
+        };
+        // reqwest's own timeout covers the request; this one covers reading the body too.
+        match tokio::time::timeout(self.timeout, call).await {
+            Ok(Ok(data)) => Ok(data),
+            Ok(Err(reason)) => {
+                tracing::warn!(service = self.service, url = %self.url, %reason, "service call failed");
+                Err(Error::Unavailable(self.service))
+            }
+            Err(_) => {
+                tracing::warn!(service = self.service, url = %self.url, timeout_ms = self.timeout.as_millis() as u64, "service call timed out");
+                Err(Error::Unavailable(self.service))
+            }
+        }
+    }
+}

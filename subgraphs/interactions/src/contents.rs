@@ -1,0 +1,87 @@
+//! Which contents exist, as far as this subgraph needs to know.
+//!
+//! The interactions subgraph never reads the content database. A content it has not seen
+//! yet is looked up once, over GraphQL, in the content subgraph (`_entities` with a
+//! `Content` representation: its id, author and publication time); what it learns is kept
+//! in `content_stats`, the row that also holds the content's counters. A content
+//! deleted later is forgotten when content's `content.deleted` event arrives (the events
+//! issue); until then a deleted content stays known here.
+
+use crate::store::{ContentFacts, StatsRow, Store};
+use chrono::{DateTime, Utc};
+use folio_common::db::is_storable_text;
+use folio_common::{Error, Result, ServiceClient};
+use serde::Deserialize;
+use serde_json::json;
+
+const LOOKUP: &str = "query($r: [_Any!]!) { _entities(representations: $r) { ... on Content { id publishedAt author { id } } } }";
+
+/// Answers "does this content exist, and whose is it".
+#[derive(Clone, Debug)]
+pub struct ContentDirectory {
+    store: Store,
+    content: ServiceClient,
+}
+
+#[derive(Deserialize)]
+struct Lookup {
+    #[serde(rename = "_entities")]
+    entities: Vec<Option<Found>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Found {
+    id: String,
+    published_at: DateTime<Utc>,
+    author: AuthorRef,
+}
+
+#[derive(Deserialize)]
+struct AuthorRef {
+    id: String,
+}
+
+impl ContentDirectory {
+    pub fn new(store: Store, content: ServiceClient) -> Self {
+        ContentDirectory { store, content }
+    }
+
+    /// The content `id` as this subgraph knows it: from its own table, or else from the
+    /// content subgraph (then remembered). `NOT_FOUND` when it does not exist;
+    /// `SUBGRAPH_UNAVAILABLE` when the content subgraph cannot say.
+    pub async fn require(&self, id: &str) -> Result<StatsRow> {
+        if !is_storable_text(id) || id.is_empty() {
+            return Err(Error::NotFound("content"));
+        }
+        if let Some(known) = self.store.known_content(id).await? {
+            return Ok(known);
+        }
+        let answer: Lookup = self
+            .content
+            .query(
+                LOOKUP,
+                json!({ "r": [{ "__typename": "Content", "id": id }] }),
+            )
+            .await?;
+        let Some(Some(found)) = answer.entities.into_iter().next() else {
+            return Err(Error::NotFound("content"));
+        };
+        if found.id != id {
+            return Err(Error::internal(
+                "the content subgraph answered for another id",
+            ));
+        }
+        self.store
+            .remember_content(&ContentFacts {
+                content_id: found.id,
+                author_id: found.author.id,
+                published_at: found.published_at,
+            })
+            .await?;
+        self.store
+            .known_content(id)
+            .await?
+            .ok_or_else(|| Error::internal("a remembered content is missing"))
+    }
+}

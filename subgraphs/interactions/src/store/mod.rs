@@ -1,0 +1,326 @@
+//! The interactions database: every SQL the subgraph runs lives here, behind `Store`.
+//!
+//! Counters (`content_stats`) change in the same transaction as the interaction or
+//! comment they count, with `UPDATE … SET n = n + 1` (never read-modify-write), and only
+//! when a row was really inserted or deleted, so repeats and races count once.
+
+pub mod entity;
+
+pub use entity::comments::Model as CommentRow;
+pub use entity::content_stats::Model as StatsRow;
+pub use entity::interactions::Model as InteractionRow;
+
+use crate::domain::{CommentBody, Kind};
+use chrono::{DateTime, Utc};
+use entity::comments::{self, Entity as Comments};
+use entity::content_stats::{self, Entity as ContentStats};
+use entity::interactions::{self, Entity as Interactions};
+use folio_common::db::{begin_write, is_storable_text};
+use folio_common::pagination::{Page, PageRequest};
+use folio_common::{Error, RankingMetric, Result};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set, TryInsertResult,
+};
+use std::collections::{HashMap, HashSet};
+
+/// Handle on the interactions database (cheap to clone: a connection pool).
+#[derive(Clone, Debug)]
+pub struct Store {
+    db: DatabaseConnection,
+}
+
+/// What this subgraph keeps of a content of the content subgraph.
+#[derive(Clone, Debug)]
+pub struct ContentFacts {
+    pub content_id: String,
+    pub author_id: String,
+    pub published_at: DateTime<Utc>,
+}
+
+/// Adds `delta` to counter columns of one content.
+async fn bump<C: ConnectionTrait>(
+    db: &C,
+    content_id: &str,
+    columns: &[content_stats::Column],
+    delta: i64,
+) -> Result<()> {
+    let mut update = ContentStats::update_many();
+    for &c in columns {
+        update = update.col_expr(c, Expr::col(c).add(delta));
+    }
+    update
+        .filter(content_stats::Column::ContentId.eq(content_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// The counters an interaction kind moves.
+fn counters(kind: Kind) -> [content_stats::Column; 2] {
+    match kind {
+        Kind::Read => [content_stats::Column::Reads, content_stats::Column::Total],
+        Kind::Like => [content_stats::Column::Likes, content_stats::Column::Total],
+    }
+}
+
+impl Store {
+    pub fn new(db: DatabaseConnection) -> Self {
+        Store { db }
+    }
+
+    /// The underlying connection, for migrations and health checks.
+    pub fn connection(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// The content with this id, if this subgraph knows it.
+    pub async fn known_content(&self, id: &str) -> Result<Option<StatsRow>> {
+        if !is_storable_text(id) {
+            return Ok(None);
+        }
+        Ok(ContentStats::find_by_id(id.to_owned())
+            .one(&self.db)
+            .await?)
+    }
+
+    /// Records that a content exists (idempotent), with zero counters.
+    pub async fn remember_content(&self, facts: &ContentFacts) -> Result<()> {
+        let row = content_stats::ActiveModel {
+            content_id: Set(facts.content_id.clone()),
+            author_id: Set(facts.author_id.clone()),
+            published_at: Set(facts.published_at),
+            reads: Set(0),
+            likes: Set(0),
+            total: Set(0),
+            comments: Set(0),
+        };
+        ContentStats::insert(row)
+            .on_conflict_do_nothing_on([content_stats::Column::ContentId])
+            .exec_without_returning(&self.db)
+            .await?;
+        Ok(())
+    }
+
+    /// Records `kind` of `content_id` by `user_id` once: a repeat (or a concurrent twin)
+    /// inserts nothing and returns the first. The content must be known.
+    pub async fn record(
+        &self,
+        user_id: &str,
+        content_id: &str,
+        kind: Kind,
+    ) -> Result<InteractionRow> {
+        let tx = begin_write(&self.db).await?;
+        let row = interactions::ActiveModel {
+            id: Set(folio_common::new_id()),
+            content_id: Set(content_id.to_owned()),
+            user_id: Set(user_id.to_owned()),
+            kind: Set(kind.as_str().to_owned()),
+            created_at: Set(Utc::now()),
+        };
+        let inserted = Interactions::insert(row)
+            .on_conflict_do_nothing_on([
+                interactions::Column::ContentId,
+                interactions::Column::UserId,
+                interactions::Column::Kind,
+            ])
+            .exec_without_returning(&tx)
+            .await?;
+        if matches!(inserted, TryInsertResult::Inserted(n) if n > 0) {
+            bump(&tx, content_id, &counters(kind), 1).await?;
+        }
+        let first = Interactions::find()
+            .filter(interactions::Column::ContentId.eq(content_id))
+            .filter(interactions::Column::UserId.eq(user_id))
+            .filter(interactions::Column::Kind.eq(kind.as_str()))
+            .one(&tx)
+            .await?
+            .ok_or_else(|| Error::internal("an interaction vanished inside its transaction"))?;
+        tx.commit().await?;
+        Ok(first)
+    }
+
+    /// Removes `user_id`'s LIKE of `content_id`; whether there was one.
+    pub async fn unlike(&self, user_id: &str, content_id: &str) -> Result<bool> {
+        if !is_storable_text(content_id) {
+            return Ok(false);
+        }
+        let tx = begin_write(&self.db).await?;
+        let deleted = Interactions::delete_many()
+            .filter(interactions::Column::ContentId.eq(content_id))
+            .filter(interactions::Column::UserId.eq(user_id))
+            .filter(interactions::Column::Kind.eq(Kind::Like.as_str()))
+            .exec(&tx)
+            .await?
+            .rows_affected;
+        if deleted > 0 {
+            bump(&tx, content_id, &counters(Kind::Like), -1).await?;
+        }
+        tx.commit().await?;
+        Ok(deleted > 0)
+    }
+
+    /// The counters of the known contents among `ids`, in one query.
+    pub async fn stats_by_ids(&self, ids: &[String]) -> Result<HashMap<String, StatsRow>> {
+        let ids = ids.iter().filter(|id| is_storable_text(id)).cloned();
+        let rows = ContentStats::find()
+            .filter(content_stats::Column::ContentId.is_in(ids))
+            .all(&self.db)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| (r.content_id.clone(), r))
+            .collect())
+    }
+
+    /// Which of `ids` `user_id` has read or liked, in one query.
+    pub async fn viewer_kinds(
+        &self,
+        user_id: &str,
+        ids: &[String],
+    ) -> Result<HashSet<(String, Kind)>> {
+        let ids = ids.iter().filter(|id| is_storable_text(id)).cloned();
+        let rows: Vec<(String, String)> = Interactions::find()
+            .select_only()
+            .column(interactions::Column::ContentId)
+            .column(interactions::Column::Kind)
+            .filter(interactions::Column::UserId.eq(user_id))
+            .filter(interactions::Column::ContentId.is_in(ids))
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(c, k)| Kind::from_stored(&k).map(|k| (c, k)))
+            .collect())
+    }
+
+    /// The `first` contents with the most of `metric` (never zero), newer content first
+    /// on ties: the first entries of that metric's index.
+    pub async fn ranking(&self, first: u64, metric: RankingMetric) -> Result<Vec<StatsRow>> {
+        let column = match metric {
+            RankingMetric::Total => content_stats::Column::Total,
+            RankingMetric::Reads => content_stats::Column::Reads,
+            RankingMetric::Likes => content_stats::Column::Likes,
+        };
+        Ok(ContentStats::find()
+            .filter(column.gt(0))
+            .order_by_desc(column)
+            .order_by_desc(content_stats::Column::PublishedAt)
+            .order_by_desc(content_stats::Column::ContentId)
+            .limit(first)
+            .all(&self.db)
+            .await?)
+    }
+
+    /// Adds a comment to a known content.
+    pub async fn add_comment(
+        &self,
+        content_id: &str,
+        author_id: &str,
+        body: &CommentBody,
+    ) -> Result<CommentRow> {
+        let now = Utc::now();
+        let row = CommentRow {
+            id: folio_common::new_id(),
+            content_id: content_id.to_owned(),
+            author_id: author_id.to_owned(),
+            body: body.as_str().to_owned(),
+            created_at: now,
+            updated_at: now,
+        };
+        let tx = begin_write(&self.db).await?;
+        Comments::insert(comments::ActiveModel {
+            id: Set(row.id.clone()),
+            content_id: Set(row.content_id.clone()),
+            author_id: Set(row.author_id.clone()),
+            body: Set(row.body.clone()),
+            created_at: Set(now),
+            updated_at: Set(now),
+        })
+        .exec_without_returning(&tx)
+        .await?;
+        bump(&tx, content_id, &[content_stats::Column::Comments], 1).await?;
+        tx.commit().await?;
+        Ok(row)
+    }
+
+    /// One comment by id.
+    pub async fn comment(&self, id: &str) -> Result<Option<CommentRow>> {
+        if !is_storable_text(id) {
+            return Ok(None);
+        }
+        Ok(Comments::find_by_id(id.to_owned()).one(&self.db).await?)
+    }
+
+    /// The comments among `ids` that exist, in one query.
+    pub async fn comments_by_ids(&self, ids: &[String]) -> Result<HashMap<String, CommentRow>> {
+        let ids = ids.iter().filter(|id| is_storable_text(id)).cloned();
+        let rows = Comments::find()
+            .filter(comments::Column::Id.is_in(ids))
+            .all(&self.db)
+            .await?;
+        Ok(rows.into_iter().map(|c| (c.id.clone(), c)).collect())
+    }
+
+    /// Replaces a comment's body; `None` when it no longer exists.
+    pub async fn edit_comment(&self, id: &str, body: &CommentBody) -> Result<Option<CommentRow>> {
+        let rows = Comments::update_many()
+            .col_expr(comments::Column::Body, Expr::value(body.as_str()))
+            .col_expr(comments::Column::UpdatedAt, Expr::value(Utc::now()))
+            .filter(comments::Column::Id.eq(id))
+            .exec_with_returning(&self.db)
+            .await?;
+        Ok(rows.into_iter().next())
+    }
+
+    /// Deletes a comment; whether it existed.
+    pub async fn delete_comment(&self, comment: &CommentRow) -> Result<bool> {
+        let tx = begin_write(&self.db).await?;
+        let deleted = Comments::delete_by_id(comment.id.clone())
+            .exec(&tx)
+            .await?
+            .rows_affected;
+        if deleted > 0 {
+            bump(
+                &tx,
+                &comment.content_id,
+                &[content_stats::Column::Comments],
+                -1,
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(deleted > 0)
+    }
+
+    /// A page of a content's comments, oldest first (by id, a UUID v7), with the total.
+    pub async fn list_comments(
+        &self,
+        content_id: &str,
+        page: &PageRequest,
+    ) -> Result<Page<CommentRow>> {
+        if !is_storable_text(content_id) {
+            return Ok(Page::from_rows(page, Vec::new(), 0, |c: &CommentRow| &c.id));
+        }
+        if page.after.as_deref().is_some_and(|a| !is_storable_text(a)) {
+            return Err(Error::validation("after", "is not a cursor from this API"));
+        }
+        let of_content = comments::Column::ContentId.eq(content_id);
+        let total = Comments::find()
+            .filter(of_content.clone())
+            .count(&self.db)
+            .await?;
+        let mut rows = Comments::find().filter(of_content);
+        if let Some(after) = &page.after {
+            rows = rows.filter(comments::Column::Id.gt(after.as_str()));
+        }
+        let rows = rows
+            .order_by_asc(comments::Column::Id)
+            .limit(page.fetch_limit())
+            .all(&self.db)
+            .await?;
+        Ok(Page::from_rows(page, rows, total, |c: &CommentRow| &c.id))
+    }
+}
