@@ -40,3 +40,6 @@ pub fn build_schema(state: InteractionsState) -> InteractionsSchema {
 pub fn sdl() -> String {
     folio_common::graphql::federation_sdl(Query, Mutation)
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,109 @@
+//! A closed-loop load generator for the benchmarks: `workers` tasks each send one request,
+//! wait for its answer, and send the next, for a warm-up and then a measured window.
+//! Latencies are those of requests started inside the window; an answer the caller's
+//! check rejects is a failure (counted, the first few kept to print).
+
+#![allow(dead_code)]
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+use tokio::task::JoinSet;
+
+/// How many failure descriptions a run keeps.
+const SHOWN_FAILURES: usize = 5;
+
+/// What a run measured.
+pub struct Stats {
+    pub ok: usize,
+    pub failures: u64,
+    pub shown: Vec<String>,
+    pub rps: f64,
+    pub p50: Duration,
+    pub p99: Duration,
+}
+
+/// The `p` quantile (0..=1) of sorted latencies.
+pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i]
+}
+
+/// Milliseconds, for printing.
+pub fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+/// A positive number from the environment, or `default`.
+pub fn env_or(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(default)
+}
+
+/// Runs `workers` closed loops of `request(worker index)` for `warm_up` + `secs`.
+pub async fn closed_loop<F, Fut>(
+    workers: usize,
+    warm_up: Duration,
+    secs: Duration,
+    request: F,
+) -> Stats
+where
+    F: Fn(usize) -> Fut + Clone + Send + 'static,
+    Fut: Future<Output = Result<(), String>> + Send,
+{
+    let measure_from = Instant::now() + warm_up;
+    let end = measure_from + secs;
+    let mut set = JoinSet::new();
+    for w in 0..workers {
+        let request = request.clone();
+        set.spawn(async move {
+            let (mut lat, mut failures, mut shown, mut last) = (Vec::new(), 0u64, Vec::new(), None);
+            loop {
+                let start = Instant::now();
+                if start >= end {
+                    break;
+                }
+                let result = request(w).await;
+                let done = Instant::now();
+                if start < measure_from {
+                    continue;
+                }
+                match result {
+                    Ok(()) => lat.push(done - start),
+                    Err(e) => {
+                        failures += 1;
+                        if shown.len() < SHOWN_FAILURES {
+                            shown.push(e);
+                        }
+                    }
+                }
+                last = Some(done);
+            }
+            (lat, failures, shown, last)
+        });
+    }
+    let (mut lat, mut failures, mut shown, mut last) = (Vec::new(), 0, Vec::new(), measure_from);
+    while let Some(done) = set.join_next().await {
+        let (l, f, s, d) = done.expect("a load worker panicked");
+        lat.extend(l);
+        failures += f;
+        shown.extend(s);
+        last = last.max(d.unwrap_or(measure_from));
+    }
+    lat.sort();
+    shown.truncate(SHOWN_FAILURES);
+    let window = (last - measure_from).as_secs_f64().max(f64::EPSILON);
+    Stats {
+        ok: lat.len(),
+        failures,
+        shown,
+        rps: lat.len() as f64 / window,
+        p50: percentile(&lat, 0.50),
+        p99: percentile(&lat, 0.99),
+    }
+}
