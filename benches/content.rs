@@ -8,9 +8,9 @@
 //! (default `postgres://postgres@127.0.0.1:5432/test`) in a fresh schema
 //! `folio_bench_<uuid>` dropped at the end (skipped, with one line saying so, when
 //! PostgreSQL cannot be reached). Rows are realistic-looking: a title, half of them a
-//! description, a story of 500 to 1,000 characters and 0 to 3 tags, of words drawn from a
-//! skewed vocabulary (a few common, most rare) by a small deterministic PRNG, so every run
-//! imports the same files. Each file is written before the clock starts. For each import:
+//! description, a story of 500 to 1,000 characters and 0 to 3 tags, of words drawn by
+//! Zipf's law from a 20,000-word vocabulary (a few in every story, most rare) by a small
+//! deterministic PRNG, so every run imports the same files. Each file is written before the clock starts. For each import:
 //! rows, seconds, rows/s, the process's resident memory before, and its peak during the
 //! import (Linux: `/proc/self/clear_refs` resets the high-water mark, `VmHWM` reads it), so
 //! that memory staying flat while the file grows is visible.
@@ -54,7 +54,7 @@ const AUTHORS: usize = 5;
 
 const SEARCH: &str = "query($q: String!) { searchContents(query: $q, first: 10) { totalCount edges { node { id title author { firstName } } } } }";
 
-/// The vocabulary: earlier words are drawn far more often (see [`Rng::word`]).
+/// The most frequent words of the vocabulary, most frequent first (see [`vocabulary`]).
 const WORDS: &[&str] = &[
     "the",
     "river",
@@ -281,11 +281,14 @@ impl Rng {
         (self.next() % n as u64) as usize
     }
 
-    /// A word, skewed towards the start of the list (the square of a uniform draw): the
-    /// first words are in most stories, the last in a few hundredths of a percent.
+    /// A word of the vocabulary by Zipf's law (rank `r` with probability ∝ 1/r, drawn
+    /// log-uniformly): the first words are in nearly every story, a word of rank 1,000
+    /// in about 1% of them, the rarest in a few per 10,000.
     fn word(&mut self) -> &'static str {
+        let vocab = vocabulary();
         let u = (self.next() >> 11) as f64 / (1u64 << 53) as f64;
-        WORDS[((u * u) * WORDS.len() as f64) as usize % WORDS.len()]
+        let rank = ((u * (vocab.len() as f64 + 1.0).ln()).exp() as usize).saturating_sub(1);
+        &vocab[rank.min(vocab.len() - 1)]
     }
 
     fn words(&mut self, out: &mut String, n: usize) {
@@ -296,6 +299,36 @@ impl Rng {
             out.push_str(self.word());
         }
     }
+}
+
+/// Words in the generated texts.
+const VOCABULARY: usize = 20_000;
+
+/// The vocabulary, most frequent first: the English [`WORDS`], then made-up words of two
+/// or three syllables (deterministic).
+fn vocabulary() -> &'static [String] {
+    static VOCAB: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    VOCAB.get_or_init(|| {
+        const SYLLABLES: &[&str] = &[
+            "ka", "lo", "mi", "ren", "tor", "va", "sel", "bri", "dun", "fa", "gor", "hal", "ith",
+            "jo", "kem", "lun", "mar", "nel", "op", "pra", "quin", "ros", "sta", "tev", "ul",
+            "vor", "wen", "xa", "yel", "zu", "bel", "cor", "dra", "el", "fin", "gla",
+        ];
+        let mut rng = Rng(1);
+        let mut seen: std::collections::HashSet<String> =
+            WORDS.iter().map(|w| (*w).to_owned()).collect();
+        let mut vocab: Vec<String> = WORDS.iter().map(|w| (*w).to_owned()).collect();
+        while vocab.len() < VOCABULARY {
+            let mut w = String::new();
+            for _ in 0..2 + rng.below(2) {
+                w.push_str(SYLLABLES[rng.below(SYLLABLES.len())]);
+            }
+            if seen.insert(w.clone()) {
+                vocab.push(w);
+            }
+        }
+        vocab
+    })
 }
 
 /// Writes a CSV file of `rows` contents; with `authors`, rows name them in turn in an
@@ -629,16 +662,19 @@ async fn search_part(out: &mut Vec<String>, dir: &Path) {
         seeded.elapsed().as_secs_f64()
     );
 
-    // One- and two-word queries, common and rare words alike.
+    // One- and two-word queries: Zipf-drawn words (as common as in the texts) and words
+    // of the 2,000 most frequent drawn evenly (most match a few hundred contents).
     let mut rng = Rng(99);
     let mut queries: Vec<String> = Vec::new();
     for i in 0..64 {
-        let a = WORDS[rng.below(WORDS.len())];
-        if i % 2 == 0 {
-            queries.push(a.to_owned());
-        } else {
-            queries.push(format!("{} {a}", rng.word()));
-        }
+        let even = vocabulary()[rng.below(2_000)].as_str();
+        let zipf = rng.word();
+        queries.push(match i % 4 {
+            0 => even.to_owned(),
+            1 => zipf.to_owned(),
+            2 => format!("{zipf} {even}"),
+            _ => format!("{zipf} {}", rng.word()),
+        });
     }
     let queries = Arc::new(queries);
     let client = reqwest::Client::builder()
