@@ -32,7 +32,7 @@ mod support;
 mod load;
 
 use folio_interactions::store::entity::{content_stats, interactions};
-use load::{closed_loop, env_or, ms};
+use load::{Rng, closed_loop, env_or, ms};
 use sea_orm::prelude::DateTimeUtc;
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, EntityTrait, QueryResult, Set, Statement, TransactionTrait,
@@ -48,22 +48,6 @@ const PASSWORD: &str = "benchmark password";
 const RATERS: u64 = 50_000;
 const QUERY: &str = "{ topContents(first: 10) { title author { firstName } likeCount readCount } }";
 const CHECK: &str = "{ topContents(first: 10) { id likeCount readCount } }";
-
-/// A small deterministic generator (SplitMix64), so every run loads the same data.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
 
 fn sizes() -> Vec<u64> {
     std::env::var("BENCH_INTERACTIONS")

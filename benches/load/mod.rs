@@ -36,13 +36,36 @@ pub fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
 }
 
-/// A positive number from the environment, or `default`.
+/// A positive number from the environment (`1_000_000` allowed), or `default`.
 pub fn env_or(name: &str, default: u64) -> u64 {
     std::env::var(name)
         .ok()
-        .and_then(|s| s.parse().ok())
+        .and_then(|s| s.trim().replace('_', "").parse().ok())
         .filter(|&n| n > 0)
         .unwrap_or(default)
+}
+
+/// A small deterministic generator (SplitMix64): the same data every run, no crate.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `0..n`.
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    /// Uniform in `[0, 1)`.
+    pub fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
 }
 
 /// Runs `workers` closed loops of `request(worker index)` for `warm_up` + `secs`.

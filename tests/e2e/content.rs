@@ -707,3 +707,80 @@ async fn a_csv_import_names_another_author_only_as_an_admin() {
     assert_eq!(code(&anonymous), "UNAUTHENTICATED", "{anonymous}");
     app.stop().await;
 }
+
+/// How many fetches the router has sent to `subgraph`, from its `GET /metrics` (the
+/// fetch latency histogram counts every fetch, failed or not).
+async fn subgraph_fetches(app: &TestApp, subgraph: &str) -> u64 {
+    let text = app
+        .client
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .expect("answered")
+        .text()
+        .await
+        .expect("text");
+    let series =
+        format!("folio_router_subgraph_fetch_duration_seconds_count{{subgraph=\"{subgraph}\"}} ");
+    text.lines()
+        .find_map(|l| l.strip_prefix(&series))
+        .map_or(0, |n| n.trim().parse().unwrap_or_else(|_| panic!("{text}")))
+}
+
+#[tokio::test]
+async fn a_page_of_contents_fetches_its_authors_in_one_request() {
+    let app = TestApp::spawn().await;
+    let mut authors = Vec::new();
+    for name in ["ada", "bob", "cy", "dan", "eve"] {
+        let who = app.register(&format!("{name}@example.com"), PASSWORD).await;
+        let mut csv = String::from("title,story\n");
+        for i in 0..20 {
+            csv.push_str(&format!("{name} {i},A story by {name}.\n"));
+        }
+        let body = import_csv(&app, &who, &csv).await;
+        assert_eq!(
+            body["data"]["importContentsCsv"]["created"],
+            json!(20),
+            "{body}"
+        );
+        authors.push(who.id);
+    }
+
+    let users_before = subgraph_fetches(&app, "users").await;
+    let content_before = subgraph_fetches(&app, "content").await;
+    let body = app
+        .gql(
+            None,
+            "{ contents(first: 100) { edges { node { title author { id firstName } } } } }",
+            json!({}),
+        )
+        .await;
+    let users_after = subgraph_fetches(&app, "users").await;
+    let content_after = subgraph_fetches(&app, "content").await;
+
+    assert_eq!(code(&body), "", "{body}");
+    let edges = body["data"]["contents"]["edges"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{body}"));
+    assert_eq!(edges.len(), 100, "{body}");
+    let mut seen: Vec<&str> = edges
+        .iter()
+        .map(|e| {
+            let author = &e["node"]["author"];
+            assert_eq!(author["firstName"], json!("Test"), "{e}");
+            author["id"].as_str().expect("author id")
+        })
+        .collect();
+    seen.sort_unstable();
+    seen.dedup();
+    let mut expected: Vec<&str> = authors.iter().map(String::as_str).collect();
+    expected.sort_unstable();
+    assert_eq!(seen, expected, "the page holds all five authors");
+    assert_eq!(content_after - content_before, 1, "one fetch for the page");
+    assert_eq!(
+        users_after - users_before,
+        1,
+        "one _entities fetch for all 100 authors, not one per item or per author"
+    );
+    app.stop().await;
+}

@@ -1,16 +1,25 @@
 //! CSV import, one engine behind two doors (the `importContentsCsv` mutation and the
 //! `folio import-csv` command).
 //!
-//! The file is parsed record by record from any [`Read`]: each row goes through the
-//! `domain` newtypes, only validated rows are kept, and at most [`MAX_REPORTED_ERRORS`]
-//! bad rows are described (all are counted). Either every row is valid and all are
-//! inserted in one transaction, or nothing is inserted.
+//! The file is parsed record by record from any [`Read`] on a blocking thread: each row
+//! goes through the `domain` newtypes, and at most [`MAX_REPORTED_ERRORS`] bad rows are
+//! described (all are counted). Validated rows travel in batches of [`INSERT_CHUNK`] over
+//! a bounded channel to the async side, which inserts each batch as it arrives inside one
+//! transaction ([`Store::begin_import`]), so memory holds a few batches, not the file's
+//! rows. The first bad row stops the sending and the transaction is rolled back; it is
+//! committed only when the whole file was valid, so either every row is created or none
+//! (an I/O or database error rolls back too).
+//!
+//! On SQLite that transaction starts with `BEGIN IMMEDIATE`: an import holds the content
+//! database's write lock from its first batch until it commits or rolls back, and other
+//! writers wait (up to the busy timeout) meanwhile. Reads go on (WAL).
 
 use crate::domain::{Description, Story, Tags, Title};
-use crate::store::{NewContent, Store};
+use crate::store::{ContentImport, INSERT_CHUNK, NewContent, Store};
 use folio_common::db::is_storable_text;
 use folio_common::{Error, Result};
 use std::io::Read;
+use tokio::sync::mpsc;
 
 /// Bad rows described in a report; more are only counted in `failed`.
 pub const MAX_REPORTED_ERRORS: usize = 1_000;
@@ -57,32 +66,100 @@ struct Columns {
     tags: Option<usize>,
 }
 
-/// A validated file: the rows to create, or the report saying why none are.
-struct Parsed {
-    rows: Vec<NewContent>,
-    report: ImportReport,
+/// Batches of validated rows in flight between the parser and the inserter; with one
+/// batch being filled and one being inserted, at most `CHANNEL_BATCHES + 2` are held.
+const CHANNEL_BATCHES: usize = 2;
+
+/// What the parser sends to the async side.
+enum Batch {
+    /// Up to [`INSERT_CHUNK`] validated rows, in file order.
+    Rows(Vec<NewContent>),
+    /// A bad row was found: nothing will be created, roll back now. Sent at most once,
+    /// and nothing follows it.
+    Abandon,
 }
 
-impl Parsed {
-    fn file_error(message: impl Into<String>) -> Self {
-        Parsed {
-            rows: Vec::new(),
-            report: ImportReport {
-                created: 0,
-                failed: 0,
-                errors: vec![RowError {
-                    line: 1,
-                    message: message.into(),
-                }],
-            },
+/// The parser's end of the channel: collects validated rows into batches and sends each
+/// when full, until the first bad row.
+struct Sender {
+    tx: mpsc::Sender<Batch>,
+    batch: Vec<NewContent>,
+    /// Whether rows are still wanted (no bad row yet).
+    sending: bool,
+}
+
+/// The async side stopped listening (it failed, or the import was dropped).
+fn receiver_gone() -> std::io::Error {
+    std::io::Error::other("the import stopped receiving rows")
+}
+
+impl Sender {
+    fn new(tx: mpsc::Sender<Batch>) -> Self {
+        Sender {
+            tx,
+            batch: Vec::with_capacity(INSERT_CHUNK),
+            sending: true,
         }
     }
 
-    fn bad_row(&mut self, line: u64, message: String) {
-        self.report.failed += 1;
-        if self.report.errors.len() < MAX_REPORTED_ERRORS {
-            self.report.errors.push(RowError { line, message });
+    /// Whether the async side is gone, so parsing on is pointless.
+    fn is_closed(&self) -> bool {
+        self.tx.is_closed()
+    }
+
+    fn push(&mut self, row: NewContent) -> std::io::Result<()> {
+        if !self.sending {
+            return Ok(());
         }
+        self.batch.push(row);
+        if self.batch.len() >= INSERT_CHUNK {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if !self.sending || self.batch.is_empty() {
+            return Ok(());
+        }
+        let full = std::mem::replace(&mut self.batch, Vec::with_capacity(INSERT_CHUNK));
+        self.tx
+            .blocking_send(Batch::Rows(full))
+            .map_err(|_| receiver_gone())
+    }
+
+    /// A bad row: drop the pending batch, send nothing more, tell the async side.
+    fn abandon(&mut self) {
+        if self.sending {
+            self.sending = false;
+            self.batch = Vec::new();
+            // If the async side is gone, there is nothing to roll back on its behalf.
+            let _ = self.tx.blocking_send(Batch::Abandon);
+        }
+    }
+}
+
+fn file_error(message: impl Into<String>) -> ImportReport {
+    ImportReport {
+        created: 0,
+        failed: 0,
+        errors: vec![RowError {
+            line: 1,
+            message: message.into(),
+        }],
+    }
+}
+
+impl ImportReport {
+    fn bad_row(&mut self, line: u64, message: String) {
+        self.failed += 1;
+        if self.errors.len() < MAX_REPORTED_ERRORS {
+            self.errors.push(RowError { line, message });
+        }
+    }
+
+    fn is_clean(&self) -> bool {
+        self.failed == 0 && self.errors.is_empty()
     }
 }
 
@@ -229,8 +306,14 @@ fn parse_row(
     }
 }
 
-/// Reads and validates the whole file (blocking reads); `Err` only for an I/O failure.
-fn parse<R: Read>(reader: R, opts: &ImportOptions) -> std::io::Result<Parsed> {
+/// Reads and validates the whole file (blocking reads and sends), sending validated rows
+/// in batches until the first bad row; the report is final only when this returns.
+/// `Err` for an I/O failure, or when the async side stopped listening.
+fn parse<R: Read>(
+    reader: R,
+    opts: &ImportOptions,
+    tx: mpsc::Sender<Batch>,
+) -> std::io::Result<ImportReport> {
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(false)
@@ -238,17 +321,18 @@ fn parse<R: Read>(reader: R, opts: &ImportOptions) -> std::io::Result<Parsed> {
             inner: reader,
             state: QuoteState::FieldStart,
         });
+    let mut out = Sender::new(tx);
     let mut record = csv::ByteRecord::new();
     let mut header_seen = false;
     let mut cols = Columns::default();
-    let mut parsed = Parsed {
-        rows: Vec::new(),
-        report: ImportReport::default(),
-    };
+    let mut report = ImportReport::default();
     let mut data_rows: u64 = 0;
-    // The last record and whether it was kept, in case the file ends inside its quotes.
+    // The last record and whether it was valid, in case the file ends inside its quotes.
     let mut last: Option<(u64, bool)> = None;
     loop {
+        if out.is_closed() {
+            return Err(receiver_gone());
+        }
         let line_before = rdr.position().line();
         match rdr.read_byte_record(&mut record) {
             Ok(false) => break,
@@ -258,28 +342,27 @@ fn parse<R: Read>(reader: R, opts: &ImportOptions) -> std::io::Result<Parsed> {
                     header_seen = true;
                     match parse_header(&record) {
                         Ok(c) => cols = c,
-                        Err(e) => return Ok(Parsed::file_error(e)),
+                        Err(e) => return Ok(file_error(e)),
                     }
                     continue;
                 }
                 data_rows += 1;
                 if data_rows > opts.max_rows {
-                    return Ok(Parsed::file_error(format!(
+                    out.abandon();
+                    return Ok(file_error(format!(
                         "too many rows: an import holds at most {} rows (line {line} is beyond)",
                         opts.max_rows
                     )));
                 }
                 match parse_row(&record, &cols, opts) {
                     Ok(row) => {
-                        if parsed.report.failed == 0 {
-                            parsed.rows.push(row);
-                        }
+                        out.push(row)?;
                         last = Some((line, true));
                     }
                     Err(e) => {
-                        // Nothing will be created: drop the rows kept so far.
-                        parsed.rows = Vec::new();
-                        parsed.bad_row(line, e);
+                        // Nothing will be created: stop sending, roll back.
+                        out.abandon();
+                        report.bad_row(line, e);
                         last = Some((line, false));
                     }
                 }
@@ -299,17 +382,17 @@ fn parse<R: Read>(reader: R, opts: &ImportOptions) -> std::io::Result<Parsed> {
                     _ => format!("malformed CSV: {e}"),
                 };
                 if !header_seen {
-                    return Ok(Parsed::file_error(format!("header: {message}")));
+                    return Ok(file_error(format!("header: {message}")));
                 }
                 data_rows += 1;
-                parsed.rows = Vec::new();
-                parsed.bad_row(line, message);
+                out.abandon();
+                report.bad_row(line, message);
                 last = Some((line, false));
             }
         }
     }
     if !header_seen {
-        return Ok(Parsed::file_error(
+        return Ok(file_error(
             "the file is empty: a header row naming the columns is expected",
         ));
     }
@@ -317,36 +400,90 @@ fn parse<R: Read>(reader: R, opts: &ImportOptions) -> std::io::Result<Parsed> {
         let message = "unterminated quoted field (a '\"' is never closed)".to_owned();
         match last {
             Some((line, true)) => {
-                parsed.rows = Vec::new();
-                parsed.bad_row(line, message);
+                out.abandon();
+                report.bad_row(line, message);
             }
             Some((line, false)) => {
-                if let Some(err) = parsed.report.errors.last_mut().filter(|e| e.line == line) {
+                if let Some(err) = report.errors.last_mut().filter(|e| e.line == line) {
                     err.message = message;
                 }
             }
-            None => return Ok(Parsed::file_error(format!("header: {message}"))),
+            None => return Ok(file_error(format!("header: {message}"))),
         }
     }
-    Ok(parsed)
+    // The last, partial batch (nothing once a row was bad).
+    out.flush()?;
+    Ok(report)
 }
 
-/// Imports a CSV file: validates every row (the reading runs on a blocking thread), then
-/// creates all of them in one transaction, or none when any row is bad.
+/// The async side: inserts each batch as it arrives, in one transaction begun with the
+/// first batch, until the parser is done (it drops its sender). Returns the open
+/// transaction (`None` if no row arrived, or the parser abandoned the import and it was
+/// rolled back at once) and whether the parser abandoned it.
+async fn receive(
+    store: &Store,
+    rx: &mut mpsc::Receiver<Batch>,
+) -> Result<(Option<ContentImport>, bool)> {
+    let mut import: Option<ContentImport> = None;
+    let mut abandoned = false;
+    while let Some(batch) = rx.recv().await {
+        match batch {
+            Batch::Rows(rows) if !abandoned => {
+                let txn = match &mut import {
+                    Some(txn) => txn,
+                    None => import.insert(store.begin_import().await?),
+                };
+                txn.insert(rows).await?;
+            }
+            // Never sent after `Abandon`.
+            Batch::Rows(_) => {}
+            Batch::Abandon => {
+                abandoned = true;
+                // Release the transaction (and SQLite's write lock) now, while the
+                // parser goes on counting bad rows.
+                if let Some(txn) = import.take() {
+                    txn.rollback().await?;
+                }
+            }
+        }
+    }
+    Ok((import, abandoned))
+}
+
+/// Imports a CSV file: validates every row (the reading runs on a blocking thread) while
+/// inserting the valid ones in one transaction, committed only when every row was valid.
+/// When any row is bad nothing is created and the report says why.
 pub async fn import_csv<R>(store: &Store, reader: R, opts: ImportOptions) -> Result<ImportReport>
 where
     R: Read + Send + 'static,
 {
-    let parsed = tokio::task::spawn_blocking(move || parse(reader, &opts))
-        .await
-        .map_err(Error::internal)?
-        .map_err(Error::internal)?;
-    let Parsed { rows, mut report } = parsed;
-    if report.failed > 0 || !report.errors.is_empty() {
+    let (tx, mut rx) = mpsc::channel(CHANNEL_BATCHES);
+    let parser = tokio::task::spawn_blocking(move || parse(reader, &opts, tx));
+    let received = receive(store, &mut rx).await;
+    // Whatever happened, nothing more is received: a parser still sending stops.
+    drop(rx);
+    let parsed = parser.await.map_err(Error::internal)?;
+    // A database error (then the parser's error only says we stopped listening), or an
+    // I/O error: the transaction, if any, is dropped, and so rolled back.
+    let (import, abandoned) = received?;
+    let mut report = parsed.map_err(Error::internal)?;
+    if !report.is_clean() || abandoned {
+        if let Some(txn) = import {
+            txn.rollback().await?;
+        }
+        if report.is_clean() {
+            // The parser abandons only for a bad row it reports.
+            return Err(Error::internal(
+                "the CSV import was abandoned without a reason",
+            ));
+        }
         report.created = 0;
         return Ok(report);
     }
-    report.created = store.insert_contents(rows).await?;
+    report.created = match import {
+        Some(txn) => txn.commit().await?,
+        None => 0,
+    };
     Ok(report)
 }
 

@@ -1,6 +1,7 @@
 //! The CSV engine against a temporary SQLite store.
 
 use super::*;
+use crate::store::INSERT_CHUNK;
 use crate::store::tests::temp_store;
 use folio_common::pagination::PageRequest;
 
@@ -158,4 +159,91 @@ async fn many_rows_go_in_batches_in_one_transaction() {
     };
     let (r, n) = run(csv.as_bytes(), o).await;
     assert_eq!((r.created, n), (1_203, 1_203));
+}
+
+#[tokio::test]
+async fn a_bad_row_after_more_than_a_batch_of_good_rows_creates_nothing() {
+    // More than two batches were already inserted in the open transaction when the bad
+    // row comes; it is rolled back, and later bad rows are still counted.
+    let mut csv = String::from("title,story\n");
+    let good = 2 * INSERT_CHUNK + 7;
+    for i in 0..good {
+        csv.push_str(&format!("Title {i},Story {i}\n"));
+    }
+    csv.push_str(",no title\nFine,ok\n,again\n");
+    let o = ImportOptions {
+        max_rows: 10_000,
+        ..opts("u1", false)
+    };
+    let (r, n) = run(csv.as_bytes(), o).await;
+    let first_bad = good as u64 + 2;
+    assert_eq!(
+        (r.created, r.failed, n, lines(&r)),
+        (0, 2, 0, vec![first_bad, first_bad + 2]),
+        "{r:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_unterminated_quote_after_a_batch_of_good_rows_creates_nothing() {
+    // The last record's quote is only found open at the end of the file, after every
+    // batch of good rows was inserted: the transaction is still rolled back.
+    let mut csv = String::from("title,story\n");
+    for i in 0..INSERT_CHUNK + 1 {
+        csv.push_str(&format!("Title {i},Story {i}\n"));
+    }
+    // Lines 2 to INSERT_CHUNK + 2 are good; the open quote starts on the next.
+    csv.push_str("Last,\"never closed\n");
+    let o = ImportOptions {
+        max_rows: 10_000,
+        ..opts("u1", false)
+    };
+    let (r, n) = run(csv.as_bytes(), o).await;
+    assert_eq!(
+        (r.created, n, lines(&r)),
+        (0, 0, vec![INSERT_CHUNK as u64 + 3]),
+        "{r:?}"
+    );
+}
+
+/// A reader that fails after handing out `ok` bytes.
+struct FailingReader {
+    data: std::io::Cursor<Vec<u8>>,
+    ok: u64,
+}
+
+impl std::io::Read for FailingReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.data.position() >= self.ok {
+            return Err(std::io::Error::other("disk on fire"));
+        }
+        let room = (self.ok - self.data.position()) as usize;
+        let n = buf.len().min(room);
+        self.data.read(&mut buf[..n])
+    }
+}
+
+#[tokio::test]
+async fn an_io_error_after_a_batch_of_good_rows_creates_nothing() {
+    let mut csv = String::from("title,story\n");
+    for i in 0..3 * INSERT_CHUNK {
+        csv.push_str(&format!("Title {i},Story {i}\n"));
+    }
+    let ok = csv.len() as u64 * 2 / 3;
+    let (store, _dir) = temp_store().await;
+    let reader = FailingReader {
+        data: std::io::Cursor::new(csv.into_bytes()),
+        ok,
+    };
+    let o = ImportOptions {
+        max_rows: 10_000,
+        ..opts("u1", false)
+    };
+    assert!(import_csv(&store, reader, o).await.is_err());
+    let page = PageRequest {
+        limit: 1,
+        after: None,
+    };
+    let total = store.list_contents(None, &page).await.expect("list");
+    assert_eq!(total.total_count, 0);
 }

@@ -13,9 +13,9 @@ use folio_common::db::is_storable_text;
 use folio_common::pagination::{Page, PageRequest, encode_cursor};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, DatabaseBackend, DatabaseConnection, EntityTrait,
-    FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, Statement,
-    TransactionTrait, Value,
+    ActiveModelTrait, ColumnTrait, Condition, DatabaseBackend, DatabaseConnection,
+    DatabaseTransaction, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, Statement, Value,
 };
 use std::collections::HashMap;
 
@@ -64,8 +64,8 @@ pub fn join_tags(tags: &Tags) -> String {
     s
 }
 
-/// Rows per multi-row INSERT of [`Store::insert_contents`] (9 columns each, well within
-/// SQLite's and PostgreSQL's bound-parameter limits).
+/// Rows per multi-row INSERT of [`ContentImport::insert`] (9 columns each, well within
+/// SQLite's and PostgreSQL's bound-parameter limits), and per batch the CSV import hands it.
 pub const INSERT_CHUNK: usize = 500;
 
 /// At most this many words of a search query are used; the rest are ignored.
@@ -119,38 +119,15 @@ impl Store {
         Ok(row.insert(&self.db).await?)
     }
 
-    /// Inserts every content in one transaction, with multi-row INSERTs of
-    /// [`INSERT_CHUNK`] rows: all are created or, on any failure, none. Returns how many.
-    pub async fn insert_contents(&self, new: Vec<NewContent>) -> Result<u64> {
-        if new.is_empty() {
-            return Ok(0);
-        }
-        let count = new.len() as u64;
-        let txn = self.db.begin().await?;
-        let mut rows = new.into_iter().peekable();
-        while rows.peek().is_some() {
-            let now = Utc::now();
-            let chunk: Vec<contents::ActiveModel> = rows
-                .by_ref()
-                .take(INSERT_CHUNK)
-                .map(|new| contents::ActiveModel {
-                    id: Set(folio_common::new_id()),
-                    author_id: Set(new.author_id),
-                    title: Set(new.title.as_str().to_owned()),
-                    description: Set(new.description.map(|d| d.as_str().to_owned())),
-                    story: Set(new.story.as_str().to_owned()),
-                    tags: Set(join_tags(&new.tags)),
-                    view_count: Set(0),
-                    published_at: Set(now),
-                    updated_at: Set(now),
-                })
-                .collect();
-            Contents::insert_many(chunk)
-                .exec_without_returning(&txn)
-                .await?;
-        }
-        txn.commit().await?;
-        Ok(count)
+    /// Starts an all-or-nothing bulk insert (the CSV import): one write transaction that
+    /// [`ContentImport::insert`] adds rows to and [`ContentImport::commit`] makes visible.
+    /// On SQLite it begins with `BEGIN IMMEDIATE`, so it holds the database's write lock
+    /// (other writers wait, up to the busy timeout) until it is committed or dropped.
+    pub async fn begin_import(&self) -> Result<ContentImport> {
+        Ok(ContentImport {
+            txn: folio_common::db::begin_write(&self.db).await?,
+            inserted: 0,
+        })
     }
 
     /// One content by id, without counting a view.
@@ -375,6 +352,58 @@ impl Store {
         }
         let res = Contents::delete_by_id(id.to_owned()).exec(&self.db).await?;
         Ok(res.rows_affected > 0)
+    }
+}
+
+/// A bulk insert in progress (see [`Store::begin_import`]): nothing it inserted is visible
+/// to anyone else until [`commit`](Self::commit). Dropping it, or
+/// [`rollback`](Self::rollback), undoes every row.
+pub struct ContentImport {
+    txn: DatabaseTransaction,
+    inserted: u64,
+}
+
+impl ContentImport {
+    /// Inserts `new` inside the transaction, with multi-row INSERTs of at most
+    /// [`INSERT_CHUNK`] rows, all published now.
+    pub async fn insert(&mut self, new: Vec<NewContent>) -> Result<()> {
+        let count = new.len() as u64;
+        let mut rows = new.into_iter().peekable();
+        while rows.peek().is_some() {
+            let now = Utc::now();
+            let chunk: Vec<contents::ActiveModel> = rows
+                .by_ref()
+                .take(INSERT_CHUNK)
+                .map(|new| contents::ActiveModel {
+                    id: Set(folio_common::new_id()),
+                    author_id: Set(new.author_id),
+                    title: Set(new.title.as_str().to_owned()),
+                    description: Set(new.description.map(|d| d.as_str().to_owned())),
+                    story: Set(new.story.as_str().to_owned()),
+                    tags: Set(join_tags(&new.tags)),
+                    view_count: Set(0),
+                    published_at: Set(now),
+                    updated_at: Set(now),
+                })
+                .collect();
+            Contents::insert_many(chunk)
+                .exec_without_returning(&self.txn)
+                .await?;
+        }
+        self.inserted += count;
+        Ok(())
+    }
+
+    /// Commits every row inserted; returns how many.
+    pub async fn commit(self) -> Result<u64> {
+        self.txn.commit().await?;
+        Ok(self.inserted)
+    }
+
+    /// Undoes every row inserted, now (rather than when the connection is next used, as a
+    /// drop does), releasing SQLite's write lock at once.
+    pub async fn rollback(self) -> Result<()> {
+        Ok(self.txn.rollback().await?)
     }
 }
 

@@ -286,3 +286,50 @@ async fn search_pages_by_offset_cursor() {
         PageRequest::parse(None, Some(folio_common::pagination::encode_cursor("x"))).expect("page");
     assert!(store.search_contents("same", &bad).await.is_err());
 }
+
+async fn count(store: &Store) -> u64 {
+    let page = PageRequest::parse(Some(1), None).expect("page");
+    store
+        .list_contents(None, &page)
+        .await
+        .expect("list")
+        .total_count
+}
+
+#[tokio::test]
+async fn an_import_shows_nothing_until_committed_and_a_drop_undoes_it() {
+    let (store, _dir) = temp_store().await;
+    let rows = |n: usize| -> Vec<NewContent> {
+        (0..n).map(|i| new_content("a", &format!("T{i}"))).collect()
+    };
+
+    let mut import = store.begin_import().await.expect("begin");
+    import.insert(rows(INSERT_CHUNK + 3)).await.expect("insert");
+    import.insert(rows(2)).await.expect("insert");
+    assert_eq!(count(&store).await, 0, "invisible before the commit");
+    drop(import);
+    assert_eq!(count(&store).await, 0, "a dropped import is undone");
+
+    let mut import = store.begin_import().await.expect("begin");
+    import.insert(rows(4)).await.expect("insert");
+    import.rollback().await.expect("rollback");
+    assert_eq!(count(&store).await, 0, "a rolled back import is undone");
+
+    let mut import = store.begin_import().await.expect("begin");
+    import.insert(rows(INSERT_CHUNK + 3)).await.expect("insert");
+    import.insert(rows(2)).await.expect("insert");
+    let created = import.commit().await.expect("commit");
+    assert_eq!(created, INSERT_CHUNK as u64 + 5);
+    assert_eq!(count(&store).await, created);
+    let page = PageRequest::parse(Some(1), None).expect("page");
+    assert_eq!(
+        store
+            .search_contents("t1", &page)
+            .await
+            .expect("search")
+            .total_count,
+        // T1, T10…T19 and T100…T199 of the first insert, T1 of the second.
+        1 + 10 + 100 + 1,
+        "imported rows are searchable"
+    );
+}

@@ -1,0 +1,727 @@
+//! Benchmark: the content subgraph's CSV import and `searchContents`.
+//!
+//! **Import.** Generated CSV files of 10,000 and 1,000,000 rows (`BENCH_IMPORT_ROWS`, a
+//! comma-separated list, overrides the sizes: `BENCH_IMPORT_ROWS=10000,100000` for a quick
+//! run) go through the engine behind `folio import-csv` (`folio_content::import::import_csv`
+//! reading the file through a `BufReader`, the operator an admin), into a fresh database:
+//! SQLite in a temporary data directory, then PostgreSQL at `FOLIO_TEST_DATABASE_URL`
+//! (default `postgres://postgres@127.0.0.1:5432/test`) in a fresh schema
+//! `folio_bench_<uuid>` dropped at the end (skipped, with one line saying so, when
+//! PostgreSQL cannot be reached). Rows are realistic-looking: a title, half of them a
+//! description, a story of 500 to 1,000 characters and 0 to 3 tags, of words drawn by
+//! Zipf's law from a 20,000-word vocabulary (a few in every story, most rare) by a small
+//! deterministic PRNG, so every run imports the same files. Each file is written before the clock starts. For each import:
+//! rows, seconds, rows/s, the process's resident memory before, and its peak during the
+//! import (Linux: `/proc/self/clear_refs` resets the high-water mark, `VmHWM` reads it), so
+//! that memory staying flat while the file grows is visible.
+//!
+//! **Search.** The whole platform in-process (`TestApp`: SQLite by default, PostgreSQL when
+//! `FOLIO_TEST_DATABASE_URL` is set), seeded with 100,000 contents (`BENCH_SEARCH_CONTENTS`)
+//! by five registered authors. The seed goes through the import engine against the
+//! platform's own content database (`folio_content::init` on its configuration), like
+//! `folio import-csv` next to a running server: one transaction, no 10 MiB upload limit to
+//! split around, and the same rows the import part measures. Then a closed loop of
+//! `FOLIO_BENCH_CONCURRENCY` workers (default 8) on one keep-alive client sends
+//! `searchContents(query: $q, first: 10) { totalCount edges { node { id title author {
+//! firstName } } } }` through the router (two fetches: content, then the authors from
+//! users) with one- and two-word queries from the same vocabulary, for `FOLIO_BENCH_SECS`
+//! (default 5) after a 1 s warm-up, and prints requests/s, p50 and p99. Every response must
+//! be HTTP 200 without `errors`, with a count and up to ten nodes each with an author's
+//! first name; failures are counted and the first few printed.
+//!
+//! `cargo bench --bench content`. The load generator runs in the same process as the
+//! platform, so on a small machine both compete for the same cores.
+
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+mod load;
+
+use folio_common::Config;
+use folio_content::import::{ImportOptions, import_csv};
+use load::{Rng, env_or, ms, percentile};
+use serde_json::{Value, json};
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use support::TestApp;
+use tokio::task::JoinSet;
+
+const WARM_UP: Duration = Duration::from_secs(1);
+const SHOWN_FAILURES: usize = 5;
+const DEFAULT_PG: &str = "postgres://postgres@127.0.0.1:5432/test";
+/// The id the import runs `--as` (rows of the import part have no `author_id`).
+const OPERATOR: &str = "00000000-0000-7000-8000-000000000001";
+const AUTHORS: usize = 5;
+
+const SEARCH: &str = "query($q: String!) { searchContents(query: $q, first: 10) { totalCount edges { node { id title author { firstName } } } } }";
+
+/// The most frequent words of the vocabulary, most frequent first (see [`vocabulary`]).
+const WORDS: &[&str] = &[
+    "the",
+    "river",
+    "night",
+    "garden",
+    "city",
+    "letter",
+    "winter",
+    "house",
+    "window",
+    "light",
+    "road",
+    "market",
+    "music",
+    "summer",
+    "forest",
+    "station",
+    "harbour",
+    "bridge",
+    "mountain",
+    "island",
+    "kitchen",
+    "library",
+    "teacher",
+    "sister",
+    "brother",
+    "father",
+    "mother",
+    "stranger",
+    "soldier",
+    "painter",
+    "doctor",
+    "captain",
+    "engine",
+    "storm",
+    "silence",
+    "promise",
+    "secret",
+    "journey",
+    "morning",
+    "evening",
+    "shadow",
+    "mirror",
+    "candle",
+    "orchard",
+    "valley",
+    "harvest",
+    "lantern",
+    "compass",
+    "voyage",
+    "meadow",
+    "thunder",
+    "ribbon",
+    "violin",
+    "castle",
+    "chapel",
+    "tavern",
+    "ferry",
+    "glacier",
+    "desert",
+    "canyon",
+    "lighthouse",
+    "carnival",
+    "festival",
+    "archive",
+    "observatory",
+    "telescope",
+    "notebook",
+    "typewriter",
+    "postcard",
+    "suitcase",
+    "umbrella",
+    "bicycle",
+    "tramway",
+    "railway",
+    "workshop",
+    "bakery",
+    "pharmacy",
+    "cathedral",
+    "monastery",
+    "vineyard",
+    "lagoon",
+    "marsh",
+    "quarry",
+    "foundry",
+    "granary",
+    "windmill",
+    "aqueduct",
+    "parchment",
+    "saffron",
+    "cinnamon",
+    "juniper",
+    "lavender",
+    "marigold",
+    "sparrow",
+    "heron",
+    "falcon",
+    "otter",
+    "badger",
+    "walrus",
+    "octopus",
+    "jellyfish",
+    "nightingale",
+    "albatross",
+    "chameleon",
+    "quartz",
+    "obsidian",
+    "amber",
+    "cobalt",
+    "vermilion",
+    "turquoise",
+    "indigo",
+    "crimson",
+    "ferris",
+    "rustacean",
+    "borrow",
+    "lifetime",
+    "compiler",
+    "kernel",
+    "protocol",
+    "algorithm",
+    "database",
+    "network",
+    "satellite",
+    "submarine",
+    "zeppelin",
+    "gondola",
+    "kaleidoscope",
+    "labyrinth",
+    "mosaic",
+    "origami",
+    "tapestry",
+    "symphony",
+    "sonata",
+    "requiem",
+    "ballad",
+    "haiku",
+    "sonnet",
+    "epilogue",
+    "prologue",
+    "manuscript",
+    "cartographer",
+    "astronomer",
+    "botanist",
+    "alchemist",
+    "locksmith",
+    "blacksmith",
+    "clockmaker",
+    "beekeeper",
+    "shepherd",
+    "fisherman",
+    "lumberjack",
+    "glassblower",
+    "puppeteer",
+    "ventriloquist",
+    "acrobat",
+    "juggler",
+    "magician",
+    "detective",
+    "smuggler",
+    "pirate",
+    "hermit",
+    "pilgrim",
+    "nomad",
+    "wanderer",
+    "dreamer",
+];
+
+const TAGS: &[&str] = &[
+    "fiction",
+    "poetry",
+    "travel",
+    "history",
+    "science",
+    "rust",
+    "web-dev",
+    "cooking",
+    "nature",
+    "music",
+    "essay",
+    "memoir",
+    "mystery",
+    "fantasy",
+    "sci-fi",
+    "humour",
+    "art",
+    "photography",
+    "philosophy",
+    "sport",
+    "gardening",
+    "design",
+    "databases",
+    "async-io",
+    "teaching",
+    "family",
+    "city-life",
+    "sea",
+    "mountains",
+    "letters",
+];
+
+/// Words for generated stories.
+trait Words {
+    fn word(&mut self) -> &'static str;
+    fn words(&mut self, out: &mut String, n: usize);
+}
+
+impl Words for Rng {
+    /// A word of the vocabulary by Zipf's law (rank `r` with probability ∝ 1/r, drawn
+    /// log-uniformly): the first words are in nearly every story, a word of rank 1,000
+    /// in about 1% of them, the rarest in a few per 10,000.
+    fn word(&mut self) -> &'static str {
+        let vocab = vocabulary();
+        let u = self.unit();
+        let rank = ((u * (vocab.len() as f64 + 1.0).ln()).exp() as usize).saturating_sub(1);
+        &vocab[rank.min(vocab.len() - 1)]
+    }
+
+    fn words(&mut self, out: &mut String, n: usize) {
+        for i in 0..n {
+            if i > 0 {
+                out.push(' ');
+            }
+            out.push_str(self.word());
+        }
+    }
+}
+
+/// Words in the generated texts.
+const VOCABULARY: usize = 20_000;
+
+/// The vocabulary, most frequent first: the English [`WORDS`], then made-up words of two
+/// or three syllables (deterministic).
+fn vocabulary() -> &'static [String] {
+    static VOCAB: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    VOCAB.get_or_init(|| {
+        const SYLLABLES: &[&str] = &[
+            "ka", "lo", "mi", "ren", "tor", "va", "sel", "bri", "dun", "fa", "gor", "hal", "ith",
+            "jo", "kem", "lun", "mar", "nel", "op", "pra", "quin", "ros", "sta", "tev", "ul",
+            "vor", "wen", "xa", "yel", "zu", "bel", "cor", "dra", "el", "fin", "gla",
+        ];
+        let mut rng = Rng(1);
+        let mut seen: std::collections::HashSet<String> =
+            WORDS.iter().map(|w| (*w).to_owned()).collect();
+        let mut vocab: Vec<String> = WORDS.iter().map(|w| (*w).to_owned()).collect();
+        while vocab.len() < VOCABULARY {
+            let mut w = String::new();
+            for _ in 0..2 + rng.below(2) {
+                w.push_str(SYLLABLES[rng.below(SYLLABLES.len())]);
+            }
+            if seen.insert(w.clone()) {
+                vocab.push(w);
+            }
+        }
+        vocab
+    })
+}
+
+/// Writes a CSV file of `rows` contents; with `authors`, rows name them in turn in an
+/// `author_id` column. The columns are in a different order from the schema's, as real
+/// exports are.
+fn write_csv(path: &Path, rows: usize, authors: &[String], seed: u64) -> u64 {
+    let mut rng = Rng(seed);
+    let file = std::fs::File::create(path).expect("create the CSV file");
+    let mut w = BufWriter::with_capacity(1 << 20, file);
+    let mut header = String::from("title,tags,description,story");
+    if !authors.is_empty() {
+        header.push_str(",author_id");
+    }
+    writeln!(w, "{header}").expect("write");
+    let mut line = String::with_capacity(2048);
+    for i in 0..rows {
+        line.clear();
+        let n = 3 + rng.below(5);
+        let start = line.len();
+        rng.words(&mut line, n);
+        // Capitalised, as titles are.
+        if let Some(first) = line[start..].chars().next() {
+            let upper: String = first.to_uppercase().collect();
+            line.replace_range(start..start + first.len_utf8(), &upper);
+        }
+        line.push(',');
+        for t in 0..rng.below(4) {
+            if t > 0 {
+                line.push('|');
+            }
+            line.push_str(TAGS[rng.below(TAGS.len())]);
+        }
+        line.push(',');
+        if rng.below(2) == 0 {
+            let n = 8 + rng.below(13);
+            rng.words(&mut line, n);
+        }
+        // The story, quoted (it has commas), 500 to 1,000 characters of sentences.
+        line.push_str(",\"");
+        let target = 500 + rng.below(501);
+        let story_start = line.len();
+        while line.len() - story_start < target {
+            let n = 5 + rng.below(12);
+            rng.words(&mut line, n);
+            line.push_str(if rng.below(4) == 0 { ", " } else { ". " });
+        }
+        line.truncate(story_start + target);
+        let kept = line[story_start..].trim_end().len();
+        line.truncate(story_start + kept);
+        line.push('"');
+        if !authors.is_empty() {
+            line.push(',');
+            line.push_str(&authors[i % authors.len()]);
+        }
+        line.push('\n');
+        w.write_all(line.as_bytes()).expect("write");
+    }
+    w.flush().expect("flush");
+    std::fs::metadata(path).map_or(0, |m| m.len())
+}
+
+/// A line of `/proc/self/status` in KiB (`VmRSS`, `VmHWM`); `None` off Linux.
+fn status_kib(key: &str) -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(key)?.strip_prefix(':'))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// Resets the peak-RSS mark to the current RSS (Linux).
+fn reset_peak_rss() -> bool {
+    std::fs::write("/proc/self/clear_refs", "5").is_ok()
+}
+
+fn mib(kib: Option<u64>) -> String {
+    kib.map_or("n/a".into(), |k| format!("{:.0}", k as f64 / 1024.0))
+}
+
+struct ImportRun {
+    rows: u64,
+    secs: f64,
+    rss_before: Option<u64>,
+    peak: Option<u64>,
+}
+
+/// One timed import of `file` into `cfg`'s (fresh) content database.
+async fn timed_import(cfg: &Config, file: &Path, authors: bool) -> ImportRun {
+    let service = folio_content::init(cfg).await.expect("content database");
+    let reader = std::io::BufReader::new(std::fs::File::open(file).expect("open the CSV file"));
+    let opts = ImportOptions {
+        viewer_id: OPERATOR.to_owned(),
+        is_admin: true,
+        max_rows: cfg.import_max_rows,
+    };
+    let rss_before = status_kib("VmRSS");
+    let peak_ok = reset_peak_rss();
+    let start = Instant::now();
+    let report = import_csv(&service.state.store, reader, opts)
+        .await
+        .expect("the import runs");
+    let secs = start.elapsed().as_secs_f64();
+    let peak = if peak_ok { status_kib("VmHWM") } else { None };
+    assert!(
+        report.failed == 0 && report.errors.is_empty() && report.created > 0,
+        "the generated file {} imports cleanly (authors: {authors}): {:?}",
+        file.display(),
+        &report.errors[..report.errors.len().min(3)]
+    );
+    service.state.store.connection().clone().close().await.ok();
+    ImportRun {
+        rows: report.created,
+        secs,
+        rss_before,
+        peak,
+    }
+}
+
+fn import_line(db: &str, size_mib: f64, r: &ImportRun) -> String {
+    format!(
+        "{db:<10} {:>9} {:>8.0} {:>9.2} {:>10.0} {:>10} {:>10}",
+        r.rows,
+        size_mib,
+        r.secs,
+        r.rows as f64 / r.secs.max(f64::EPSILON),
+        mib(r.rss_before),
+        mib(r.peak),
+    )
+}
+
+/// Whether PostgreSQL answers at `url` (within a few seconds).
+async fn postgres_reachable(url: &str) -> bool {
+    let connect = sea_orm::Database::connect(url);
+    match tokio::time::timeout(Duration::from_secs(5), connect).await {
+        Ok(Ok(db)) => {
+            db.close().await.ok();
+            true
+        }
+        _ => false,
+    }
+}
+
+async fn import_part(out: &mut Vec<String>, dir: &Path) {
+    let sizes: Vec<usize> = std::env::var("BENCH_IMPORT_ROWS")
+        .ok()
+        .map(|s| {
+            s.split(',')
+                .filter_map(|n| n.trim().replace('_', "").parse().ok())
+                .filter(|&n| n > 0)
+                .collect::<Vec<usize>>()
+        })
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| vec![10_000, 1_000_000]);
+    let mut files: Vec<(usize, PathBuf, f64)> = Vec::new();
+    for &rows in &sizes {
+        let path = dir.join(format!("import-{rows}.csv"));
+        let bytes = write_csv(&path, rows, &[], 42);
+        files.push((rows, path, bytes as f64 / (1024.0 * 1024.0)));
+    }
+    out.push(format!(
+        "CSV import (the `folio import-csv` engine, one transaction, batches of {}):",
+        folio_content::store::INSERT_CHUNK
+    ));
+    out.push(format!(
+        "{:<10} {:>9} {:>8} {:>9} {:>10} {:>10} {:>10}",
+        "database", "rows", "file MiB", "seconds", "rows/s", "RSS0 MiB", "peak MiB"
+    ));
+    for (rows, file, size) in &files {
+        let data = dir.join(format!("sqlite-{rows}"));
+        let cfg = Config {
+            data_dir: data.clone(),
+            identity_secret: Some("benchmark-identity-secret-0123456789abcd".into()),
+            import_max_rows: (*rows as u64).max(1_000_000),
+            ..Config::default()
+        };
+        let run = timed_import(&cfg, file, false).await;
+        out.push(import_line("sqlite", *size, &run));
+        print_now(out.last());
+        std::fs::remove_dir_all(&data).ok();
+    }
+    let url = std::env::var("FOLIO_TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| DEFAULT_PG.to_owned());
+    if !postgres_reachable(&url).await {
+        out.push(format!(
+            "postgres   skipped: cannot connect to {url} (set FOLIO_TEST_DATABASE_URL)"
+        ));
+        print_now(out.last());
+        return;
+    }
+    for (rows, file, size) in &files {
+        let schema = format!("folio_bench_{}", uuid::Uuid::new_v4().simple());
+        let cfg = Config {
+            data_dir: dir.to_path_buf(),
+            content_database_url: Some(url.clone()),
+            database_schema: Some(schema.clone()),
+            identity_secret: Some("benchmark-identity-secret-0123456789abcd".into()),
+            import_max_rows: (*rows as u64).max(1_000_000),
+            ..Config::default()
+        };
+        let run = timed_import(&cfg, file, false).await;
+        support::drop_schema(&url, &schema).await;
+        out.push(import_line("postgres", *size, &run));
+        print_now(out.last());
+    }
+}
+
+/// Progress on stderr as each figure is known (a 1 M-row import takes minutes); the
+/// table goes to stdout at the end.
+fn print_now(line: Option<&String>) {
+    if let Some(l) = line {
+        eprintln!("{l}");
+    }
+}
+
+#[derive(Default)]
+struct Outcome {
+    latencies: Vec<Duration>,
+    failures: u64,
+    shown: Vec<String>,
+    last_done: Option<Instant>,
+    hits: u64,
+}
+
+/// One search through the router; the total count, or what was wrong with the answer.
+async fn search_once(client: &reqwest::Client, url: &str, q: &str) -> Result<u64, String> {
+    let res = client
+        .post(url)
+        .json(&json!({ "query": SEARCH, "variables": { "q": q } }))
+        .send()
+        .await
+        .map_err(|e| format!("request failed: {e}"))?;
+    let status = res.status();
+    let v: Value = res.json().await.map_err(|e| format!("{status}: {e}"))?;
+    let found = &v["data"]["searchContents"];
+    let edges = found["edges"].as_array();
+    let complete = edges.is_some_and(|e| {
+        e.len() <= 10
+            && e.iter().all(|e| {
+                e["node"]["id"].is_string() && e["node"]["author"]["firstName"].is_string()
+            })
+    });
+    match found["totalCount"].as_u64() {
+        Some(total) if status == 200 && v.get("errors").is_none() && complete => Ok(total),
+        _ => Err(format!("{q:?}: {status}: {v}")),
+    }
+}
+
+async fn search_worker(
+    client: reqwest::Client,
+    url: Arc<str>,
+    queries: Arc<Vec<String>>,
+    first: usize,
+    measure_from: Instant,
+    end: Instant,
+) -> Outcome {
+    let mut out = Outcome::default();
+    let mut i = first;
+    loop {
+        let start = Instant::now();
+        if start >= end {
+            break;
+        }
+        let q = &queries[i % queries.len()];
+        i += 1;
+        let result = search_once(&client, &url, q).await;
+        let done = Instant::now();
+        if start < measure_from {
+            continue;
+        }
+        match result {
+            Ok(total) => {
+                out.latencies.push(done - start);
+                out.hits += total;
+            }
+            Err(e) => {
+                out.failures += 1;
+                if out.shown.len() < SHOWN_FAILURES {
+                    out.shown.push(e);
+                }
+            }
+        }
+        out.last_done = Some(done);
+    }
+    out
+}
+
+async fn search_part(out: &mut Vec<String>, dir: &Path) {
+    let contents = env_or("BENCH_SEARCH_CONTENTS", 100_000) as usize;
+    let workers = env_or("FOLIO_BENCH_CONCURRENCY", 8) as usize;
+    let secs = Duration::from_secs(env_or("FOLIO_BENCH_SECS", 5));
+    let app = TestApp::spawn().await;
+    let database = if app.cfg.database_schema.is_some() {
+        "postgres"
+    } else {
+        "sqlite"
+    };
+    let mut authors = Vec::new();
+    for i in 0..AUTHORS {
+        let s = app
+            .register(&format!("author{i}@example.com"), "benchmark password")
+            .await;
+        authors.push(s.id);
+    }
+    let file = dir.join("search-seed.csv");
+    write_csv(&file, contents, &authors, 7);
+    let mut cfg = app.cfg.clone();
+    cfg.import_max_rows = cfg.import_max_rows.max(contents as u64);
+    let seeded = Instant::now();
+    let run = timed_import(&cfg, &file, true).await;
+    std::fs::remove_file(&file).ok();
+    eprintln!(
+        "search: seeded {} contents on {database} in {:.1} s",
+        run.rows,
+        seeded.elapsed().as_secs_f64()
+    );
+
+    // One- and two-word queries: Zipf-drawn words (as common as in the texts) and words
+    // of the 2,000 most frequent drawn evenly (most match a few hundred contents).
+    let mut rng = Rng(99);
+    let mut queries: Vec<String> = Vec::new();
+    for i in 0..64 {
+        let even = vocabulary()[rng.below(2_000)].as_str();
+        let zipf = rng.word();
+        queries.push(match i % 4 {
+            0 => even.to_owned(),
+            1 => zipf.to_owned(),
+            2 => format!("{zipf} {even}"),
+            _ => format!("{zipf} {}", rng.word()),
+        });
+    }
+    let queries = Arc::new(queries);
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(workers)
+        .timeout(Duration::from_secs(10))
+        .build()
+        .expect("client");
+    let url: Arc<str> = app.url.clone().into();
+    let measure_from = Instant::now() + WARM_UP;
+    let end = measure_from + secs;
+    let mut set = JoinSet::new();
+    for w in 0..workers {
+        set.spawn(search_worker(
+            client.clone(),
+            url.clone(),
+            queries.clone(),
+            w * 7,
+            measure_from,
+            end,
+        ));
+    }
+    let (mut lat, mut failures, mut shown, mut hits) = (Vec::new(), 0, Vec::new(), 0);
+    let mut last = measure_from;
+    while let Some(o) = set.join_next().await {
+        let o = o.expect("worker");
+        lat.extend(o.latencies);
+        failures += o.failures;
+        shown.extend(o.shown);
+        hits += o.hits;
+        last = last.max(o.last_done.unwrap_or(measure_from));
+    }
+    lat.sort();
+    shown.truncate(SHOWN_FAILURES);
+    let window = (last - measure_from).as_secs_f64().max(f64::EPSILON);
+    out.push(String::new());
+    out.push(format!(
+        "searchContents(first: 10) with authors, through the router, over {} contents on \
+         {database}: {workers} workers, {} s after a 1 s warm-up, {} one- and two-word queries",
+        run.rows,
+        secs.as_secs(),
+        queries.len()
+    ));
+    out.push(format!(
+        "{:>8} {:>9} {:>9} {:>9} {:>7} {:>14}",
+        "ok", "req/s", "p50 ms", "p99 ms", "failed", "avg totalCount"
+    ));
+    out.push(format!(
+        "{:>8} {:>9.0} {:>9.3} {:>9.3} {:>7} {:>14.0}",
+        lat.len(),
+        lat.len() as f64 / window,
+        ms(percentile(&lat, 0.50)),
+        ms(percentile(&lat, 0.99)),
+        failures,
+        hits as f64 / lat.len().max(1) as f64
+    ));
+    out.extend(shown);
+    app.stop().await;
+}
+
+#[tokio::main]
+async fn main() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let mut out = vec![format!(
+        "{cores} cores; the load generator and the platform share this process"
+    )];
+    import_part(&mut out, dir.path()).await;
+    search_part(&mut out, dir.path()).await;
+    // A bench binary's output is its result.
+    #[allow(clippy::print_stdout)]
+    {
+        for line in out {
+            println!("{line}");
+        }
+    }
+}
