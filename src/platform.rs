@@ -2,8 +2,13 @@
 
 use anyhow::Context as _;
 use folio_common::Config;
+use folio_common::events::local::LocalBus;
+use folio_common::events::nats::NatsBus;
+use folio_common::events::outbox::Relay;
+use folio_common::events::{Bus, consumer};
 use folio_migrations::MigratorTrait;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -67,13 +72,51 @@ pub struct Running {
     pub users_addr: Option<SocketAddr>,
     pub content_addr: Option<SocketAddr>,
     pub interactions_addr: Option<SocketAddr>,
+    /// The bus this process publishes and consumes events on.
+    pub bus: Arc<dyn Bus>,
     tasks: JoinSet<std::io::Result<()>>,
     stop: watch::Sender<bool>,
 }
 
+/// The event bus the configuration asks for: NATS JetStream at `nats_url`, or the
+/// in-process bus.
+pub async fn event_bus(cfg: &Config, services_apart: bool) -> anyhow::Result<Arc<dyn Bus>> {
+    Ok(match &cfg.nats_url {
+        Some(url) => {
+            let bus = NatsBus::connect(url, &cfg.events_prefix)
+                .await
+                .with_context(|| format!("connecting to NATS at {url}"))?;
+            tracing::info!(%url, stream = %folio_common::events::nats::stream_name(&cfg.events_prefix), "events travel over NATS JetStream");
+            Arc::new(bus)
+        }
+        None => {
+            if services_apart {
+                tracing::warn!(
+                    "FOLIO_NATS_URL is not set: events stay inside this process, so services running elsewhere never see them (deleting a user will not remove their content there)"
+                );
+            }
+            Arc::new(LocalBus::new())
+        }
+    })
+}
+
+/// Starts every service that has a listener, on the bus the configuration asks for.
+pub async fn start(cfg: Config, listeners: Listeners) -> anyhow::Result<Running> {
+    let apart = listeners.users.is_none()
+        || listeners.content.is_none()
+        || listeners.interactions.is_none();
+    let bus = event_bus(&cfg, apart).await?;
+    start_with_bus(cfg, listeners, bus).await
+}
+
 /// Starts every service that has a listener. In one process the services are pointed
 /// at each other's actual addresses (known before any starts: the sockets are bound).
-pub async fn start(mut cfg: Config, listeners: Listeners) -> anyhow::Result<Running> {
+/// Each service's consumers subscribe to `bus` before any relay publishes on it.
+pub async fn start_with_bus(
+    mut cfg: Config,
+    listeners: Listeners,
+    bus: Arc<dyn Bus>,
+) -> anyhow::Result<Running> {
     let addr = |l: &Option<TcpListener>| l.as_ref().map(TcpListener::local_addr).transpose();
     let users_addr = addr(&listeners.users)?;
     let content_addr = addr(&listeners.content)?;
@@ -93,13 +136,86 @@ pub async fn start(mut cfg: Config, listeners: Listeners) -> anyhow::Result<Runn
 
     let (stop, stopped) = watch::channel(false);
     let mut tasks = JoinSet::new();
-    if let Some(listener) = listeners.users {
-        let users = folio_users::init(&cfg).await?;
+    // Every service first, then their consumers, then the relays: no event is
+    // published before the consumers in this process listen.
+    let mut relays = Vec::new();
+    let users = match listeners.users {
+        Some(listener) => Some((listener, folio_users::init(&cfg).await?)),
+        None => None,
+    };
+    let content = match listeners.content {
+        Some(listener) => Some((listener, folio_content::init(&cfg).await?)),
+        None => None,
+    };
+    let interactions = match listeners.interactions {
+        Some(listener) => Some((listener, folio_interactions::init(&cfg).await?)),
+        None => None,
+    };
+    if let Some((_, users)) = &users {
+        let store = &users.state.store;
+        relays.push(Relay {
+            db: store.connection().clone(),
+            outbox: store.outbox().clone(),
+            bus: bus.clone(),
+        });
+    }
+    if let Some((_, content)) = &content {
+        let store = &content.state.store;
+        let apply = Arc::new(folio_content::consumer::Consumer {
+            store: store.clone(),
+        });
+        let handler = consumer::handler(store.connection().clone(), "content", "content", apply);
+        bus.subscribe(
+            "content",
+            &folio_content::consumer::KINDS,
+            handler,
+            stopped.clone(),
+        )
+        .await
+        .map_err(|_| anyhow::anyhow!("subscribing the content service to events"))?;
+        relays.push(Relay {
+            db: store.connection().clone(),
+            outbox: store.outbox().clone(),
+            bus: bus.clone(),
+        });
+    }
+    if let Some((_, interactions)) = &interactions {
+        let store = &interactions.state.store;
+        let apply = Arc::new(folio_interactions::consumer::Consumer {
+            store: store.clone(),
+        });
+        let handler = consumer::handler(
+            store.connection().clone(),
+            "interactions",
+            "interactions",
+            apply,
+        );
+        bus.subscribe(
+            "interactions",
+            &folio_interactions::consumer::KINDS,
+            handler,
+            stopped.clone(),
+        )
+        .await
+        .map_err(|_| anyhow::anyhow!("subscribing the interactions service to events"))?;
+        relays.push(Relay {
+            db: store.connection().clone(),
+            outbox: store.outbox().clone(),
+            bus: bus.clone(),
+        });
+    }
+    for relay in relays {
+        let stopped = stopped.clone();
+        tasks.spawn(async move {
+            relay.run(stopped).await;
+            Ok(())
+        });
+    }
+    if let Some((listener, users)) = users {
         tasks.spawn(serve(listener, folio_users::app(users), stopped.clone()));
         tracing::info!(addr = ?users_addr, "users subgraph listening");
     }
-    if let Some(listener) = listeners.content {
-        let content = folio_content::init(&cfg).await?;
+    if let Some((listener, content)) = content {
         tasks.spawn(serve(
             listener,
             folio_content::app(content),
@@ -107,8 +223,7 @@ pub async fn start(mut cfg: Config, listeners: Listeners) -> anyhow::Result<Runn
         ));
         tracing::info!(addr = ?content_addr, "content subgraph listening");
     }
-    if let Some(listener) = listeners.interactions {
-        let interactions = folio_interactions::init(&cfg).await?;
+    if let Some((listener, interactions)) = interactions {
         tasks.spawn(serve(
             listener,
             folio_interactions::app(interactions),
@@ -129,6 +244,7 @@ pub async fn start(mut cfg: Config, listeners: Listeners) -> anyhow::Result<Runn
         users_addr,
         content_addr,
         interactions_addr,
+        bus,
         tasks,
         stop,
     })

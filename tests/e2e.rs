@@ -7,6 +7,7 @@ mod e2e {
     mod auth;
     mod content;
     mod deploy;
+    mod events;
     mod graphiql;
     mod interactions;
     mod migrations;

@@ -95,6 +95,11 @@ pub struct Config {
     /// Shared secret (at least 32 characters) that proves identity headers come from
     /// the router. Default: generated on first start into `data_dir/identity.secret`.
     pub identity_secret: Option<String>,
+    /// NATS server carrying the events (JetStream); `None` means the in-process bus.
+    pub nats_url: Option<String>,
+    /// First word of every event subject (`<prefix>.<service>.<type>`); the JetStream
+    /// stream is named after it (`FOLIO` for `folio`).
+    pub events_prefix: String,
     /// PKCS#8 PEM file of the Ed25519 key that signs access tokens. Default:
     /// `data_dir/jwt-ed25519.pem`, generated on first start.
     pub jwt_private_key_file: Option<PathBuf>,
@@ -154,6 +159,8 @@ impl Default for Config {
             interactions_database_url: None,
             database_schema: None,
             identity_secret: None,
+            nats_url: None,
+            events_prefix: "folio".into(),
             jwt_private_key_file: None,
             jwt_issuer: "folio".into(),
             jwt_audience: "folio-api".into(),
@@ -340,6 +347,16 @@ pub const KEYS: &[Key] = &[
         env: "FOLIO_IDENTITY_SECRET",
         default: "generated into {data_dir}/identity.secret",
         doc: "Secret (≥ 32 chars) shared by router and subgraphs to prove forwarded identity. Set the same value on every service when they run apart.",
+    },
+    Key {
+        env: "FOLIO_NATS_URL",
+        default: "(none: in-process bus)",
+        doc: "NATS server (JetStream) the services publish and consume events on; unset, events travel only inside this process.",
+    },
+    Key {
+        env: "FOLIO_EVENTS_PREFIX",
+        default: "folio",
+        doc: "First word of every event subject (folio.users.user.created); the JetStream stream is named after it (FOLIO).",
     },
     Key {
         env: "FOLIO_JWT_PRIVATE_KEY_FILE",

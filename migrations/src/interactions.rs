@@ -14,7 +14,12 @@ impl MigratorTrait for Migrator {
     }
 
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(CreateTables)]
+        vec![
+            Box::new(CreateTables),
+            Box::new(crate::events::EventTables {
+                service: "interactions",
+            }),
+        ]
     }
 }
 

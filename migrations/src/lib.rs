@@ -4,6 +4,7 @@
 //! migrates only its own database; no migrator names another service's tables.
 
 pub mod content;
+pub mod events;
 pub mod interactions;
 pub mod users;
 

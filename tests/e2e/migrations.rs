@@ -55,21 +55,38 @@ async fn cycle<M: MigratorTrait>(name: &str, tables: &[&str]) {
 async fn users_migrations_go_up_down_and_up_again() {
     cycle::<folio_migrations::users::Migrator>(
         "users",
-        &["users", "follows", "blocks", "refresh_tokens"],
+        &[
+            "users",
+            "follows",
+            "blocks",
+            "refresh_tokens",
+            "users_outbox",
+            "users_processed_events",
+        ],
     )
     .await;
 }
 
 #[tokio::test]
 async fn content_migrations_go_up_down_and_up_again() {
-    cycle::<folio_migrations::content::Migrator>("content", &["contents"]).await;
+    cycle::<folio_migrations::content::Migrator>(
+        "content",
+        &["contents", "content_outbox", "content_processed_events"],
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn interactions_migrations_go_up_down_and_up_again() {
     cycle::<folio_migrations::interactions::Migrator>(
         "interactions",
-        &["content_stats", "interactions", "comments"],
+        &[
+            "content_stats",
+            "interactions",
+            "comments",
+            "interactions_outbox",
+            "interactions_processed_events",
+        ],
     )
     .await;
 }

@@ -2,14 +2,41 @@
 //!
 //! SQLite in a temporary directory by default; PostgreSQL when `FOLIO_TEST_DATABASE_URL`
 //! is set, each platform in a fresh schema (`folio_test_<uuid>`), so tests run in parallel.
-//! Shared by the end-to-end tests and the benchmarks.
+//! Events travel on the in-process bus by default; over NATS JetStream when
+//! `FOLIO_TEST_NATS_URL` is set, each platform with its own subject prefix (and so its
+//! own stream). Shared by the end-to-end tests and the benchmarks.
 
 #![allow(dead_code)]
 
 use folio::platform::{self, Listeners, Running};
 use folio_common::Config;
+use folio_common::events::{Bus, Event};
 use serde_json::{Value, json};
+use std::sync::Arc;
 use tokio::net::TcpListener;
+
+async fn start(cfg: &Config, bus: Arc<dyn Bus>) -> Running {
+    let bind = || async { TcpListener::bind("127.0.0.1:0").await.expect("bind") };
+    let listeners = Listeners {
+        content: Some(bind().await),
+        interactions: Some(bind().await),
+        router: Some(bind().await),
+        users: Some(bind().await),
+    };
+    platform::start_with_bus(cfg.clone(), listeners, bus)
+        .await
+        .expect("platform starts")
+}
+
+fn addresses(running: &Running) -> (String, String, String) {
+    let router = running.router_addr.expect("router address");
+    let users = running.users_addr.expect("users address");
+    (
+        format!("http://{router}/graphql"),
+        format!("http://{router}"),
+        format!("http://{users}/graphql"),
+    )
+}
 
 /// A running platform and a client for it.
 pub struct TestApp {
@@ -72,6 +99,10 @@ impl TestApp {
             users_database_url: db_url,
             database_schema: schema,
             identity_secret: Some(format!("test-secret-{}", uuid::Uuid::new_v4().simple())),
+            nats_url: std::env::var("FOLIO_TEST_NATS_URL")
+                .ok()
+                .filter(|u| !u.is_empty()),
+            events_prefix: format!("folio_test_{}", uuid::Uuid::new_v4().simple()),
             log: "warn".into(),
             ..Config::default()
         };
@@ -80,27 +111,39 @@ impl TestApp {
             "pretty",
             &std::env::var("FOLIO_TEST_LOG").unwrap_or_else(|_| "off".into()),
         );
-        let bind = || async { TcpListener::bind("127.0.0.1:0").await.expect("bind") };
-        let listeners = Listeners {
-            content: Some(bind().await),
-            interactions: Some(bind().await),
-            router: Some(bind().await),
-            users: Some(bind().await),
-        };
-        let running = platform::start(cfg.clone(), listeners)
-            .await
-            .expect("platform starts");
-        let router = running.router_addr.expect("router address");
-        let users = running.users_addr.expect("users address");
+        let bus = platform::event_bus(&cfg, false).await.expect("event bus");
+        let running = start(&cfg, bus).await;
+        let (url, base, users_url) = addresses(&running);
         TestApp {
-            url: format!("http://{router}/graphql"),
-            base: format!("http://{router}"),
-            users_url: format!("http://{users}/graphql"),
+            url,
+            base,
+            users_url,
             client: reqwest::Client::new(),
             cfg,
             running: Some(running),
             _dir: dir,
         }
+    }
+
+    /// The bus the platform's events travel on.
+    pub fn bus(&self) -> Arc<dyn Bus> {
+        self.running.as_ref().expect("running").bus.clone()
+    }
+
+    /// Every event published from now on.
+    pub async fn events(&self) -> tokio::sync::mpsc::Receiver<Event> {
+        self.bus().observe().await.expect("observe events")
+    }
+
+    /// Stops the platform and starts it again on the same databases and data, with
+    /// `bus` (new ports: the URLs change).
+    pub async fn restart_with(&mut self, bus: Arc<dyn Bus>) {
+        if let Some(r) = self.running.take() {
+            r.shutdown().await;
+        }
+        let running = start(&self.cfg, bus).await;
+        (self.url, self.base, self.users_url) = addresses(&running);
+        self.running = Some(running);
     }
 
     /// Stops the platform gracefully and drops its PostgreSQL schema, if it had one.
@@ -111,6 +154,12 @@ impl TestApp {
         if let (Some(url), Some(schema)) = (&self.cfg.users_database_url, &self.cfg.database_schema)
         {
             drop_schema(url, schema).await;
+        }
+        if let Some(url) = &self.cfg.nats_url
+            && let Ok(bus) =
+                folio_common::events::nats::NatsBus::connect(url, &self.cfg.events_prefix).await
+        {
+            let _ = bus.delete_stream().await;
         }
     }
 

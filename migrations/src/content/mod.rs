@@ -19,6 +19,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261123_000001_contents::Migration),
             Box::new(m20261123_000002_search::Migration),
+            Box::new(crate::events::EventTables { service: "content" }),
         ]
     }
 }

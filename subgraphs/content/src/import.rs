@@ -422,6 +422,7 @@ fn parse<R: Read>(
 /// rolled back at once) and whether the parser abandoned it.
 async fn receive(
     store: &Store,
+    importer: &str,
     rx: &mut mpsc::Receiver<Batch>,
 ) -> Result<(Option<ContentImport>, bool)> {
     let mut import: Option<ContentImport> = None;
@@ -431,7 +432,7 @@ async fn receive(
             Batch::Rows(rows) if !abandoned => {
                 let txn = match &mut import {
                     Some(txn) => txn,
-                    None => import.insert(store.begin_import().await?),
+                    None => import.insert(store.begin_import(importer).await?),
                 };
                 txn.insert(rows).await?;
             }
@@ -458,8 +459,9 @@ where
     R: Read + Send + 'static,
 {
     let (tx, mut rx) = mpsc::channel(CHANNEL_BATCHES);
+    let importer = opts.viewer_id.clone();
     let parser = tokio::task::spawn_blocking(move || parse(reader, &opts, tx));
-    let received = receive(store, &mut rx).await;
+    let received = receive(store, &importer, &mut rx).await;
     // Whatever happened, nothing more is received: a parser still sending stops.
     drop(rx);
     let parsed = parser.await.map_err(Error::internal)?;

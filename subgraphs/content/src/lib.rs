@@ -5,6 +5,7 @@
 //! queries. [`init`] opens and migrates the database; [`app`] is the axum router to serve.
 //! [`import`] is the CSV importer behind `importContentsCsv` and `folio import-csv`.
 
+pub mod consumer;
 pub mod domain;
 pub mod import;
 pub mod ranking;

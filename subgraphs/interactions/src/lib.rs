@@ -6,6 +6,7 @@
 //! contents exist (asking the content subgraph about one it has not seen). [`init`] opens
 //! and migrates the database; [`app`] is the axum router to serve.
 
+pub mod consumer;
 pub mod contents;
 pub mod domain;
 pub mod schema;

@@ -139,7 +139,7 @@ impl UsersState {
             if user.is_admin {
                 return Ok(user);
             }
-            return self.store.set_admin(&user.id, true).await;
+            return self.store.set_admin(&user.id, true, None).await;
         }
         let password_hash = self.hasher.hash(password).await?;
         let tx = folio_common::db::begin_write(self.store.connection()).await?;

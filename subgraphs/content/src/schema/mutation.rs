@@ -164,7 +164,7 @@ impl Mutation {
         // meanwhile is NOT_FOUND.
         let row = state
             .store
-            .update_content(&id, changes)
+            .update_content(&id, changes, viewer.user_id.as_deref())
             .await?
             .ok_or(Error::NotFound("content"))?;
         Ok(Content::new(row))
@@ -175,7 +175,11 @@ impl Mutation {
         let viewer = ctx.data::<Viewer>()?;
         let state = ctx.data::<ContentState>()?;
         editable(state, viewer, &id).await?;
-        if !state.store.delete_content(&id).await? {
+        if !state
+            .store
+            .delete_content(&id, viewer.user_id.as_deref())
+            .await?
+        {
             return Err(Error::NotFound("content").into());
         }
         Ok(true)

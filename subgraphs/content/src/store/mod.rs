@@ -10,6 +10,8 @@ use entity::contents::{self, Column, Entity as Contents};
 use folio_common::Error;
 use folio_common::Result;
 use folio_common::db::is_storable_text;
+use folio_common::events::Event;
+use folio_common::events::outbox::Outbox;
 use folio_common::pagination::{Page, PageRequest, encode_cursor};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
@@ -17,12 +19,29 @@ use sea_orm::{
     DatabaseTransaction, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect, Set, Statement, Value,
 };
+use serde_json::json;
 use std::collections::HashMap;
 
 /// Handle on the content database (cheap to clone: a connection pool).
 #[derive(Clone, Debug)]
 pub struct Store {
     db: DatabaseConnection,
+    /// Where every change records its event, in the change's transaction.
+    outbox: Outbox,
+}
+
+/// A content as events carry it: everything but the story (up to 100,000 characters,
+/// which no consumer needs) and the view count (views are reads, not events).
+pub fn content_event_data(c: &ContentRow) -> serde_json::Value {
+    json!({
+        "id": c.id,
+        "authorId": c.author_id,
+        "title": c.title,
+        "description": c.description,
+        "tags": c.tag_list(),
+        "publishedAt": folio_common::DateTime::from(c.published_at).to_rfc3339(),
+        "updatedAt": folio_common::DateTime::from(c.updated_at).to_rfc3339(),
+    })
 }
 
 /// A content to create, already validated.
@@ -94,7 +113,15 @@ pub fn split_tags(stored: &str) -> Vec<String> {
 
 impl Store {
     pub fn new(db: DatabaseConnection) -> Self {
-        Store { db }
+        Store {
+            db,
+            outbox: Outbox::new("content"),
+        }
+    }
+
+    /// The content service's outbox (its relay publishes what the store records).
+    pub fn outbox(&self) -> &Outbox {
+        &self.outbox
     }
 
     /// The underlying connection, for migrations and health checks.
@@ -102,9 +129,10 @@ impl Store {
         &self.db
     }
 
-    /// Inserts a content, published now.
+    /// Inserts a content, published now, with its `content.created` event.
     pub async fn insert_content(&self, new: NewContent) -> Result<ContentRow> {
         let now = Utc::now();
+        let actor = new.author_id.clone();
         let row = contents::ActiveModel {
             id: Set(folio_common::new_id()),
             author_id: Set(new.author_id),
@@ -116,17 +144,26 @@ impl Store {
             published_at: Set(now),
             updated_at: Set(now),
         };
-        Ok(row.insert(&self.db).await?)
+        let tx = folio_common::db::begin_write(&self.db).await?;
+        let row = row.insert(&tx).await?;
+        let event = Event::new("content.created", Some(&actor), content_event_data(&row));
+        self.outbox.record(&tx, &[event]).await?;
+        tx.commit().await?;
+        Ok(row)
     }
 
     /// Starts an all-or-nothing bulk insert (the CSV import): one write transaction that
     /// [`ContentImport::insert`] adds rows to and [`ContentImport::commit`] makes visible.
     /// On SQLite it begins with `BEGIN IMMEDIATE`, so it holds the database's write lock
     /// (other writers wait, up to the busy timeout) until it is committed or dropped.
-    pub async fn begin_import(&self) -> Result<ContentImport> {
+    /// Every row's `content.created` event (by `actor`, the importer) is recorded in the
+    /// same transaction.
+    pub async fn begin_import(&self, actor: &str) -> Result<ContentImport> {
         Ok(ContentImport {
             txn: folio_common::db::begin_write(&self.db).await?,
             inserted: 0,
+            outbox: self.outbox.clone(),
+            actor: actor.to_owned(),
         })
     }
 
@@ -222,6 +259,7 @@ impl Store {
         &self,
         id: &str,
         changes: ContentChanges,
+        actor: Option<&str>,
     ) -> Result<Option<ContentRow>> {
         if !is_storable_text(id) {
             return Ok(None);
@@ -247,8 +285,14 @@ impl Store {
         if let Some(tags) = changes.tags {
             update = update.col_expr(Column::Tags, Expr::value(join_tags(&tags)));
         }
-        let rows = update.exec_with_returning(&self.db).await?;
-        Ok(rows.into_iter().next())
+        let tx = folio_common::db::begin_write(&self.db).await?;
+        let Some(row) = update.exec_with_returning(&tx).await?.into_iter().next() else {
+            return Ok(None);
+        };
+        let event = Event::new("content.updated", actor, content_event_data(&row));
+        self.outbox.record(&tx, &[event]).await?;
+        tx.commit().await?;
+        Ok(Some(row))
     }
 
     /// Full-text search over title, description, story and tags: every word of `query`
@@ -346,12 +390,49 @@ impl Store {
     }
 
     /// Deletes content `id`; whether it existed.
-    pub async fn delete_content(&self, id: &str) -> Result<bool> {
+    /// Deletes a content on behalf of `actor`; `content.deleted` tells the interactions
+    /// subgraph to remove its interactions and comments. Whether it existed.
+    pub async fn delete_content(&self, id: &str, actor: Option<&str>) -> Result<bool> {
         if !is_storable_text(id) {
             return Ok(false);
         }
-        let res = Contents::delete_by_id(id.to_owned()).exec(&self.db).await?;
-        Ok(res.rows_affected > 0)
+        let tx = folio_common::db::begin_write(&self.db).await?;
+        let res = Contents::delete_by_id(id.to_owned()).exec(&tx).await?;
+        if res.rows_affected == 0 {
+            return Ok(false);
+        }
+        let event = Event::new("content.deleted", actor, json!({ "id": id }));
+        self.outbox.record(&tx, &[event]).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Deletes every content of `author_id` in `tx` (the consumer of `user.deleted`),
+    /// recording one `content.deleted` per content, by the system. How many went.
+    pub async fn delete_contents_of(
+        &self,
+        tx: &DatabaseTransaction,
+        author_id: &str,
+    ) -> Result<u64> {
+        let ids: Vec<String> = Contents::find()
+            .select_only()
+            .column(Column::Id)
+            .filter(Column::AuthorId.eq(author_id))
+            .into_tuple()
+            .all(tx)
+            .await?;
+        for chunk in ids.chunks(INSERT_CHUNK) {
+            Contents::delete_many()
+                .filter(Column::Id.is_in(chunk.iter().cloned()))
+                .exec(tx)
+                .await?;
+            let events: Vec<Event> = chunk
+                .iter()
+                .map(|id| Event::new("content.deleted", None, json!({ "id": id })))
+                .collect();
+            self.outbox.record(tx, &events).await?;
+        }
+        Ok(ids.len() as u64)
     }
 }
 
@@ -361,6 +442,8 @@ impl Store {
 pub struct ContentImport {
     txn: DatabaseTransaction,
     inserted: u64,
+    outbox: Outbox,
+    actor: String,
 }
 
 impl ContentImport {
@@ -371,24 +454,29 @@ impl ContentImport {
         let mut rows = new.into_iter().peekable();
         while rows.peek().is_some() {
             let now = Utc::now();
-            let chunk: Vec<contents::ActiveModel> = rows
+            let chunk: Vec<ContentRow> = rows
                 .by_ref()
                 .take(INSERT_CHUNK)
-                .map(|new| contents::ActiveModel {
-                    id: Set(folio_common::new_id()),
-                    author_id: Set(new.author_id),
-                    title: Set(new.title.as_str().to_owned()),
-                    description: Set(new.description.map(|d| d.as_str().to_owned())),
-                    story: Set(new.story.as_str().to_owned()),
-                    tags: Set(join_tags(&new.tags)),
-                    view_count: Set(0),
-                    published_at: Set(now),
-                    updated_at: Set(now),
+                .map(|new| ContentRow {
+                    id: folio_common::new_id(),
+                    author_id: new.author_id,
+                    title: new.title.as_str().to_owned(),
+                    description: new.description.map(|d| d.as_str().to_owned()),
+                    story: new.story.as_str().to_owned(),
+                    tags: join_tags(&new.tags),
+                    view_count: 0,
+                    published_at: now,
+                    updated_at: now,
                 })
                 .collect();
-            Contents::insert_many(chunk)
+            let events: Vec<Event> = chunk
+                .iter()
+                .map(|c| Event::new("content.created", Some(&self.actor), content_event_data(c)))
+                .collect();
+            Contents::insert_many(chunk.into_iter().map(contents::ActiveModel::from))
                 .exec_without_returning(&self.txn)
                 .await?;
+            self.outbox.record(&self.txn, &events).await?;
         }
         self.inserted += count;
         Ok(())

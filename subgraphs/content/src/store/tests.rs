@@ -73,7 +73,7 @@ async fn editing_the_story_resets_views_and_other_fields_do_not() {
         ..ContentChanges::default()
     };
     let row = store
-        .update_content(&c.id, changes)
+        .update_content(&c.id, changes, None)
         .await
         .expect("update")
         .expect("found");
@@ -89,7 +89,7 @@ async fn editing_the_story_resets_views_and_other_fields_do_not() {
         ..ContentChanges::default()
     };
     let row = store
-        .update_content(&c.id, changes)
+        .update_content(&c.id, changes, None)
         .await
         .expect("update")
         .expect("found");
@@ -98,7 +98,7 @@ async fn editing_the_story_resets_views_and_other_fields_do_not() {
     assert_eq!(row.title, "New title");
 
     let none = store
-        .update_content("missing", ContentChanges::default())
+        .update_content("missing", ContentChanges::default(), None)
         .await
         .expect("update");
     assert!(none.is_none());
@@ -159,8 +159,13 @@ async fn batches_by_ids_and_deletes() {
         .await
         .expect("by ids");
     assert_eq!(found.len(), 2);
-    assert!(store.delete_content(&a.id).await.expect("delete"));
-    assert!(!store.delete_content(&a.id).await.expect("delete again"));
+    assert!(store.delete_content(&a.id, None).await.expect("delete"));
+    assert!(
+        !store
+            .delete_content(&a.id, None)
+            .await
+            .expect("delete again")
+    );
     assert!(store.content(&a.id).await.expect("read").is_none());
 }
 
@@ -233,7 +238,7 @@ async fn search_ranks_title_matches_first_and_stays_in_sync() {
         ..Default::default()
     };
     store
-        .update_content(&tagged.id, changes)
+        .update_content(&tagged.id, changes, None)
         .await
         .expect("update");
     assert_eq!(search_ids(&store, "zebra").await, [tagged.id.as_str()]);
@@ -241,7 +246,12 @@ async fn search_ranks_title_matches_first_and_stays_in_sync() {
     store.view_content(&tagged.id).await.expect("view");
     assert_eq!(search_ids(&store, "zebra").await, [tagged.id.as_str()]);
 
-    assert!(store.delete_content(&in_title.id).await.expect("delete"));
+    assert!(
+        store
+            .delete_content(&in_title.id, None)
+            .await
+            .expect("delete")
+    );
     assert_eq!(search_ids(&store, "ferris").await, [story_only.id.as_str()]);
 
     for hostile in [
@@ -303,19 +313,19 @@ async fn an_import_shows_nothing_until_committed_and_a_drop_undoes_it() {
         (0..n).map(|i| new_content("a", &format!("T{i}"))).collect()
     };
 
-    let mut import = store.begin_import().await.expect("begin");
+    let mut import = store.begin_import("importer").await.expect("begin");
     import.insert(rows(INSERT_CHUNK + 3)).await.expect("insert");
     import.insert(rows(2)).await.expect("insert");
     assert_eq!(count(&store).await, 0, "invisible before the commit");
     drop(import);
     assert_eq!(count(&store).await, 0, "a dropped import is undone");
 
-    let mut import = store.begin_import().await.expect("begin");
+    let mut import = store.begin_import("importer").await.expect("begin");
     import.insert(rows(4)).await.expect("insert");
     import.rollback().await.expect("rollback");
     assert_eq!(count(&store).await, 0, "a rolled back import is undone");
 
-    let mut import = store.begin_import().await.expect("begin");
+    let mut import = store.begin_import("importer").await.expect("begin");
     import.insert(rows(INSERT_CHUNK + 3)).await.expect("insert");
     import.insert(rows(2)).await.expect("insert");
     let created = import.commit().await.expect("commit");

@@ -80,7 +80,7 @@ impl Mutation {
         }
         let row = state
             .store
-            .edit_comment(&id, &body)
+            .edit_comment(&id, &body, user)
             .await?
             .ok_or(Error::NotFound("comment"))?;
         Ok(Comment::new(row))
@@ -105,7 +105,7 @@ impl Mutation {
             )
             .into());
         }
-        if !state.store.delete_comment(&comment).await? {
+        if !state.store.delete_comment(&comment, user).await? {
             return Err(Error::NotFound("comment").into());
         }
         Ok(true)

@@ -16,19 +16,54 @@ use entity::comments::{self, Entity as Comments};
 use entity::content_stats::{self, Entity as ContentStats};
 use entity::interactions::{self, Entity as Interactions};
 use folio_common::db::{begin_write, is_storable_text};
+use folio_common::events::Event;
+use folio_common::events::outbox::Outbox;
 use folio_common::pagination::{Page, PageRequest};
 use folio_common::{Error, RankingMetric, Result};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, TryInsertResult,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TryInsertResult,
 };
+use serde_json::json;
 use std::collections::{HashMap, HashSet};
 
 /// Handle on the interactions database (cheap to clone: a connection pool).
 #[derive(Clone, Debug)]
 pub struct Store {
     db: DatabaseConnection,
+    /// Where every change records its event, in the change's transaction.
+    outbox: Outbox,
+}
+
+fn interaction_event(kind: &str, actor: Option<&str>, i: &InteractionRow) -> Event {
+    Event::new(
+        kind,
+        actor,
+        json!({
+            "id": i.id,
+            "kind": i.kind,
+            "userId": i.user_id,
+            "contentId": i.content_id,
+            "createdAt": folio_common::DateTime::from(i.created_at).to_rfc3339(),
+        }),
+    )
+}
+
+fn comment_event(kind: &str, actor: Option<&str>, c: &CommentRow) -> Event {
+    let data = if kind == "comment.deleted" {
+        json!({ "id": c.id, "contentId": c.content_id })
+    } else {
+        json!({
+            "id": c.id,
+            "contentId": c.content_id,
+            "authorId": c.author_id,
+            "body": c.body,
+            "createdAt": folio_common::DateTime::from(c.created_at).to_rfc3339(),
+            "updatedAt": folio_common::DateTime::from(c.updated_at).to_rfc3339(),
+        })
+    };
+    Event::new(kind, actor, data)
 }
 
 /// What this subgraph keeps of a content of the content subgraph.
@@ -67,7 +102,15 @@ fn counters(kind: Kind) -> [content_stats::Column; 2] {
 
 impl Store {
     pub fn new(db: DatabaseConnection) -> Self {
-        Store { db }
+        Store {
+            db,
+            outbox: Outbox::new("interactions"),
+        }
+    }
+
+    /// The interactions service's outbox (its relay publishes what the store records).
+    pub fn outbox(&self) -> &Outbox {
+        &self.outbox
     }
 
     /// The underlying connection, for migrations and health checks.
@@ -87,22 +130,29 @@ impl Store {
 
     /// Records that a content exists (idempotent), with zero counters.
     pub async fn remember_content(&self, facts: &ContentFacts) -> Result<()> {
-        let row = content_stats::ActiveModel {
-            content_id: Set(facts.content_id.clone()),
-            author_id: Set(facts.author_id.clone()),
-            published_at: Set(facts.published_at),
-            reads: Set(0),
-            likes: Set(0),
-            total: Set(0),
-            comments: Set(0),
-        };
-        ContentStats::insert(row)
-            .on_conflict_do_nothing_on([content_stats::Column::ContentId])
-            .exec_without_returning(&self.db)
-            .await?;
-        Ok(())
+        remember(&self.db, facts).await
     }
+}
 
+/// Records that a content exists (idempotent), on `db`.
+pub async fn remember<C: ConnectionTrait>(db: &C, facts: &ContentFacts) -> Result<()> {
+    let row = content_stats::ActiveModel {
+        content_id: Set(facts.content_id.clone()),
+        author_id: Set(facts.author_id.clone()),
+        published_at: Set(facts.published_at),
+        reads: Set(0),
+        likes: Set(0),
+        total: Set(0),
+        comments: Set(0),
+    };
+    ContentStats::insert(row)
+        .on_conflict_do_nothing_on([content_stats::Column::ContentId])
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}
+
+impl Store {
     /// Records `kind` of `content_id` by `user_id` once: a repeat (or a concurrent twin)
     /// inserts nothing and returns the first. The content must be known.
     pub async fn record(
@@ -127,9 +177,6 @@ impl Store {
             ])
             .exec_without_returning(&tx)
             .await?;
-        if matches!(inserted, TryInsertResult::Inserted(n) if n > 0) {
-            bump(&tx, content_id, &counters(kind), 1).await?;
-        }
         let first = Interactions::find()
             .filter(interactions::Column::ContentId.eq(content_id))
             .filter(interactions::Column::UserId.eq(user_id))
@@ -137,6 +184,11 @@ impl Store {
             .one(&tx)
             .await?
             .ok_or_else(|| Error::internal("an interaction vanished inside its transaction"))?;
+        if matches!(inserted, TryInsertResult::Inserted(n) if n > 0) {
+            bump(&tx, content_id, &counters(kind), 1).await?;
+            let event = interaction_event("interaction.created", Some(user_id), &first);
+            self.outbox.record(&tx, &[event]).await?;
+        }
         tx.commit().await?;
         Ok(first)
     }
@@ -147,15 +199,23 @@ impl Store {
             return Ok(false);
         }
         let tx = begin_write(&self.db).await?;
-        let deleted = Interactions::delete_many()
+        let like = Interactions::find()
             .filter(interactions::Column::ContentId.eq(content_id))
             .filter(interactions::Column::UserId.eq(user_id))
             .filter(interactions::Column::Kind.eq(Kind::Like.as_str()))
+            .one(&tx)
+            .await?;
+        let Some(like) = like else {
+            return Ok(false);
+        };
+        let deleted = Interactions::delete_by_id(like.id.clone())
             .exec(&tx)
             .await?
             .rows_affected;
         if deleted > 0 {
             bump(&tx, content_id, &counters(Kind::Like), -1).await?;
+            let event = interaction_event("interaction.deleted", Some(user_id), &like);
+            self.outbox.record(&tx, &[event]).await?;
         }
         tx.commit().await?;
         Ok(deleted > 0)
@@ -242,6 +302,8 @@ impl Store {
         .exec_without_returning(&tx)
         .await?;
         bump(&tx, content_id, &[content_stats::Column::Comments], 1).await?;
+        let event = comment_event("comment.created", Some(author_id), &row);
+        self.outbox.record(&tx, &[event]).await?;
         tx.commit().await?;
         Ok(row)
     }
@@ -264,19 +326,31 @@ impl Store {
         Ok(rows.into_iter().map(|c| (c.id.clone(), c)).collect())
     }
 
-    /// Replaces a comment's body; `None` when it no longer exists.
-    pub async fn edit_comment(&self, id: &str, body: &CommentBody) -> Result<Option<CommentRow>> {
+    /// Replaces a comment's body (by its author); `None` when it no longer exists.
+    pub async fn edit_comment(
+        &self,
+        id: &str,
+        body: &CommentBody,
+        actor: &str,
+    ) -> Result<Option<CommentRow>> {
+        let tx = begin_write(&self.db).await?;
         let rows = Comments::update_many()
             .col_expr(comments::Column::Body, Expr::value(body.as_str()))
             .col_expr(comments::Column::UpdatedAt, Expr::value(Utc::now()))
             .filter(comments::Column::Id.eq(id))
-            .exec_with_returning(&self.db)
+            .exec_with_returning(&tx)
             .await?;
-        Ok(rows.into_iter().next())
+        let Some(row) = rows.into_iter().next() else {
+            return Ok(None);
+        };
+        let event = comment_event("comment.updated", Some(actor), &row);
+        self.outbox.record(&tx, &[event]).await?;
+        tx.commit().await?;
+        Ok(Some(row))
     }
 
-    /// Deletes a comment; whether it existed.
-    pub async fn delete_comment(&self, comment: &CommentRow) -> Result<bool> {
+    /// Deletes a comment on behalf of `actor`; whether it existed.
+    pub async fn delete_comment(&self, comment: &CommentRow, actor: &str) -> Result<bool> {
         let tx = begin_write(&self.db).await?;
         let deleted = Comments::delete_by_id(comment.id.clone())
             .exec(&tx)
@@ -290,9 +364,87 @@ impl Store {
                 -1,
             )
             .await?;
+            let event = comment_event("comment.deleted", Some(actor), comment);
+            self.outbox.record(&tx, &[event]).await?;
         }
         tx.commit().await?;
         Ok(deleted > 0)
+    }
+
+    /// Forgets a deleted content (the consumer of `content.deleted`), in `tx`: its
+    /// counters, interactions and comments, each removal with its event, by the system.
+    pub async fn forget_content(&self, tx: &DatabaseTransaction, content_id: &str) -> Result<()> {
+        let gone_interactions = Interactions::find()
+            .filter(interactions::Column::ContentId.eq(content_id))
+            .all(tx)
+            .await?;
+        let gone_comments = Comments::find()
+            .filter(comments::Column::ContentId.eq(content_id))
+            .all(tx)
+            .await?;
+        Interactions::delete_many()
+            .filter(interactions::Column::ContentId.eq(content_id))
+            .exec(tx)
+            .await?;
+        Comments::delete_many()
+            .filter(comments::Column::ContentId.eq(content_id))
+            .exec(tx)
+            .await?;
+        ContentStats::delete_by_id(content_id.to_owned())
+            .exec(tx)
+            .await?;
+        self.record_removals(tx, &gone_interactions, &gone_comments)
+            .await
+    }
+
+    /// Removes what a deleted user did (the consumer of `user.deleted`), in `tx`: their
+    /// reads, likes and comments, with the counters they had moved, each removal with
+    /// its event, by the system.
+    pub async fn remove_user(&self, tx: &DatabaseTransaction, user_id: &str) -> Result<()> {
+        let gone_interactions = Interactions::find()
+            .filter(interactions::Column::UserId.eq(user_id))
+            .all(tx)
+            .await?;
+        let gone_comments = Comments::find()
+            .filter(comments::Column::AuthorId.eq(user_id))
+            .all(tx)
+            .await?;
+        for i in &gone_interactions {
+            if let Some(kind) = Kind::from_stored(&i.kind) {
+                bump(tx, &i.content_id, &counters(kind), -1).await?;
+            }
+        }
+        for c in &gone_comments {
+            bump(tx, &c.content_id, &[content_stats::Column::Comments], -1).await?;
+        }
+        Interactions::delete_many()
+            .filter(interactions::Column::UserId.eq(user_id))
+            .exec(tx)
+            .await?;
+        Comments::delete_many()
+            .filter(comments::Column::AuthorId.eq(user_id))
+            .exec(tx)
+            .await?;
+        self.record_removals(tx, &gone_interactions, &gone_comments)
+            .await
+    }
+
+    async fn record_removals(
+        &self,
+        tx: &DatabaseTransaction,
+        gone_interactions: &[InteractionRow],
+        gone_comments: &[CommentRow],
+    ) -> Result<()> {
+        let events: Vec<Event> = gone_interactions
+            .iter()
+            .map(|i| interaction_event("interaction.deleted", None, i))
+            .chain(
+                gone_comments
+                    .iter()
+                    .map(|c| comment_event("comment.deleted", None, c)),
+            )
+            .collect();
+        self.outbox.record(tx, &events).await
     }
 
     /// A page of a content's comments, oldest first (by id, a UUID v7), with the total.

@@ -192,7 +192,12 @@ impl Mutation {
                 .map(|a| a.map(Address::into_inner)),
         };
         let state = ctx.data::<UsersState>()?;
-        Ok(User::new(state.store.update_user(&id, changes).await?))
+        Ok(User::new(
+            state
+                .store
+                .update_user(&id, changes, viewer.user_id.as_deref())
+                .await?,
+        ))
     }
 
     /// Signed in; a wrong currentPassword is BAD_USER_INPUT (field currentPassword).
@@ -218,7 +223,11 @@ impl Mutation {
             return Err(Error::forbidden("you may only delete your own account").into());
         }
         let state = ctx.data::<UsersState>()?;
-        if !state.store.delete_user(&id).await? {
+        if !state
+            .store
+            .delete_user(&id, viewer.user_id.as_deref())
+            .await?
+        {
             return Err(Error::NotFound("user").into());
         }
         Ok(true)
@@ -232,7 +241,12 @@ impl Mutation {
             return Err(Error::forbidden("only admins may change who is an admin").into());
         }
         let state = ctx.data::<UsersState>()?;
-        Ok(User::new(state.store.set_admin(&id, is_admin).await?))
+        Ok(User::new(
+            state
+                .store
+                .set_admin(&id, is_admin, viewer.user_id.as_deref())
+                .await?,
+        ))
     }
 
     /// Signed in; following yourself, or a user when either has blocked the other, is

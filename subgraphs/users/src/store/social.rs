@@ -9,8 +9,9 @@ use folio_common::{Error, Result};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ColumnTrait, Condition, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    QuerySelect, Set, TryInsertResult,
 };
+use serde_json::json;
 use std::collections::{HashMap, HashSet};
 
 /// Which side of a follow a list or count is about.
@@ -88,11 +89,16 @@ impl Store {
             followee_id: Set(followee.to_owned()),
             created_at: Set(Utc::now()),
         };
-        Follows::insert(row)
+        let inserted = Follows::insert(row)
             .on_conflict_do_nothing_on([follows::Column::FollowerId, follows::Column::FolloweeId])
             .exec_without_returning(&tx)
             .await
             .map_err(viewer_gone)?;
+        if matches!(inserted, TryInsertResult::Inserted(n) if n > 0) {
+            let data = json!({ "followerId": follower, "followeeId": followee });
+            self.emit(&tx, "user.followed", Some(follower), data)
+                .await?;
+        }
         tx.commit().await?;
         Ok(target)
     }
@@ -100,11 +106,19 @@ impl Store {
     /// Ends `follower`'s follow of `followee` if there is one.
     pub async fn unfollow(&self, follower: &str, followee: &str) -> Result<UserRow> {
         let target = self.user(followee).await?.ok_or(Error::NotFound("user"))?;
-        Follows::delete_many()
+        let tx = folio_common::db::begin_write(&self.db).await?;
+        let removed = Follows::delete_many()
             .filter(follows::Column::FollowerId.eq(follower))
             .filter(follows::Column::FolloweeId.eq(followee))
-            .exec(&self.db)
-            .await?;
+            .exec(&tx)
+            .await?
+            .rows_affected;
+        if removed > 0 {
+            let data = json!({ "followerId": follower, "followeeId": followee });
+            self.emit(&tx, "user.unfollowed", Some(follower), data)
+                .await?;
+        }
+        tx.commit().await?;
         Ok(target)
     }
 
@@ -124,11 +138,15 @@ impl Store {
             blocked_id: Set(blocked.to_owned()),
             created_at: Set(Utc::now()),
         };
-        Blocks::insert(row)
+        let inserted = Blocks::insert(row)
             .on_conflict_do_nothing_on([blocks::Column::BlockerId, blocks::Column::BlockedId])
             .exec_without_returning(&tx)
             .await
             .map_err(viewer_gone)?;
+        if matches!(inserted, TryInsertResult::Inserted(n) if n > 0) {
+            let data = json!({ "blockerId": blocker, "blockedId": blocked });
+            self.emit(&tx, "user.blocked", Some(blocker), data).await?;
+        }
         let pair = |a: &str, b: &str| {
             Condition::all()
                 .add(follows::Column::FollowerId.eq(a))
@@ -149,11 +167,19 @@ impl Store {
     /// Lifts `blocker`'s block of `blocked` if there is one.
     pub async fn unblock(&self, blocker: &str, blocked: &str) -> Result<()> {
         self.user(blocked).await?.ok_or(Error::NotFound("user"))?;
-        Blocks::delete_many()
+        let tx = folio_common::db::begin_write(&self.db).await?;
+        let removed = Blocks::delete_many()
             .filter(blocks::Column::BlockerId.eq(blocker))
             .filter(blocks::Column::BlockedId.eq(blocked))
-            .exec(&self.db)
-            .await?;
+            .exec(&tx)
+            .await?
+            .rows_affected;
+        if removed > 0 {
+            let data = json!({ "blockerId": blocker, "blockedId": blocked });
+            self.emit(&tx, "user.unblocked", Some(blocker), data)
+                .await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 

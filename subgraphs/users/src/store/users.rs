@@ -125,7 +125,10 @@ impl Store {
             created_at: Set(now),
             updated_at: Set(now),
         };
-        row.insert(db).await.map_err(email_conflict)
+        let user = row.insert(db).await.map_err(email_conflict)?;
+        self.emit(db, "user.created", None, super::user_event_data(&user))
+            .await?;
+        Ok(user)
     }
 
     /// The users among `ids` that exist, in one query.
@@ -174,8 +177,14 @@ impl Store {
         Ok(Page::from_rows(page, rows, total, |u| &u.id))
     }
 
-    /// Applies `changes` to user `id`; `NOT_FOUND` if there is no such user.
-    pub async fn update_user(&self, id: &str, changes: UserChanges) -> Result<UserRow> {
+    /// Applies `changes` to user `id` on behalf of `actor`; `NOT_FOUND` if there is no
+    /// such user.
+    pub async fn update_user(
+        &self,
+        id: &str,
+        changes: UserChanges,
+        actor: Option<&str>,
+    ) -> Result<UserRow> {
         let row = self.user(id).await?.ok_or(Error::NotFound("user"))?;
         let mut am: users::ActiveModel = row.into();
         if let Some((email, normalized)) = changes.email {
@@ -197,16 +206,31 @@ impl Store {
             am.address = Set(v);
         }
         am.updated_at = Set(Utc::now());
-        am.update(&self.db).await.map_err(email_conflict)
+        let tx = folio_common::db::begin_write(&self.db).await?;
+        let user = am.update(&tx).await.map_err(email_conflict)?;
+        self.emit(&tx, "user.updated", actor, super::user_event_data(&user))
+            .await?;
+        tx.commit().await?;
+        Ok(user)
     }
 
     /// Sets the admin flag; `NOT_FOUND` if there is no such user.
-    pub async fn set_admin(&self, id: &str, is_admin: bool) -> Result<UserRow> {
+    pub async fn set_admin(
+        &self,
+        id: &str,
+        is_admin: bool,
+        actor: Option<&str>,
+    ) -> Result<UserRow> {
         let row = self.user(id).await?.ok_or(Error::NotFound("user"))?;
         let mut am: users::ActiveModel = row.into();
         am.is_admin = Set(is_admin);
         am.updated_at = Set(Utc::now());
-        Ok(am.update(&self.db).await?)
+        let tx = folio_common::db::begin_write(&self.db).await?;
+        let user = am.update(&tx).await?;
+        self.emit(&tx, "user.updated", actor, super::user_event_data(&user))
+            .await?;
+        tx.commit().await?;
+        Ok(user)
     }
 
     /// Replaces the password hash (in the caller's transaction).
@@ -222,17 +246,33 @@ impl Store {
             .filter(Column::Id.eq(id))
             .exec(db)
             .await?;
-        Ok(())
+        // The event says that it changed, never what to.
+        self.emit(
+            db,
+            "user.password_changed",
+            Some(id),
+            serde_json::json!({ "id": id }),
+        )
+        .await
     }
 
-    /// Deletes a user; their follows, blocks and refresh tokens go with them (the
-    /// foreign keys cascade). Returns whether the user existed.
-    pub async fn delete_user(&self, id: &str) -> Result<bool> {
+    /// Deletes a user on behalf of `actor`; their follows, blocks and refresh tokens go
+    /// with them (the foreign keys cascade, in this transaction), and `user.deleted`
+    /// tells the other services to remove what the user had there. Returns whether the
+    /// user existed.
+    pub async fn delete_user(&self, id: &str, actor: Option<&str>) -> Result<bool> {
         if !folio_common::db::is_storable_text(id) {
             return Ok(false);
         }
-        let res = Users::delete_by_id(id.to_owned()).exec(&self.db).await?;
-        Ok(res.rows_affected > 0)
+        let tx = folio_common::db::begin_write(&self.db).await?;
+        let res = Users::delete_by_id(id.to_owned()).exec(&tx).await?;
+        if res.rows_affected == 0 {
+            return Ok(false);
+        }
+        self.emit(&tx, "user.deleted", actor, serde_json::json!({ "id": id }))
+            .await?;
+        tx.commit().await?;
+        Ok(true)
     }
 }
 

@@ -1,0 +1,83 @@
+//! Idempotent consumers: a consumer applies an event in a transaction of its own
+//! database that also records the event's id in `<service>_processed_events`; an event
+//! seen before (a redelivery, a duplicate publish) is skipped. Effects therefore happen
+//! once however often an event arrives.
+
+use super::{BoxFuture, Event, Handler};
+use crate::Result;
+use crate::db::begin_write;
+use chrono::Utc;
+use sea_orm::sea_query::{Alias, OnConflict, Query};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction};
+use std::sync::Arc;
+
+/// The processed-events table of `service`.
+pub fn table(service: &str) -> String {
+    format!("{service}_processed_events")
+}
+
+/// What a consumer does with an event, inside the transaction that records it.
+pub trait Apply: Send + Sync + 'static {
+    fn apply<'a>(
+        &'a self,
+        tx: &'a DatabaseTransaction,
+        event: &'a Event,
+    ) -> BoxFuture<'a, Result<()>>;
+}
+
+/// Applies `event` once for `consumer`; `Ok(false)` when it had been applied before.
+pub async fn process_once(
+    db: &DatabaseConnection,
+    service: &str,
+    consumer: &str,
+    event: &Event,
+    apply: &dyn Apply,
+) -> Result<bool> {
+    let tx = begin_write(db).await?;
+    let insert = Query::insert()
+        .into_table(Alias::new(table(service)))
+        .columns([
+            Alias::new("consumer"),
+            Alias::new("event_id"),
+            Alias::new("processed_at"),
+        ])
+        .values_panic([consumer.into(), event.id.clone().into(), Utc::now().into()])
+        .on_conflict(
+            OnConflict::columns([Alias::new("consumer"), Alias::new("event_id")])
+                .do_nothing()
+                .to_owned(),
+        )
+        .to_owned();
+    let inserted = tx.execute(&insert).await?.rows_affected();
+    if inserted == 0 {
+        // Seen before: roll back (nothing was written) and acknowledge.
+        return Ok(false);
+    }
+    apply.apply(&tx, event).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// A bus handler that applies events once through `apply`.
+pub fn handler(
+    db: DatabaseConnection,
+    service: &'static str,
+    consumer: &'static str,
+    apply: Arc<dyn Apply>,
+) -> Handler {
+    Arc::new(move |event: Event| {
+        let (db, apply) = (db.clone(), apply.clone());
+        Box::pin(async move {
+            match process_once(&db, service, consumer, &event, apply.as_ref()).await {
+                Ok(applied) => {
+                    tracing::debug!(consumer, id = %event.id, kind = %event.kind, applied, "event consumed");
+                    Ok(())
+                }
+                Err(e) => {
+                    tracing::warn!(consumer, id = %event.id, kind = %event.kind, error = %e.client_message(), "consuming an event failed; it will come again");
+                    Err(e)
+                }
+            }
+        })
+    })
+}

@@ -1,0 +1,107 @@
+//! The in-process bus of the one-process run: publishing an event hands it to every
+//! subscriber whose types match, in this process, and succeeds once all of them have
+//! handled it. A subscriber that fails makes the publish fail, so the outbox relay tries
+//! again later (subscribers that had succeeded see the event twice and ignore it).
+
+use super::{BoxFuture, Bus, Event, Handler, matches};
+use crate::Result;
+use std::sync::{Arc, Mutex};
+use tokio::sync::{broadcast, mpsc, watch};
+
+struct Subscriber {
+    kinds: Vec<String>,
+    handler: Handler,
+    stop: watch::Receiver<bool>,
+}
+
+/// Events delivered within this process.
+pub struct LocalBus {
+    subscribers: Mutex<Vec<Arc<Subscriber>>>,
+    observers: broadcast::Sender<Event>,
+}
+
+impl Default for LocalBus {
+    fn default() -> Self {
+        LocalBus {
+            subscribers: Mutex::new(Vec::new()),
+            observers: broadcast::channel(4_096).0,
+        }
+    }
+}
+
+impl LocalBus {
+    pub fn new() -> Self {
+        LocalBus::default()
+    }
+}
+
+impl Bus for LocalBus {
+    fn publish<'a>(&'a self, event: &'a Event) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            let targets: Vec<Arc<Subscriber>> = self
+                .subscribers
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .iter()
+                .filter(|s| !*s.stop.borrow())
+                .filter(|s| s.kinds.iter().any(|k| matches(k, &event.kind)))
+                .cloned()
+                .collect();
+            let mut failed = None;
+            for s in targets {
+                if let Err(e) = (s.handler)(event.clone()).await {
+                    failed = Some(e);
+                }
+            }
+            if let Some(e) = failed {
+                return Err(e);
+            }
+            // Nobody watching is fine.
+            let _ = self.observers.send(event.clone());
+            Ok(())
+        })
+    }
+
+    fn subscribe<'a>(
+        &'a self,
+        _name: &'a str,
+        kinds: &'a [&'a str],
+        handler: Handler,
+        stop: watch::Receiver<bool>,
+    ) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            self.subscribers
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .push(Arc::new(Subscriber {
+                    kinds: kinds.iter().map(|k| (*k).to_owned()).collect(),
+                    handler,
+                    stop,
+                }));
+            Ok(())
+        })
+    }
+
+    fn observe(&self) -> BoxFuture<'_, Result<mpsc::Receiver<Event>>> {
+        let mut rx = self.observers.subscribe();
+        Box::pin(async move {
+            let (tx, out) = mpsc::channel(4_096);
+            tokio::spawn(async move {
+                loop {
+                    match rx.recv().await {
+                        Ok(e) => {
+                            if tx.send(e).await.is_err() {
+                                break;
+                            }
+                        }
+                        Err(broadcast::error::RecvError::Lagged(n)) => {
+                            tracing::warn!(missed = n, "an event observer fell behind");
+                        }
+                        Err(broadcast::error::RecvError::Closed) => break,
+                    }
+                }
+            });
+            Ok(out)
+        })
+    }
+}

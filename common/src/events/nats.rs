@@ -1,0 +1,238 @@
+//! NATS JetStream as the bus. One stream holds every event (`<prefix>.>`, file storage);
+//! a publish carries `Nats-Msg-Id` = the event id, so JetStream drops a duplicate within
+//! its window, and succeeds only once JetStream acknowledged it. A consumer is a durable
+//! pull consumer named after the consuming service, filtered on the event types it
+//! wants; replicas of a service pull from the same durable consumer, so each event is
+//! handled by one of them. A handled event is acknowledged; a failed one is negatively
+//! acknowledged and comes back after a pause.
+
+use super::{BoxFuture, Bus, Event, Handler, matches, service_of, subject};
+use crate::{Error, Result};
+use async_nats::jetstream::consumer::{AckPolicy, DeliverPolicy, pull};
+use async_nats::jetstream::message::AckKind;
+use async_nats::jetstream::message::PublishMessage;
+use async_nats::jetstream::{self, stream};
+use futures_util::StreamExt;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, watch};
+
+/// How long a publish waits for JetStream's acknowledgement.
+const PUBLISH_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long before JetStream re-delivers an event nobody acknowledged.
+const ACK_WAIT: Duration = Duration::from_secs(30);
+/// The pause before a failed event comes again.
+const RETRY_AFTER: Duration = Duration::from_secs(1);
+
+/// The stream that holds the events of `prefix`: `FOLIO` for `folio`.
+pub fn stream_name(prefix: &str) -> String {
+    prefix
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// Events over NATS JetStream.
+pub struct NatsBus {
+    client: async_nats::Client,
+    js: jetstream::Context,
+    prefix: String,
+    stream: String,
+}
+
+fn unavailable(e: impl std::fmt::Display) -> Error {
+    tracing::warn!(error = %e, "NATS");
+    Error::Unavailable("nats")
+}
+
+impl NatsBus {
+    /// Connects to `url` (reconnecting by itself later) and makes sure the stream exists.
+    pub async fn connect(url: &str, prefix: &str) -> anyhow::Result<Self> {
+        let client = async_nats::ConnectOptions::new()
+            .connection_timeout(Duration::from_secs(5))
+            .retry_on_initial_connect()
+            .connect(url)
+            .await?;
+        let js = jetstream::new(client.clone());
+        let stream = stream_name(prefix);
+        tokio::time::timeout(
+            Duration::from_secs(30),
+            js.get_or_create_stream(stream::Config {
+                name: stream.clone(),
+                subjects: vec![format!("{prefix}.>")],
+                storage: stream::StorageType::File,
+                duplicate_window: Duration::from_secs(120),
+                ..Default::default()
+            }),
+        )
+        .await
+        .map_err(|_| anyhow::anyhow!("NATS at {url} did not answer within 30 s"))??;
+        Ok(NatsBus {
+            client,
+            js,
+            prefix: prefix.to_owned(),
+            stream,
+        })
+    }
+
+    /// Deletes the stream of `prefix` with every event and consumer in it (tests clean up
+    /// with it; an operator would use the `nats` tool).
+    pub async fn delete_stream(&self) -> anyhow::Result<()> {
+        self.js.delete_stream(&self.stream).await?;
+        Ok(())
+    }
+
+    async fn consume(
+        consumer: jetstream::consumer::Consumer<pull::Config>,
+        name: String,
+        handler: Handler,
+        mut stop: watch::Receiver<bool>,
+    ) {
+        let mut backoff = Duration::from_millis(100);
+        while !*stop.borrow() {
+            let mut messages = match consumer.messages().await {
+                Ok(m) => m,
+                Err(e) => {
+                    tracing::warn!(consumer = %name, error = %e, "pulling events failed; retrying");
+                    tokio::select! {
+                        () = tokio::time::sleep(backoff) => {}
+                        _ = stop.changed() => {}
+                    }
+                    backoff = (backoff * 2).min(Duration::from_secs(5));
+                    continue;
+                }
+            };
+            backoff = Duration::from_millis(100);
+            loop {
+                let next = tokio::select! {
+                    next = messages.next() => next,
+                    _ = stop.changed() => return,
+                };
+                let message = match next {
+                    Some(Ok(m)) => m,
+                    Some(Err(e)) => {
+                        tracing::warn!(consumer = %name, error = %e, "receiving events failed");
+                        break;
+                    }
+                    None => break,
+                };
+                let ack = match serde_json::from_slice::<Event>(&message.payload) {
+                    Ok(event) => match handler(event).await {
+                        Ok(()) => AckKind::Ack,
+                        Err(_) => AckKind::Nak(Some(RETRY_AFTER)),
+                    },
+                    Err(e) => {
+                        // Not an event of ours: it will never parse, so do not retry it.
+                        tracing::error!(consumer = %name, error = %e, subject = %message.subject, "dropping a message that is not an event");
+                        AckKind::Term
+                    }
+                };
+                if let Err(e) = message.ack_with(ack).await {
+                    tracing::warn!(consumer = %name, error = %e, "acknowledging an event failed; it may come again");
+                }
+            }
+        }
+    }
+}
+
+impl Bus for NatsBus {
+    fn publish<'a>(&'a self, event: &'a Event) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            let payload = serde_json::to_vec(event).map_err(Error::internal)?;
+            let publish = async {
+                let ack = self
+                    .js
+                    .send_publish(
+                        subject(&self.prefix, &event.kind),
+                        PublishMessage::build()
+                            .payload(payload.into())
+                            .message_id(&event.id),
+                    )
+                    .await
+                    .map_err(unavailable)?;
+                ack.await.map_err(unavailable)?;
+                Ok(())
+            };
+            tokio::time::timeout(PUBLISH_TIMEOUT, publish)
+                .await
+                .map_err(|_| unavailable("no acknowledgement in time"))?
+        })
+    }
+
+    fn subscribe<'a>(
+        &'a self,
+        name: &'a str,
+        kinds: &'a [&'a str],
+        handler: Handler,
+        stop: watch::Receiver<bool>,
+    ) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            let stream = self
+                .js
+                .get_stream(&self.stream)
+                .await
+                .map_err(unavailable)?;
+            // One durable consumer per publishing service (`<name>-<service>`, filtered on
+            // `<prefix>.<service>.>`): the events of one service arrive in their order,
+            // and a single filter subject works on every JetStream server version.
+            let mut services: Vec<&str> = kinds.iter().map(|k| service_of(k)).collect();
+            services.sort_unstable();
+            services.dedup();
+            let wanted: Arc<[String]> = kinds.iter().map(|k| (*k).to_owned()).collect();
+            for service in services {
+                let durable = format!("{name}-{service}");
+                let consumer = stream
+                    .get_or_create_consumer(
+                        &durable,
+                        pull::Config {
+                            durable_name: Some(durable.clone()),
+                            filter_subject: format!("{}.{service}.>", self.prefix),
+                            deliver_policy: DeliverPolicy::All,
+                            ack_policy: AckPolicy::Explicit,
+                            ack_wait: ACK_WAIT,
+                            ..Default::default()
+                        },
+                    )
+                    .await
+                    .map_err(unavailable)?;
+                let (handler, wanted) = (handler.clone(), wanted.clone());
+                let filtered: Handler = Arc::new(move |event: Event| {
+                    if wanted.iter().any(|k| matches(k, &event.kind)) {
+                        handler(event)
+                    } else {
+                        Box::pin(async { Ok(()) })
+                    }
+                });
+                tokio::spawn(NatsBus::consume(consumer, durable, filtered, stop.clone()));
+            }
+            Ok(())
+        })
+    }
+
+    fn observe(&self) -> BoxFuture<'_, Result<mpsc::Receiver<Event>>> {
+        Box::pin(async move {
+            let mut sub = self
+                .client
+                .subscribe(format!("{}.>", self.prefix))
+                .await
+                .map_err(unavailable)?;
+            let (tx, rx) = mpsc::channel(4_096);
+            tokio::spawn(async move {
+                while let Some(message) = sub.next().await {
+                    if let Ok(event) = serde_json::from_slice::<Event>(&message.payload)
+                        && tx.send(event).await.is_err()
+                    {
+                        break;
+                    }
+                }
+            });
+            Ok(rx)
+        })
+    }
+}

@@ -1,0 +1,75 @@
+//! The event tables every service has (`folio_common::events`): its outbox and, for a
+//! service that consumes events, the ids it has processed. Named after the service, so
+//! services sharing one database or PostgreSQL schema keep their own.
+
+use sea_orm_migration::prelude::*;
+use sea_orm_migration::schema::*;
+
+/// Creates `<service>_outbox` and `<service>_processed_events`.
+pub struct EventTables {
+    pub service: &'static str,
+}
+
+impl MigrationName for EventTables {
+    fn name(&self) -> &str {
+        "m20261124_000100_event_tables"
+    }
+}
+
+fn outbox(service: &str) -> Alias {
+    Alias::new(format!("{service}_outbox"))
+}
+
+fn processed(service: &str) -> Alias {
+    Alias::new(format!("{service}_processed_events"))
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for EventTables {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        let s = self.service;
+        m.create_table(
+            Table::create()
+                .table(outbox(s))
+                .col(big_pk_auto(Alias::new("seq")))
+                .col(string(Alias::new("event_id")).unique_key())
+                .col(string(Alias::new("kind")))
+                .col(text(Alias::new("payload")))
+                .col(timestamp_with_time_zone(Alias::new("created_at")))
+                .col(timestamp_with_time_zone_null(Alias::new("published_at")))
+                .to_owned(),
+        )
+        .await?;
+        // The relay's question: what is pending, oldest first.
+        m.create_index(
+            Index::create()
+                .name(format!("{s}_outbox_pending"))
+                .table(outbox(s))
+                .col(Alias::new("published_at"))
+                .col(Alias::new("seq"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table(processed(s))
+                .col(string(Alias::new("consumer")))
+                .col(string(Alias::new("event_id")))
+                .col(timestamp_with_time_zone(Alias::new("processed_at")))
+                .primary_key(
+                    Index::create()
+                        .col(Alias::new("consumer"))
+                        .col(Alias::new("event_id")),
+                )
+                .to_owned(),
+        )
+        .await
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.drop_table(Table::drop().table(processed(self.service)).to_owned())
+            .await?;
+        m.drop_table(Table::drop().table(outbox(self.service)).to_owned())
+            .await
+    }
+}
