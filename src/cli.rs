@@ -45,10 +45,27 @@ pub enum Command {
         #[arg(long = "as", value_name = "USER_ID")]
         as_user: String,
     },
+    /// Watches the events the services publish.
+    Events {
+        #[command(subcommand)]
+        command: EventsCommand,
+    },
     /// Account administration.
     Admin {
         #[command(subcommand)]
         command: AdminCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum EventsCommand {
+    /// Prints each event as one JSON line as it happens, until interrupted. Over NATS
+    /// when FOLIO_NATS_URL is set; otherwise from the services' outboxes (the same
+    /// databases `folio serve` uses).
+    Tail {
+        /// Only events whose type matches, e.g. `user.*`, `*.deleted`, `content.created`.
+        #[arg(long = "type", value_name = "PATTERN", default_value = "*")]
+        kind: String,
     },
 }
 
@@ -123,6 +140,24 @@ async fn run(cli: Cli, cfg: Config) -> anyhow::Result<bool> {
             Ok(true)
         }
         Command::ImportCsv { file, as_user } => import_csv(&cfg, &file, as_user).await,
+        Command::Events {
+            command: EventsCommand::Tail { kind },
+        } => {
+            let mut events = crate::tail::follow(&cfg, &kind).await?;
+            tracing::info!(pattern = %kind, "watching events (Ctrl-C to stop)");
+            let stop = platform::shutdown_signal();
+            tokio::pin!(stop);
+            loop {
+                tokio::select! {
+                    () = &mut stop => break,
+                    next = events.recv() => match next {
+                        Some(e) => print_event(&e),
+                        None => break,
+                    },
+                }
+            }
+            Ok(true)
+        }
         Command::Admin {
             command:
                 AdminCommand::Create {
@@ -163,6 +198,14 @@ async fn import_csv(cfg: &Config, file: &std::path::Path, as_user: String) -> an
     .map_err(|e| anyhow::anyhow!("importing {}: {e:?}", file.display()))?;
     print_report(&report);
     Ok(report.failed == 0 && report.errors.is_empty())
+}
+
+#[allow(clippy::print_stdout)]
+fn print_event(e: &folio_common::events::Event) {
+    match serde_json::to_string(e) {
+        Ok(line) => println!("{line}"),
+        Err(err) => tracing::warn!(error = %err, "an event could not be printed"),
+    }
 }
 
 #[allow(clippy::print_stdout)]

@@ -642,3 +642,47 @@ async fn a_restart_between_commit_and_publish_still_delivers_once() {
     assert_eq!(interactions_deleted, 1, "the like was removed once");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn events_tail_follows_new_events_of_a_type() {
+    let app = TestApp::spawn().await;
+    let early = app.register("early@example.com", PASSWORD).await;
+    eventually("the early event is out", || async {
+        outbox(&app, "users")
+            .await
+            .iter()
+            .all(|(_, published)| *published)
+    })
+    .await;
+    let mut tail = folio::tail::follow(&app.cfg, "user.*")
+        .await
+        .expect("tail starts");
+    let ada = app.register("ada@example.com", PASSWORD).await;
+    create_content(&app, &ada, "Not a user event").await;
+    ok(
+        &app,
+        &ada,
+        "mutation($u: ID!) { follow(userId: $u) { id } }",
+        json!({ "u": early.id }),
+    )
+    .await;
+    let mut kinds = Vec::new();
+    while kinds.len() < 2 {
+        let e = tokio::time::timeout(PATIENCE, tail.recv())
+            .await
+            .expect("an event in time")
+            .expect("the tail goes on");
+        assert_ne!(
+            e.subject_id(),
+            Some(early.id.as_str()),
+            "only events from now on"
+        );
+        kinds.push(e.kind);
+    }
+    assert_eq!(
+        kinds,
+        ["user.created", "user.followed"],
+        "user events only, in order"
+    );
+    app.stop().await;
+}

@@ -2,6 +2,7 @@
 //! subscriber whose types match, in this process, and succeeds once all of them have
 //! handled it. A subscriber that fails makes the publish fail, so the outbox relay tries
 //! again later (subscribers that had succeeded see the event twice and ignore it).
+//! Observers (`folio events tail`, tests) get each event as it is published.
 
 use super::{BoxFuture, Bus, Event, Handler, matches};
 use crate::Result;
@@ -47,6 +48,10 @@ impl Bus for LocalBus {
                 .filter(|s| s.kinds.iter().any(|k| matches(k, &event.kind)))
                 .cloned()
                 .collect();
+            // Observers see the event as published, before anything it causes (a
+            // subscriber's own events can be published while it handles this one). A
+            // publish that fails and is retried is seen again: at least once, as on NATS.
+            let _ = self.observers.send(event.clone());
             let mut failed = None;
             for s in targets {
                 if let Err(e) = (s.handler)(event.clone()).await {
@@ -56,8 +61,6 @@ impl Bus for LocalBus {
             if let Some(e) = failed {
                 return Err(e);
             }
-            // Nobody watching is fine.
-            let _ = self.observers.send(event.clone());
             Ok(())
         })
     }

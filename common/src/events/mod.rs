@@ -108,6 +108,22 @@ pub trait Bus: Send + Sync + 'static {
     /// acknowledged, duplicates by id dropped; in-process: every subscriber handled it).
     fn publish<'a>(&'a self, event: &'a Event) -> BoxFuture<'a, Result<()>>;
 
+    /// Publishes `events` in order; returns how many, from the first, the transport
+    /// holds, with the error that stopped it (if any). A transport may pipeline them.
+    fn publish_all<'a>(
+        &'a self,
+        events: &'a [Event],
+    ) -> BoxFuture<'a, (usize, Option<crate::Error>)> {
+        Box::pin(async move {
+            for (i, e) in events.iter().enumerate() {
+                if let Err(err) = self.publish(e).await {
+                    return (i, Some(err));
+                }
+            }
+            (events.len(), None)
+        })
+    }
+
     /// Delivers every event whose type matches one of `kinds` to `handler`, as the
     /// durable consumer `name`: replicas subscribing under the same name share the
     /// events, each handled by one of them; an event whose handler fails comes again.

@@ -165,6 +165,55 @@ impl Bus for NatsBus {
         })
     }
 
+    /// Sends every publish first and then collects the acknowledgements, in order: one
+    /// round trip's wait for the whole batch instead of one per event. JetStream stores
+    /// them in the order they were sent on this connection.
+    fn publish_all<'a>(&'a self, events: &'a [Event]) -> BoxFuture<'a, (usize, Option<Error>)> {
+        Box::pin(async move {
+            let mut acks = Vec::with_capacity(events.len());
+            let mut failure = None;
+            for event in events {
+                let payload = match serde_json::to_vec(event) {
+                    Ok(p) => p,
+                    Err(e) => {
+                        failure = Some(Error::internal(e));
+                        break;
+                    }
+                };
+                let sent = tokio::time::timeout(
+                    PUBLISH_TIMEOUT,
+                    self.js.send_publish(
+                        subject(&self.prefix, &event.kind),
+                        PublishMessage::build()
+                            .payload(payload.into())
+                            .message_id(&event.id),
+                    ),
+                )
+                .await;
+                match sent {
+                    Ok(Ok(ack)) => acks.push(ack),
+                    Ok(Err(e)) => {
+                        failure = Some(unavailable(e));
+                        break;
+                    }
+                    Err(_) => {
+                        failure = Some(unavailable("publishing timed out"));
+                        break;
+                    }
+                }
+            }
+            let mut confirmed = 0;
+            for ack in acks {
+                match tokio::time::timeout(PUBLISH_TIMEOUT, ack).await {
+                    Ok(Ok(_)) => confirmed += 1,
+                    Ok(Err(e)) => return (confirmed, Some(unavailable(e))),
+                    Err(_) => return (confirmed, Some(unavailable("no acknowledgement in time"))),
+                }
+            }
+            (confirmed, failure)
+        })
+    }
+
     fn subscribe<'a>(
         &'a self,
         name: &'a str,

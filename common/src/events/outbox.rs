@@ -187,18 +187,10 @@ impl Relay {
 
     async fn publish_pending<C: ConnectionTrait>(&self, db: &C) -> Result<usize> {
         let pending = self.outbox.pending(db).await?;
-        let mut done = Vec::with_capacity(pending.len());
-        let mut failure = None;
-        for (seq, event) in &pending {
-            match self.bus.publish(event).await {
-                Ok(()) => done.push(*seq),
-                Err(e) => {
-                    failure = Some(e);
-                    break;
-                }
-            }
-        }
-        self.outbox.mark_published(db, &done).await?;
+        let (seqs, events): (Vec<i64>, Vec<Event>) = pending.into_iter().unzip();
+        let (published, failure) = self.bus.publish_all(&events).await;
+        let done = &seqs[..published.min(seqs.len())];
+        self.outbox.mark_published(db, done).await?;
         match failure {
             Some(e) => Err(e),
             None => Ok(done.len()),
