@@ -325,11 +325,15 @@ impl Store {
         let (count_sql, rows_sql, q) = match backend {
             DatabaseBackend::Postgres => (
                 "SELECT count(*) AS n FROM contents WHERE search @@ to_tsquery('simple', $1)",
+                // Rank on the index's matches alone, then read only the page's rows.
                 "SELECT c.id, c.author_id, c.title, c.description, c.story, c.tags, \
                  c.view_count, c.published_at, c.updated_at \
-                 FROM contents c, to_tsquery('simple', $1) q \
-                 WHERE c.search @@ q \
-                 ORDER BY ts_rank(c.search, q) DESC, c.id DESC LIMIT $2 OFFSET $3",
+                 FROM (SELECT m.id, ts_rank(m.search, q) AS r \
+                       FROM contents m, to_tsquery('simple', $1) q \
+                       WHERE m.search @@ q \
+                       ORDER BY r DESC, m.id DESC LIMIT $2 OFFSET $3) t \
+                 JOIN contents c ON c.id = t.id \
+                 ORDER BY t.r DESC, c.id DESC",
                 // Only letters and digits, so each term is one plain prefix lexeme.
                 terms
                     .iter()
@@ -339,12 +343,14 @@ impl Store {
             ),
             _ => (
                 "SELECT count(*) AS n FROM contents_fts WHERE contents_fts MATCH ?",
+                // Rank inside the FTS table alone, then join only the page's rows.
                 "SELECT c.id, c.author_id, c.title, c.description, c.story, c.tags, \
                  c.view_count, c.published_at, c.updated_at \
-                 FROM contents_fts f JOIN contents c ON c.id = f.id \
-                 WHERE contents_fts MATCH ? \
-                 ORDER BY bm25(contents_fts, 0.0, 10.0, 2.0, 1.0, 5.0), c.id DESC \
-                 LIMIT ? OFFSET ?",
+                 FROM (SELECT id, bm25(contents_fts, 0.0, 10.0, 2.0, 1.0, 5.0) AS r \
+                       FROM contents_fts WHERE contents_fts MATCH ? \
+                       ORDER BY r, id DESC LIMIT ? OFFSET ?) f \
+                 JOIN contents c ON c.id = f.id \
+                 ORDER BY f.r, c.id DESC",
                 // Quoted prefix strings; the terms hold no quote.
                 terms
                     .iter()
