@@ -33,9 +33,12 @@
 #[path = "../tests/support/mod.rs"]
 mod support;
 
+mod load;
+
 use folio_common::graphql::now_unix;
 use folio_common::{Config, IdentityKey, Viewer};
 use folio_router::execute_testkit::{Social, social_supergraph_sdl, spawn_social};
+use load::{env_or, ms, percentile};
 use reqwest::header::{CONTENT_TYPE, HeaderMap};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -59,14 +62,6 @@ const CROSS_QUERY: &str =
     "{ topComments(first: 3) { text author { name byline posts { title likes } } } }";
 /// The interactions subgraph's own part of `CROSS_QUERY`, posted to it directly.
 const INTERACTIONS_QUERY: &str = "{ topComments(first: 3) { text author { id name } } }";
-
-fn env_or(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .filter(|&n| n > 0)
-        .unwrap_or(default)
-}
 
 /// Where requests go and how they prove who is asking.
 #[derive(Clone)]
@@ -195,14 +190,6 @@ struct Stats {
     sent: u64,
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i]
-}
-
 /// Runs one closed-loop worker per `(target, expected data)` for the warm-up plus `secs`.
 async fn load(
     client: &reqwest::Client,
@@ -247,10 +234,6 @@ async fn load(
         p99: percentile(&lat, 0.99),
         sent,
     }
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e3
 }
 
 /// One row of the table; `base` is the direct path the overhead is measured against.

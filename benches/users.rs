@@ -9,6 +9,9 @@
 #[path = "../tests/support/mod.rs"]
 mod support;
 
+mod load;
+
+use load::percentile;
 use serde_json::json;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -17,14 +20,6 @@ use support::TestApp;
 
 const LOGIN_CLIENTS: usize = 50;
 const PASSWORD: &str = "benchmark password";
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i]
-}
 
 /// Sends `me` queries one after another until `stop`, returning each latency.
 async fn me_latencies(app: &TestApp, token: &str, stop: &AtomicBool) -> Vec<Duration> {

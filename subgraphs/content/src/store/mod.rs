@@ -213,16 +213,7 @@ impl Store {
         if let Some(author) = author_id {
             cond = cond.add(Column::AuthorId.eq(author));
         }
-        let total = Contents::find()
-            .filter(cond.clone())
-            .count(&self.db)
-            .await?;
-        let mut select = Contents::find().filter(cond).order_by_desc(Column::Id);
-        if let Some(after) = &page.after {
-            select = select.filter(Column::Id.lt(after.clone()));
-        }
-        let rows = select.limit(page.fetch_limit()).all(&self.db).await?;
-        Ok(Page::from_rows(page, rows, total, |c| &c.id))
+        self.newest_first(cond, page).await
     }
 
     /// A page of the contents by any of `author_ids`, newest first (by id), with the
@@ -241,6 +232,12 @@ impl Store {
             return Ok(Page::from_rows(page, Vec::new(), 0, |c: &ContentRow| &c.id));
         }
         let cond = Condition::all().add(Column::AuthorId.is_in(authors));
+        self.newest_first(cond, page).await
+    }
+
+    /// A page of the contents matching `cond`, newest first (by id, a UUID v7), with the
+    /// total count: one COUNT and one keyset-paged SELECT.
+    async fn newest_first(&self, cond: Condition, page: &PageRequest) -> Result<Page<ContentRow>> {
         let total = Contents::find()
             .filter(cond.clone())
             .count(&self.db)
