@@ -5,6 +5,7 @@
 //! supergraph) → `execute` (fetch from the subgraphs with a signed identity, merge,
 //! project). `lib.rs` wires the HTTP routes and builds the state from `Config`.
 
+pub mod error;
 pub mod execute;
 #[cfg(any(test, feature = "testkit"))]
 #[doc(hidden)]
@@ -22,6 +23,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use bytes::Bytes;
+use error::RouterError;
 use folio_common::Config;
 use pipeline::{Incoming, Pipeline};
 use std::collections::HashMap;
@@ -175,20 +177,17 @@ async fn graphql_post(
     let body = match body {
         Ok(b) => b,
         Err(rejection) => {
-            let (status, code, message) = if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                (
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "PAYLOAD_TOO_LARGE",
-                    format!("the body is larger than {} bytes", state.max_body_bytes),
-                )
+            let error = if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                RouterError::PayloadTooLarge(format!(
+                    "the body is larger than {} bytes",
+                    state.max_body_bytes
+                ))
             } else {
-                (
-                    StatusCode::BAD_REQUEST,
-                    "BAD_REQUEST",
-                    "the body could not be read".to_owned(),
-                )
+                RouterError::BadRequest("the body could not be read".to_owned())
             };
-            return folio_common::graphql::error_response(status, code, &message);
+            let format =
+                pipeline::http::negotiate(&headers).unwrap_or(pipeline::http::ResponseFormat::Json);
+            return error.into_response(format, false);
         }
     };
     state

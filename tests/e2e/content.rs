@@ -105,9 +105,9 @@ async fn bad_content_input_names_its_field() {
 
 #[tokio::test]
 async fn reading_a_content_counts_a_view_atomically() {
-    // With fetch sharing on, identical reads by one viewer at the same moment are one
-    // subgraph fetch and so one view; turn it off to count every one of them.
-    let app = TestApp::spawn_with(|cfg| cfg.dedupe_subgraph_requests = false).await;
+    // Fetch sharing is on (the default), but `content(id:)` is `@sideEffect`: identical
+    // reads in flight at the same moment, by one anonymous client, each count.
+    let app = TestApp::spawn().await;
     let ada = app.register("ada@example.com", PASSWORD).await;
     let id = create_ok(&app, &ada, "Counted").await;
     let read = "query($id: ID!) { content(id: $id) { viewCount } }";

@@ -480,3 +480,46 @@ async fn top_contents_fails_fast_when_interactions_is_unreachable() {
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_bad_cursor_in_an_entity_fetch_is_one_coded_error_per_content_at_its_place() {
+    let app = TestApp::spawn().await;
+    let ada = app.register("ada@example.com", PASSWORD).await;
+    for title in ["One", "Two"] {
+        let c = create_content(&app, &ada, title).await;
+        let body = app
+            .gql(Some(&ada.access_token), LIKE, json!({ "c": c }))
+            .await;
+        assert_eq!(code(&body), "", "{body}");
+    }
+    let body = app
+        .gql(
+            None,
+            "{ topContents(first: 2) { id comments(after: \"x\") { totalCount } } }",
+            json!({}),
+        )
+        .await;
+    let errors = body["errors"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{body}"));
+    let placed: Vec<(&Value, &Value)> = errors
+        .iter()
+        .map(|e| (&e["path"], &e["extensions"]["code"]))
+        .collect();
+    assert_eq!(
+        placed,
+        [
+            (
+                &json!(["topContents", 0, "comments"]),
+                &json!("BAD_USER_INPUT")
+            ),
+            (
+                &json!(["topContents", 1, "comments"]),
+                &json!("BAD_USER_INPUT")
+            ),
+        ],
+        "{body}"
+    );
+    assert_eq!(body["data"], Value::Null, "{body}");
+    app.stop().await;
+}

@@ -9,6 +9,8 @@
 //! (aliases, fragments, `__typename`, `@skip`/`@include`) and propagates nulls.
 
 pub mod fetch;
+#[cfg(test)]
+mod fixture_tests;
 mod project;
 #[cfg(test)]
 mod tests;
@@ -67,7 +69,11 @@ pub struct Executor {
 struct State<'a> {
     data: Mutex<Value>,
     errors: Mutex<Vec<Value>>,
+    /// Response paths whose missing data one reported error already explains (every
+    /// object a failed entity fetch was for), so projection adds no second error there.
+    explained: Mutex<Vec<Path>>,
     cx: &'a ExecutionContext<'a>,
+    planned: &'a Planned,
     schema: &'a ApiSchema,
 }
 
@@ -76,6 +82,23 @@ impl<'a> State<'a> {
         if let Ok(mut errors) = self.errors.lock() {
             errors.push(e);
         }
+    }
+
+    fn explain(&self, paths: impl IntoIterator<Item = Path>) {
+        if let Ok(mut explained) = self.explained.lock() {
+            explained.extend(paths);
+        }
+    }
+
+    /// Whether this fetch may share an identical one in flight: a query without side
+    /// effects (entity fetches are queries too).
+    fn shareable(
+        &self,
+        fetch_id: i64,
+        kind: Option<&hive_router_query_planner::state::supergraph_state::OperationKind>,
+        document: &str,
+    ) -> bool {
+        is_query(kind, document) && !self.planned.has_side_effects(fetch_id)
     }
 }
 
@@ -101,7 +124,9 @@ impl Executor {
         let state = State {
             data: Mutex::new(Value::Object(Map::new())),
             errors: Mutex::new(Vec::new()),
+            explained: Mutex::new(Vec::new()),
             cx,
+            planned,
             schema: &planned.schema,
         };
         if let Some(node) = &planned.plan.node {
@@ -117,15 +142,19 @@ impl Executor {
                 state.error(e);
             }
         }
-        let merged = state.data.into_inner().unwrap_or(Value::Null);
+        let mut merged = state.data.into_inner().unwrap_or(Value::Null);
+        if let Value::Object(root) = &mut merged {
+            root.extend(introspected);
+        }
         let mut errors = state.errors.into_inner().unwrap_or_default();
+        let explained = state.explained.into_inner().unwrap_or_default();
         let data = project::project_root(
             &planned.schema,
             planned.root_type_name(),
             &planned.operation.selection_set,
             &merged,
-            &introspected,
             variables,
+            &explained,
             &mut errors,
         );
         ExecutionResult { data, errors }
@@ -160,8 +189,7 @@ impl Executor {
                 PlanNode::Fetch(f) => self.root_fetch(f, state).await,
                 PlanNode::Flatten(flat) => match flat.node.as_ref() {
                     PlanNode::Fetch(f) => {
-                        self.entity_fetch(f, &[flat.path.as_slice()], None, state)
-                            .await;
+                        self.entity_fetch(f, &[flat.path.as_slice()], state).await;
                     }
                     other => self.run(other, state).await,
                 },
@@ -185,13 +213,13 @@ impl Executor {
                 state.cx.uploads,
                 state.cx.viewer,
                 state.cx.traceparent,
-                is_query(f.operation_kind.as_ref(), &f.operation.document_str),
+                state.shareable(f.id, f.operation_kind.as_ref(), &f.operation.document_str),
             )
             .await;
         match answer {
             Ok(mut response) => {
                 for e in response.errors.drain(..) {
-                    state.error(subgraph_error(e, &f.service_name, None));
+                    state.error(subgraph_error(e, &f.service_name));
                 }
                 if let Some(mut data) = response.data {
                     if let Some(rewrites) = &f.output_rewrites {
@@ -215,7 +243,6 @@ impl Executor {
         &self,
         f: &FetchNode,
         paths: &[&[FlattenNodePathSegment]],
-        _alias: Option<&str>,
         state: &State<'_>,
     ) {
         let Some(requires) = &f.requires else {
@@ -228,7 +255,7 @@ impl Executor {
                 paths,
                 requires,
                 f.input_rewrites.as_deref(),
-                state.schema,
+                state.planned,
             )
         };
         if representations.is_empty() {
@@ -245,21 +272,28 @@ impl Executor {
                 state.cx.uploads,
                 state.cx.viewer,
                 state.cx.traceparent,
-                is_query(f.operation_kind.as_ref(), &f.operation.document_str),
+                state.shareable(f.id, f.operation_kind.as_ref(), &f.operation.document_str),
             )
             .await;
-        let first_path = targets.first().map(|t| t.0.clone());
         let response = match answer {
             Ok(r) => r,
-            Err(e) => return state.error(unavailable(&f.service_name, &e, first_path)),
+            Err(e) => return fetch_failed(state, &f.service_name, &e, &targets),
         };
-        for e in response.errors {
-            state.error(subgraph_error(e, &f.service_name, Some(&targets)));
-        }
         let entities = match response.data.and_then(|mut d| d.remove("_entities")) {
             Some(Value::Array(list)) => list,
-            _ => return,
+            _ => Vec::new(),
         };
+        let mut located = Vec::new();
+        for e in response.errors {
+            located.extend(entity_errors(
+                e,
+                &f.service_name,
+                "_entities",
+                &targets,
+                &entities,
+            ));
+        }
+        report_distinct(state, located);
         self.merge_entities(entities, &targets, f.output_rewrites.as_deref(), state);
     }
 
@@ -300,7 +334,7 @@ impl Executor {
                     &paths,
                     &alias.requires,
                     alias.input_rewrites.as_deref(),
-                    state.schema,
+                    state.planned,
                 );
                 variables.insert(
                     alias.representations_variable_name.clone(),
@@ -321,30 +355,58 @@ impl Executor {
                 state.cx.uploads,
                 state.cx.viewer,
                 state.cx.traceparent,
-                is_query(b.operation_kind.as_ref(), &b.operation.document_str),
+                state.shareable(b.id, b.operation_kind.as_ref(), &b.operation.document_str),
             )
             .await;
-        let all_targets: Vec<(Path, usize)> = per_alias.iter().flatten().cloned().collect();
         let mut response = match answer {
             Ok(r) => r,
             Err(e) => {
-                return state.error(unavailable(
-                    &b.service_name,
-                    &e,
-                    all_targets.first().map(|t| t.0.clone()),
-                ));
+                let all: Vec<(Path, usize)> = per_alias.iter().flatten().cloned().collect();
+                return fetch_failed(state, &b.service_name, &e, &all);
             }
         };
+        let mut data = response.data.unwrap_or_default();
+        let per_alias_entities: Vec<Vec<Value>> = b
+            .entity_batch
+            .aliases
+            .iter()
+            .map(|alias| match data.remove(&alias.alias) {
+                Some(Value::Array(entities)) => entities,
+                _ => Vec::new(),
+            })
+            .collect();
+        let mut located = Vec::new();
         for e in response.errors.drain(..) {
-            state.error(subgraph_error(e, &b.service_name, None));
+            // The error's path starts with the alias whose representations it is about.
+            let first = e.get("path").and_then(|p| p.get(0)).and_then(Value::as_str);
+            let owner = b
+                .entity_batch
+                .aliases
+                .iter()
+                .position(|alias| first == Some(alias.alias.as_str()));
+            located.extend(match owner {
+                Some(i) => entity_errors(
+                    e,
+                    &b.service_name,
+                    &b.entity_batch.aliases[i].alias,
+                    &per_alias[i],
+                    &per_alias_entities[i],
+                ),
+                None => {
+                    let all: Vec<(Path, usize)> = per_alias.iter().flatten().cloned().collect();
+                    entity_errors(e, &b.service_name, "", &all, &[])
+                }
+            });
         }
-        let Some(mut data) = response.data else {
-            return;
-        };
-        for (alias, targets) in b.entity_batch.aliases.iter().zip(per_alias) {
-            if let Some(Value::Array(entities)) = data.remove(&alias.alias) {
-                self.merge_entities(entities, &targets, alias.output_rewrites.as_deref(), state);
-            }
+        report_distinct(state, located);
+        for ((alias, targets), entities) in b
+            .entity_batch
+            .aliases
+            .iter()
+            .zip(per_alias)
+            .zip(per_alias_entities)
+        {
+            self.merge_entities(entities, &targets, alias.output_rewrites.as_deref(), state);
         }
     }
 }
@@ -418,12 +480,14 @@ fn used_variables(
 
 /// Finds the objects at each path and builds their de-duplicated representations.
 /// Returns (path of each object, index of its representation) and the representations.
+/// An object that cannot make a representation (a key field null or missing) is left
+/// out, so only that entity goes without this fetch's fields.
 fn collect_representations(
     data: &Value,
     paths: &[&[FlattenNodePathSegment]],
     requires: &SelectionSet,
     input_rewrites: Option<&[FetchRewrite]>,
-    schema: &ApiSchema,
+    planned: &Planned,
 ) -> (Vec<(Path, usize)>, Vec<Value>) {
     let mut targets = Vec::new();
     let mut representations: Vec<Value> = Vec::new();
@@ -432,11 +496,11 @@ fn collect_representations(
         let mut found = Vec::new();
         walk(data, path, &mut Vec::new(), &mut found);
         for (object_path, object) in found {
-            let Some(mut rep) = represent(object, requires, schema) else {
+            let Some(mut rep) = represent(object, requires, planned) else {
                 continue;
             };
             if let Some(rewrites) = input_rewrites {
-                apply_rewrites(&mut rep, rewrites, schema);
+                apply_rewrites(&mut rep, rewrites, &planned.schema);
             }
             let key = rep.to_string();
             let index = *seen.entry(key).or_insert_with(|| {
@@ -488,12 +552,19 @@ fn walk<'v>(
     }
 }
 
-/// `object` projected onto a `requires` selection (`... on T { __typename id … }`).
-fn represent(object: &Value, requires: &SelectionSet, schema: &ApiSchema) -> Option<Value> {
-    let typename = object.get("__typename")?.as_str()?.to_owned();
+/// `object` projected onto a `requires` selection (`... on T { __typename id … }`), or
+/// `None` when it lacks what a representation needs: its `__typename`, a selected field,
+/// or a non-null value for a key field or a field declared non-null.
+///
+/// A required field may read another response key than it writes: `price:
+/// _internal_qp_alias_0` reads the value the planner fetched under its alias (the
+/// client's own `price` may have other arguments) and sends it as `price`.
+fn represent(object: &Value, requires: &SelectionSet, planned: &Planned) -> Option<Value> {
+    let typename = object.get("__typename")?.as_str()?;
     let mut out = Map::new();
-    select_into(object, requires, &typename, schema, &mut out);
-    out.entry("__typename").or_insert(Value::String(typename));
+    select_into(object, requires, typename, planned, &mut out)?;
+    out.entry("__typename")
+        .or_insert_with(|| Value::String(typename.to_owned()));
     Some(Value::Object(out))
 }
 
@@ -501,51 +572,69 @@ fn select_into(
     object: &Value,
     set: &SelectionSet,
     typename: &str,
-    schema: &ApiSchema,
+    planned: &Planned,
     out: &mut Map<String, Value>,
-) {
+) -> Option<()> {
     for item in &set.items {
         match item {
             SelectionItem::Field(field) => {
-                let key = field.selection_identifier();
-                let Some(value) = object.get(key) else {
-                    continue;
+                let value = object.get(&field.name)?;
+                let projected = match value {
+                    Value::Null => {
+                        if planned.facts.must_not_be_null(typename, &field.name) {
+                            return None;
+                        }
+                        Value::Null
+                    }
+                    _ if field.selections.items.is_empty() => value.clone(),
+                    _ => {
+                        let child = planned
+                            .facts
+                            .field_type_name(typename, &field.name)
+                            .unwrap_or_default();
+                        select_value(value, &field.selections, child, planned)?
+                    }
                 };
-                let projected = if field.selections.items.is_empty() {
-                    value.clone()
-                } else {
-                    select_value(value, &field.selections, schema)
-                };
+                let key = field.alias.as_deref().unwrap_or(&field.name);
                 out.insert(key.to_owned(), projected);
             }
             SelectionItem::InlineFragment(fragment) => {
-                if schema.is_possible_type(&fragment.type_condition, typename)
-                    || fragment.type_condition == typename
+                if fragment.type_condition == typename
+                    || planned
+                        .schema
+                        .is_possible_type(&fragment.type_condition, typename)
                 {
-                    select_into(object, &fragment.selections, typename, schema, out);
+                    select_into(object, &fragment.selections, typename, planned, out)?;
                 }
             }
             SelectionItem::FragmentSpread(_) => {}
         }
     }
+    Some(())
 }
 
-fn select_value(value: &Value, set: &SelectionSet, schema: &ApiSchema) -> Value {
+fn select_value(
+    value: &Value,
+    set: &SelectionSet,
+    declared: &str,
+    planned: &Planned,
+) -> Option<Value> {
     match value {
-        Value::Array(items) => {
-            Value::Array(items.iter().map(|v| select_value(v, set, schema)).collect())
-        }
+        Value::Array(items) => items
+            .iter()
+            .map(|v| select_value(v, set, declared, planned))
+            .collect::<Option<Vec<_>>>()
+            .map(Value::Array),
         Value::Object(_) => {
             let typename = value
                 .get("__typename")
                 .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned();
+                .unwrap_or(declared);
             let mut out = Map::new();
-            select_into(value, set, &typename, schema, &mut out);
-            Value::Object(out)
+            select_into(value, set, typename, planned, &mut out)?;
+            Some(Value::Object(out))
         }
-        other => other.clone(),
+        other => Some(other.clone()),
     }
 }
 
@@ -643,35 +732,20 @@ pub fn deep_merge(into: &mut Value, from: Value) {
     }
 }
 
-/// A subgraph's error as the client sees it: its message and extensions, with the path
-/// translated from `_entities` to the client's response when it was an entity fetch.
-fn subgraph_error(mut e: Value, service: &str, targets: Option<&[(Path, usize)]>) -> Value {
+/// A root fetch's error as the client sees it: its message, path and extensions, with
+/// `SUBGRAPH_ERROR` and the service named where the subgraph gave no code.
+fn subgraph_error(mut e: Value, service: &str) -> Value {
     let Value::Object(m) = &mut e else {
-        return json!({ "message": "a service returned an invalid error", "extensions": { "code": "SUBGRAPH_ERROR", "service": service } });
+        return json!({
+            "message": "a service returned an invalid error",
+            "extensions": { "code": "SUBGRAPH_ERROR", "service": service },
+        });
     };
     m.remove("locations");
-    if let (Some(targets), Some(Value::Array(path))) = (targets, m.get("path").cloned()) {
-        let translated = match path.as_slice() {
-            [Value::String(root), Value::Number(i), rest @ ..] if root == "_entities" => {
-                let i = usize::try_from(i.as_u64().unwrap_or(u64::MAX)).unwrap_or(usize::MAX);
-                targets.iter().find(|t| t.1 == i).map(|(p, _)| {
-                    let mut full = p.clone();
-                    full.extend(rest.iter().cloned());
-                    full
-                })
-            }
-            _ => None,
-        };
-        match translated {
-            Some(p) => {
-                m.insert("path".into(), Value::Array(p));
-            }
-            None => {
-                m.remove("path");
-            }
-        }
-    }
     let ext = m.entry("extensions").or_insert_with(|| json!({}));
+    if !ext.is_object() {
+        *ext = json!({});
+    }
     if let Value::Object(ext) = ext {
         ext.entry("code").or_insert_with(|| json!("SUBGRAPH_ERROR"));
         ext.entry("service").or_insert_with(|| json!(service));
@@ -679,12 +753,89 @@ fn subgraph_error(mut e: Value, service: &str, targets: Option<&[(Path, usize)]>
     e
 }
 
+/// Reports a fetch's errors once each: a subgraph that leaves the entity's index out of
+/// its error paths sends one error per failed entity, which all land on the same places.
+fn report_distinct(state: &State<'_>, errors: Vec<Value>) {
+    let mut seen = std::collections::HashSet::new();
+    for e in errors {
+        if seen.insert(e.to_string()) {
+            state.error(e);
+        }
+    }
+}
+
+/// An error of an entity fetch, at the client's path of each entity it is about.
+///
+/// `["<field>", i, rest…]` (`field` is `_entities`, or a batch's alias) is about the
+/// entity of representation `i`: every object that representation stands for gets the
+/// error, at its own path followed by `rest`. An error that names no representation (no
+/// path, or a path without an index, as async-graphql subgraphs report errors inside
+/// `_entities`) is about the entities that did not come back (`entities`, the answer's
+/// list), or about all of them when every one came back.
+fn entity_errors(
+    e: Value,
+    service: &str,
+    field: &str,
+    targets: &[(Path, usize)],
+    entities: &[Value],
+) -> Vec<Value> {
+    let error = subgraph_error(e, service);
+    let path = error.get("path").and_then(Value::as_array).cloned();
+    let (index, rest): (Option<usize>, Vec<Value>) = match path.as_deref() {
+        Some([Value::String(root), Value::Number(i), rest @ ..]) if root == field => (
+            i.as_u64().and_then(|i| usize::try_from(i).ok()),
+            rest.to_vec(),
+        ),
+        Some([Value::String(root), rest @ ..]) if root == field => (None, rest.to_vec()),
+        _ => (None, Vec::new()),
+    };
+    let missing = |rep: usize| !entities.get(rep).is_some_and(Value::is_object);
+    let any_missing = targets.iter().any(|(_, rep)| missing(*rep));
+    let mut located: Vec<Value> = targets
+        .iter()
+        .filter(|(_, rep)| match index {
+            Some(i) => i == *rep,
+            None => !any_missing || missing(*rep),
+        })
+        .map(|(target, _)| {
+            let mut one = error.clone();
+            if let Value::Object(m) = &mut one {
+                let mut full = target.clone();
+                full.extend(rest.iter().cloned());
+                m.insert("path".into(), Value::Array(full));
+            }
+            one
+        })
+        .collect();
+    if located.is_empty() {
+        // No entity of ours matches: keep the message, without a path that would point
+        // into the subgraph's response rather than the client's.
+        let mut unplaced = error;
+        if let Value::Object(m) = &mut unplaced {
+            m.remove("path");
+        }
+        located.push(unplaced);
+    }
+    located
+}
+
+/// A fetch that produced no GraphQL response: one `SUBGRAPH_UNAVAILABLE` error (at the
+/// first object's path), which explains the missing data of every object it was for.
+fn fetch_failed(state: &State<'_>, service: &str, e: &FetchError, targets: &[(Path, usize)]) {
+    state.error(unavailable(
+        service,
+        e,
+        targets.first().map(|t| t.0.clone()),
+    ));
+    state.explain(targets.iter().map(|(p, _)| p.clone()));
+}
+
 fn unavailable(service: &str, e: &FetchError, path: Option<Path>) -> Value {
     let reason = match e {
         FetchError::UnknownSubgraph(_) => "it is not configured",
         FetchError::Unavailable(_) => "it did not answer in time",
     };
-    tracing::error!(service, error = ?e, "subgraph fetch failed");
+    tracing::warn!(service, error = ?e, "subgraph fetch failed");
     let mut error = json!({
         "message": format!("the {service} service is unavailable ({reason}); try again shortly"),
         "extensions": { "code": "SUBGRAPH_UNAVAILABLE", "service": service },

@@ -23,6 +23,7 @@
 //! (`FOLIO_MAX_BODY_BYTES`). Reading stops at the first byte over a limit (HTTP 413
 //! `PAYLOAD_TOO_LARGE`, naming it).
 
+use crate::error::RouterError;
 use crate::execute::fetch::{UPLOAD_MARKER, UploadFile, Uploads};
 use axum::http::{HeaderMap, StatusCode, header};
 use bytes::Bytes;
@@ -92,27 +93,9 @@ impl ResponseFormat {
     }
 }
 
-/// A request refused before it became a GraphQL operation.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Refusal {
-    pub status: StatusCode,
-    pub code: &'static str,
-    pub message: String,
-}
-
-impl Refusal {
-    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Refusal {
-            status,
-            code,
-            message: message.into(),
-        }
-    }
-}
-
 /// Picks the response media type from `Accept` (absent or `*/*`: the new media type's
 /// older sibling `application/json`, which every client reads).
-pub fn negotiate(headers: &HeaderMap) -> Result<ResponseFormat, Refusal> {
+pub fn negotiate(headers: &HeaderMap) -> Result<ResponseFormat, RouterError> {
     let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
         return Ok(ResponseFormat::Json);
     };
@@ -141,16 +124,14 @@ pub fn negotiate(headers: &HeaderMap) -> Result<ResponseFormat, Refusal> {
         }
     }
     best.map(|(_, f)| f).ok_or_else(|| {
-        Refusal::new(
-            StatusCode::NOT_ACCEPTABLE,
-            "NOT_ACCEPTABLE",
-            format!("responses are {GRAPHQL_RESPONSE_JSON} or application/json; the Accept header allows neither"),
-        )
+        RouterError::NotAcceptable(format!(
+            "responses are {GRAPHQL_RESPONSE_JSON} or application/json; the Accept header allows neither"
+        ))
     })
 }
 
 /// Reads a `POST` body, refusing media types a cross-site form could send.
-pub fn from_post(headers: &HeaderMap, body: &[u8]) -> Result<GraphQLRequest, Refusal> {
+pub fn from_post(headers: &HeaderMap, body: &[u8]) -> Result<GraphQLRequest, RouterError> {
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -162,28 +143,19 @@ pub fn from_post(headers: &HeaderMap, body: &[u8]) -> Result<GraphQLRequest, Ref
         "multipart/form-data" => {
             multipart_boundary(headers)?;
             // Multipart bodies are streamed through `from_multipart`, never read whole.
-            return Err(Refusal::new(
-                StatusCode::BAD_REQUEST,
-                "BAD_REQUEST",
-                "a multipart body must be read as an upload",
+            return Err(RouterError::BadRequest(
+                "a multipart body must be read as an upload".into(),
             ));
         }
         "" | "text/plain" | "application/x-www-form-urlencoded" => return Err(csrf_refusal()),
         other => {
-            return Err(Refusal::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "BAD_REQUEST",
-                format!("{other} is not a GraphQL request; send application/json"),
-            ));
+            return Err(RouterError::UnsupportedMediaType(format!(
+                "{other} is not a GraphQL request; send application/json"
+            )));
         }
     }
-    serde_json::from_slice::<GraphQLRequest>(body).map_err(|e| {
-        Refusal::new(
-            StatusCode::BAD_REQUEST,
-            "BAD_REQUEST",
-            format!("the body is not a GraphQL request: {e}"),
-        )
-    })
+    serde_json::from_slice::<GraphQLRequest>(body)
+        .map_err(|e| RouterError::BadRequest(format!("the body is not a GraphQL request: {e}")))
 }
 
 /// Whether the body is `multipart/form-data` (a file upload, or a CSRF attempt).
@@ -196,7 +168,7 @@ pub fn is_multipart(headers: &HeaderMap) -> bool {
 }
 
 /// The boundary of a preflighted multipart body; a CSRF refusal without the header.
-fn multipart_boundary(headers: &HeaderMap) -> Result<String, Refusal> {
+fn multipart_boundary(headers: &HeaderMap) -> Result<String, RouterError> {
     let preflighted = headers.contains_key("apollo-require-preflight")
         || headers.contains_key("x-apollo-operation-name");
     if !preflighted {
@@ -207,11 +179,7 @@ fn multipart_boundary(headers: &HeaderMap) -> Result<String, Refusal> {
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     multer::parse_boundary(content_type).map_err(|_| {
-        Refusal::new(
-            StatusCode::BAD_REQUEST,
-            "BAD_REQUEST",
-            "the multipart/form-data Content-Type has no boundary",
-        )
+        RouterError::BadRequest("the multipart/form-data Content-Type has no boundary".into())
     })
 }
 
@@ -242,13 +210,13 @@ pub async fn from_multipart<S, E>(
     headers: &HeaderMap,
     body: S,
     limits: UploadLimits,
-) -> Result<(GraphQLRequest, Uploads), Refusal>
+) -> Result<(GraphQLRequest, Uploads), RouterError>
 where
     S: async_graphql::futures_util::Stream<Item = Result<Bytes, E>> + Send + 'static,
     E: Into<Box<dyn std::error::Error + Send + Sync>> + 'static,
 {
     let boundary = multipart_boundary(headers)?;
-    let bad = |m: String| Refusal::new(StatusCode::BAD_REQUEST, "BAD_REQUEST", m);
+    let bad = RouterError::BadRequest;
     let field_limit = limits.max_field_bytes as u64;
     let file_limit = limits.max_file_bytes as u64;
     let whole = field_limit
@@ -404,28 +372,23 @@ fn slot_at<'v>(operations: &'v mut Value, path: &str) -> Option<&'v mut Value> {
     (depth > 0).then_some(current)
 }
 
-fn too_large(message: String) -> Refusal {
-    Refusal::new(StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE", message)
+fn too_large(message: String) -> RouterError {
+    RouterError::PayloadTooLarge(message)
 }
 
-fn csrf_refusal() -> Refusal {
-    Refusal::new(
-        StatusCode::BAD_REQUEST,
-        "CSRF_PREVENTED",
-        "this request could have come from a page on another site: send application/json, \
-         or (for multipart uploads) an `apollo-require-preflight` header",
-    )
+fn csrf_refusal() -> RouterError {
+    RouterError::CsrfPrevented
 }
 
 /// Reads a `GET` request's query string parameters.
-pub fn from_get(params: &HashMap<String, String>) -> Result<GraphQLRequest, Refusal> {
-    let bad = |m: String| Refusal::new(StatusCode::BAD_REQUEST, "BAD_REQUEST", m);
+pub fn from_get(params: &HashMap<String, String>) -> Result<GraphQLRequest, RouterError> {
+    let bad = RouterError::BadRequest;
     let query = params
         .get("query")
         .filter(|q| !q.is_empty())
         .ok_or_else(|| bad("a GET request needs a `query` parameter".into()))?
         .clone();
-    let object = |name: &str| -> Result<Option<Map<String, Value>>, Refusal> {
+    let object = |name: &str| -> Result<Option<Map<String, Value>>, RouterError> {
         match params.get(name).map(String::as_str) {
             None | Some("") => Ok(None),
             Some(text) => match serde_json::from_str::<Value>(text) {
@@ -465,27 +428,30 @@ mod tests {
 
     #[test]
     fn negotiates_the_response_media_type() {
-        assert_eq!(negotiate(&headers(&[])), Ok(ResponseFormat::Json));
+        assert_eq!(negotiate(&headers(&[])).ok(), Some(ResponseFormat::Json));
         assert_eq!(
-            negotiate(&headers(&[("accept", "*/*")])),
-            Ok(ResponseFormat::Json)
+            negotiate(&headers(&[("accept", "*/*")])).ok(),
+            Some(ResponseFormat::Json)
         );
         assert_eq!(
             negotiate(&headers(&[(
                 "accept",
                 "application/graphql-response+json, application/json"
-            )])),
-            Ok(ResponseFormat::GraphQLResponseJson)
+            )]))
+            .ok(),
+            Some(ResponseFormat::GraphQLResponseJson)
         );
         assert_eq!(
             negotiate(&headers(&[(
                 "accept",
                 "application/graphql-response+json;q=0.5, application/json"
-            )])),
-            Ok(ResponseFormat::Json)
+            )]))
+            .ok(),
+            Some(ResponseFormat::Json)
         );
         assert_eq!(
-            negotiate(&headers(&[("accept", "text/html")])).map_err(|r| r.status),
+            negotiate(&headers(&[("accept", "text/html")]))
+                .map_err(|r| r.status(ResponseFormat::Json)),
             Err(StatusCode::NOT_ACCEPTABLE)
         );
     }
@@ -502,7 +468,7 @@ mod tests {
                 .into_iter()
                 .collect();
             assert_eq!(
-                from_post(&h, body).expect_err(ct).code,
+                from_post(&h, body).expect_err(ct).code(),
                 "CSRF_PREVENTED",
                 "{ct}"
             );
@@ -515,7 +481,7 @@ mod tests {
         .collect();
         assert_eq!(from_post(&ok, body).expect("json").query, "{ a }");
         assert_eq!(
-            from_post(&ok, b"{\"query\": 3}").expect_err("bad").code,
+            from_post(&ok, b"{\"query\": 3}").expect_err("bad").code(),
             "BAD_REQUEST"
         );
     }
@@ -559,7 +525,7 @@ mod tests {
         preflight: bool,
         parts: &[Part<'_>],
         limits: UploadLimits,
-    ) -> Result<(GraphQLRequest, Uploads), Refusal> {
+    ) -> Result<(GraphQLRequest, Uploads), RouterError> {
         let body = Bytes::from(multipart_body(parts));
         // In small chunks, as a network would deliver it.
         let chunks: Vec<Result<Bytes, std::io::Error>> = (0..body.len())
@@ -687,17 +653,16 @@ mod tests {
         for (what, parts) in cases {
             let refusal = read_upload(true, &parts, limits).await.expect_err(what);
             assert_eq!(
-                (refusal.status, refusal.code),
+                (refusal.status(ResponseFormat::Json), refusal.code()),
                 (StatusCode::BAD_REQUEST, "BAD_REQUEST"),
-                "{what}: {}",
-                refusal.message
+                "{what}: {refusal}"
             );
         }
         // Without a preflight header it is a CSRF attempt, whatever it holds.
         let refusal = read_upload(false, &[("operations", None, OPS)], limits)
             .await
             .expect_err("csrf");
-        assert_eq!(refusal.code, "CSRF_PREVENTED");
+        assert_eq!(refusal.code(), "CSRF_PREVENTED");
     }
 
     #[tokio::test]
@@ -733,13 +698,13 @@ mod tests {
         .await
         .expect_err("9 bytes");
         assert_eq!(
-            (refusal.status, refusal.code),
+            (refusal.status(ResponseFormat::Json), refusal.code()),
             (StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE")
         );
         assert!(
-            refusal.message.contains("FOLIO_MAX_UPLOAD_BYTES"),
+            refusal.to_string().contains("FOLIO_MAX_UPLOAD_BYTES"),
             "{}",
-            refusal.message
+            refusal.to_string()
         );
         // Too many files.
         let refusal = read_upload(
@@ -756,11 +721,14 @@ mod tests {
         )
         .await
         .expect_err("3 files");
-        assert_eq!(refusal.status, StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(
+            refusal.status(ResponseFormat::Json),
+            StatusCode::PAYLOAD_TOO_LARGE
+        );
         assert!(
-            refusal.message.contains("FOLIO_MAX_UPLOAD_FILES"),
+            refusal.to_string().contains("FOLIO_MAX_UPLOAD_FILES"),
             "{}",
-            refusal.message
+            refusal.to_string()
         );
         // `operations` larger than the body limit.
         let long = format!(
@@ -774,11 +742,14 @@ mod tests {
         )
         .await
         .expect_err("long operations");
-        assert_eq!(refusal.status, StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(
+            refusal.status(ResponseFormat::Json),
+            StatusCode::PAYLOAD_TOO_LARGE
+        );
         assert!(
-            refusal.message.contains("FOLIO_MAX_BODY_BYTES"),
+            refusal.to_string().contains("FOLIO_MAX_BODY_BYTES"),
             "{}",
-            refusal.message
+            refusal.to_string()
         );
     }
 

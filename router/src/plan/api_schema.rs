@@ -37,6 +37,8 @@ struct TypeEntry {
     fields: HashMap<String, Type>,
     /// For interfaces and unions: the object types that may appear in their place.
     possible_types: BTreeSet<String>,
+    /// For enums: the values clients may see (`@inaccessible` ones are not here).
+    enum_values: BTreeSet<String>,
 }
 
 /// The API (consumer) schema of a supergraph.
@@ -139,7 +141,11 @@ impl ApiSchema {
             };
             let (kind, fields, possible): (TypeKind, &[Field], BTreeSet<String>) = match t {
                 TypeDefinition::Scalar(_) => (TypeKind::Scalar, &[], BTreeSet::new()),
-                TypeDefinition::Enum(_) => (TypeKind::Enum, &[], BTreeSet::new()),
+                TypeDefinition::Enum(e) => (
+                    TypeKind::Enum,
+                    &[],
+                    e.values.iter().map(|v| v.name.clone()).collect(),
+                ),
                 TypeDefinition::InputObject(_) => (TypeKind::InputObject, &[], BTreeSet::new()),
                 TypeDefinition::Union(u) => {
                     (TypeKind::Union, &[], u.types.iter().cloned().collect())
@@ -162,7 +168,11 @@ impl ApiSchema {
                 .iter()
                 .map(|f| (f.name.clone(), f.field_type.clone()))
                 .collect();
-            entry.possible_types = possible;
+            if kind == TypeKind::Enum {
+                entry.enum_values = possible;
+            } else {
+                entry.possible_types = possible;
+            }
             types.insert(type_definition_name(t).to_string(), entry);
         }
         // Possible types of an interface: the object types implementing it, directly or
@@ -242,6 +252,13 @@ impl ApiSchema {
             .flat_map(|e| e.possible_types.iter().map(String::as_str))
     }
 
+    /// Whether `value` is one of the enum `enum_type`'s values in the API schema.
+    pub fn has_enum_value(&self, enum_type: &str, value: &str) -> bool {
+        self.types
+            .get(enum_type)
+            .is_some_and(|e| e.enum_values.contains(value))
+    }
+
     /// Whether an object of type `object_type` matches the type condition
     /// `type_condition`: the same type, or an interface/union it belongs to.
     pub fn is_possible_type(&self, type_condition: &str, object_type: &str) -> bool {
@@ -259,6 +276,7 @@ impl TypeEntry {
             kind,
             fields: HashMap::new(),
             possible_types: BTreeSet::new(),
+            enum_values: BTreeSet::new(),
         }
     }
 }

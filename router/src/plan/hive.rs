@@ -9,11 +9,11 @@ use graphql_tools::validation::validate::{ValidationPlan, validate};
 use hive_router_query_planner::ast::normalization::error::NormalizationError;
 use hive_router_query_planner::ast::normalization::normalize_operation;
 use hive_router_query_planner::graph::PlannerOverrideContext;
-use hive_router_query_planner::planner::plan_nodes::QueryPlan;
+use hive_router_query_planner::planner::plan_nodes::{PlanNode, QueryPlan};
 use hive_router_query_planner::planner::{Planner, QueryPlannerOptions};
 use hive_router_query_planner::utils::cancellation::CancellationToken;
 use std::any::Any;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::num::NonZeroUsize;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
@@ -23,6 +23,7 @@ use super::api_schema::ApiSchema;
 use super::cache::PlanCache;
 use super::introspection::Introspection;
 use super::partition::partition;
+use super::supergraph::SupergraphFacts;
 use super::{
     ErrorDetail, IntrospectionPart, Location, OperationKind, PlanError, PlanRequest, Planned,
     QueryPlanner,
@@ -52,6 +53,7 @@ pub struct HivePlanner {
     planner: Planner,
     validation: ValidationPlan,
     api: Arc<ApiSchema>,
+    facts: Arc<SupergraphFacts>,
     introspection: Introspection,
     subgraphs: Arc<BTreeMap<String, String>>,
     /// Keyed by the request's text and operation name: a repeated request skips parsing,
@@ -97,6 +99,7 @@ impl HivePlanner {
         let api = Arc::new(ApiSchema::from_consumer_schema(
             &planner.consumer_schema.document,
         ));
+        let facts = Arc::new(SupergraphFacts::new(&planner.supergraph, &document));
         let introspection = Introspection::new(&api)
             .map_err(|e| anyhow::anyhow!("cannot build the introspection schema: {e}"))?;
         let subgraphs = Arc::new(
@@ -111,6 +114,7 @@ impl HivePlanner {
             planner,
             validation: default_rules_validation_plan(),
             api,
+            facts,
             introspection,
             subgraphs,
             documents: PlanCache::new(options.cache_capacity),
@@ -176,8 +180,16 @@ impl HivePlanner {
                     PlannerOverrideContext::default(),
                     &token,
                 )
-                .map_err(|e| PlanError::Internal(format!("query planning failed: {e}")))?
+                .map_err(|e| {
+                    tracing::debug!(error = %e, "no plan for the operation");
+                    PlanError::Unplannable(format!("query planning failed: {e}"))
+                })?
         };
+        let side_effect_fetches = plan
+            .node
+            .as_ref()
+            .map(|node| side_effect_fetches(&self.facts, node))
+            .unwrap_or_default();
         let planned = Arc::new(Planned {
             kind,
             operation_name: normalized.operation_name,
@@ -188,6 +200,8 @@ impl HivePlanner {
             }),
             subgraphs: self.subgraphs.clone(),
             schema: self.api.clone(),
+            side_effect_fetches,
+            facts: self.facts.clone(),
         });
         self.plans.insert(&key, operation_name, planned.clone());
         Ok(planned)
@@ -216,6 +230,51 @@ impl QueryPlanner for HivePlanner {
 
     fn subgraphs(&self) -> &Arc<BTreeMap<String, String>> {
         &self.subgraphs
+    }
+}
+
+/// The ids of the fetches under `node` that select a field marked `@sideEffect`.
+fn side_effect_fetches(facts: &SupergraphFacts, node: &PlanNode) -> HashSet<i64> {
+    let mut ids = HashSet::new();
+    if facts.has_side_effects() {
+        collect_side_effects(facts, node, &mut ids);
+    }
+    ids
+}
+
+fn collect_side_effects(facts: &SupergraphFacts, node: &PlanNode, ids: &mut HashSet<i64>) {
+    match node {
+        PlanNode::Fetch(f) => {
+            if facts.fetch_has_side_effects(&f.operation, f.operation_kind.as_ref()) {
+                ids.insert(f.id);
+            }
+        }
+        PlanNode::BatchFetch(b) => {
+            if facts.fetch_has_side_effects(&b.operation, b.operation_kind.as_ref()) {
+                ids.insert(b.id);
+            }
+        }
+        PlanNode::Flatten(f) => collect_side_effects(facts, &f.node, ids),
+        PlanNode::Sequence(s) => s
+            .nodes
+            .iter()
+            .for_each(|n| collect_side_effects(facts, n, ids)),
+        PlanNode::Parallel(p) => p
+            .nodes
+            .iter()
+            .for_each(|n| collect_side_effects(facts, n, ids)),
+        PlanNode::Condition(c) => {
+            for branch in [&c.if_clause, &c.else_clause].into_iter().flatten() {
+                collect_side_effects(facts, branch, ids);
+            }
+        }
+        PlanNode::Subscription(s) => {
+            if facts.fetch_has_side_effects(&s.primary.operation, s.primary.operation_kind.as_ref())
+            {
+                ids.insert(s.primary.id);
+            }
+        }
+        PlanNode::Defer(_) => {}
     }
 }
 

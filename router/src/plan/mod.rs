@@ -21,12 +21,14 @@ mod cache;
 mod hive;
 mod introspection;
 mod partition;
+mod supergraph;
 #[cfg(test)]
 mod tests;
 
 pub use api_schema::{ApiSchema, TypeKind};
 pub use hive::{HivePlanner, HivePlannerOptions};
 pub use introspection::{Introspection, IntrospectionResult};
+pub use supergraph::{SIDE_EFFECT_SPEC, SupergraphFacts};
 
 /// The planner's plan nodes (`QueryPlan`, `PlanNode`, `FetchNode`, `FlattenNode`, …).
 pub use hive_router_query_planner::planner::plan_nodes as nodes;
@@ -37,7 +39,7 @@ pub use hive_router_query_planner::planner::plan_nodes as nodes;
 pub use hive_router_query_planner::ast;
 
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 /// An operation to plan: the request's `query` and `operationName`.
@@ -111,6 +113,11 @@ pub struct Planned {
     pub subgraphs: Arc<BTreeMap<String, String>>,
     /// The API schema the operation was validated against.
     pub schema: Arc<ApiSchema>,
+    /// What the executor needs of the supergraph beyond the API schema.
+    pub facts: Arc<SupergraphFacts>,
+    /// The ids of the plan's fetches (`FetchNode::id`, `BatchFetchNode::id`) that select a
+    /// field marked `@sideEffect`: each must reach its subgraph, never be shared.
+    pub side_effect_fetches: HashSet<i64>,
 }
 
 impl Planned {
@@ -124,6 +131,11 @@ impl Planned {
     /// The plan in the planner's indented text form, for logs, tests and debugging.
     pub fn plan_pretty(&self) -> String {
         pretty_plan(&self.plan)
+    }
+
+    /// Whether the fetch with this id must be sent on its own (it has side effects).
+    pub fn has_side_effects(&self, fetch_id: i64) -> bool {
+        self.side_effect_fetches.contains(&fetch_id)
     }
 
     /// The plan as JSON (Apollo-like: `{"kind": "QueryPlan", "node": {"kind": "Fetch",
@@ -181,8 +193,13 @@ pub enum PlanError {
     /// no name was given (`BAD_REQUEST`).
     #[error("{0}")]
     OperationSelection(String),
-    /// The planner failed or panicked on a valid operation (`INTERNAL_SERVER_ERROR`). The
-    /// text is for logs, not clients.
+    /// The planner found no plan for a valid operation over this supergraph, or ran out of
+    /// time (`QUERY_PLANNING_FAILED`): the client's operation cannot be served, which is
+    /// no fault of the router. The text is the planner's.
+    #[error("{0}")]
+    Unplannable(String),
+    /// The planner panicked (`INTERNAL_SERVER_ERROR`): a fault of ours. The text is for
+    /// logs, not clients.
     #[error("{0}")]
     Internal(String),
 }
@@ -202,6 +219,7 @@ impl PlanError {
             PlanError::Parse(_) => "GRAPHQL_PARSE_FAILED",
             PlanError::Validation(_) => "GRAPHQL_VALIDATION_FAILED",
             PlanError::OperationSelection(_) => "BAD_REQUEST",
+            PlanError::Unplannable(_) => "QUERY_PLANNING_FAILED",
             PlanError::Internal(_) => "INTERNAL_SERVER_ERROR",
         }
     }
@@ -214,6 +232,10 @@ impl PlanError {
             PlanError::Validation(ds) => ds.clone(),
             PlanError::OperationSelection(m) => vec![ErrorDetail {
                 message: m.clone(),
+                locations: Vec::new(),
+            }],
+            PlanError::Unplannable(_) => vec![ErrorDetail {
+                message: "this operation cannot be planned over the supergraph".to_string(),
                 locations: Vec::new(),
             }],
             PlanError::Internal(_) => vec![ErrorDetail {

@@ -673,3 +673,22 @@ fn introspection_errors_are_reported() {
     assert_eq!(result.errors.len(), 1);
     assert!(result.errors[0]["message"].is_string());
 }
+
+#[test]
+fn an_operation_the_planner_cannot_plan_is_a_client_error() {
+    // Out of planning time (here: none at all) is no fault of the router: the operation
+    // cannot be served, which the client learns with its own code and a 4xx.
+    let planner = HivePlanner::with_options(
+        SOCIAL,
+        HivePlannerOptions {
+            planning_timeout: std::time::Duration::ZERO,
+            ..HivePlannerOptions::default()
+        },
+    )
+    .expect("loads");
+    let e = plan_err(&planner, "{ me { name byline } }", None);
+    assert_eq!(e.code(), "QUERY_PLANNING_FAILED", "{e:?}");
+    let status = crate::error::RouterError::Plan(e)
+        .status(crate::pipeline::http::ResponseFormat::GraphQLResponseJson);
+    assert_eq!(status.as_u16(), 400);
+}

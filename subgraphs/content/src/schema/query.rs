@@ -14,7 +14,9 @@ pub struct Query;
 #[Object]
 impl Query {
     /// Counts a view each time it returns the content: viewCount + 1, atomically, and the
-    /// returned viewCount includes this view.
+    /// returned viewCount includes this view. `@sideEffect`: the router never shares a
+    /// fetch of it, so every read counts.
+    #[graphql(directive = folio_common::directives::sideEffect::apply())]
     async fn content(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Content>> {
         let state = ctx.data::<ContentState>()?;
         Ok(state.store.view_content(&id).await?.map(Content::new))

@@ -1,0 +1,327 @@
+//! What the executor must know of the supergraph beyond the API schema: which fields have
+//! side effects (so their fetches are never shared), and which fields an entity
+//! representation cannot do without (so one bad entity does not poison a batch).
+//!
+//! Both are read once, when the planner is built, from the supergraph itself, so they hold
+//! for any supergraph and name no Folio field.
+
+use graphql_tools::parser::schema as sdl;
+use hive_router_query_planner::ast::operation::SubgraphFetchOperation;
+use hive_router_query_planner::ast::selection_item::SelectionItem;
+use hive_router_query_planner::ast::selection_set::SelectionSet;
+use hive_router_query_planner::state::supergraph_state::{
+    OperationKind as HiveOperationKind, SupergraphDefinition, SupergraphState, TypeNode,
+};
+use std::collections::{HashMap, HashSet};
+
+/// The specification a subgraph links to declare `@sideEffect`: a field whose resolution
+/// changes something (counts a view, spends a quota), so two requests must never share
+/// one fetch of it. Subgraphs import it with `@link(url: "<this>/v0.1", import:
+/// ["@sideEffect"])` and `@composeDirective(name: "@sideEffect")`, so that composition
+/// keeps it in the supergraph.
+pub const SIDE_EFFECT_SPEC: &str = "https://specs.folio.dev/side-effect/";
+
+/// The directive's name in the specification (a supergraph may import it under another).
+const SIDE_EFFECT_NAME: &str = "sideEffect";
+
+/// Facts about a supergraph's types that the API schema does not carry.
+#[derive(Debug, Default)]
+pub struct SupergraphFacts {
+    /// Per composite type: its fields' declared types, including `@inaccessible` ones.
+    fields: HashMap<String, HashMap<String, TypeNode>>,
+    /// Per entity type: the top-level fields of its keys, in every subgraph.
+    key_fields: HashMap<String, HashSet<String>>,
+    /// Per interface: the object types implementing it.
+    implementations: HashMap<String, Vec<String>>,
+    /// `(type, field)` pairs marked `@sideEffect`.
+    side_effects: HashSet<(String, String)>,
+    query_type: String,
+    mutation_type: Option<String>,
+    subscription_type: Option<String>,
+}
+
+impl SupergraphFacts {
+    /// Reads the facts from the planner's supergraph state and the supergraph document.
+    pub fn new(state: &SupergraphState, document: &sdl::Document<'static, String>) -> Self {
+        let mut facts = SupergraphFacts {
+            query_type: state.query_type.clone(),
+            mutation_type: state.mutation_type.clone(),
+            subscription_type: state.subscription_type.clone(),
+            ..SupergraphFacts::default()
+        };
+        for (name, definition) in &state.definitions {
+            if !definition.is_composite_type() {
+                continue;
+            }
+            facts.fields.insert(
+                name.clone(),
+                definition
+                    .fields()
+                    .iter()
+                    .map(|(field, f)| (field.clone(), f.field_type.clone()))
+                    .collect(),
+            );
+            let keys: HashSet<String> = definition
+                .join_types()
+                .iter()
+                .filter_map(|j| j.key.as_deref())
+                .flat_map(top_level_fields)
+                .collect();
+            if !keys.is_empty() {
+                facts.key_fields.insert(name.clone(), keys);
+            }
+            if let SupergraphDefinition::Interface(_) = definition
+                && let Some(members) = state.interface_members(name)
+            {
+                facts
+                    .implementations
+                    .insert(name.clone(), members.iter().cloned().collect());
+            }
+        }
+        if let Some(directive) = side_effect_directive_name(document) {
+            for def in &document.definitions {
+                let sdl::Definition::TypeDefinition(t) = def else {
+                    continue;
+                };
+                let (type_name, fields) = match t {
+                    sdl::TypeDefinition::Object(o) => (&o.name, &o.fields),
+                    sdl::TypeDefinition::Interface(i) => (&i.name, &i.fields),
+                    _ => continue,
+                };
+                for f in fields {
+                    if f.directives.iter().any(|d| d.name == directive) {
+                        facts
+                            .side_effects
+                            .insert((type_name.clone(), f.name.clone()));
+                    }
+                }
+            }
+        }
+        facts
+    }
+
+    /// The named type a field returns (`None` for unknown fields).
+    pub fn field_type_name(&self, parent: &str, field: &str) -> Option<&str> {
+        self.fields
+            .get(parent)?
+            .get(field)
+            .map(TypeNode::inner_type)
+    }
+
+    /// Whether a representation of an object of `type_name` must have a non-null
+    /// `field`: the field is part of one of the type's keys, or its declared type is
+    /// non-null. A representation that lacks such a field cannot be resolved.
+    pub fn must_not_be_null(&self, type_name: &str, field: &str) -> bool {
+        self.key_fields
+            .get(type_name)
+            .is_some_and(|keys| keys.contains(field))
+            || self
+                .fields
+                .get(type_name)
+                .and_then(|fields| fields.get(field))
+                .is_some_and(TypeNode::is_non_null)
+    }
+
+    /// Whether any field marked `@sideEffect` exists at all (a fast path for the rest).
+    pub fn has_side_effects(&self) -> bool {
+        !self.side_effects.is_empty()
+    }
+
+    /// Whether a subgraph fetch selects a field marked `@sideEffect` (on its parent type,
+    /// or, for an interface, on any type implementing it).
+    pub fn fetch_has_side_effects(
+        &self,
+        operation: &SubgraphFetchOperation,
+        kind: Option<&HiveOperationKind>,
+    ) -> bool {
+        if !self.has_side_effects() {
+            return false;
+        }
+        let root = match kind {
+            Some(HiveOperationKind::Mutation) => self.mutation_type.as_deref(),
+            Some(HiveOperationKind::Subscription) => self.subscription_type.as_deref(),
+            _ => Some(self.query_type.as_str()),
+        };
+        let Some(root) = root else { return false };
+        let document = &operation.document;
+        let fragments: HashMap<&str, (&str, &SelectionSet)> = document
+            .fragments
+            .iter()
+            .map(|f| {
+                (
+                    f.name.as_str(),
+                    (f.type_condition.as_str(), &f.selection_set),
+                )
+            })
+            .collect();
+        self.selects_side_effect(
+            root,
+            &document.operation.selection_set,
+            &fragments,
+            &mut HashSet::new(),
+        )
+    }
+
+    fn selects_side_effect<'a>(
+        &self,
+        parent: &str,
+        set: &'a SelectionSet,
+        fragments: &HashMap<&'a str, (&'a str, &'a SelectionSet)>,
+        visited: &mut HashSet<&'a str>,
+    ) -> bool {
+        set.items.iter().any(|item| match item {
+            SelectionItem::Field(field) => {
+                if self.is_side_effect(parent, &field.name) {
+                    return true;
+                }
+                if field.selections.items.is_empty() {
+                    return false;
+                }
+                // `_entities` returns `_Entity`: its fragments name the real types.
+                let child = self
+                    .field_type_name(parent, &field.name)
+                    .unwrap_or("_Entity");
+                self.selects_side_effect(child, &field.selections, fragments, visited)
+            }
+            SelectionItem::InlineFragment(fragment) => self.selects_side_effect(
+                &fragment.type_condition,
+                &fragment.selections,
+                fragments,
+                visited,
+            ),
+            SelectionItem::FragmentSpread(name) => match fragments.get(name.as_str()) {
+                Some((type_condition, selections)) if visited.insert(name.as_str()) => {
+                    self.selects_side_effect(type_condition, selections, fragments, visited)
+                }
+                _ => false,
+            },
+        })
+    }
+
+    fn is_side_effect(&self, parent: &str, field: &str) -> bool {
+        let marked = |t: &str| {
+            self.side_effects
+                .contains(&(t.to_owned(), field.to_owned()))
+        };
+        marked(parent)
+            || self
+                .implementations
+                .get(parent)
+                .is_some_and(|members| members.iter().any(|m| marked(m)))
+    }
+}
+
+/// The top-level field names of a key's field set (`"id"`, `"id org { id }"`,
+/// `"upc sku"`): names at brace depth 0, arguments skipped.
+fn top_level_fields(fields: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut depth = 0usize;
+    let mut parens = 0usize;
+    let mut current = String::new();
+    let flush = |current: &mut String, names: &mut Vec<String>| {
+        if !current.is_empty() {
+            names.push(std::mem::take(current));
+        }
+    };
+    for c in fields.chars() {
+        match c {
+            '{' => {
+                flush(&mut current, &mut names);
+                depth += 1;
+            }
+            '}' => depth = depth.saturating_sub(1),
+            '(' => {
+                flush(&mut current, &mut names);
+                parens += 1;
+            }
+            ')' => parens = parens.saturating_sub(1),
+            c if c.is_ascii_alphanumeric() || c == '_' => {
+                if depth == 0 && parens == 0 {
+                    current.push(c);
+                }
+            }
+            // An alias (`a: b`) names the response key; the field is what follows.
+            ':' if depth == 0 && parens == 0 => current.clear(),
+            _ => flush(&mut current, &mut names),
+        }
+    }
+    flush(&mut current, &mut names);
+    names
+}
+
+/// The name under which the supergraph uses `@sideEffect`: the one its `@link` to
+/// [`SIDE_EFFECT_SPEC`] imports (`"@sideEffect"`, or `{name: "@sideEffect", as: "@x"}`),
+/// else the link's namespaced form (`side-effect__sideEffect`, or `<as>__sideEffect`).
+/// `None` when the supergraph does not link the specification.
+fn side_effect_directive_name(document: &sdl::Document<'static, String>) -> Option<String> {
+    let links = document.definitions.iter().flat_map(|d| match d {
+        sdl::Definition::SchemaDefinition(s) => s.directives.as_slice(),
+        sdl::Definition::TypeExtension(_) | sdl::Definition::TypeDefinition(_) => &[],
+        sdl::Definition::DirectiveDefinition(_) => &[],
+    });
+    for link in links.filter(|d| d.name == "link") {
+        let argument = |name: &str| {
+            link.arguments
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v)
+        };
+        let Some(sdl::Value::String(url)) = argument("url") else {
+            continue;
+        };
+        if !url.starts_with(SIDE_EFFECT_SPEC) {
+            continue;
+        }
+        let wanted = format!("@{SIDE_EFFECT_NAME}");
+        if let Some(sdl::Value::List(imports)) = argument("import") {
+            for import in imports {
+                match import {
+                    sdl::Value::String(s) if *s == wanted => {
+                        return Some(SIDE_EFFECT_NAME.to_owned());
+                    }
+                    sdl::Value::Object(o) if matches!(entry(o, "name"), Some(sdl::Value::String(n)) if *n == wanted) =>
+                    {
+                        return Some(match entry(o, "as") {
+                            Some(sdl::Value::String(alias)) => {
+                                alias.trim_start_matches('@').to_owned()
+                            }
+                            _ => SIDE_EFFECT_NAME.to_owned(),
+                        });
+                    }
+                    _ => {}
+                }
+            }
+        }
+        let namespace = match argument("as") {
+            Some(sdl::Value::String(alias)) => alias.clone(),
+            _ => "side-effect".to_owned(),
+        };
+        return Some(format!("{namespace}__{SIDE_EFFECT_NAME}"));
+    }
+    None
+}
+
+/// The value under `key` in an object literal.
+fn entry<'v>(
+    object: &'v [(String, sdl::Value<'static, String>)],
+    key: &str,
+) -> Option<&'v sdl::Value<'static, String>> {
+    object.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::top_level_fields;
+
+    #[test]
+    fn key_field_sets_name_their_top_level_fields() {
+        assert_eq!(top_level_fields("id"), ["id"]);
+        assert_eq!(top_level_fields("upc sku"), ["upc", "sku"]);
+        assert_eq!(top_level_fields("id org { id name }"), ["id", "org"]);
+        assert_eq!(
+            top_level_fields("id price(currency: EUR) tags"),
+            ["id", "price", "tags"]
+        );
+        assert_eq!(top_level_fields("  "), Vec::<String>::new());
+    }
+}
