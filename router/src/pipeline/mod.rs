@@ -220,9 +220,7 @@ impl Pipeline {
 
         if !self.introspection
             && let Some(part) = &planned.introspection
-            && (part.document.contains("__schema")
-                || part.document.contains("__type(")
-                || part.document.contains("__type ("))
+            && part.introspects_schema()
         {
             let errors = vec![coded(
                 "GRAPHQL_VALIDATION_FAILED",

@@ -97,8 +97,7 @@ impl HivePlanner {
         let api = Arc::new(ApiSchema::from_consumer_schema(
             &planner.consumer_schema.document,
         ));
-        let introspection = Introspection::new(&api)
-            .map_err(|e| anyhow::anyhow!("cannot build the introspection schema: {e}"))?;
+        let introspection = Introspection::new(&api);
         let subgraphs = Arc::new(
             planner
                 .supergraph
@@ -183,9 +182,9 @@ impl HivePlanner {
             operation_name: normalized.operation_name,
             operation,
             plan,
-            introspection: parts.introspection.map(|op| IntrospectionPart {
-                document: op.to_string(),
-            }),
+            introspection: parts
+                .introspection
+                .map(|operation| IntrospectionPart { operation }),
             subgraphs: self.subgraphs.clone(),
             schema: self.api.clone(),
         });
