@@ -482,6 +482,7 @@ mod users {
     #[derive(SimpleObject)]
     pub(super) struct User {
         id: ID,
+        #[graphql(shareable)]
         name: String,
         email: Option<String>,
         #[graphql(inaccessible)]
