@@ -1116,7 +1116,9 @@ impl<'a> Exec<'a> {
         }
         let mut out = Map::new();
         for (key, fields) in grouped {
-            let first = fields[0];
+            let Some(&first) = fields.first() else {
+                continue;
+            };
             let value = if first.name == "__typename" {
                 Value::String(typename.to_string())
             } else {

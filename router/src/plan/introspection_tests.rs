@@ -416,3 +416,29 @@ fn missing_required_variables_are_the_clients_error() {
         })]
     );
 }
+
+#[test]
+fn the_part_says_whether_it_introspects_the_schema() {
+    // What FOLIO_INTROSPECTION=false refuses: __schema and __type, wherever they stand at
+    // the root and whatever their conditions; never the root __typename alone.
+    let planner = covariant();
+    for (query, schema) in [
+        ("{ __typename }", false),
+        ("{ t: __typename products { id } }", false),
+        ("{ __schema { queryType { name } } }", true),
+        (
+            r#"{ ... on Query { x: __type(name: "Book") { name } } }"#,
+            true,
+        ),
+        (
+            "query($s: Boolean!) { __typename __schema @skip(if: $s) { description } }",
+            true,
+        ),
+    ] {
+        let planned = planner
+            .plan(&PlanRequest::new(query, None))
+            .unwrap_or_else(|e| panic!("{query}: {e:?}"));
+        let part = planned.introspection.as_ref().expect("a part");
+        assert_eq!(part.introspects_schema(), schema, "{query}");
+    }
+}
