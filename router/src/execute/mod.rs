@@ -134,7 +134,7 @@ impl Executor {
         }
         let mut introspected = Map::new();
         if let Some(part) = &planned.introspection {
-            let result = introspection.execute(&part.document, None, variables).await;
+            let result = introspection.execute(&part.operation, variables);
             if let Value::Object(d) = result.data {
                 introspected = d;
             }

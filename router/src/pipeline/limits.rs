@@ -1,13 +1,24 @@
 //! Stage 2, limits: refuse operations too big or too deep to be worth planning.
 //!
 //! Checked before any planning or subgraph traffic: lexical tokens, selection depth
-//! (through fragments), aliases, and root fields of the operation to run. Each breach is a
-//! GraphQL error with its own `extensions.code`, so clients learn which limit they hit.
+//! (through fragments), aliases, root fields of the operation to run, and how deeply
+//! introspection nests its lists (graphql-js 16's `MaxIntrospectionDepthRule`: one small
+//! introspection query must not make the router describe the schema thousands of times
+//! over). Each breach is a GraphQL error with its own `extensions.code`, so clients learn
+//! which limit they hit.
 
 use async_graphql::parser::types::{
     DocumentOperations, ExecutableDocument, OperationDefinition, Selection, SelectionSet,
 };
 use std::collections::HashSet;
+
+/// Introspection list fields (`fields`, `interfaces`, `possibleTypes`, `inputFields`) may
+/// nest this deep inside `__schema`/`__type`; one more is refused (graphql-js 16's
+/// `MAX_LISTS_DEPTH` of 3, reached at the third).
+const MAX_INTROSPECTION_LISTS: usize = 2;
+/// The longest chain of nested `ofType` fields: no real type wraps deeper (graphql-js's
+/// own introspection query asks for 9).
+const MAX_OF_TYPE_CHAIN: usize = 16;
 
 /// The limits in force (see `Config`).
 #[derive(Debug, Clone, Copy)]
@@ -83,6 +94,12 @@ impl Limits {
                     "the operation uses {} aliases; at most {} are allowed",
                     walk.aliases, self.max_aliases
                 ),
+            });
+        }
+        if introspection_too_deep(doc, &op.selection_set.node) {
+            return Err(LimitExceeded {
+                code: "MAX_INTROSPECTION_DEPTH_EXCEEDED",
+                message: "Maximum introspection depth exceeded".to_string(),
             });
         }
         Ok(())
@@ -170,6 +187,96 @@ impl<'a> Walk<'a> {
                 }
             }
         }
+    }
+}
+
+/// Whether a `__schema` or `__type` field of the operation (through fragments) nests
+/// introspection lists or `ofType` too deep.
+fn introspection_too_deep(doc: &ExecutableDocument, set: &SelectionSet) -> bool {
+    let mut check = IntrospectionDepth {
+        doc,
+        visiting: HashSet::new(),
+        searched: HashSet::new(),
+        passed: HashSet::new(),
+    };
+    check.find_roots(set)
+}
+
+struct IntrospectionDepth<'a> {
+    doc: &'a ExecutableDocument,
+    /// Fragments on the current path: a cycle is a validation error reported later,
+    /// and must not loop here.
+    visiting: HashSet<&'a str>,
+    /// Fragments already searched for introspection roots and found within the limits.
+    searched: HashSet<&'a str>,
+    /// Fragments already found within the limits from a given list depth and `ofType`
+    /// chain: a fragment spread many times over is walked once per such state, so a
+    /// small document cannot make this check itself expensive.
+    passed: HashSet<(&'a str, usize, usize)>,
+}
+
+impl<'a> IntrospectionDepth<'a> {
+    /// Looks for `__schema`/`__type` fields and checks below each.
+    fn find_roots(&mut self, set: &'a SelectionSet) -> bool {
+        set.items.iter().any(|item| match &item.node {
+            Selection::Field(f) => {
+                let name = f.node.name.node.as_str();
+                if name == "__schema" || name == "__type" {
+                    self.too_deep(&f.node.selection_set.node, 0, 0)
+                } else {
+                    self.find_roots(&f.node.selection_set.node)
+                }
+            }
+            Selection::InlineFragment(f) => self.find_roots(&f.node.selection_set.node),
+            Selection::FragmentSpread(s) => {
+                let name = s.node.fragment_name.node.as_str();
+                let Some(f) = self.doc.fragments.get(name) else {
+                    return false;
+                };
+                if self.searched.contains(name) || !self.visiting.insert(name) {
+                    return false;
+                }
+                let found = self.find_roots(&f.node.selection_set.node);
+                self.visiting.remove(name);
+                if !found {
+                    self.searched.insert(name);
+                }
+                found
+            }
+        })
+    }
+
+    /// Below an introspection root: `lists` list fields and an `ofType` chain of `chain`
+    /// above `set`.
+    fn too_deep(&mut self, set: &'a SelectionSet, lists: usize, chain: usize) -> bool {
+        set.items.iter().any(|item| match &item.node {
+            Selection::Field(f) => {
+                let (lists, chain) = match f.node.name.node.as_str() {
+                    "fields" | "interfaces" | "possibleTypes" | "inputFields" => (lists + 1, 0),
+                    "ofType" => (lists, chain + 1),
+                    _ => (lists, 0),
+                };
+                lists > MAX_INTROSPECTION_LISTS
+                    || chain > MAX_OF_TYPE_CHAIN
+                    || self.too_deep(&f.node.selection_set.node, lists, chain)
+            }
+            Selection::InlineFragment(f) => self.too_deep(&f.node.selection_set.node, lists, chain),
+            Selection::FragmentSpread(s) => {
+                let name = s.node.fragment_name.node.as_str();
+                let Some(f) = self.doc.fragments.get(name) else {
+                    return false;
+                };
+                if self.passed.contains(&(name, lists, chain)) || !self.visiting.insert(name) {
+                    return false;
+                }
+                let found = self.too_deep(&f.node.selection_set.node, lists, chain);
+                self.visiting.remove(name);
+                if !found {
+                    self.passed.insert((name, lists, chain));
+                }
+                found
+            }
+        })
     }
 }
 
@@ -292,6 +399,113 @@ mod tests {
             "MAX_ROOT_FIELDS_EXCEEDED"
         );
         assert!(check("{ a b }").is_ok());
+    }
+
+    const ROOMY: Limits = Limits {
+        max_tokens: 100_000,
+        max_depth: 100,
+        max_aliases: 100,
+        max_root_fields: 100,
+    };
+
+    fn check_introspection(q: &str) -> Result<(), LimitExceeded> {
+        let doc = async_graphql::parser::parse_query(q).expect("parses");
+        ROOMY.check_document(&doc, None)
+    }
+
+    #[test]
+    fn the_standard_introspection_queries_pass() {
+        for query in [
+            include_str!("../plan/fixtures/introspection_query.graphql"),
+            include_str!("../plan/fixtures/introspection_full.graphql"),
+            include_str!("../plan/fixtures/introspection.graphql"),
+        ] {
+            assert_eq!(check_introspection(query), Ok(()));
+        }
+        // Two nested lists are fine, and so is one inside each of two roots.
+        assert!(
+            check_introspection("{ __type(name: \"A\") { fields { type { fields { name } } } } }")
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn introspection_may_not_nest_lists_three_deep() {
+        let e = check_introspection(
+            "{ __schema { types { fields { type { fields { type { fields { name } } } } } } } }",
+        )
+        .expect_err("three nested lists");
+        assert_eq!(e.code, "MAX_INTROSPECTION_DEPTH_EXCEEDED");
+        assert_eq!(e.message, "Maximum introspection depth exceeded");
+        for query in [
+            "{ __type(name: \"A\") { interfaces { possibleTypes { inputFields { name } } } } }",
+            "{ ... on Query { __schema { types { fields { type { interfaces { possibleTypes { name } } } } } } } }",
+        ] {
+            assert_eq!(
+                check_introspection(query).expect_err(query).code,
+                "MAX_INTROSPECTION_DEPTH_EXCEEDED"
+            );
+        }
+        // The same field names outside introspection are the schema's own business.
+        assert!(
+            check_introspection("{ fields { fields { fields { fields { name } } } } }").is_ok()
+        );
+    }
+
+    #[test]
+    fn introspection_depth_counts_through_fragments() {
+        let e = check_introspection(
+            "{ ...Root }
+             fragment Root on Query { __schema { types { ...T } } }
+             fragment T on __Type { fields { type { ...U } } }
+             fragment U on __Type { interfaces { name } possibleTypes { ...V } }
+             fragment V on __Type { inputFields { name } }",
+        )
+        .expect_err("three nested lists through fragments");
+        assert_eq!(e.code, "MAX_INTROSPECTION_DEPTH_EXCEEDED");
+        // Fragment cycles are refused later by validation, and must not hang this check.
+        assert!(
+            check_introspection(
+                "{ __schema { types { ...A } } }
+                 fragment A on __Type { ofType { ...B } }
+                 fragment B on __Type { ofType { ...A } }"
+            )
+            .is_ok()
+        );
+        // A fragment spread many times over is checked once per state, not once per path
+        // (2^40 paths here).
+        let mut text = String::from("{ __schema { types { ...F0 } } }\n");
+        for i in 0..40 {
+            text.push_str(&format!(
+                "fragment F{i} on __Type {{ ofType {{ name }} ...F{n} ...F{n} }}\n",
+                n = i + 1
+            ));
+        }
+        text.push_str("fragment F40 on __Type { fields { name } }");
+        let doc = async_graphql::parser::parse_query(&text).expect("parses");
+        let op = select_operation(&doc, None).expect("one operation");
+        assert!(!introspection_too_deep(&doc, &op.selection_set.node));
+        // And so is a fragment searched for introspection roots.
+        let text = text.replacen("{ __schema { types { ...F0 } } }", "{ ...F0 }", 1);
+        let doc = async_graphql::parser::parse_query(&text).expect("parses");
+        let op = select_operation(&doc, None).expect("one operation");
+        assert!(!introspection_too_deep(&doc, &op.selection_set.node));
+    }
+
+    #[test]
+    fn of_type_chains_are_bounded() {
+        let chain = |n: usize| {
+            format!(
+                "{{ __type(name: \"A\") {{ {}name{} }} }}",
+                "ofType { ".repeat(n),
+                " }".repeat(n)
+            )
+        };
+        assert!(check_introspection(&chain(16)).is_ok());
+        assert_eq!(
+            check_introspection(&chain(17)).expect_err("17 ofType").code,
+            "MAX_INTROSPECTION_DEPTH_EXCEEDED"
+        );
     }
 
     #[test]

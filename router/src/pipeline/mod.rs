@@ -161,9 +161,7 @@ impl Pipeline {
     fn check_introspection(&self, planned: &Planned) -> Result<(), RouterError> {
         if !self.introspection
             && let Some(part) = &planned.introspection
-            && (part.document.contains("__schema")
-                || part.document.contains("__type(")
-                || part.document.contains("__type ("))
+            && part.introspects_schema()
         {
             return Err(RouterError::IntrospectionDisabled);
         }

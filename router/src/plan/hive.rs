@@ -100,8 +100,7 @@ impl HivePlanner {
             &planner.consumer_schema.document,
         ));
         let facts = Arc::new(SupergraphFacts::new(&planner.supergraph, &document));
-        let introspection = Introspection::new(&api)
-            .map_err(|e| anyhow::anyhow!("cannot build the introspection schema: {e}"))?;
+        let introspection = Introspection::new(&api);
         let subgraphs = Arc::new(
             planner
                 .supergraph
@@ -195,9 +194,9 @@ impl HivePlanner {
             operation_name: normalized.operation_name,
             operation,
             plan,
-            introspection: parts.introspection.map(|op| IntrospectionPart {
-                document: op.to_string(),
-            }),
+            introspection: parts
+                .introspection
+                .map(|operation| IntrospectionPart { operation }),
             subgraphs: self.subgraphs.clone(),
             schema: self.api.clone(),
             side_effect_fetches,

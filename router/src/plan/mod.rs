@@ -20,6 +20,8 @@ mod api_schema;
 mod cache;
 mod hive;
 mod introspection;
+#[cfg(test)]
+mod introspection_tests;
 mod partition;
 mod supergraph;
 #[cfg(test)]
@@ -145,13 +147,31 @@ impl Planned {
     }
 }
 
-/// The root introspection fields of an operation, as a standalone document.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The root introspection fields of an operation, as an operation of their own.
+#[derive(Debug, Clone)]
 pub struct IntrospectionPart {
-    /// One operation selecting only the root introspection fields (with `@skip`/`@include`
-    /// conditions and the variable definitions they use): pass it to
+    /// The normalized operation selecting only the root introspection fields (with their
+    /// `@skip`/`@include` conditions and the variable definitions they use): pass it to
     /// [`Introspection::execute`] with the request's variables.
-    pub document: String,
+    pub operation: ast::operation::OperationDefinition,
+}
+
+impl IntrospectionPart {
+    /// Whether it asks about the schema (`__schema` or `__type`, whatever their
+    /// conditions), not just the root `__typename`: what turning introspection off
+    /// refuses.
+    pub fn introspects_schema(&self) -> bool {
+        fn any(set: &ast::selection_set::SelectionSet) -> bool {
+            set.items.iter().any(|item| match item {
+                ast::selection_item::SelectionItem::Field(f) => {
+                    f.name == "__schema" || f.name == "__type"
+                }
+                ast::selection_item::SelectionItem::InlineFragment(f) => any(&f.selections),
+                ast::selection_item::SelectionItem::FragmentSpread(_) => false,
+            })
+        }
+        any(&self.operation.selection_set)
+    }
 }
 
 /// The plan's indented text form (the planner's `Display`), or a note if printing failed.

@@ -62,13 +62,6 @@ fn requires_text(fetch: &FetchNode) -> String {
     .expect("requires serialize")
 }
 
-fn run<F: std::future::Future>(f: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .build()
-        .expect("a runtime")
-        .block_on(f)
-}
-
 fn introspect(planner: &HivePlanner, query: &str) -> serde_json::Value {
     introspect_with(planner, query, serde_json::Map::new())
 }
@@ -83,9 +76,7 @@ fn introspect_with(
         .introspection
         .as_ref()
         .expect("an introspection part");
-    let result = run(planner
-        .introspection()
-        .execute(&part.document, None, &variables));
+    let result = planner.introspection().execute(&part.operation, &variables);
     assert!(result.errors.is_empty(), "{:?}", result.errors);
     result.data
 }
@@ -379,14 +370,22 @@ fn planners_and_plans_are_shared_across_threads() {
     send_sync::<HivePlanner>();
     send_sync::<Planned>();
     send_sync::<Introspection>();
-    fn send<T: Send>(_: &T) {}
+    send_sync::<IntrospectionPart>();
     let planner: Arc<dyn QueryPlanner> = Arc::new(social());
+    let planned = planner
+        .plan(&PlanRequest::new("{ __typename }", None))
+        .expect("plans");
     let vars = serde_json::Map::new();
-    send(
-        &planner
-            .introspection()
-            .execute("{ __typename }", None, &vars),
-    );
+    // Introspection runs on whichever thread the request is on.
+    let result = std::thread::scope(|s| {
+        s.spawn(|| {
+            let part = planned.introspection.as_ref().expect("a part");
+            planner.introspection().execute(&part.operation, &vars)
+        })
+        .join()
+        .expect("the thread runs")
+    });
+    assert_eq!(result.data, serde_json::json!({ "__typename": "Query" }));
 }
 
 #[test]
@@ -647,10 +646,12 @@ fn mixed_operations_split_introspection_from_the_plan() {
         .as_ref()
         .expect("an introspection part");
     // The introspection part does not declare $x, which it does not use.
-    assert!(!part.document.contains("$x"), "{}", part.document);
+    let text = part.operation.to_string();
+    assert!(!text.contains("$x"), "{text}");
+    assert!(part.introspects_schema());
     let mut vars = serde_json::Map::new();
     vars.insert("x".into(), true.into());
-    let result = run(planner.introspection().execute(&part.document, None, &vars));
+    let result = planner.introspection().execute(&part.operation, &vars);
     assert!(result.errors.is_empty(), "{:?}", result.errors);
     assert_eq!(
         result.data,
@@ -664,11 +665,11 @@ fn mixed_operations_split_introspection_from_the_plan() {
 #[test]
 fn introspection_errors_are_reported() {
     let planner = social();
-    let result = run(planner.introspection().execute(
-        "query($n: String!) { __type(name: $n) { name } }",
-        None,
-        &serde_json::Map::new(),
-    ));
+    let planned = plan(&planner, "query($n: String!) { __type(name: $n) { name } }");
+    let part = planned.introspection.as_ref().expect("a part");
+    let result = planner
+        .introspection()
+        .execute(&part.operation, &serde_json::Map::new());
     assert!(result.data.is_null());
     assert_eq!(result.errors.len(), 1);
     assert!(result.errors[0]["message"].is_string());
