@@ -211,3 +211,180 @@ async fn variables_are_checked_against_their_declared_types_before_any_fetch() {
     assert_eq!(body["data"], json!({ "user": null }), "{body}");
     app.stop().await;
 }
+
+/// A subscriber that only counts ERROR events (of the current thread's code: the
+/// platform's tasks run on the test's single-threaded runtime). It keeps no spans, so
+/// spans that move to other threads cannot trip it.
+struct ErrorLines(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+impl tracing::Subscriber for ErrorLines {
+    fn enabled(&self, metadata: &tracing::Metadata<'_>) -> bool {
+        metadata.is_span() || *metadata.level() == tracing::Level::ERROR
+    }
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(1)
+    }
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, event: &tracing::Event<'_>) {
+        if *event.metadata().level() == tracing::Level::ERROR {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
+#[tokio::test]
+async fn no_client_request_gets_a_500_an_internal_error_or_an_error_log_line() {
+    let errors = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let _logs = tracing::subscriber::set_default(ErrorLines(errors.clone()));
+    let app = TestApp::spawn().await;
+    let ada = app.register("ada@example.com", "correct horse").await;
+    let created = app
+        .gql(
+            Some(&ada.access_token),
+            "mutation { createContent(input: { title: \"T\", story: \"S\" }) { id } }",
+            json!({}),
+        )
+        .await;
+    let id = created["data"]["createContent"]["id"].clone();
+    app.gql(
+        Some(&ada.access_token),
+        "mutation($c: ID!) { like(contentId: $c) { id } }",
+        json!({ "c": id }),
+    )
+    .await;
+    let mut bomb = String::from("{ me { ...F0 } }");
+    for i in 0..40 {
+        bomb.push_str(&format!(
+            " fragment F{i} on User {{ ...F{j} ...F{j} }}",
+            j = i + 1
+        ));
+    }
+    bomb.push_str(" fragment F40 on User { id }");
+    let operations: Vec<(String, Value)> = vec![
+        ("{".into(), json!({})),
+        ("query {".into(), json!({})),
+        ("}}}}".into(), json!({})),
+        ("{ me(x: ) { id } }".into(), json!({})),
+        ("query q($x: ) { me { id } }".into(), json!({})),
+        ("{ nope }".into(), json!({})),
+        ("{ me { nope } }".into(), json!({})),
+        ("{ content { id } }".into(), json!({})),
+        ("{ content(id: 5) { id } }".into(), json!({})),
+        ("subscription { me { id } }".into(), json!({})),
+        (
+            "{ me { ...A } } fragment A on User { ...B } fragment B on User { ...A }".into(),
+            json!({}),
+        ),
+        (
+            "query($id: ID!) { content(id: $id) { id } }".into(),
+            json!({}),
+        ),
+        (
+            "query($id: ID!) { content(id: $id) { id } }".into(),
+            json!({ "id": { "a": [1] } }),
+        ),
+        (
+            "query($n: Int) { contents(first: $n) { totalCount } }".into(),
+            json!({ "n": 1e40 }),
+        ),
+        (
+            "query($n: Int) { contents(first: $n) { totalCount } }".into(),
+            json!({ "n": -1 }),
+        ),
+        (
+            "{ contents(first: 100000) { totalCount } }".into(),
+            json!({}),
+        ),
+        (
+            "{ contents(after: \"garbage\") { totalCount } }".into(),
+            json!({}),
+        ),
+        ("{ content(id: \"\\u0000\") { id } }".into(), json!({})),
+        (
+            "{ content(id: \"x\") { id title author { id } } }".into(),
+            json!({}),
+        ),
+        (
+            "query A { me { id } } query B { me { id } }".into(),
+            json!({}),
+        ),
+        ("{ me { id } @skip(if: $nope) }".into(), json!({})),
+        ("{ me @skip(if: $nope) { id } }".into(), json!({})),
+        (
+            "{ __type(name: \"Nope\") { name } __typename }".into(),
+            json!({}),
+        ),
+        (
+            "{ __schema { types { fields { type { fields { type { fields { name } } } } } } } }"
+                .into(),
+            json!({}),
+        ),
+        (bomb, json!({})),
+        (
+            "{ topContents(first: 2) { id comments(after: \"x\") { totalCount } } }".into(),
+            json!({}),
+        ),
+        ("{ topContents(first: -5) { id } }".into(), json!({})),
+        ("mutation { deleteContent(id: \"x\") }".into(), json!({})),
+        (
+            "mutation($f: Upload!) { importContentsCsv(file: $f) { created } }".into(),
+            json!({ "f": { "$upload": "0" } }),
+        ),
+        (
+            "{ searchContents(query: \"\\\"((\") { totalCount } }".into(),
+            json!({}),
+        ),
+    ];
+    let mut seen = Vec::new();
+    for (query, variables) in &operations {
+        for accept in ["application/json", "application/graphql-response+json"] {
+            let res = app
+                .client
+                .post(&app.url)
+                .header("accept", accept)
+                .json(&json!({ "query": query, "variables": variables }))
+                .send()
+                .await
+                .expect("answered");
+            let status = res.status().as_u16();
+            let body: Value = res.json().await.unwrap_or(Value::Null);
+            assert!(status < 500, "{query}: HTTP {status} {body}");
+            for e in body["errors"].as_array().into_iter().flatten() {
+                let code = e["extensions"]["code"].as_str().unwrap_or("");
+                assert!(!code.is_empty(), "{query}: an error without a code: {body}");
+                assert_ne!(code, "INTERNAL_SERVER_ERROR", "{query}: {body}");
+                seen.push(code.to_owned());
+            }
+        }
+    }
+    for raw in [
+        "not json",
+        "[]",
+        "{\"query\": 1}",
+        "{\"query\": \"{ me { id } }\", \"variables\": \"x\"}",
+        "{\"query\": \"{ me { id } }\", \"operationName\": 7}",
+        "{\"query\": \"{ me { id } }\", \"extensions\": 5}",
+        "{}",
+    ] {
+        let res = app
+            .client
+            .post(&app.url)
+            .header("content-type", "application/json")
+            .body(raw)
+            .send()
+            .await
+            .expect("answered");
+        let status = res.status().as_u16();
+        assert!(status < 500, "{raw}: HTTP {status}");
+    }
+    assert!(seen.len() >= operations.len(), "{seen:?}");
+    assert_eq!(
+        errors.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "no request of a client logs an ERROR line"
+    );
+    app.stop().await;
+}

@@ -166,11 +166,24 @@ async fn operations_beyond_the_limits_are_refused_with_their_own_codes() {
     let aliases: String = (0..31).map(|i| format!("a{i}: id ")).collect();
     let roots: String = (0..21).map(|i| format!("r{i}: me {{ id }} ")).collect();
     let tokens = format!("{{ me {{ {} }} }}", "id ".repeat(15_001));
+    // 40 fragments each spreading the next twice: a few hundred tokens, 2^40 fields.
+    let mut bomb = String::from("{ me { ...F0 } }");
+    for i in 0..40 {
+        bomb.push_str(&format!(
+            " fragment F{i} on User {{ ...F{j} ...F{j} }}",
+            j = i + 1
+        ));
+    }
+    bomb.push_str(" fragment F40 on User { id }");
+    let introspection =
+        "{ __schema { types { fields { type { fields { type { fields { name } } } } } } } }";
     let cases = [
         (deep, "MAX_DEPTH_EXCEEDED"),
         (format!("{{ me {{ {aliases} }} }}"), "MAX_ALIASES_EXCEEDED"),
         (format!("{{ {roots} }}"), "MAX_ROOT_FIELDS_EXCEEDED"),
         (tokens, "MAX_TOKENS_EXCEEDED"),
+        (bomb, "MAX_TOKENS_EXCEEDED"),
+        (introspection.to_owned(), "MAX_INTROSPECTION_DEPTH_EXCEEDED"),
     ];
     for (query, expected) in cases {
         let body = app.gql(None, &query, json!({})).await;

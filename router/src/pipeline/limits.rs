@@ -61,38 +61,46 @@ impl Limits {
             // Which operation to run is the executor's question; nothing to measure here.
             return Ok(());
         };
-        let root_fields = count_root_fields(doc, &op.selection_set.node, &mut HashSet::new());
-        if root_fields > self.max_root_fields {
+        // Every count is of the operation as written out, fragments expanded: a fragment
+        // spread twice counts twice. Fragments are measured once each (memoized), so a
+        // small document of fragments spreading fragments cannot make this check, or the
+        // planner after it, take exponential time.
+        let size = Sizes::new(doc).selection_set(&op.selection_set.node);
+        if size.fields > self.max_tokens as u64 {
+            // A written-out operation has at least one token per field: fragments may not
+            // make an operation bigger than the token limit lets one be written.
             return Err(LimitExceeded {
-                code: "MAX_ROOT_FIELDS_EXCEEDED",
+                code: "MAX_TOKENS_EXCEEDED",
                 message: format!(
-                    "the operation selects {root_fields} root fields; at most {} are allowed",
-                    self.max_root_fields
+                    "the operation's fragments expand to more than {} fields",
+                    self.max_tokens
                 ),
             });
         }
-        let mut walk = Walk {
-            doc,
-            aliases: 0,
-            max_depth: 0,
-            visiting: HashSet::new(),
-        };
-        walk.selection_set(&op.selection_set.node, 1);
-        if walk.max_depth > self.max_depth {
+        if size.top > self.max_root_fields as u64 {
+            return Err(LimitExceeded {
+                code: "MAX_ROOT_FIELDS_EXCEEDED",
+                message: format!(
+                    "the operation selects {} root fields; at most {} are allowed",
+                    size.top, self.max_root_fields
+                ),
+            });
+        }
+        if size.depth > self.max_depth {
             return Err(LimitExceeded {
                 code: "MAX_DEPTH_EXCEEDED",
                 message: format!(
                     "the operation is {} levels deep; at most {} are allowed",
-                    walk.max_depth, self.max_depth
+                    size.depth, self.max_depth
                 ),
             });
         }
-        if walk.aliases > self.max_aliases {
+        if size.aliases > self.max_aliases as u64 {
             return Err(LimitExceeded {
                 code: "MAX_ALIASES_EXCEEDED",
                 message: format!(
                     "the operation uses {} aliases; at most {} are allowed",
-                    walk.aliases, self.max_aliases
+                    size.aliases, self.max_aliases
                 ),
             });
         }
@@ -126,67 +134,87 @@ pub fn select_operation<'a>(
     }
 }
 
-fn count_root_fields(
-    doc: &ExecutableDocument,
-    set: &SelectionSet,
-    seen: &mut HashSet<String>,
-) -> usize {
-    set.items
-        .iter()
-        .map(|item| match &item.node {
-            Selection::Field(_) => 1,
-            Selection::InlineFragment(f) => {
-                count_root_fields(doc, &f.node.selection_set.node, seen)
-            }
-            Selection::FragmentSpread(s) => {
-                let name = s.node.fragment_name.node.as_str();
-                match doc.fragments.get(name) {
-                    Some(f) if seen.insert(name.to_owned()) => {
-                        let n = count_root_fields(doc, &f.node.selection_set.node, seen);
-                        seen.remove(name);
-                        n
-                    }
-                    _ => 0,
-                }
-            }
-        })
-        .sum()
+/// The size of a selection set with its fragments expanded (counts saturate).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Size {
+    /// Fields at the set's own level (through inline fragments and spreads).
+    top: u64,
+    /// Fields at every level.
+    fields: u64,
+    aliases: u64,
+    /// Levels of fields, the set's own being 1 (0 for an empty set).
+    depth: usize,
 }
 
-struct Walk<'a> {
+impl Size {
+    fn add(&mut self, other: Size) {
+        self.top = self.top.saturating_add(other.top);
+        self.fields = self.fields.saturating_add(other.fields);
+        self.aliases = self.aliases.saturating_add(other.aliases);
+        self.depth = self.depth.max(other.depth);
+    }
+}
+
+/// Measures selection sets, each fragment once.
+struct Sizes<'a> {
     doc: &'a ExecutableDocument,
-    aliases: usize,
-    max_depth: usize,
-    /// Fragments on the current path: a cycle is a validation error reported later,
-    /// and must not loop here.
+    fragments: std::collections::HashMap<&'a str, Size>,
+    /// Fragments being measured: a cycle is a validation error reported later, and must
+    /// not loop here (it counts as empty).
     visiting: HashSet<&'a str>,
 }
 
-impl<'a> Walk<'a> {
-    fn selection_set(&mut self, set: &'a SelectionSet, depth: usize) {
+impl<'a> Sizes<'a> {
+    fn new(doc: &'a ExecutableDocument) -> Self {
+        Sizes {
+            doc,
+            fragments: std::collections::HashMap::new(),
+            visiting: HashSet::new(),
+        }
+    }
+
+    fn selection_set(&mut self, set: &'a SelectionSet) -> Size {
+        let mut size = Size::default();
         for item in &set.items {
             match &item.node {
                 Selection::Field(f) => {
-                    if f.node.alias.is_some() {
-                        self.aliases += 1;
-                    }
-                    self.max_depth = self.max_depth.max(depth);
-                    self.selection_set(&f.node.selection_set.node, depth + 1);
+                    let below = self.selection_set(&f.node.selection_set.node);
+                    size.add(Size {
+                        top: 1,
+                        fields: below.fields.saturating_add(1),
+                        aliases: below
+                            .aliases
+                            .saturating_add(u64::from(f.node.alias.is_some())),
+                        depth: below.depth + 1,
+                    });
                 }
                 Selection::InlineFragment(f) => {
-                    self.selection_set(&f.node.selection_set.node, depth)
+                    let inner = self.selection_set(&f.node.selection_set.node);
+                    size.add(inner);
                 }
                 Selection::FragmentSpread(s) => {
-                    let name = s.node.fragment_name.node.as_str();
-                    if let Some(f) = self.doc.fragments.get(name)
-                        && self.visiting.insert(name)
-                    {
-                        self.selection_set(&f.node.selection_set.node, depth);
-                        self.visiting.remove(name);
-                    }
+                    let inner = self.fragment(s.node.fragment_name.node.as_str());
+                    size.add(inner);
                 }
             }
         }
+        size
+    }
+
+    fn fragment(&mut self, name: &'a str) -> Size {
+        if let Some(size) = self.fragments.get(name) {
+            return *size;
+        }
+        let Some(fragment) = self.doc.fragments.get(name) else {
+            return Size::default();
+        };
+        if !self.visiting.insert(name) {
+            return Size::default();
+        }
+        let size = self.selection_set(&fragment.node.selection_set.node);
+        self.visiting.remove(name);
+        self.fragments.insert(name, size);
+        size
     }
 }
 
@@ -356,6 +384,44 @@ mod tests {
         LIMITS.check_tokens(q)?;
         let doc = async_graphql::parser::parse_query(q).expect("parses");
         LIMITS.check_document(&doc, None)
+    }
+
+    /// `{ me { ...F0 } }` where each of `n` fragments spreads the next twice: a few
+    /// hundred tokens that write out to 2^n fields.
+    fn fragment_bomb(n: usize) -> String {
+        let mut q = String::from("{ me { ...F0 } }\n");
+        for i in 0..n {
+            q.push_str(&format!(
+                "fragment F{i} on User {{ ...F{j} ...F{j} }}\n",
+                j = i + 1
+            ));
+        }
+        q.push_str(&format!("fragment F{n} on User {{ id }}\n"));
+        q
+    }
+
+    #[test]
+    fn fragments_count_as_written_out_and_are_measured_once() {
+        let defaults = Limits {
+            max_tokens: 15_000,
+            max_depth: 15,
+            max_aliases: 30,
+            max_root_fields: 20,
+        };
+        let check_defaults = |q: &str| {
+            defaults.check_tokens(q)?;
+            let doc = async_graphql::parser::parse_query(q).expect("parses");
+            defaults.check_document(&doc, None)
+        };
+        // 2^40 fields: refused at once (each fragment measured once), not walked.
+        let e = check_defaults(&fragment_bomb(40)).expect_err("too big");
+        assert_eq!(e.code, "MAX_TOKENS_EXCEEDED");
+        assert!(e.message.contains("expand"), "{e:?}");
+        // 2^13 = 8192 fields is within the limits.
+        assert!(check_defaults(&fragment_bomb(13)).is_ok());
+        // A spread counts its aliases each time.
+        let q = "{ me { ...A ...A ...A ...A } } fragment A on User { a: id b: id c: id d: id }";
+        assert_eq!(check(q).expect_err("aliases").code, "MAX_ALIASES_EXCEEDED");
     }
 
     #[test]
