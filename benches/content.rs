@@ -416,7 +416,7 @@ async fn timed_import(cfg: &Config, file: &Path, authors: bool) -> ImportRun {
     let rss_before = status_kib("VmRSS");
     let peak_ok = reset_peak_rss();
     let start = Instant::now();
-    let report = import_csv(&service.state.store, reader, opts)
+    let report = import_csv(&service.store, reader, opts)
         .await
         .expect("the import runs");
     let secs = start.elapsed().as_secs_f64();
@@ -427,7 +427,7 @@ async fn timed_import(cfg: &Config, file: &Path, authors: bool) -> ImportRun {
         file.display(),
         &report.errors[..report.errors.len().min(3)]
     );
-    service.state.store.connection().clone().close().await.ok();
+    service.store.connection().clone().close().await.ok();
     ImportRun {
         rows: report.created,
         secs,

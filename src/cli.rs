@@ -1,6 +1,6 @@
 //! Command-line interface of the `folio` binary.
 
-use crate::platform::{self, Service};
+use crate::platform;
 use clap::{Parser, Subcommand};
 use folio_common::Config;
 use std::process::ExitCode;
@@ -22,14 +22,14 @@ pub enum Command {
     /// 127.0.0.1:4000, GraphiQL at http://127.0.0.1:4000), each with its own database.
     Serve {
         /// Run only this service (for multi-process and container deployments).
-        #[arg(long, value_enum)]
-        only: Option<Service>,
+        #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(platform::service_names()))]
+        only: Option<String>,
     },
     /// Creates or upgrades the databases' schemas, then exits.
     Migrate {
-        /// Migrate only this service's database.
-        #[arg(long, value_enum)]
-        only: Option<Service>,
+        /// Migrate only this subgraph's database.
+        #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(platform::SUBGRAPHS.iter().map(|s| s.name)))]
+        only: Option<String>,
     },
     /// Imports contents from a CSV file into the content database, all rows or none.
     ///
@@ -127,16 +127,16 @@ pub fn main() -> ExitCode {
 async fn run(cli: Cli, cfg: Config) -> anyhow::Result<bool> {
     match cli.command.unwrap_or(Command::Serve { only: None }) {
         Command::Serve { only } => {
-            let listeners = platform::Listeners::bind(&cfg, only).await?;
+            let listeners = platform::Listeners::bind(&cfg, only.as_deref()).await?;
             let running = platform::start(cfg, listeners).await?;
-            if let Some(addr) = running.router_addr {
+            if let Some(addr) = running.router_addr() {
                 tracing::info!(url = %format!("http://{addr}"), "folio is up: GraphiQL and /graphql");
             }
             running.wait(platform::shutdown_signal()).await?;
             Ok(true)
         }
         Command::Migrate { only } => {
-            platform::migrate(&cfg, only).await?;
+            platform::migrate(&cfg, only.as_deref()).await?;
             Ok(true)
         }
         Command::ImportCsv { file, as_user } => import_csv(&cfg, &file, as_user).await,
@@ -169,7 +169,7 @@ async fn run(cli: Cli, cfg: Config) -> anyhow::Result<bool> {
         } => {
             let users = folio_users::init(&cfg).await?;
             let user =
-                folio_users::ensure_admin(&users.state, &email, &password, &first_name, &last_name)
+                folio_users::ensure_admin(&users, &email, &password, &first_name, &last_name)
                     .await?;
             tracing::info!(id = %user.id, email = %user.email, "admin ready");
             Ok(true)
@@ -189,13 +189,10 @@ async fn import_csv(cfg: &Config, file: &std::path::Path, as_user: String) -> an
         is_admin: true,
         max_rows: cfg.import_max_rows,
     };
-    let report = folio_content::import::import_csv(
-        &content.state.store,
-        std::io::BufReader::new(reader),
-        opts,
-    )
-    .await
-    .map_err(|e| anyhow::anyhow!("importing {}: {e:?}", file.display()))?;
+    let report =
+        folio_content::import::import_csv(&content.store, std::io::BufReader::new(reader), opts)
+            .await
+            .map_err(|e| anyhow::anyhow!("importing {}: {e:?}", file.display()))?;
     print_report(&report);
     Ok(report.failed == 0 && report.errors.is_empty())
 }

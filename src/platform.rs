@@ -6,7 +6,8 @@ use folio_common::events::local::LocalBus;
 use folio_common::events::nats::NatsBus;
 use folio_common::events::outbox::Relay;
 use folio_common::events::{Bus, consumer};
-use folio_migrations::MigratorTrait;
+use folio_common::kit::Subgraph;
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,68 +15,61 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
-/// One of Folio's services.
-#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Service {
-    Users,
-    Content,
-    Interactions,
-    Router,
+/// Folio's subgraphs, in start order. Adding a subgraph is one line here (and its crate,
+/// migrator and place in `tools/compose`).
+pub const SUBGRAPHS: &[&Subgraph] = &[
+    &folio_users::SUBGRAPH,
+    &folio_content::SUBGRAPH,
+    &folio_interactions::SUBGRAPH,
+];
+
+/// The router's name among the services (`--only router`).
+pub const ROUTER: &str = "router";
+
+/// Every service `--only` may name: the subgraphs, then the router.
+pub fn service_names() -> Vec<&'static str> {
+    SUBGRAPHS.iter().map(|s| s.name).chain([ROUTER]).collect()
 }
 
 /// The sockets the services will serve on, bound before anything starts (so tests can
-/// bind port 0 and learn the real addresses).
-pub struct Listeners {
-    pub router: Option<TcpListener>,
-    pub users: Option<TcpListener>,
-    pub content: Option<TcpListener>,
-    pub interactions: Option<TcpListener>,
-}
+/// bind port 0 and learn the real addresses), by service name.
+pub struct Listeners(pub BTreeMap<&'static str, TcpListener>);
 
 impl Listeners {
     /// Binds the configured addresses of the services that `only` selects (all by default).
-    pub async fn bind(cfg: &Config, only: Option<Service>) -> anyhow::Result<Self> {
-        let wanted = |s: Service| only.is_none_or(|o| o == s);
-        let bind = |addr: SocketAddr| async move {
-            TcpListener::bind(addr)
+    pub async fn bind(cfg: &Config, only: Option<&str>) -> anyhow::Result<Self> {
+        let mut bound = BTreeMap::new();
+        for name in service_names() {
+            if only.is_some_and(|o| o != name) {
+                continue;
+            }
+            let addr = cfg
+                .service_addr(name)
+                .with_context(|| format!("no address is configured for {name}"))?;
+            let listener = TcpListener::bind(addr)
                 .await
-                .with_context(|| format!("binding {addr}"))
-        };
-        Ok(Listeners {
-            router: if wanted(Service::Router) {
-                Some(bind(cfg.router_addr).await?)
-            } else {
-                None
-            },
-            users: if wanted(Service::Users) {
-                Some(bind(cfg.users_addr).await?)
-            } else {
-                None
-            },
-            content: if wanted(Service::Content) {
-                Some(bind(cfg.content_addr).await?)
-            } else {
-                None
-            },
-            interactions: if wanted(Service::Interactions) {
-                Some(bind(cfg.interactions_addr).await?)
-            } else {
-                None
-            },
-        })
+                .with_context(|| format!("binding {addr}"))?;
+            bound.insert(name, listener);
+        }
+        Ok(Listeners(bound))
     }
 }
 
 /// The services of this process, running.
 pub struct Running {
-    pub router_addr: Option<SocketAddr>,
-    pub users_addr: Option<SocketAddr>,
-    pub content_addr: Option<SocketAddr>,
-    pub interactions_addr: Option<SocketAddr>,
+    /// Where each service of this process listens, by name.
+    pub addrs: BTreeMap<&'static str, SocketAddr>,
     /// The bus this process publishes and consumes events on.
     pub bus: Arc<dyn Bus>,
     tasks: JoinSet<std::io::Result<()>>,
     stop: watch::Sender<bool>,
+}
+
+impl Running {
+    /// The router's address, when this process runs it.
+    pub fn router_addr(&self) -> Option<SocketAddr> {
+        self.addrs.get(ROUTER).copied()
+    }
 }
 
 /// The event bus the configuration asks for: NATS JetStream at `nats_url`, or the
@@ -102,9 +96,7 @@ pub async fn event_bus(cfg: &Config, services_apart: bool) -> anyhow::Result<Arc
 
 /// Starts every service that has a listener, on the bus the configuration asks for.
 pub async fn start(cfg: Config, listeners: Listeners) -> anyhow::Result<Running> {
-    let apart = listeners.users.is_none()
-        || listeners.content.is_none()
-        || listeners.interactions.is_none();
+    let apart = SUBGRAPHS.iter().any(|s| !listeners.0.contains_key(s.name));
     let bus = event_bus(&cfg, apart).await?;
     start_with_bus(cfg, listeners, bus).await
 }
@@ -117,133 +109,64 @@ pub async fn start_with_bus(
     listeners: Listeners,
     bus: Arc<dyn Bus>,
 ) -> anyhow::Result<Running> {
-    let addr = |l: &Option<TcpListener>| l.as_ref().map(TcpListener::local_addr).transpose();
-    let users_addr = addr(&listeners.users)?;
-    let content_addr = addr(&listeners.content)?;
-    let interactions_addr = addr(&listeners.interactions)?;
-    let url = |a: SocketAddr| format!("http://{a}/graphql");
-    if let Some(a) = users_addr {
-        cfg.users_url.get_or_insert_with(|| url(a));
+    let mut addrs = BTreeMap::new();
+    for (name, listener) in &listeners.0 {
+        let addr = listener.local_addr()?;
+        addrs.insert(*name, addr);
+        cfg.default_service_url(name, format!("http://{addr}/graphql"));
+    }
+    if let Some(users) = addrs.get("users") {
         cfg.jwks_url
-            .get_or_insert_with(|| format!("http://{a}/.well-known/jwks.json"));
+            .get_or_insert_with(|| format!("http://{users}/.well-known/jwks.json"));
     }
-    if let Some(a) = content_addr {
-        cfg.content_url.get_or_insert_with(|| url(a));
-    }
-    if let Some(a) = interactions_addr {
-        cfg.interactions_url.get_or_insert_with(|| url(a));
-    }
+    let mut listeners = listeners.0;
 
     let (stop, stopped) = watch::channel(false);
     let mut tasks = JoinSet::new();
     // Every service first, then their consumers, then the relays: no event is
     // published before the consumers in this process listen.
-    let mut relays = Vec::new();
-    let users = match listeners.users {
-        Some(listener) => Some((listener, folio_users::init(&cfg).await?)),
-        None => None,
-    };
-    let content = match listeners.content {
-        Some(listener) => Some((listener, folio_content::init(&cfg).await?)),
-        None => None,
-    };
-    let interactions = match listeners.interactions {
-        Some(listener) => Some((listener, folio_interactions::init(&cfg).await?)),
-        None => None,
-    };
-    if let Some((_, users)) = &users {
-        let store = &users.state.store;
-        relays.push(Relay {
-            db: store.connection().clone(),
-            outbox: store.outbox().clone(),
-            bus: bus.clone(),
-        });
+    let mut started = Vec::new();
+    for subgraph in SUBGRAPHS {
+        if let Some(listener) = listeners.remove(subgraph.name) {
+            started.push((subgraph.name, listener, subgraph.start(&cfg).await?));
+        }
     }
-    if let Some((_, content)) = &content {
-        let store = &content.state.store;
-        let apply = Arc::new(folio_content::consumer::Consumer {
-            store: store.clone(),
-        });
-        let handler = consumer::handler(store.connection().clone(), "content", "content", apply);
-        bus.subscribe(
-            "content",
-            &folio_content::consumer::KINDS,
-            handler,
-            stopped.clone(),
-        )
-        .await
-        .map_err(|_| anyhow::anyhow!("subscribing the content service to events"))?;
-        relays.push(Relay {
-            db: store.connection().clone(),
-            outbox: store.outbox().clone(),
-            bus: bus.clone(),
-        });
+    for (name, _, built) in &started {
+        if let Some(consumer) = &built.consumer {
+            let handler = consumer::handler(
+                built.db.connection().clone(),
+                name,
+                name,
+                consumer.apply.clone(),
+            );
+            bus.subscribe(name, &consumer.kinds, handler, stopped.clone())
+                .await
+                .map_err(|_| anyhow::anyhow!("subscribing the {name} service to events"))?;
+        }
     }
-    if let Some((_, interactions)) = &interactions {
-        let store = &interactions.state.store;
-        let apply = Arc::new(folio_interactions::consumer::Consumer {
-            store: store.clone(),
-        });
-        let handler = consumer::handler(
-            store.connection().clone(),
-            "interactions",
-            "interactions",
-            apply,
-        );
-        bus.subscribe(
-            "interactions",
-            &folio_interactions::consumer::KINDS,
-            handler,
-            stopped.clone(),
-        )
-        .await
-        .map_err(|_| anyhow::anyhow!("subscribing the interactions service to events"))?;
-        relays.push(Relay {
-            db: store.connection().clone(),
-            outbox: store.outbox().clone(),
+    for (_, _, built) in &started {
+        let relay = Relay {
+            db: built.db.connection().clone(),
+            outbox: built.db.outbox().clone(),
             bus: bus.clone(),
-        });
-    }
-    for relay in relays {
+        };
         let stopped = stopped.clone();
         tasks.spawn(async move {
             relay.run(stopped).await;
             Ok(())
         });
     }
-    if let Some((listener, users)) = users {
-        tasks.spawn(serve(listener, folio_users::app(users), stopped.clone()));
-        tracing::info!(addr = ?users_addr, "users subgraph listening");
+    for (name, listener, built) in started {
+        tracing::info!(addr = ?addrs.get(name), "{name} subgraph listening");
+        tasks.spawn(serve(listener, built.app, stopped.clone()));
     }
-    if let Some((listener, content)) = content {
-        tasks.spawn(serve(
-            listener,
-            folio_content::app(content),
-            stopped.clone(),
-        ));
-        tracing::info!(addr = ?content_addr, "content subgraph listening");
-    }
-    if let Some((listener, interactions)) = interactions {
-        tasks.spawn(serve(
-            listener,
-            folio_interactions::app(interactions),
-            stopped.clone(),
-        ));
-        tracing::info!(addr = ?interactions_addr, "interactions subgraph listening");
-    }
-    let mut router_addr = None;
-    if let Some(listener) = listeners.router {
-        let addr = listener.local_addr()?;
+    if let Some(listener) = listeners.remove(ROUTER) {
         let state = folio_router::init(&cfg, Duration::from_secs(30)).await?;
+        tracing::info!(addr = ?addrs.get(ROUTER), "router listening");
         tasks.spawn(serve(listener, folio_router::app(state), stopped.clone()));
-        tracing::info!(%addr, "router listening");
-        router_addr = Some(addr);
     }
     Ok(Running {
-        router_addr,
-        users_addr,
-        content_addr,
-        interactions_addr,
+        addrs,
         bus,
         tasks,
         stop,
@@ -309,24 +232,14 @@ pub async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
-/// Runs every pending migration of the selected services' databases.
-pub async fn migrate(cfg: &Config, only: Option<Service>) -> anyhow::Result<()> {
-    let wanted = |s: Service| only.is_none_or(|o| o == s);
-    let schema = cfg.database_schema.as_deref();
-    if wanted(Service::Users) {
-        let db = folio_common::db::connect(&cfg.users_database(), schema).await?;
-        folio_migrations::users::Migrator::up(&db, None).await?;
-        tracing::info!("users database migrated");
-    }
-    if wanted(Service::Content) {
-        let db = folio_common::db::connect(&cfg.content_database(), schema).await?;
-        folio_migrations::content::Migrator::up(&db, None).await?;
-        tracing::info!("content database migrated");
-    }
-    if wanted(Service::Interactions) {
-        let db = folio_common::db::connect(&cfg.interactions_database(), schema).await?;
-        folio_migrations::interactions::Migrator::up(&db, None).await?;
-        tracing::info!("interactions database migrated");
+/// Runs every pending migration of the selected subgraphs' databases.
+pub async fn migrate(cfg: &Config, only: Option<&str>) -> anyhow::Result<()> {
+    for subgraph in SUBGRAPHS
+        .iter()
+        .filter(|s| only.is_none_or(|o| o == s.name))
+    {
+        subgraph.open_database(cfg).await?;
+        tracing::info!("{} database migrated", subgraph.name);
     }
     Ok(())
 }

@@ -472,6 +472,51 @@ impl Config {
             .collect()
     }
 
+    /// The database URL of the service `name`, defaulting to a SQLite file under
+    /// `data_dir` (`<name>.db`).
+    pub fn service_database(&self, name: &str) -> String {
+        let configured = match name {
+            "users" => &self.users_database_url,
+            "content" => &self.content_database_url,
+            "interactions" => &self.interactions_database_url,
+            _ => &None,
+        };
+        self.database_or_default(configured, name)
+    }
+
+    /// The address the service `name` listens on (`router` or a subgraph).
+    pub fn service_addr(&self, name: &str) -> Option<SocketAddr> {
+        match name {
+            "router" => Some(self.router_addr),
+            "users" => Some(self.users_addr),
+            "content" => Some(self.content_addr),
+            "interactions" => Some(self.interactions_addr),
+            _ => None,
+        }
+    }
+
+    /// Where the subgraph `name` is reached (its configured URL, or its address's
+    /// `/graphql`); `None` for a service this configuration does not know.
+    pub fn service_url(&self, name: &str) -> Option<String> {
+        match name {
+            "users" => Some(self.users_graphql_url()),
+            "content" => Some(self.content_graphql_url()),
+            "interactions" => Some(self.interactions_graphql_url()),
+            _ => None,
+        }
+    }
+
+    /// Points the subgraph `name` at `url` unless a URL is configured for it already.
+    pub fn default_service_url(&mut self, name: &str, url: String) {
+        let slot = match name {
+            "users" => &mut self.users_url,
+            "content" => &mut self.content_url,
+            "interactions" => &mut self.interactions_url,
+            _ => return,
+        };
+        slot.get_or_insert(url);
+    }
+
     /// The users database URL, defaulting to a SQLite file under `data_dir`.
     pub fn users_database(&self) -> String {
         self.database_or_default(&self.users_database_url, "users")

@@ -69,12 +69,8 @@ pub async fn init(cfg: &Config, jwks_wait: Duration) -> anyhow::Result<RouterSta
     // supergraph serves every deployment.
     let mut urls: std::collections::BTreeMap<String, String> =
         plan::QueryPlanner::subgraphs(&planner).as_ref().clone();
-    for (name, url) in [
-        ("users", cfg.users_graphql_url()),
-        ("content", cfg.content_graphql_url()),
-        ("interactions", cfg.interactions_graphql_url()),
-    ] {
-        if let Some(slot) = urls.get_mut(name) {
+    for (name, slot) in urls.iter_mut() {
+        if let Some(url) = cfg.service_url(name) {
             *slot = url;
         }
     }

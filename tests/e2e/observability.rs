@@ -96,12 +96,12 @@ async fn a_subgraph_that_hangs_is_cut_off_at_the_timeout() {
 
 #[tokio::test]
 async fn the_router_recovers_when_a_subgraph_comes_back() {
-    // The router reaches users through a port where nothing listens at first.
-    let gap = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
+    // The router reaches users through a port where nothing listens at first: bound (so
+    // no other test can take it) but not listening, so connections are refused.
+    let gap = tokio::net::TcpSocket::new_v4().expect("socket");
+    gap.bind("127.0.0.1:0".parse().expect("address"))
         .expect("bind");
     let gap_addr = gap.local_addr().expect("addr");
-    drop(gap);
     let app = TestApp::spawn_with(|cfg| {
         cfg.users_url = Some(format!("http://{gap_addr}/graphql"));
     })
@@ -115,9 +115,7 @@ async fn the_router_recovers_when_a_subgraph_comes_back() {
         .trim_start_matches("http://")
         .trim_end_matches("/graphql")
         .to_owned();
-    let relay = tokio::net::TcpListener::bind(gap_addr)
-        .await
-        .expect("rebind");
+    let relay = gap.listen(64).expect("listen");
     let relay_task = tokio::spawn(async move {
         while let Ok((mut inbound, _)) = relay.accept().await {
             let target = users_addr.clone();

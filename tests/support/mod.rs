@@ -16,21 +16,19 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 
 async fn start(cfg: &Config, bus: Arc<dyn Bus>) -> Running {
-    let bind = || async { TcpListener::bind("127.0.0.1:0").await.expect("bind") };
-    let listeners = Listeners {
-        content: Some(bind().await),
-        interactions: Some(bind().await),
-        router: Some(bind().await),
-        users: Some(bind().await),
-    };
+    let mut bound = std::collections::BTreeMap::new();
+    for name in platform::service_names() {
+        bound.insert(name, TcpListener::bind("127.0.0.1:0").await.expect("bind"));
+    }
+    let listeners = Listeners(bound);
     platform::start_with_bus(cfg.clone(), listeners, bus)
         .await
         .expect("platform starts")
 }
 
 fn addresses(running: &Running) -> (String, String, String) {
-    let router = running.router_addr.expect("router address");
-    let users = running.users_addr.expect("users address");
+    let router = running.router_addr().expect("router address");
+    let users = running.addrs["users"];
     (
         format!("http://{router}/graphql"),
         format!("http://{router}"),
@@ -210,7 +208,7 @@ impl TestApp {
     /// Creates (or promotes) an admin directly, as `folio admin create` does, and signs in.
     pub async fn admin(&self, email: &str, password: &str) -> Session {
         let users = folio_users::init(&self.cfg).await.expect("users service");
-        folio_users::ensure_admin(&users.state, email, password, "Ada", "Admin")
+        folio_users::ensure_admin(&users, email, password, "Ada", "Admin")
             .await
             .expect("admin created");
         self.login(email, password).await

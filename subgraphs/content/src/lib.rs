@@ -1,8 +1,9 @@
 //! The content subgraph: stories, their lists and views.
 //!
 //! Layout (the same in every subgraph): `schema/` GraphQL types and thin resolvers,
-//! `domain/` validated inputs (shared with the CSV importer to come), `store/` sea-orm
-//! queries. [`init`] opens and migrates the database; [`app`] is the axum router to serve.
+//! `domain/` validated inputs (shared with the CSV importer), `store/` sea-orm queries,
+//! `consumer` the events it follows. [`SUBGRAPH`] declares it to the platform
+//! (`folio_common::kit`).
 //! [`import`] is the CSV importer behind `importContentsCsv` and `folio import-csv`.
 
 pub mod consumer;
@@ -12,20 +13,21 @@ pub mod ranking;
 pub mod schema;
 pub mod store;
 
-use anyhow::Context as _;
 use async_graphql::dataloader::DataLoader;
-use async_graphql_axum::GraphQLRequest;
-use async_graphql_axum::rejection::GraphQLRejection;
-use axum::Router;
-use axum::extract::State;
-use axum::http::HeaderMap;
-use axum::response::Response;
-use axum::routing::{get, post};
-use folio_common::{Config, IdentityKey, ServiceClient};
+use folio_common::kit::{Built, EventConsumer, Opened, Subgraph};
+use folio_common::{Config, ServiceClient};
 use folio_migrations::MigratorTrait;
-use schema::{ContentLoader, ContentSchema};
+use schema::ContentLoader;
+use std::sync::Arc;
 use std::time::Duration;
 use store::Store;
+
+/// The content subgraph, as the platform starts it.
+pub const SUBGRAPH: Subgraph = Subgraph {
+    name: "content",
+    migrate: |db| folio_migrations::content::Migrator::up(db, None),
+    build: |cfg, opened| Box::pin(build(cfg, opened)),
+};
 
 /// What the content subgraph's resolvers share (cheap to clone).
 #[derive(Clone)]
@@ -37,62 +39,50 @@ pub struct ContentState {
     pub interactions: ServiceClient,
 }
 
-/// A ready-to-serve content subgraph.
-#[derive(Clone)]
-pub struct ContentService {
-    pub state: ContentState,
-    pub schema: ContentSchema,
-    pub identity: IdentityKey,
-}
-
-/// Opens and migrates the content database and loads the router-to-subgraph identity key.
-/// The interactions subgraph is reached at `cfg.interactions_graphql_url()`.
-pub async fn init(cfg: &Config) -> anyhow::Result<ContentService> {
-    let db = folio_common::db::connect(&cfg.content_database(), cfg.database_schema.as_deref())
-        .await
-        .context("connecting to the content database")?;
-    folio_migrations::content::Migrator::up(&db, None)
-        .await
-        .context("migrating the content database")?;
-    let state = ContentState {
-        store: Store::new(db),
-        import_max_rows: cfg.import_max_rows,
-        interactions: ServiceClient::new(
+impl ContentState {
+    /// The state over `store`; the interactions subgraph is reached where `cfg` says.
+    pub fn new(cfg: &Config, store: Store) -> anyhow::Result<Self> {
+        let interactions = ServiceClient::new(
             "interactions",
-            cfg.interactions_graphql_url(),
+            cfg.service_url("interactions").unwrap_or_default(),
             Duration::from_millis(cfg.service_timeout_ms),
         )
-        .map_err(|_| anyhow::anyhow!("building the HTTP client for the interactions subgraph"))?,
-    };
-    let identity = folio_common::identity::load_key(cfg.identity_secret.as_deref(), &cfg.data_dir)
-        .map_err(anyhow::Error::msg)?;
-    Ok(ContentService {
-        schema: schema::build_schema(state.clone()),
-        state,
-        identity,
+        .map_err(|_| anyhow::anyhow!("building the HTTP client for the interactions subgraph"))?;
+        Ok(ContentState {
+            store,
+            import_max_rows: cfg.import_max_rows,
+            interactions,
+        })
+    }
+}
+
+/// The content state over its opened and migrated database, for commands that use the
+/// store without serving (`folio import-csv`).
+pub async fn init(cfg: &Config) -> anyhow::Result<ContentState> {
+    ContentState::new(cfg, Store::new(SUBGRAPH.open_database(cfg).await?))
+}
+
+async fn build(cfg: &Config, opened: Opened) -> anyhow::Result<Built> {
+    let state = ContentState::new(cfg, Store::new(opened.db))?;
+    let store = state.store.clone();
+    let app = folio_common::kit::graphql_app(
+        schema::build_schema(state.clone()),
+        opened.identity,
+        move |req, _viewer| {
+            req.data(DataLoader::new(
+                ContentLoader::new(store.clone()),
+                tokio::spawn,
+            ))
+        },
+    );
+    Ok(Built {
+        app,
+        db: (*state.store).clone(),
+        consumer: Some(EventConsumer {
+            kinds: consumer::KINDS.to_vec(),
+            apply: Arc::new(consumer::Consumer {
+                store: state.store.clone(),
+            }),
+        }),
     })
-}
-
-/// The content subgraph's HTTP surface: `POST /graphql` and `GET /health`.
-pub fn app(service: ContentService) -> Router {
-    Router::new()
-        .route("/graphql", post(graphql))
-        .route("/health", get(|| async { "ok" }))
-        .with_state(service)
-}
-
-async fn graphql(
-    State(service): State<ContentService>,
-    headers: HeaderMap,
-    request: Result<GraphQLRequest, GraphQLRejection>,
-) -> Response {
-    let store = service.state.store.clone();
-    folio_common::graphql::execute(
-        &service.schema,
-        &service.identity,
-        &headers,
-        request,
-        |req, _viewer| req.data(DataLoader::new(ContentLoader::new(store), tokio::spawn)),
-    )
-    .await
 }

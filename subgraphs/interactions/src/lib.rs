@@ -3,8 +3,8 @@
 //!
 //! Layout (the same in every subgraph): `schema/` GraphQL types and thin resolvers,
 //! `domain/` validated inputs, `store/` sea-orm queries. [`contents`] knows which
-//! contents exist (asking the content subgraph about one it has not seen). [`init`] opens
-//! and migrates the database; [`app`] is the axum router to serve.
+//! contents exist (asking the content subgraph about one it has not seen), `consumer`
+//! the events it follows. [`SUBGRAPH`] declares it to the platform (`folio_common::kit`).
 
 pub mod consumer;
 pub mod contents;
@@ -12,21 +12,22 @@ pub mod domain;
 pub mod schema;
 pub mod store;
 
-use anyhow::Context as _;
 use async_graphql::dataloader::DataLoader;
-use async_graphql_axum::GraphQLRequest;
-use async_graphql_axum::rejection::GraphQLRejection;
-use axum::Router;
-use axum::extract::State;
-use axum::http::HeaderMap;
-use axum::response::Response;
-use axum::routing::{get, post};
 use contents::ContentDirectory;
-use folio_common::{Config, IdentityKey, ServiceClient};
+use folio_common::kit::{Built, EventConsumer, Opened, Subgraph};
+use folio_common::{Config, ServiceClient};
 use folio_migrations::MigratorTrait;
-use schema::{InteractionsLoader, InteractionsSchema};
+use schema::InteractionsLoader;
+use std::sync::Arc;
 use std::time::Duration;
 use store::Store;
+
+/// The interactions subgraph, as the platform starts it.
+pub const SUBGRAPH: Subgraph = Subgraph {
+    name: "interactions",
+    migrate: |db| folio_migrations::interactions::Migrator::up(db, None),
+    build: |cfg, opened| Box::pin(build(cfg, opened)),
+};
 
 /// What the interactions subgraph's resolvers share (cheap to clone).
 #[derive(Clone)]
@@ -35,67 +36,33 @@ pub struct InteractionsState {
     pub contents: ContentDirectory,
 }
 
-/// A ready-to-serve interactions subgraph.
-#[derive(Clone)]
-pub struct InteractionsService {
-    pub state: InteractionsState,
-    pub schema: InteractionsSchema,
-    pub identity: IdentityKey,
-}
-
-/// Opens and migrates the interactions database and loads the router-to-subgraph
-/// identity key. The content subgraph is reached at `cfg.content_graphql_url()`.
-pub async fn init(cfg: &Config) -> anyhow::Result<InteractionsService> {
-    let db =
-        folio_common::db::connect(&cfg.interactions_database(), cfg.database_schema.as_deref())
-            .await
-            .context("connecting to the interactions database")?;
-    folio_migrations::interactions::Migrator::up(&db, None)
-        .await
-        .context("migrating the interactions database")?;
-    let store = Store::new(db);
+async fn build(cfg: &Config, opened: Opened) -> anyhow::Result<Built> {
+    let store = Store::new(opened.db);
     let content = ServiceClient::new(
         "content",
-        cfg.content_graphql_url(),
+        cfg.service_url("content").unwrap_or_default(),
         Duration::from_millis(cfg.service_timeout_ms),
     )
     .map_err(|_| anyhow::anyhow!("building the HTTP client for the content subgraph"))?;
     let state = InteractionsState {
         contents: ContentDirectory::new(store.clone(), content),
-        store,
+        store: store.clone(),
     };
-    let identity = folio_common::identity::load_key(cfg.identity_secret.as_deref(), &cfg.data_dir)
-        .map_err(anyhow::Error::msg)?;
-    Ok(InteractionsService {
-        schema: schema::build_schema(state.clone()),
-        state,
-        identity,
-    })
-}
-
-/// The interactions subgraph's HTTP surface: `POST /graphql` and `GET /health`.
-pub fn app(service: InteractionsService) -> Router {
-    Router::new()
-        .route("/graphql", post(graphql))
-        .route("/health", get(|| async { "ok" }))
-        .with_state(service)
-}
-
-async fn graphql(
-    State(service): State<InteractionsService>,
-    headers: HeaderMap,
-    request: Result<GraphQLRequest, GraphQLRejection>,
-) -> Response {
-    let store = service.state.store.clone();
-    folio_common::graphql::execute(
-        &service.schema,
-        &service.identity,
-        &headers,
-        request,
-        |req, viewer| {
-            let loader = InteractionsLoader::new(store, viewer.user_id.clone());
+    let loaders = store.clone();
+    let app = folio_common::kit::graphql_app(
+        schema::build_schema(state),
+        opened.identity,
+        move |req, viewer| {
+            let loader = InteractionsLoader::new(loaders.clone(), viewer.user_id.clone());
             req.data(DataLoader::new(loader, tokio::spawn))
         },
-    )
-    .await
+    );
+    Ok(Built {
+        app,
+        db: (*store).clone(),
+        consumer: Some(EventConsumer {
+            kinds: consumer::KINDS.to_vec(),
+            apply: Arc::new(consumer::Consumer { store }),
+        }),
+    })
 }

@@ -3,7 +3,8 @@
 //! Layout (the same in every subgraph): `schema/` GraphQL types and thin resolvers,
 //! `domain/` validated inputs, `store/` sea-orm queries, plus `accounts` (sign-up and
 //! session rules), `auth/` (passwords and tokens) and `geo` (sign-up by country).
-//! [`init`] opens and migrates the database; [`app`] is the axum router to serve.
+//! [`SUBGRAPH`] declares it to the platform (`folio_common::kit`); besides GraphQL it
+//! serves the JWKS the router verifies access tokens with.
 
 pub mod accounts;
 pub mod auth;
@@ -14,21 +15,27 @@ pub mod store;
 
 use anyhow::Context as _;
 use async_graphql::dataloader::DataLoader;
-use async_graphql_axum::GraphQLRequest;
-use async_graphql_axum::rejection::GraphQLRejection;
 use auth::password::PasswordHasher;
 use auth::tokens::TokenIssuer;
+use axum::Json;
 use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
-use folio_common::{Config, IdentityKey};
+use axum::routing::get;
+use folio_common::Config;
+use folio_common::kit::{Built, Opened, Subgraph};
 use folio_migrations::MigratorTrait;
 use geo::{GeoTable, SignupPolicy};
-use schema::{UsersLoader, UsersSchema};
+use schema::UsersLoader;
 use std::sync::Arc;
 use store::Store;
+
+/// The users subgraph, as the platform starts it. It follows no events: follows,
+/// blocks and sessions go with a deleted user by foreign-key cascades.
+pub const SUBGRAPH: Subgraph = Subgraph {
+    name: "users",
+    migrate: |db| folio_migrations::users::Migrator::up(db, None),
+    build: |cfg, opened| Box::pin(build(cfg, opened)),
+};
 
 /// What the users subgraph's resolvers share (cheap to clone).
 #[derive(Clone)]
@@ -40,75 +47,84 @@ pub struct UsersState {
     pub refresh_ttl: chrono::Duration,
 }
 
-/// A ready-to-serve users subgraph.
-#[derive(Clone)]
-pub struct UsersService {
-    pub state: UsersState,
-    pub schema: UsersSchema,
-    pub identity: IdentityKey,
+/// The users state over its opened and migrated database, for commands that use it
+/// without serving (`folio admin create`).
+pub async fn init(cfg: &Config) -> anyhow::Result<UsersState> {
+    UsersState::new(cfg, Store::new(SUBGRAPH.open_database(cfg).await?)).await
 }
 
-/// Opens and migrates the users database, loads (or generates) the signing key, and
-/// makes sure the bootstrap admin exists when one is configured.
-pub async fn init(cfg: &Config) -> anyhow::Result<UsersService> {
-    let db = folio_common::db::connect(&cfg.users_database(), cfg.database_schema.as_deref())
-        .await
-        .context("connecting to the users database")?;
-    folio_migrations::users::Migrator::up(&db, None)
-        .await
-        .context("migrating the users database")?;
+impl UsersState {
+    /// Loads (or generates) the signing key and the sign-up policy, and makes sure the
+    /// bootstrap admin exists when one is configured.
+    pub async fn new(cfg: &Config, store: Store) -> anyhow::Result<Self> {
+        let key_path = cfg
+            .jwt_private_key_file
+            .clone()
+            .unwrap_or_else(|| cfg.data_dir.join("jwt-ed25519.pem"));
+        let key = auth::tokens::load_or_generate_key(&key_path)?;
+        let tokens = TokenIssuer::new(
+            &key,
+            &cfg.jwt_issuer,
+            &cfg.jwt_audience,
+            cfg.access_token_ttl_secs,
+        )?;
 
-    let key_path = cfg
-        .jwt_private_key_file
-        .clone()
-        .unwrap_or_else(|| cfg.data_dir.join("jwt-ed25519.pem"));
-    let key = auth::tokens::load_or_generate_key(&key_path)?;
-    let tokens = TokenIssuer::new(
-        &key,
-        &cfg.jwt_issuer,
-        &cfg.jwt_audience,
-        cfg.access_token_ttl_secs,
-    )?;
-
-    let countries = cfg.signup_country_list();
-    let table = match &cfg.geoip_csv {
-        Some(path) => {
-            GeoTable::load(path).with_context(|| format!("loading {}", path.display()))?
-        }
-        None => {
-            if !countries.is_empty() {
-                tracing::warn!(
-                    "FOLIO_SIGNUP_COUNTRIES is set without FOLIO_GEOIP_CSV: no client can be located, so every sign-up is refused"
-                );
+        let countries = cfg.signup_country_list();
+        let table = match &cfg.geoip_csv {
+            Some(path) => {
+                GeoTable::load(path).with_context(|| format!("loading {}", path.display()))?
             }
-            GeoTable::default()
-        }
-    };
-    let parallelism = std::thread::available_parallelism().map_or(2, usize::from);
-    let hasher = tokio::task::spawn_blocking(move || PasswordHasher::new(parallelism))
-        .await?
-        .map_err(|e| anyhow::anyhow!("creating the password hasher: {e:?}"))?;
+            None => {
+                if !countries.is_empty() {
+                    tracing::warn!(
+                        "FOLIO_SIGNUP_COUNTRIES is set without FOLIO_GEOIP_CSV: no client can be located, so every sign-up is refused"
+                    );
+                }
+                GeoTable::default()
+            }
+        };
+        let parallelism = std::thread::available_parallelism().map_or(2, usize::from);
+        let hasher = tokio::task::spawn_blocking(move || PasswordHasher::new(parallelism))
+            .await?
+            .map_err(|e| anyhow::anyhow!("creating the password hasher: {e:?}"))?;
 
-    let state = UsersState {
-        store: Store::new(db),
-        tokens: Arc::new(tokens),
-        hasher,
-        signup: Arc::new(SignupPolicy { countries, table }),
-        refresh_ttl: chrono::Duration::seconds(
-            i64::try_from(cfg.refresh_token_ttl_secs).unwrap_or(i64::MAX / 1000),
-        ),
-    };
-    if let (Some(email), Some(password)) =
-        (&cfg.bootstrap_admin_email, &cfg.bootstrap_admin_password)
-    {
-        ensure_admin(&state, email, password, "Admin", "Admin").await?;
+        let state = UsersState {
+            store,
+            tokens: Arc::new(tokens),
+            hasher,
+            signup: Arc::new(SignupPolicy { countries, table }),
+            refresh_ttl: chrono::Duration::seconds(
+                i64::try_from(cfg.refresh_token_ttl_secs).unwrap_or(i64::MAX / 1000),
+            ),
+        };
+        if let (Some(email), Some(password)) =
+            (&cfg.bootstrap_admin_email, &cfg.bootstrap_admin_password)
+        {
+            ensure_admin(&state, email, password, "Admin", "Admin").await?;
+        }
+        Ok(state)
     }
-    let identity = folio_common::identity::load_key(cfg.identity_secret.as_deref(), &cfg.data_dir)
-        .map_err(anyhow::Error::msg)?;
-    Ok(UsersService {
-        schema: schema::build_schema(state.clone()),
-        state,
-        identity,
+}
+
+async fn build(cfg: &Config, opened: Opened) -> anyhow::Result<Built> {
+    let state = UsersState::new(cfg, Store::new(opened.db)).await?;
+    let store = state.store.clone();
+    let app = folio_common::kit::graphql_app(
+        schema::build_schema(state.clone()),
+        opened.identity,
+        move |req, viewer| {
+            let loader = UsersLoader::new(store.clone(), viewer.user_id.clone());
+            req.data(DataLoader::new(loader, tokio::spawn))
+        },
+    )
+    .route(
+        "/.well-known/jwks.json",
+        get(jwks).with_state(state.clone()),
+    );
+    Ok(Built {
+        app,
+        db: (*state.store).clone(),
+        consumer: None,
     })
 }
 
@@ -131,34 +147,6 @@ pub async fn ensure_admin(
         .map_err(|e| anyhow::anyhow!("{}", e.client_message()))
 }
 
-/// The users subgraph's HTTP surface: `POST /graphql`, the JWKS, and `/health`.
-pub fn app(service: UsersService) -> Router {
-    Router::new()
-        .route("/graphql", post(graphql))
-        .route("/.well-known/jwks.json", get(jwks))
-        .route("/health", get(|| async { "ok" }))
-        .with_state(service)
-}
-
-async fn graphql(
-    State(service): State<UsersService>,
-    headers: HeaderMap,
-    request: Result<GraphQLRequest, GraphQLRejection>,
-) -> Response {
-    let store = service.state.store.clone();
-    folio_common::graphql::execute(
-        &service.schema,
-        &service.identity,
-        &headers,
-        request,
-        |req, viewer| {
-            let loader = UsersLoader::new(store, viewer.user_id.clone());
-            req.data(DataLoader::new(loader, tokio::spawn))
-        },
-    )
-    .await
-}
-
-async fn jwks(State(service): State<UsersService>) -> Response {
-    Json(service.state.tokens.jwks()).into_response()
+async fn jwks(State(state): State<UsersState>) -> Response {
+    Json(state.tokens.jwks()).into_response()
 }

@@ -15,19 +15,15 @@ use folio_common::events::outbox::Outbox;
 use folio_common::pagination::{Page, PageRequest, encode_cursor};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, DatabaseBackend, DatabaseConnection,
-    DatabaseTransaction, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, Statement, Value,
+    ActiveModelTrait, ColumnTrait, Condition, DatabaseBackend, DatabaseTransaction, EntityTrait,
+    FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, Statement, Value,
 };
 use serde_json::json;
 use std::collections::HashMap;
 
-/// Handle on the content database (cheap to clone: a connection pool).
-#[derive(Clone, Debug)]
-pub struct Store {
-    db: DatabaseConnection,
-    /// Where every change records its event, in the change's transaction.
-    outbox: Outbox,
+folio_common::service_store! {
+    /// Handle on the content database (cheap to clone: a connection pool).
+    pub struct Store("content");
 }
 
 /// A content as events carry it: everything but the story (up to 100,000 characters,
@@ -112,23 +108,6 @@ pub fn split_tags(stored: &str) -> Vec<String> {
 }
 
 impl Store {
-    pub fn new(db: DatabaseConnection) -> Self {
-        Store {
-            db,
-            outbox: Outbox::new("content"),
-        }
-    }
-
-    /// The content service's outbox (its relay publishes what the store records).
-    pub fn outbox(&self) -> &Outbox {
-        &self.outbox
-    }
-
-    /// The underlying connection, for migrations and health checks.
-    pub fn connection(&self) -> &DatabaseConnection {
-        &self.db
-    }
-
     /// Inserts a content, published now, with its `content.created` event.
     pub async fn insert_content(&self, new: NewContent) -> Result<ContentRow> {
         let now = Utc::now();

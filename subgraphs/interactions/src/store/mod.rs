@@ -17,23 +17,19 @@ use entity::content_stats::{self, Entity as ContentStats};
 use entity::interactions::{self, Entity as Interactions};
 use folio_common::db::{begin_write, is_storable_text};
 use folio_common::events::Event;
-use folio_common::events::outbox::Outbox;
 use folio_common::pagination::{Page, PageRequest};
 use folio_common::{Error, RankingMetric, Result};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TryInsertResult,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set, TryInsertResult,
 };
 use serde_json::json;
 use std::collections::{HashMap, HashSet};
 
-/// Handle on the interactions database (cheap to clone: a connection pool).
-#[derive(Clone, Debug)]
-pub struct Store {
-    db: DatabaseConnection,
-    /// Where every change records its event, in the change's transaction.
-    outbox: Outbox,
+folio_common::service_store! {
+    /// Handle on the interactions database (cheap to clone: a connection pool).
+    pub struct Store("interactions");
 }
 
 fn interaction_event(kind: &str, actor: Option<&str>, i: &InteractionRow) -> Event {
@@ -101,23 +97,6 @@ fn counters(kind: Kind) -> [content_stats::Column; 2] {
 }
 
 impl Store {
-    pub fn new(db: DatabaseConnection) -> Self {
-        Store {
-            db,
-            outbox: Outbox::new("interactions"),
-        }
-    }
-
-    /// The interactions service's outbox (its relay publishes what the store records).
-    pub fn outbox(&self) -> &Outbox {
-        &self.outbox
-    }
-
-    /// The underlying connection, for migrations and health checks.
-    pub fn connection(&self) -> &DatabaseConnection {
-        &self.db
-    }
-
     /// The content with this id, if this subgraph knows it.
     pub async fn known_content(&self, id: &str) -> Result<Option<StatsRow>> {
         if !is_storable_text(id) {

@@ -18,10 +18,7 @@ pub type UsersSchema = Schema<Query, Mutation, EmptySubscription>;
 
 /// Builds the schema with federation (entities, `_service`) enabled.
 pub fn build_schema(state: UsersState) -> UsersSchema {
-    Schema::build(Query, Mutation, EmptySubscription)
-        .enable_federation()
-        .data(state)
-        .finish()
+    folio_common::kit::federated_schema(Query, Mutation, state)
 }
 
 /// The federation v2 SDL that the router composes, the same text `_service { sdl }`

@@ -10,16 +10,11 @@ pub use tokens::RotateOutcome;
 pub use users::{NewUser, UserChanges, UserQuery};
 
 use folio_common::events::Event;
-use folio_common::events::outbox::Outbox;
-use sea_orm::DatabaseConnection;
 use serde_json::{Value, json};
 
-/// Handle on the users database (cheap to clone: a connection pool).
-#[derive(Clone, Debug)]
-pub struct Store {
-    db: DatabaseConnection,
-    /// Where every change records its event, in the change's transaction.
-    outbox: Outbox,
+folio_common::service_store! {
+    /// Handle on the users database (cheap to clone: a connection pool).
+    pub struct Store("users");
 }
 
 /// A user as events carry it: the public profile, never the email, phone, address or
@@ -36,18 +31,6 @@ pub fn user_event_data(u: &UserRow) -> Value {
 }
 
 impl Store {
-    pub fn new(db: DatabaseConnection) -> Self {
-        Store {
-            db,
-            outbox: Outbox::new("users"),
-        }
-    }
-
-    /// The users service's outbox (its relay publishes what the store records).
-    pub fn outbox(&self) -> &Outbox {
-        &self.outbox
-    }
-
     /// Records one event in `db` (the change's transaction).
     async fn emit(
         &self,
@@ -59,10 +42,5 @@ impl Store {
         self.outbox
             .record(db, &[Event::new(kind, actor, data)])
             .await
-    }
-
-    /// The underlying connection, for migrations and health checks.
-    pub fn connection(&self) -> &DatabaseConnection {
-        &self.db
     }
 }
