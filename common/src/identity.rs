@@ -66,6 +66,38 @@ impl Viewer {
     pub fn is_self_or_admin(&self, user_id: &str) -> bool {
         self.is_admin || self.user_id.as_deref() == Some(user_id)
     }
+
+    /// The signed-in user's id if they are `owner` or an admin: `UNAUTHENTICATED` when
+    /// anonymous, `FORBIDDEN` (saying `refusal`) otherwise.
+    pub fn require_self_or_admin(&self, owner: &str, refusal: &str) -> Result<&str, Error> {
+        let me = self.require_user()?;
+        if self.is_self_or_admin(owner) {
+            Ok(me)
+        } else {
+            Err(Error::forbidden(refusal))
+        }
+    }
+
+    /// The signed-in user's id if they are an admin: `UNAUTHENTICATED` when anonymous,
+    /// `FORBIDDEN` (saying `refusal`) otherwise.
+    pub fn require_admin(&self, refusal: &str) -> Result<&str, Error> {
+        let me = self.require_user()?;
+        if self.is_admin {
+            Ok(me)
+        } else {
+            Err(Error::forbidden(refusal))
+        }
+    }
+
+    /// The signed-in user's id if they are not `target` (following, blocking yourself):
+    /// `UNAUTHENTICATED` when anonymous, `FORBIDDEN` otherwise.
+    pub fn require_other_than(&self, target: &str) -> Result<&str, Error> {
+        let me = self.require_user()?;
+        if me == target {
+            return Err(Error::forbidden("you cannot do this to yourself"));
+        }
+        Ok(me)
+    }
 }
 
 /// The shared secret behind the proof.

@@ -12,6 +12,7 @@ pub mod error;
 pub mod events;
 pub mod graphql;
 pub mod identity;
+pub mod input;
 pub mod kit;
 pub mod pagination;
 pub mod scalars;

@@ -8,7 +8,8 @@ use crate::store::{ContentChanges, ContentRow, NewContent};
 use async_graphql::{
     Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject, Upload,
 };
-use folio_common::{Error, InvalidInput, Viewer};
+use folio_common::input::{optional, required};
+use folio_common::{Error, Viewer};
 
 #[derive(InputObject)]
 pub struct CreateContentInput {
@@ -32,28 +33,10 @@ fn parse_tags(raw: &[String]) -> Result<Tags, Error> {
     Tags::parse(raw.iter().map(String::as_str)).map_err(|e| e.on("tags"))
 }
 
-/// A required field of a partial update: absent is "unchanged", null is bad input.
-fn required<R, T>(
-    value: MaybeUndefined<R>,
-    field: &str,
-    parse: impl Fn(&R) -> Result<T, InvalidInput>,
-) -> Result<Option<T>, Error> {
-    match value {
-        MaybeUndefined::Undefined => Ok(None),
-        MaybeUndefined::Null => Err(Error::validation(field, "must not be null")),
-        MaybeUndefined::Value(v) => parse(&v).map(Some).map_err(|e| e.on(field)),
-    }
-}
-
 impl UpdateContentInput {
     fn parse(self) -> Result<ContentChanges, Error> {
-        let description = match self.description {
-            MaybeUndefined::Undefined => None,
-            MaybeUndefined::Null => Some(None),
-            MaybeUndefined::Value(d) => {
-                Some(Description::parse(&d).map_err(|e| e.on("description"))?)
-            }
-        };
+        let description = optional(self.description, "description", |d| Description::parse(d))?
+            .map(|d| d.flatten());
         Ok(ContentChanges {
             title: required(self.title, "title", |s| Title::parse(s))?,
             description,
@@ -73,11 +56,10 @@ async fn editable(state: &ContentState, viewer: &Viewer, id: &str) -> Result<Con
         .content(id)
         .await?
         .ok_or(Error::NotFound("content"))?;
-    if !viewer.is_self_or_admin(&row.author_id) {
-        return Err(Error::forbidden(
-            "only the author or an admin may change this content",
-        ));
-    }
+    viewer.require_self_or_admin(
+        &row.author_id,
+        "only the author or an admin may change this content",
+    )?;
     Ok(row)
 }
 

@@ -61,40 +61,6 @@ pub struct TokenStatus {
 
 pub struct Mutation;
 
-/// A required field of a partial update: absent is "unchanged", null is bad input.
-fn required<T>(
-    value: MaybeUndefined<String>,
-    field: &str,
-    parse: impl Fn(&str) -> Result<T, folio_common::InvalidInput>,
-) -> Result<Option<T>, Error> {
-    match value {
-        MaybeUndefined::Undefined => Ok(None),
-        MaybeUndefined::Null => Err(Error::validation(field, "must not be null")),
-        MaybeUndefined::Value(v) => parse(&v).map(Some).map_err(|e| e.on(field)),
-    }
-}
-
-/// An optional field of a partial update: absent is "unchanged", null clears it.
-fn optional<T>(
-    value: MaybeUndefined<String>,
-    field: &str,
-    parse: impl Fn(&str) -> Result<T, folio_common::InvalidInput>,
-) -> Result<Option<Option<T>>, Error> {
-    match value {
-        MaybeUndefined::Undefined => Ok(None),
-        MaybeUndefined::Null => Ok(Some(None)),
-        MaybeUndefined::Value(v) => parse(&v).map(|t| Some(Some(t))).map_err(|e| e.on(field)),
-    }
-}
-
-fn other_user<'a>(viewer: &'a Viewer, target: &str) -> Result<&'a str, Error> {
-    let me = viewer.require_user()?;
-    if me == target {
-        return Err(Error::forbidden("you cannot do this to yourself"));
-    }
-    Ok(me)
-}
-
 #[Object]
 impl Mutation {
     /// Anonymous only (FORBIDDEN when signed in). When the operator configures a list of
@@ -175,21 +141,26 @@ impl Mutation {
     /// The user themself or an admin.
     async fn update_user(&self, ctx: &Context<'_>, id: ID, input: UpdateUserInput) -> Result<User> {
         let viewer = ctx.data::<Viewer>()?;
-        viewer.require_user()?;
-        if !viewer.is_self_or_admin(&id) {
-            return Err(Error::forbidden("you may only update your own account").into());
-        }
+        viewer.require_self_or_admin(&id, "you may only update your own account")?;
         let changes = UserChanges {
-            email: required(input.email, "email", Email::parse)?
+            email: folio_common::input::required(input.email, "email", |s| Email::parse(s))?
                 .map(|e| (e.as_str().to_owned(), e.normalized().to_owned())),
-            first_name: required(input.first_name, "firstName", PersonName::parse)?
-                .map(PersonName::into_inner),
-            last_name: required(input.last_name, "lastName", PersonName::parse)?
-                .map(PersonName::into_inner),
-            phone_no: optional(input.phone_no, "phoneNo", PhoneNo::parse)?
-                .map(|p| p.map(PhoneNo::into_inner)),
-            address: optional(input.address, "address", Address::parse)?
-                .map(|a| a.map(Address::into_inner)),
+            first_name: folio_common::input::required(input.first_name, "firstName", |s| {
+                PersonName::parse(s)
+            })?
+            .map(PersonName::into_inner),
+            last_name: folio_common::input::required(input.last_name, "lastName", |s| {
+                PersonName::parse(s)
+            })?
+            .map(PersonName::into_inner),
+            phone_no: folio_common::input::optional(input.phone_no, "phoneNo", |s| {
+                PhoneNo::parse(s)
+            })?
+            .map(|p| p.map(PhoneNo::into_inner)),
+            address: folio_common::input::optional(input.address, "address", |s| {
+                Address::parse(s)
+            })?
+            .map(|a| a.map(Address::into_inner)),
         };
         let state = ctx.data::<UsersState>()?;
         Ok(User::new(
@@ -218,10 +189,7 @@ impl Mutation {
     /// The user themself or an admin. Their content, comments and interactions go too.
     async fn delete_user(&self, ctx: &Context<'_>, id: ID) -> Result<bool> {
         let viewer = ctx.data::<Viewer>()?;
-        viewer.require_user()?;
-        if !viewer.is_self_or_admin(&id) {
-            return Err(Error::forbidden("you may only delete your own account").into());
-        }
+        viewer.require_self_or_admin(&id, "you may only delete your own account")?;
         let state = ctx.data::<UsersState>()?;
         if !state
             .store
@@ -236,10 +204,7 @@ impl Mutation {
     /// Admins only.
     async fn set_admin(&self, ctx: &Context<'_>, id: ID, is_admin: bool) -> Result<User> {
         let viewer = ctx.data::<Viewer>()?;
-        viewer.require_user()?;
-        if !viewer.is_admin {
-            return Err(Error::forbidden("only admins may change who is an admin").into());
-        }
+        viewer.require_admin("only admins may change who is an admin")?;
         let state = ctx.data::<UsersState>()?;
         Ok(User::new(
             state
@@ -252,7 +217,7 @@ impl Mutation {
     /// Signed in; following yourself, or a user when either has blocked the other, is
     /// FORBIDDEN. Idempotent.
     async fn follow(&self, ctx: &Context<'_>, user_id: ID) -> Result<User> {
-        let me = other_user(ctx.data::<Viewer>()?, &user_id)?;
+        let me = ctx.data::<Viewer>()?.require_other_than(&user_id)?;
         let state = ctx.data::<UsersState>()?;
         Ok(User::new(state.store.follow(me, &user_id).await?))
     }
@@ -267,7 +232,7 @@ impl Mutation {
     /// Signed in. Removes follows in both directions; until unblocked neither can follow
     /// the other or see the other's content in their feed. Idempotent.
     async fn block(&self, ctx: &Context<'_>, user_id: ID) -> Result<bool> {
-        let me = other_user(ctx.data::<Viewer>()?, &user_id)?;
+        let me = ctx.data::<Viewer>()?.require_other_than(&user_id)?;
         let state = ctx.data::<UsersState>()?;
         state.store.block(me, &user_id).await?;
         Ok(true)
