@@ -163,8 +163,54 @@ where
 {
     Schema::build(query, mutation, EmptySubscription)
         .enable_federation()
+        .extension(RootFieldSpans)
         .data(data)
         .finish()
+}
+
+/// Puts every root field's resolution (a query, a mutation, `_entities`) in a `resolve`
+/// span naming the field, so traces show which resolver a store call or an outgoing
+/// request belongs to. Nested fields get no span of their own: a page of a hundred
+/// contents would otherwise make a thousand.
+struct RootFieldSpans;
+
+impl async_graphql::extensions::ExtensionFactory for RootFieldSpans {
+    fn create(&self) -> Arc<dyn async_graphql::extensions::Extension> {
+        Arc::new(RootFieldSpans)
+    }
+}
+
+// `Extension` is an `#[async_trait]`; this is its desugared `resolve` (the kit does not
+// depend on the async-trait crate).
+impl async_graphql::extensions::Extension for RootFieldSpans {
+    fn resolve<'life0, 'life1, 'life2, 'life3, 'life4, 'async_trait>(
+        &'life0 self,
+        ctx: &'life1 async_graphql::extensions::ExtensionContext<'life2>,
+        info: async_graphql::extensions::ResolveInfo<'life3>,
+        next: async_graphql::extensions::NextResolve<'life4>,
+    ) -> std::pin::Pin<
+        Box<
+            dyn std::future::Future<
+                    Output = async_graphql::ServerResult<Option<async_graphql::Value>>,
+                > + Send
+                + 'async_trait,
+        >,
+    >
+    where
+        'life0: 'async_trait,
+        'life1: 'async_trait,
+        'life2: 'async_trait,
+        'life3: 'async_trait,
+        'life4: 'async_trait,
+        Self: 'async_trait,
+    {
+        use tracing::Instrument as _;
+        if info.path_node.parent.is_some() {
+            return Box::pin(next.run(ctx, info));
+        }
+        let span = tracing::info_span!("resolve", field = info.name, parent = info.parent_type);
+        Box::pin(next.run(ctx, info).instrument(span))
+    }
 }
 
 /// Adds a request's own data (its dataloaders) for the viewer it runs as.

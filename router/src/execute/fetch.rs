@@ -346,6 +346,7 @@ impl SubgraphClient {
 
 /// One HTTP round trip to a subgraph, owning everything it needs (so it can be shared).
 #[allow(clippy::too_many_arguments)]
+#[tracing::instrument(name = "fetch", skip_all, fields(subgraph = %subgraph))]
 async fn send(
     client: reqwest::Client,
     url: String,

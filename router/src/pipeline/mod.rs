@@ -49,6 +49,7 @@ struct Executed {
 
 impl Pipeline {
     /// Runs one GraphQL request through every stage; a stage's error becomes the response.
+    #[tracing::instrument(name = "graphql", skip_all)]
     pub async fn run(&self, incoming: Incoming<'_>, headers: &HeaderMap, peer: IpAddr) -> Response {
         let started = Instant::now();
         // The operation type, for metrics, once it is known.
