@@ -74,7 +74,8 @@ pub fn handler(
                     Ok(())
                 }
                 Err(e) => {
-                    tracing::warn!(consumer, id = %event.id, kind = %event.kind, error = %e.client_message(), "consuming an event failed; it will come again");
+                    // No client ever sees this error, so the log must carry its real cause.
+                    tracing::warn!(consumer, id = %event.id, kind = %event.kind, error = %e.log_message(), "consuming an event failed; it will come again");
                     Err(e)
                 }
             }

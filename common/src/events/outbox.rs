@@ -136,7 +136,7 @@ impl Relay {
                 Err(e) => {
                     tracing::warn!(
                         service = self.outbox.service,
-                        error = %e.client_message(),
+                        error = %e.log_message(),
                         retry_in_ms = backoff.as_millis() as u64,
                         "publishing events failed; will retry"
                     );
