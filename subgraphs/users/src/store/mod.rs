@@ -9,10 +9,9 @@ pub use entity::users::Model as UserRow;
 pub use tokens::RotateOutcome;
 pub use users::{NewUser, UserChanges, UserQuery};
 
-use folio_common::events::Event;
+use folio_common::events::catalog::UserData;
 use folio_common::events::outbox::Outbox;
 use sea_orm::DatabaseConnection;
-use serde_json::{Value, json};
 
 /// Handle on the users database (cheap to clone: a connection pool).
 #[derive(Clone, Debug)]
@@ -24,15 +23,15 @@ pub struct Store {
 
 /// A user as events carry it: the public profile, never the email, phone, address or
 /// any credential.
-pub fn user_event_data(u: &UserRow) -> Value {
-    json!({
-        "id": u.id,
-        "firstName": u.first_name,
-        "lastName": u.last_name,
-        "isAdmin": u.is_admin,
-        "createdAt": folio_common::DateTime::from(u.created_at).to_rfc3339(),
-        "updatedAt": folio_common::DateTime::from(u.updated_at).to_rfc3339(),
-    })
+pub fn user_event_data(u: &UserRow) -> UserData {
+    UserData {
+        id: u.id.clone(),
+        first_name: u.first_name.clone(),
+        last_name: u.last_name.clone(),
+        is_admin: u.is_admin,
+        created_at: u.created_at,
+        updated_at: u.updated_at,
+    }
 }
 
 impl Store {
@@ -46,19 +45,6 @@ impl Store {
     /// The users service's outbox (its relay publishes what the store records).
     pub fn outbox(&self) -> &Outbox {
         &self.outbox
-    }
-
-    /// Records one event in `db` (the change's transaction).
-    async fn emit(
-        &self,
-        db: &impl sea_orm::ConnectionTrait,
-        kind: &str,
-        actor: Option<&str>,
-        data: Value,
-    ) -> folio_common::Result<()> {
-        self.outbox
-            .record(db, &[Event::new(kind, actor, data)])
-            .await
     }
 
     /// The underlying connection, for migrations and health checks.
