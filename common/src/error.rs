@@ -108,6 +108,34 @@ impl Error {
             Error::Internal(_) => "internal error".to_owned(),
         }
     }
+
+    /// What went wrong, for logs only and never for a client: the client's message, but
+    /// for an internal error its real cause (with the errors beneath it), which
+    /// [`client_message`](Self::client_message) hides behind "internal error". Workers
+    /// with no client (the outbox relay, event consumers) log this, or the cause of
+    /// their failures would be lost.
+    pub fn log_message(&self) -> String {
+        match self {
+            Error::Internal(source) => with_sources(source.as_ref()),
+            _ => self.client_message(),
+        }
+    }
+}
+
+/// `e`'s message followed by those of its sources, each said once (many errors already
+/// include their source's message in their own).
+fn with_sources(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut next = e.source();
+    while let Some(source) = next {
+        let more = source.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        next = source.source();
+    }
+    text
 }
 
 impl From<sea_orm::DbErr> for Error {
@@ -127,8 +155,8 @@ impl From<sea_orm::TransactionError<Error>> for Error {
 
 impl From<Error> for async_graphql::Error {
     fn from(e: Error) -> Self {
-        if let Error::Internal(source) = &e {
-            tracing::error!(error = %source, "internal error");
+        if let Error::Internal(_) = &e {
+            tracing::error!(error = %e.log_message(), "internal error");
         }
         let mut err = async_graphql::Error::new(e.client_message());
         let code = e.code().as_str();
@@ -194,6 +222,34 @@ mod tests {
             ext.get("code"),
             Some(&async_graphql::Value::from("INTERNAL_SERVER_ERROR"))
         );
+    }
+
+    #[test]
+    fn logs_see_the_cause_clients_do_not() {
+        #[derive(Debug)]
+        struct Outer(std::io::Error);
+        impl std::fmt::Display for Outer {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("writing the outbox failed")
+            }
+        }
+        impl std::error::Error for Outer {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                Some(&self.0)
+            }
+        }
+        let e = Error::internal(Outer(std::io::Error::other("disk full")));
+        assert_eq!(e.client_message(), "internal error");
+        assert_eq!(e.log_message(), "writing the outbox failed: disk full");
+        let said_once = Error::internal("relation \"users_outbox\" does not exist");
+        assert_eq!(
+            said_once.log_message(),
+            "relation \"users_outbox\" does not exist"
+        );
+        let public = Error::NotFound("user");
+        assert_eq!(public.log_message(), public.client_message());
+        let gql: async_graphql::Error = e.into();
+        assert_eq!(gql.message, "internal error");
     }
 
     #[test]

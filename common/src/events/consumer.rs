@@ -1,9 +1,11 @@
 //! Idempotent consumers: a consumer applies an event in a transaction of its own
 //! database that also records the event's id in `<service>_processed_events`; an event
 //! seen before (a redelivery, a duplicate publish) is skipped. Effects therefore happen
-//! once however often an event arrives.
+//! once however often an event arrives. The event is decoded into its catalog
+//! [`Payload`] before anything is written, and the consumer sees only that: what it reads
+//! of an event is checked by the compiler, not looked up by name in JSON.
 
-use super::{BoxFuture, Event, Handler};
+use super::{BoxFuture, Event, Handler, Payload};
 use crate::Result;
 use crate::db::begin_write;
 use chrono::Utc;
@@ -16,16 +18,19 @@ pub fn table(service: &str) -> String {
     format!("{service}_processed_events")
 }
 
-/// What a consumer does with an event, inside the transaction that records it.
+/// What a consumer does with an event's payload, inside the transaction that records
+/// the event.
 pub trait Apply: Send + Sync + 'static {
     fn apply<'a>(
         &'a self,
         tx: &'a DatabaseTransaction,
-        event: &'a Event,
+        payload: Payload,
     ) -> BoxFuture<'a, Result<()>>;
 }
 
 /// Applies `event` once for `consumer`; `Ok(false)` when it had been applied before.
+/// An event whose payload does not decode is an error (it comes again, and is logged
+/// with the reason), before any transaction begins.
 pub async fn process_once(
     db: &DatabaseConnection,
     service: &str,
@@ -33,6 +38,7 @@ pub async fn process_once(
     event: &Event,
     apply: &dyn Apply,
 ) -> Result<bool> {
+    let payload = event.payload()?;
     let tx = begin_write(db).await?;
     let insert = Query::insert()
         .into_table(Alias::new(table(service)))
@@ -53,7 +59,7 @@ pub async fn process_once(
         // Seen before: roll back (nothing was written) and acknowledge.
         return Ok(false);
     }
-    apply.apply(&tx, event).await?;
+    apply.apply(&tx, payload).await?;
     tx.commit().await?;
     Ok(true)
 }
@@ -74,7 +80,8 @@ pub fn handler(
                     Ok(())
                 }
                 Err(e) => {
-                    tracing::warn!(consumer, id = %event.id, kind = %event.kind, error = %e.client_message(), "consuming an event failed; it will come again");
+                    // No client ever sees this error, so the log must carry its real cause.
+                    tracing::warn!(consumer, id = %event.id, kind = %event.kind, error = %e.log_message(), "consuming an event failed; it will come again");
                     Err(e)
                 }
             }

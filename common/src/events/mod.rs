@@ -3,13 +3,28 @@
 //! once committed, and consumed idempotently by the services that must follow
 //! ([`consumer`]). The transport is a [`Bus`]: NATS JetStream when `FOLIO_NATS_URL` is
 //! set ([`nats`]), otherwise the in-process bus of the one-process run ([`local`]).
+//!
+//! The wire format of an event (JSON, the same on NATS, in the outbox and in
+//! `folio events tail`):
+//!
+//! ```text
+//! { "id": "<UUID v7>", "type": "<entity>.<change>", "occurredAt": "<RFC 3339, UTC, ms>",
+//!   "actorId": "<user id>" | null, "data": { … } }
+//! ```
+//!
+//! on the subject `<prefix>.<service>.<type>` (e.g. `folio.users.user.deleted`). The
+//! types, the service that publishes each, and each type's `data` are the [`catalog`]:
+//! producers emit a typed [`Payload`], consumers decode one with [`Event::payload`].
 
+pub mod catalog;
 pub mod consumer;
 pub mod local;
 pub mod nats;
 pub mod outbox;
 
-use crate::Result;
+pub use catalog::{EventType, Payload};
+
+use crate::{Error, Result};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -56,37 +71,51 @@ mod rfc3339 {
 }
 
 impl Event {
-    /// A new event of `kind`, happening now.
-    pub fn new(kind: &str, actor_id: Option<&str>, data: Value) -> Self {
-        Event {
+    /// A new event carrying `payload`, caused by `actor_id`, happening now.
+    pub fn new(actor_id: Option<&str>, payload: Payload) -> Result<Self> {
+        let data = payload.to_data().map_err(|e| {
+            Error::internal(format!(
+                "a {} payload does not serialize: {e}",
+                payload.kind()
+            ))
+        })?;
+        Ok(Event {
             id: crate::new_id(),
-            kind: kind.to_owned(),
+            kind: payload.kind().to_owned(),
             occurred_at: Utc::now(),
             actor_id: actor_id.map(str::to_owned),
             data,
-        }
+        })
     }
 
-    /// The id in `data` (every event's data has one).
+    /// The catalog's type of this event; an internal error for a type it does not have
+    /// (an event from a newer version, or not from Folio).
+    pub fn event_type(&self) -> Result<EventType> {
+        EventType::from_wire(&self.kind).ok_or_else(|| {
+            Error::internal(format!(
+                "event {} has a type the catalog does not know: {:?}",
+                self.id, self.kind
+            ))
+        })
+    }
+
+    /// The typed payload of this event: its `data` decoded as its type's struct. An
+    /// internal error, naming the event and what is wrong, when it does not decode.
+    pub fn payload(&self) -> Result<Payload> {
+        let kind = self.event_type()?;
+        Payload::from_data(kind, &self.data).map_err(|e| {
+            Error::internal(format!(
+                "the data of {} event {} does not decode: {e}",
+                self.kind, self.id
+            ))
+        })
+    }
+
+    /// The id in `data` (every event's data but a follow's or a block's has one), for
+    /// observers that show events without decoding them.
     pub fn subject_id(&self) -> Option<&str> {
         self.data.get("id").and_then(Value::as_str)
     }
-}
-
-/// The service that publishes events of this type (`user.*` users, `content.*` content,
-/// `interaction.*` and `comment.*` interactions).
-pub fn service_of(kind: &str) -> &'static str {
-    match kind.split('.').next() {
-        Some("user") => "users",
-        Some("content") => "content",
-        _ => "interactions",
-    }
-}
-
-/// The subject an event of `kind` travels on: `<prefix>.<service>.<kind>`, e.g.
-/// `folio.users.user.created`.
-pub fn subject(prefix: &str, kind: &str) -> String {
-    format!("{prefix}.{}.{kind}", service_of(kind))
 }
 
 /// Whether `kind` matches a pattern such as `user.*`, `*.deleted`, `content.created` or
@@ -146,22 +175,52 @@ mod tests {
 
     #[test]
     fn events_serialize_as_the_contract_says() {
-        let e = Event::new(
-            "user.deleted",
-            Some("u1"),
-            serde_json::json!({ "id": "u2" }),
-        );
+        let payload = Payload::UserDeleted(catalog::UserDeleted { id: "u2".into() });
+        let e = Event::new(Some("u1"), payload.clone()).expect("event");
         let v = serde_json::to_value(&e).expect("json");
+        let keys: Vec<&str> = v
+            .as_object()
+            .expect("an object")
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(keys.len(), 5);
+        for key in ["id", "type", "occurredAt", "actorId", "data"] {
+            assert!(keys.contains(&key), "{key} missing from {v}");
+        }
         assert_eq!(v["type"], "user.deleted");
         assert_eq!(v["actorId"], "u1");
+        assert_eq!(v["data"], serde_json::json!({ "id": "u2" }));
         assert!(v["occurredAt"].as_str().is_some_and(|t| t.ends_with('Z')));
         let back: Event = serde_json::from_value(v).expect("back");
         assert_eq!(back.id, e.id);
-        assert_eq!(subject("folio", &e.kind), "folio.users.user.deleted");
+        assert_eq!(back.payload().expect("payload"), payload);
         assert_eq!(
-            subject("folio", "comment.deleted"),
+            back.event_type().expect("type").subject("folio"),
+            "folio.users.user.deleted"
+        );
+        assert_eq!(
+            EventType::CommentDeleted.subject("folio"),
             "folio.interactions.comment.deleted"
         );
+    }
+
+    #[test]
+    fn unknown_types_and_bad_data_do_not_decode() {
+        let mut e = Event::new(
+            None,
+            Payload::ContentDeleted(catalog::ContentDeleted { id: "c1".into() }),
+        )
+        .expect("event");
+        e.data = serde_json::json!({ "title": "no id" });
+        let cause = e.payload().expect_err("missing id").log_message();
+        assert!(
+            cause.contains("content.deleted") && cause.contains("id"),
+            "{cause}"
+        );
+        e.kind = "content.archived".into();
+        let cause = e.payload().expect_err("unknown type").log_message();
+        assert!(cause.contains("content.archived"), "{cause}");
     }
 
     #[test]

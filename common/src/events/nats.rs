@@ -6,7 +6,7 @@
 //! handled by one of them. A handled event is acknowledged; a failed one is negatively
 //! acknowledged and comes back after a pause.
 
-use super::{BoxFuture, Bus, Event, Handler, matches, service_of, subject};
+use super::{BoxFuture, Bus, Event, EventType, Handler, matches};
 use crate::{Error, Result};
 use async_nats::jetstream::consumer::{AckPolicy, DeliverPolicy, pull};
 use async_nats::jetstream::message::AckKind;
@@ -139,17 +139,23 @@ impl NatsBus {
             }
         }
     }
+
+    /// The subject of `event`, from its type's publishing service in the catalog.
+    fn subject(&self, event: &Event) -> Result<String> {
+        Ok(event.event_type()?.subject(&self.prefix))
+    }
 }
 
 impl Bus for NatsBus {
     fn publish<'a>(&'a self, event: &'a Event) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
+            let subject = self.subject(event)?;
             let payload = serde_json::to_vec(event).map_err(Error::internal)?;
             let publish = async {
                 let ack = self
                     .js
                     .send_publish(
-                        subject(&self.prefix, &event.kind),
+                        subject,
                         PublishMessage::build()
                             .payload(payload.into())
                             .message_id(&event.id),
@@ -173,17 +179,21 @@ impl Bus for NatsBus {
             let mut acks = Vec::with_capacity(events.len());
             let mut failure = None;
             for event in events {
-                let payload = match serde_json::to_vec(event) {
-                    Ok(p) => p,
+                let encoded = self.subject(event).and_then(|subject| {
+                    let payload = serde_json::to_vec(event).map_err(Error::internal)?;
+                    Ok((subject, payload))
+                });
+                let (subject, payload) = match encoded {
+                    Ok(e) => e,
                     Err(e) => {
-                        failure = Some(Error::internal(e));
+                        failure = Some(e);
                         break;
                     }
                 };
                 let sent = tokio::time::timeout(
                     PUBLISH_TIMEOUT,
                     self.js.send_publish(
-                        subject(&self.prefix, &event.kind),
+                        subject,
                         PublishMessage::build()
                             .payload(payload.into())
                             .message_id(&event.id),
@@ -229,10 +239,21 @@ impl Bus for NatsBus {
                 .map_err(unavailable)?;
             // One durable consumer per publishing service (`<name>-<service>`, filtered on
             // `<prefix>.<service>.>`): the events of one service arrive in their order,
-            // and a single filter subject works on every JetStream server version.
-            let mut services: Vec<&str> = kinds.iter().map(|k| service_of(k)).collect();
+            // and a single filter subject works on every JetStream server version. The
+            // services are those the catalog says publish a type `kinds` matches.
+            let mut services: Vec<&str> = EventType::ALL
+                .iter()
+                .filter(|t| kinds.iter().any(|k| matches(k, t.as_str())))
+                .map(|t| t.service())
+                .collect();
             services.sort_unstable();
             services.dedup();
+            if services.is_empty() {
+                // The caller may report only that subscribing failed; say why here.
+                let why = format!("{kinds:?} match no event type of the catalog");
+                tracing::error!(consumer = %name, error = %why, "cannot subscribe");
+                return Err(Error::internal(why));
+            }
             let wanted: Arc<[String]> = kinds.iter().map(|k| (*k).to_owned()).collect();
             for service in services {
                 let durable = format!("{name}-{service}");

@@ -1,5 +1,5 @@
 //! The transactional outbox: an event row is written in the transaction of the change
-//! it describes ([`Outbox::record`]), so it exists exactly when the change committed;
+//! it describes ([`Outbox::emit`]), so it exists exactly when the change committed;
 //! the [`Relay`] publishes pending rows in order and marks them published only once the
 //! bus has them. Rows are kept after publishing (`folio events tail` reads them when
 //! there is no broker).
@@ -8,7 +8,7 @@
 //! PostgreSQL schema): `seq` (order), `event_id`, `kind`, `payload` (the event's JSON),
 //! `created_at`, `published_at` (null while pending).
 
-use super::{Bus, Event};
+use super::{Bus, Event, Payload};
 use crate::{Error, Result};
 use chrono::Utc;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order, Query};
@@ -51,8 +51,47 @@ impl Outbox {
         self.service
     }
 
+    /// Records the event of `payload`, caused by `actor` (`None`: the system), on `db`,
+    /// which must be the transaction of the change it describes. This is how a store
+    /// emits an event.
+    pub async fn emit<C: ConnectionTrait>(
+        &self,
+        db: &C,
+        actor: Option<&str>,
+        payload: Payload,
+    ) -> Result<()> {
+        self.emit_all(db, actor, [payload]).await
+    }
+
+    /// Records one event per payload, in order, all caused by `actor`, on `db` (the
+    /// transaction of the change): a cascade's or an import's events.
+    pub async fn emit_all<C: ConnectionTrait>(
+        &self,
+        db: &C,
+        actor: Option<&str>,
+        payloads: impl IntoIterator<Item = Payload>,
+    ) -> Result<()> {
+        let events = payloads
+            .into_iter()
+            .map(|payload| {
+                // An event in another service's outbox would travel on that service's
+                // subject out of order with its own events; the catalog says whose it is.
+                let owner = payload.event_type().service();
+                if owner != self.service {
+                    return Err(Error::internal(format!(
+                        "{} is published by {owner}, not recorded in the {} outbox",
+                        payload.kind(),
+                        self.service
+                    )));
+                }
+                Event::new(actor, payload)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        self.record(db, &events).await
+    }
+
     /// Writes `events` on `db`, which should be the transaction of the change.
-    pub async fn record<C: ConnectionTrait>(&self, db: &C, events: &[Event]) -> Result<()> {
+    async fn record<C: ConnectionTrait>(&self, db: &C, events: &[Event]) -> Result<()> {
         for chunk in events.chunks(500) {
             let mut insert = Query::insert();
             insert.into_table(Alias::new(&*self.table)).columns([
@@ -136,7 +175,7 @@ impl Relay {
                 Err(e) => {
                     tracing::warn!(
                         service = self.outbox.service,
-                        error = %e.client_message(),
+                        error = %e.log_message(),
                         retry_in_ms = backoff.as_millis() as u64,
                         "publishing events failed; will retry"
                     );
@@ -195,5 +234,98 @@ impl Relay {
             Some(e) => Err(e),
             None => Ok(done.len()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::events::catalog::{ContentData, ContentDeleted, UserDeleted};
+    use crate::events::local::LocalBus;
+    use sea_orm::{ConnectOptions, Database};
+
+    /// An in-memory SQLite database (one connection, so one database) with the content
+    /// outbox as the migration creates it.
+    async fn content_outbox() -> (DatabaseConnection, Outbox) {
+        let mut opts = ConnectOptions::new("sqlite::memory:");
+        opts.max_connections(1).sqlx_logging(false);
+        let db = Database::connect(opts).await.expect("sqlite");
+        db.execute_unprepared(
+            "CREATE TABLE content_outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, \
+             event_id TEXT NOT NULL UNIQUE, kind TEXT NOT NULL, payload TEXT NOT NULL, \
+             created_at TEXT NOT NULL, published_at TEXT NULL)",
+        )
+        .await
+        .expect("the outbox table");
+        (db, Outbox::new("content"))
+    }
+
+    fn created() -> Payload {
+        let at = chrono::DateTime::parse_from_rfc3339("2026-01-02T03:04:05.678Z")
+            .expect("a time")
+            .with_timezone(&Utc);
+        Payload::ContentCreated(ContentData {
+            id: "c1".into(),
+            author_id: "u1".into(),
+            title: "T".into(),
+            description: None,
+            tags: Vec::new(),
+            published_at: at,
+            updated_at: at,
+        })
+    }
+
+    #[tokio::test]
+    async fn emitted_payloads_are_pending_in_order_and_relayed() {
+        let (db, outbox) = content_outbox().await;
+        let deleted = Payload::ContentDeleted(ContentDeleted { id: "c1".into() });
+        outbox.emit(&db, Some("u1"), created()).await.expect("emit");
+        outbox
+            .emit_all(&db, None, [deleted.clone()])
+            .await
+            .expect("emit_all");
+        let pending = outbox.pending(&db).await.expect("pending");
+        let got: Vec<(Payload, Option<String>)> = pending
+            .iter()
+            .map(|(_, e)| (e.payload().expect("decodes"), e.actor_id.clone()))
+            .collect();
+        assert_eq!(
+            got,
+            [(created(), Some("u1".to_owned())), (deleted.clone(), None)]
+        );
+
+        let bus = Arc::new(LocalBus::new());
+        let mut seen = bus.observe().await.expect("observe");
+        let relay = Relay {
+            db: db.clone(),
+            outbox: outbox.clone(),
+            bus,
+        };
+        assert_eq!(relay.round().await.expect("a round"), 2);
+        let first = seen.recv().await.expect("an event");
+        let second = seen.recv().await.expect("an event");
+        assert_eq!(first.payload().expect("decodes"), created());
+        assert_eq!(second.payload().expect("decodes"), deleted);
+        assert!(outbox.pending(&db).await.expect("pending").is_empty());
+    }
+
+    #[tokio::test]
+    async fn an_outbox_refuses_another_services_events() {
+        let (db, outbox) = content_outbox().await;
+        let foreign = Payload::UserDeleted(UserDeleted { id: "u1".into() });
+        let err = outbox
+            .emit_all(&db, None, [created(), foreign])
+            .await
+            .expect_err("user.deleted is the users service's");
+        let cause = err.log_message();
+        assert!(
+            cause.contains("user.deleted") && cause.contains("users"),
+            "{cause}"
+        );
+        assert_eq!(err.client_message(), "internal error");
+        assert!(
+            outbox.pending(&db).await.expect("pending").is_empty(),
+            "nothing of the batch is written"
+        );
     }
 }

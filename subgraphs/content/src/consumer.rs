@@ -4,13 +4,14 @@
 //!   the interactions subgraph follows).
 
 use crate::store::Store;
+use folio_common::Result;
+use folio_common::events::catalog::UserDeleted;
 use folio_common::events::consumer::Apply;
-use folio_common::events::{BoxFuture, Event};
-use folio_common::{Error, Result};
+use folio_common::events::{BoxFuture, EventType, Payload};
 use sea_orm::DatabaseTransaction;
 
-/// The event types this subgraph consumes.
-pub const KINDS: [&str; 1] = ["user.deleted"];
+/// The event types this subgraph consumes (their wire strings, as the bus takes them).
+pub const KINDS: [&str; 1] = [EventType::UserDeleted.as_str()];
 
 /// The content subgraph's consumer.
 pub struct Consumer {
@@ -21,18 +22,18 @@ impl Apply for Consumer {
     fn apply<'a>(
         &'a self,
         tx: &'a DatabaseTransaction,
-        event: &'a Event,
+        payload: Payload,
     ) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
-            if event.kind != "user.deleted" {
-                return Ok(());
+            match payload {
+                Payload::UserDeleted(UserDeleted { id: user }) => {
+                    let gone = self.store.delete_contents_of(tx, &user).await?;
+                    tracing::info!(%user, contents = gone, "deleted a deleted user's contents");
+                    Ok(())
+                }
+                // Only the types in `KINDS` are delivered; anything else has no effect here.
+                _ => Ok(()),
             }
-            let user = event
-                .subject_id()
-                .ok_or_else(|| Error::internal("user.deleted without data.id"))?;
-            let gone = self.store.delete_contents_of(tx, user).await?;
-            tracing::info!(user, contents = gone, "deleted a deleted user's contents");
-            Ok(())
         })
     }
 }

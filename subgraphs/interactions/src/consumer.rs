@@ -5,49 +5,50 @@
 //! - `user.deleted`: remove the user's reads, likes and comments.
 
 use crate::store::{ContentFacts, Store, remember};
-use chrono::{DateTime, Utc};
+use folio_common::Result;
+use folio_common::events::catalog::{ContentData, ContentDeleted, UserDeleted};
 use folio_common::events::consumer::Apply;
-use folio_common::events::{BoxFuture, Event};
-use folio_common::{Error, Result};
+use folio_common::events::{BoxFuture, EventType, Payload};
 use sea_orm::DatabaseTransaction;
 
-/// The event types this subgraph consumes.
-pub const KINDS: [&str; 3] = ["content.created", "content.deleted", "user.deleted"];
+/// The event types this subgraph consumes (their wire strings, as the bus takes them).
+pub const KINDS: [&str; 3] = [
+    EventType::ContentCreated.as_str(),
+    EventType::ContentDeleted.as_str(),
+    EventType::UserDeleted.as_str(),
+];
 
 /// The interactions subgraph's consumer.
 pub struct Consumer {
     pub store: Store,
 }
 
-fn field<'a>(event: &'a Event, name: &str) -> Result<&'a str> {
-    event
-        .data
-        .get(name)
-        .and_then(serde_json::Value::as_str)
-        .ok_or_else(|| Error::internal(format!("{} event without data.{name}", event.kind)))
-}
-
 impl Apply for Consumer {
     fn apply<'a>(
         &'a self,
         tx: &'a DatabaseTransaction,
-        event: &'a Event,
+        payload: Payload,
     ) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
-            match event.kind.as_str() {
-                "content.created" => {
-                    let published_at: DateTime<Utc> = field(event, "publishedAt")?
-                        .parse()
-                        .map_err(Error::internal)?;
+            match payload {
+                Payload::ContentCreated(ContentData {
+                    id,
+                    author_id,
+                    published_at,
+                    ..
+                }) => {
                     let facts = ContentFacts {
-                        content_id: field(event, "id")?.to_owned(),
-                        author_id: field(event, "authorId")?.to_owned(),
+                        content_id: id,
+                        author_id,
                         published_at,
                     };
                     remember(tx, &facts).await
                 }
-                "content.deleted" => self.store.forget_content(tx, field(event, "id")?).await,
-                "user.deleted" => self.store.remove_user(tx, field(event, "id")?).await,
+                Payload::ContentDeleted(ContentDeleted { id }) => {
+                    self.store.forget_content(tx, &id).await
+                }
+                Payload::UserDeleted(UserDeleted { id }) => self.store.remove_user(tx, &id).await,
+                // Only the types in `KINDS` are delivered; anything else has no effect here.
                 _ => Ok(()),
             }
         })

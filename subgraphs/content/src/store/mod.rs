@@ -10,7 +10,8 @@ use entity::contents::{self, Column, Entity as Contents};
 use folio_common::Error;
 use folio_common::Result;
 use folio_common::db::is_storable_text;
-use folio_common::events::Event;
+use folio_common::events::Payload;
+use folio_common::events::catalog::{ContentData, ContentDeleted};
 use folio_common::events::outbox::Outbox;
 use folio_common::pagination::{Page, PageRequest, encode_cursor};
 use sea_orm::sea_query::{Expr, ExprTrait};
@@ -18,7 +19,6 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, DatabaseBackend, DatabaseTransaction, EntityTrait,
     FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, Statement, Value,
 };
-use serde_json::json;
 use std::collections::HashMap;
 
 folio_common::service_store! {
@@ -28,16 +28,16 @@ folio_common::service_store! {
 
 /// A content as events carry it: everything but the story (up to 100,000 characters,
 /// which no consumer needs) and the view count (views are reads, not events).
-pub fn content_event_data(c: &ContentRow) -> serde_json::Value {
-    json!({
-        "id": c.id,
-        "authorId": c.author_id,
-        "title": c.title,
-        "description": c.description,
-        "tags": c.tag_list(),
-        "publishedAt": folio_common::DateTime::from(c.published_at).to_rfc3339(),
-        "updatedAt": folio_common::DateTime::from(c.updated_at).to_rfc3339(),
-    })
+pub fn content_event_data(c: &ContentRow) -> ContentData {
+    ContentData {
+        id: c.id.clone(),
+        author_id: c.author_id.clone(),
+        title: c.title.clone(),
+        description: c.description.clone(),
+        tags: c.tag_list(),
+        published_at: c.published_at,
+        updated_at: c.updated_at,
+    }
 }
 
 /// A content to create, already validated.
@@ -125,8 +125,8 @@ impl Store {
         };
         let tx = folio_common::db::begin_write(&self.db).await?;
         let row = row.insert(&tx).await?;
-        let event = Event::new("content.created", Some(&actor), content_event_data(&row));
-        self.outbox.record(&tx, &[event]).await?;
+        let payload = Payload::ContentCreated(content_event_data(&row));
+        self.outbox.emit(&tx, Some(&actor), payload).await?;
         tx.commit().await?;
         Ok(row)
     }
@@ -265,8 +265,8 @@ impl Store {
         let Some(row) = update.exec_with_returning(&tx).await?.into_iter().next() else {
             return Ok(None);
         };
-        let event = Event::new("content.updated", actor, content_event_data(&row));
-        self.outbox.record(&tx, &[event]).await?;
+        let payload = Payload::ContentUpdated(content_event_data(&row));
+        self.outbox.emit(&tx, actor, payload).await?;
         tx.commit().await?;
         Ok(Some(row))
     }
@@ -383,8 +383,8 @@ impl Store {
         if res.rows_affected == 0 {
             return Ok(false);
         }
-        let event = Event::new("content.deleted", actor, json!({ "id": id }));
-        self.outbox.record(&tx, &[event]).await?;
+        let payload = Payload::ContentDeleted(ContentDeleted { id: id.to_owned() });
+        self.outbox.emit(&tx, actor, payload).await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -408,11 +408,10 @@ impl Store {
                 .filter(Column::Id.is_in(chunk.iter().cloned()))
                 .exec(tx)
                 .await?;
-            let events: Vec<Event> = chunk
+            let payloads = chunk
                 .iter()
-                .map(|id| Event::new("content.deleted", None, json!({ "id": id })))
-                .collect();
-            self.outbox.record(tx, &events).await?;
+                .map(|id| Payload::ContentDeleted(ContentDeleted { id: id.clone() }));
+            self.outbox.emit_all(tx, None, payloads).await?;
         }
         Ok(ids.len() as u64)
     }
@@ -451,14 +450,16 @@ impl ContentImport {
                     updated_at: now,
                 })
                 .collect();
-            let events: Vec<Event> = chunk
+            let payloads: Vec<Payload> = chunk
                 .iter()
-                .map(|c| Event::new("content.created", Some(&self.actor), content_event_data(c)))
+                .map(|c| Payload::ContentCreated(content_event_data(c)))
                 .collect();
             Contents::insert_many(chunk.into_iter().map(contents::ActiveModel::from))
                 .exec_without_returning(&self.txn)
                 .await?;
-            self.outbox.record(&self.txn, &events).await?;
+            self.outbox
+                .emit_all(&self.txn, Some(&self.actor), payloads)
+                .await?;
         }
         self.inserted += count;
         Ok(())

@@ -16,7 +16,8 @@ use entity::comments::{self, Entity as Comments};
 use entity::content_stats::{self, Entity as ContentStats};
 use entity::interactions::{self, Entity as Interactions};
 use folio_common::db::{begin_write, is_storable_text};
-use folio_common::events::Event;
+use folio_common::events::Payload;
+use folio_common::events::catalog::{CommentData, CommentDeleted, InteractionData};
 use folio_common::pagination::{Page, PageRequest};
 use folio_common::{Error, RankingMetric, Result};
 use sea_orm::sea_query::{Expr, ExprTrait};
@@ -24,7 +25,6 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect, Set, TryInsertResult,
 };
-use serde_json::json;
 use std::collections::{HashMap, HashSet};
 
 folio_common::service_store! {
@@ -32,34 +32,35 @@ folio_common::service_store! {
     pub struct Store("interactions");
 }
 
-fn interaction_event(kind: &str, actor: Option<&str>, i: &InteractionRow) -> Event {
-    Event::new(
-        kind,
-        actor,
-        json!({
-            "id": i.id,
-            "kind": i.kind,
-            "userId": i.user_id,
-            "contentId": i.content_id,
-            "createdAt": folio_common::DateTime::from(i.created_at).to_rfc3339(),
-        }),
-    )
+/// An interaction as its events carry it.
+fn interaction_data(i: &InteractionRow) -> InteractionData {
+    InteractionData {
+        id: i.id.clone(),
+        kind: i.kind.clone(),
+        user_id: i.user_id.clone(),
+        content_id: i.content_id.clone(),
+        created_at: i.created_at,
+    }
 }
 
-fn comment_event(kind: &str, actor: Option<&str>, c: &CommentRow) -> Event {
-    let data = if kind == "comment.deleted" {
-        json!({ "id": c.id, "contentId": c.content_id })
-    } else {
-        json!({
-            "id": c.id,
-            "contentId": c.content_id,
-            "authorId": c.author_id,
-            "body": c.body,
-            "createdAt": folio_common::DateTime::from(c.created_at).to_rfc3339(),
-            "updatedAt": folio_common::DateTime::from(c.updated_at).to_rfc3339(),
-        })
-    };
-    Event::new(kind, actor, data)
+/// A comment as `comment.created` and `comment.updated` carry it.
+fn comment_data(c: &CommentRow) -> CommentData {
+    CommentData {
+        id: c.id.clone(),
+        content_id: c.content_id.clone(),
+        author_id: c.author_id.clone(),
+        body: c.body.clone(),
+        created_at: c.created_at,
+        updated_at: c.updated_at,
+    }
+}
+
+/// `comment.deleted` of `c`: which comment, and which content it was on.
+fn comment_deleted(c: &CommentRow) -> Payload {
+    Payload::CommentDeleted(CommentDeleted {
+        id: c.id.clone(),
+        content_id: c.content_id.clone(),
+    })
 }
 
 /// What this subgraph keeps of a content of the content subgraph.
@@ -165,8 +166,8 @@ impl Store {
             .ok_or_else(|| Error::internal("an interaction vanished inside its transaction"))?;
         if matches!(inserted, TryInsertResult::Inserted(n) if n > 0) {
             bump(&tx, content_id, &counters(kind), 1).await?;
-            let event = interaction_event("interaction.created", Some(user_id), &first);
-            self.outbox.record(&tx, &[event]).await?;
+            let payload = Payload::InteractionCreated(interaction_data(&first));
+            self.outbox.emit(&tx, Some(user_id), payload).await?;
         }
         tx.commit().await?;
         Ok(first)
@@ -193,8 +194,8 @@ impl Store {
             .rows_affected;
         if deleted > 0 {
             bump(&tx, content_id, &counters(Kind::Like), -1).await?;
-            let event = interaction_event("interaction.deleted", Some(user_id), &like);
-            self.outbox.record(&tx, &[event]).await?;
+            let payload = Payload::InteractionDeleted(interaction_data(&like));
+            self.outbox.emit(&tx, Some(user_id), payload).await?;
         }
         tx.commit().await?;
         Ok(deleted > 0)
@@ -281,8 +282,8 @@ impl Store {
         .exec_without_returning(&tx)
         .await?;
         bump(&tx, content_id, &[content_stats::Column::Comments], 1).await?;
-        let event = comment_event("comment.created", Some(author_id), &row);
-        self.outbox.record(&tx, &[event]).await?;
+        let payload = Payload::CommentCreated(comment_data(&row));
+        self.outbox.emit(&tx, Some(author_id), payload).await?;
         tx.commit().await?;
         Ok(row)
     }
@@ -322,8 +323,8 @@ impl Store {
         let Some(row) = rows.into_iter().next() else {
             return Ok(None);
         };
-        let event = comment_event("comment.updated", Some(actor), &row);
-        self.outbox.record(&tx, &[event]).await?;
+        let payload = Payload::CommentUpdated(comment_data(&row));
+        self.outbox.emit(&tx, Some(actor), payload).await?;
         tx.commit().await?;
         Ok(Some(row))
     }
@@ -343,8 +344,9 @@ impl Store {
                 -1,
             )
             .await?;
-            let event = comment_event("comment.deleted", Some(actor), comment);
-            self.outbox.record(&tx, &[event]).await?;
+            self.outbox
+                .emit(&tx, Some(actor), comment_deleted(comment))
+                .await?;
         }
         tx.commit().await?;
         Ok(deleted > 0)
@@ -414,16 +416,11 @@ impl Store {
         gone_interactions: &[InteractionRow],
         gone_comments: &[CommentRow],
     ) -> Result<()> {
-        let events: Vec<Event> = gone_interactions
+        let payloads = gone_interactions
             .iter()
-            .map(|i| interaction_event("interaction.deleted", None, i))
-            .chain(
-                gone_comments
-                    .iter()
-                    .map(|c| comment_event("comment.deleted", None, c)),
-            )
-            .collect();
-        self.outbox.record(tx, &events).await
+            .map(|i| Payload::InteractionDeleted(interaction_data(i)))
+            .chain(gone_comments.iter().map(comment_deleted));
+        self.outbox.emit_all(tx, None, payloads).await
     }
 
     /// A page of a content's comments, oldest first (by id, a UUID v7), with the total.

@@ -9,8 +9,7 @@ pub use entity::users::Model as UserRow;
 pub use tokens::RotateOutcome;
 pub use users::{NewUser, UserChanges, UserQuery};
 
-use folio_common::events::Event;
-use serde_json::{Value, json};
+use folio_common::events::catalog::UserData;
 
 folio_common::service_store! {
     /// Handle on the users database (cheap to clone: a connection pool).
@@ -19,28 +18,14 @@ folio_common::service_store! {
 
 /// A user as events carry it: the public profile, never the email, phone, address or
 /// any credential.
-pub fn user_event_data(u: &UserRow) -> Value {
-    json!({
-        "id": u.id,
-        "firstName": u.first_name,
-        "lastName": u.last_name,
-        "isAdmin": u.is_admin,
-        "createdAt": folio_common::DateTime::from(u.created_at).to_rfc3339(),
-        "updatedAt": folio_common::DateTime::from(u.updated_at).to_rfc3339(),
-    })
-}
-
-impl Store {
-    /// Records one event in `db` (the change's transaction).
-    async fn emit(
-        &self,
-        db: &impl sea_orm::ConnectionTrait,
-        kind: &str,
-        actor: Option<&str>,
-        data: Value,
-    ) -> folio_common::Result<()> {
-        self.outbox
-            .record(db, &[Event::new(kind, actor, data)])
-            .await
+pub fn user_event_data(u: &UserRow) -> UserData {
+    UserData {
+        id: u.id.clone(),
+        first_name: u.first_name.clone(),
+        last_name: u.last_name.clone(),
+        is_admin: u.is_admin,
+        created_at: u.created_at,
+        updated_at: u.updated_at,
     }
 }
+

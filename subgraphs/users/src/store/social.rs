@@ -4,6 +4,8 @@ use super::entity::blocks::{self, Entity as Blocks};
 use super::entity::follows::{self, Entity as Follows};
 use super::{Store, UserRow};
 use chrono::Utc;
+use folio_common::events::Payload;
+use folio_common::events::catalog::{BlockData, FollowData};
 use folio_common::pagination::{Page, PageRequest, encode_cursor};
 use folio_common::{Error, Result};
 use sea_orm::sea_query::{Expr, ExprTrait};
@@ -11,7 +13,6 @@ use sea_orm::{
     ColumnTrait, Condition, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect, Set, TryInsertResult,
 };
-use serde_json::json;
 use std::collections::{HashMap, HashSet};
 
 /// Which side of a follow a list or count is about.
@@ -64,6 +65,22 @@ fn viewer_gone(e: sea_orm::DbErr) -> Error {
     }
 }
 
+/// A follow (or its end) as its events carry it.
+fn follow_data(follower: &str, followee: &str) -> FollowData {
+    FollowData {
+        follower_id: follower.to_owned(),
+        followee_id: followee.to_owned(),
+    }
+}
+
+/// A block (or its end) as its events carry it.
+fn block_data(blocker: &str, blocked: &str) -> BlockData {
+    BlockData {
+        blocker_id: blocker.to_owned(),
+        blocked_id: blocked.to_owned(),
+    }
+}
+
 impl Store {
     /// Makes `follower` follow `followee` (idempotent). `FORBIDDEN` when either has
     /// blocked the other; `NOT_FOUND` when `followee` does not exist.
@@ -95,9 +112,8 @@ impl Store {
             .await
             .map_err(viewer_gone)?;
         if matches!(inserted, TryInsertResult::Inserted(n) if n > 0) {
-            let data = json!({ "followerId": follower, "followeeId": followee });
-            self.emit(&tx, "user.followed", Some(follower), data)
-                .await?;
+            let payload = Payload::UserFollowed(follow_data(follower, followee));
+            self.outbox.emit(&tx, Some(follower), payload).await?;
         }
         tx.commit().await?;
         Ok(target)
@@ -114,9 +130,8 @@ impl Store {
             .await?
             .rows_affected;
         if removed > 0 {
-            let data = json!({ "followerId": follower, "followeeId": followee });
-            self.emit(&tx, "user.unfollowed", Some(follower), data)
-                .await?;
+            let payload = Payload::UserUnfollowed(follow_data(follower, followee));
+            self.outbox.emit(&tx, Some(follower), payload).await?;
         }
         tx.commit().await?;
         Ok(target)
@@ -144,8 +159,8 @@ impl Store {
             .await
             .map_err(viewer_gone)?;
         if matches!(inserted, TryInsertResult::Inserted(n) if n > 0) {
-            let data = json!({ "blockerId": blocker, "blockedId": blocked });
-            self.emit(&tx, "user.blocked", Some(blocker), data).await?;
+            let payload = Payload::UserBlocked(block_data(blocker, blocked));
+            self.outbox.emit(&tx, Some(blocker), payload).await?;
         }
         let pair = |a: &str, b: &str| {
             Condition::all()
@@ -175,9 +190,8 @@ impl Store {
             .await?
             .rows_affected;
         if removed > 0 {
-            let data = json!({ "blockerId": blocker, "blockedId": blocked });
-            self.emit(&tx, "user.unblocked", Some(blocker), data)
-                .await?;
+            let payload = Payload::UserUnblocked(block_data(blocker, blocked));
+            self.outbox.emit(&tx, Some(blocker), payload).await?;
         }
         tx.commit().await?;
         Ok(())

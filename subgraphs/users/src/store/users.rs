@@ -4,6 +4,8 @@ use super::entity::users::{self, Column, Entity as Users};
 use super::{Store, UserRow};
 use chrono::Utc;
 use folio_common::error::is_unique_violation;
+use folio_common::events::Payload;
+use folio_common::events::catalog::{PasswordChanged, UserDeleted};
 use folio_common::pagination::{Page, PageRequest};
 use folio_common::{Error, Result};
 use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
@@ -126,8 +128,8 @@ impl Store {
             updated_at: Set(now),
         };
         let user = row.insert(db).await.map_err(email_conflict)?;
-        self.emit(db, "user.created", None, super::user_event_data(&user))
-            .await?;
+        let payload = Payload::UserCreated(super::user_event_data(&user));
+        self.outbox.emit(db, None, payload).await?;
         Ok(user)
     }
 
@@ -208,8 +210,8 @@ impl Store {
         am.updated_at = Set(Utc::now());
         let tx = folio_common::db::begin_write(&self.db).await?;
         let user = am.update(&tx).await.map_err(email_conflict)?;
-        self.emit(&tx, "user.updated", actor, super::user_event_data(&user))
-            .await?;
+        let payload = Payload::UserUpdated(super::user_event_data(&user));
+        self.outbox.emit(&tx, actor, payload).await?;
         tx.commit().await?;
         Ok(user)
     }
@@ -227,8 +229,8 @@ impl Store {
         am.updated_at = Set(Utc::now());
         let tx = folio_common::db::begin_write(&self.db).await?;
         let user = am.update(&tx).await?;
-        self.emit(&tx, "user.updated", actor, super::user_event_data(&user))
-            .await?;
+        let payload = Payload::UserUpdated(super::user_event_data(&user));
+        self.outbox.emit(&tx, actor, payload).await?;
         tx.commit().await?;
         Ok(user)
     }
@@ -247,13 +249,8 @@ impl Store {
             .exec(db)
             .await?;
         // The event says that it changed, never what to.
-        self.emit(
-            db,
-            "user.password_changed",
-            Some(id),
-            serde_json::json!({ "id": id }),
-        )
-        .await
+        let payload = Payload::UserPasswordChanged(PasswordChanged { id: id.to_owned() });
+        self.outbox.emit(db, Some(id), payload).await
     }
 
     /// Deletes a user on behalf of `actor`; their follows, blocks and refresh tokens go
@@ -269,8 +266,8 @@ impl Store {
         if res.rows_affected == 0 {
             return Ok(false);
         }
-        self.emit(&tx, "user.deleted", actor, serde_json::json!({ "id": id }))
-            .await?;
+        let payload = Payload::UserDeleted(UserDeleted { id: id.to_owned() });
+        self.outbox.emit(&tx, actor, payload).await?;
         tx.commit().await?;
         Ok(true)
     }
