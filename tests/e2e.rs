@@ -1,7 +1,6 @@
-//! End-to-end tests: the whole platform on port 0, driven over HTTP through the router.
+//! End-to-end tests: the whole platform on port 0 (the test kit's `TestApp`), driven over
+//! HTTP through the router.
 //! One test binary (modules under `e2e/`) keeps link time down.
-
-mod support;
 
 mod e2e {
     mod auth;
