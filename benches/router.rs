@@ -20,7 +20,7 @@
 //! counted and the first few printed.
 //!
 //! A second part drives a cross-subgraph query over the router's test subgraphs (the
-//! `social` fixture of `folio_router::execute_testkit`, in memory, until content lands):
+//! `social` fixture of `folio_testkit::subgraphs::social`, in memory, until content lands):
 //! `{ topComments(first: 3) { text author { name byline posts { title likes } } } }`,
 //! anonymous, is four fetches: interactions, then users and content, then interactions again
 //! (`Post.likes`). It runs
@@ -32,9 +32,9 @@
 
 use folio_common::graphql::now_unix;
 use folio_common::{Config, IdentityKey, Viewer};
-use folio_router::execute_testkit::{Social, social_supergraph_sdl, spawn_social};
 use folio_testkit::TestApp;
 use folio_testkit::load::{env_or, ms, percentile};
+use folio_testkit::subgraphs::social::{Social, social_supergraph_sdl, spawn_social};
 use reqwest::header::{CONTENT_TYPE, HeaderMap};
 use serde_json::{Value, json};
 use std::sync::Arc;

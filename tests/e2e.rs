@@ -1,5 +1,5 @@
 //! End-to-end tests: the whole platform on port 0 (the test kit's `TestApp`), driven over
-//! HTTP through the router.
+//! HTTP through the router; and the router's executor against the kit's test subgraphs.
 //! One test binary (modules under `e2e/`) keeps link time down.
 
 mod e2e {
@@ -7,6 +7,7 @@ mod e2e {
     mod content;
     mod deploy;
     mod events;
+    mod executor;
     mod graphiql;
     mod interactions;
     mod migrations;

@@ -1,11 +1,13 @@
 //! Folio's test kit (a dev-dependency): [`TestApp`], the whole platform in-process with
 //! every request helper the end-to-end tests use; watching and disturbing events
-//! ([`events`]); and the benchmarks' closed-loop load generator ([`load`]).
+//! ([`events`]); the benchmarks' closed-loop load generator ([`load`]); and subgraphs
+//! made for the router's executor tests ([`subgraphs`]).
 
 mod app;
 pub mod events;
 pub mod load;
 mod requests;
+pub mod subgraphs;
 
 pub use app::{Session, TestApp, code, drop_schema, field, fresh_database, session};
 pub use requests::{assert_ok, connection_ids, id_set, node_ids};
