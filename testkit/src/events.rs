@@ -1,9 +1,13 @@
 //! Watching and disturbing events in tests: the next event of a kind, a service's outbox
-//! as its database holds it, a bus whose publishing can be
+//! and processed events as its database holds them, a bus whose publishing can be
 //! switched off, and a TCP proxy that cuts a platform off its NATS server.
+//!
+//! To show that something did *not* happen, wait for a later event of the same source as
+//! a barrier ([`TestApp::wait_processed`]): a consumer takes one source's events in order,
+//! so once it has processed the later one it has processed (or skipped) the earlier.
 
-use crate::PATIENCE;
 use crate::app::TestApp;
+use crate::{PATIENCE, eventually};
 use folio_common::events::{BoxFuture, Bus, Event, Handler};
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 use std::sync::Arc;
@@ -16,6 +20,15 @@ pub fn nats_url() -> Option<String> {
     std::env::var("FOLIO_TEST_NATS_URL")
         .ok()
         .filter(|u| !u.is_empty())
+}
+
+/// Now, in microseconds since the Unix epoch (as `Event::occurred_at.timestamp_micros()`
+/// counts them).
+pub fn unix_micros() -> i64 {
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970");
+    i64::try_from(since.as_micros()).expect("in range")
 }
 
 /// The next event of `kind`, skipping others (which are returned too, in order).
@@ -71,6 +84,41 @@ impl TestApp {
             .collect();
         let _ = db.close().await;
         out
+    }
+
+    /// Whether `service`'s consumer has processed the event `event_id` (applied it, or
+    /// skipped it as seen before).
+    pub async fn processed(&self, service: &str, event_id: &str) -> bool {
+        let db = self.database(service).await;
+        let backend = db.get_database_backend();
+        let placeholder = match backend {
+            sea_orm::DatabaseBackend::Postgres => "$1",
+            _ => "?",
+        };
+        let row = db
+            .query_one_raw(Statement::from_sql_and_values(
+                backend,
+                format!(
+                    "SELECT 1 AS one FROM {} WHERE event_id = {placeholder}",
+                    folio_common::events::consumer::table(service)
+                ),
+                [event_id.into()],
+            ))
+            .await
+            .expect("read the processed events");
+        let _ = db.close().await;
+        row.is_some()
+    }
+
+    /// Waits until each of `services` has processed the event `event_id`: a barrier
+    /// behind which every earlier event of the same source has been handled too.
+    pub async fn wait_processed(&self, services: &[&str], event_id: &str) {
+        for service in services {
+            eventually(&format!("{service} processes event {event_id}"), || {
+                self.processed(service, event_id)
+            })
+            .await;
+        }
     }
 }
 

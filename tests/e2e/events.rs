@@ -1,12 +1,13 @@
 //! Events through the whole platform: what each mutation publishes, the cascades that
 //! travel as events, and delivery when the broker is away or a service restarts between
 //! commit and publish. On the in-process bus by default; over NATS JetStream when
-//! `FOLIO_TEST_NATS_URL` is set (as `.ci/run` does for the PostgreSQL pass).
+//! `FOLIO_TEST_NATS_URL` is set (as `.ci/run` does for the PostgreSQL pass). An absence
+//! (no cascade, no second effect) is shown behind a barrier, never after a sleep.
 
 use folio_common::events::Bus;
 use folio_common::events::local::LocalBus;
 use folio_common::events::nats::NatsBus;
-use folio_testkit::events::{NatsProxy, Switchable, nats_url, next_of};
+use folio_testkit::events::{NatsProxy, Switchable, nats_url, next_of, unix_micros};
 use folio_testkit::{PATIENCE, TestApp, code, eventually};
 use serde_json::json;
 use std::collections::{HashMap, HashSet};
@@ -285,7 +286,8 @@ async fn events_wait_out_a_broker_outage_and_none_is_lost() {
         json!({ "id": ada.id }),
     )
     .await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // No later event can travel now to serve as a barrier: the cascade's own events show
+    // below that it waited, each recorded after the broker came back.
     assert!(
         app.content_exists(&contents[0]).await,
         "nothing cascades while the broker is away"
@@ -298,6 +300,7 @@ async fn events_wait_out_a_broker_outage_and_none_is_lost() {
         "user.deleted waits in the outbox"
     );
 
+    let restored_at = unix_micros();
     match &proxy {
         Some(p) => p.restore(),
         None => switch.set_down(false),
@@ -348,6 +351,19 @@ async fn events_wait_out_a_broker_outage_and_none_is_lost() {
         .filter(|(e, _)| e.kind == "content.deleted")
         .count();
     assert_eq!(deletions, contents.len());
+    for (service, cascade) in [
+        ("content", "content.deleted"),
+        ("interactions", "interaction.deleted"),
+    ] {
+        for (e, _) in app.outbox(service).await {
+            assert!(
+                e.kind != cascade || e.occurred_at.timestamp_micros() >= restored_at,
+                "nothing cascades while the broker is away: {} at {}",
+                e.kind,
+                e.occurred_at
+            );
+        }
+    }
     app.stop().await;
 }
 
@@ -404,7 +420,25 @@ async fn a_restart_between_commit_and_publish_still_delivers_once() {
 
     // The same event again (a redelivery): no second effect.
     bus.publish(&deleted).await.expect("publish again");
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // A barrier: a later user.deleted, of a user with nothing to cascade. The consumers
+    // take the users service's events in order, so once both have processed this one
+    // they have handled the redelivery too.
+    let dan = app.register("dan@example.com", PASSWORD).await;
+    app.ok(
+        &dan,
+        "mutation($id: ID!) { deleteUser(id: $id) }",
+        json!({ "id": dan.id }),
+    )
+    .await;
+    let barrier = app
+        .outbox("users")
+        .await
+        .into_iter()
+        .find(|(e, _)| e.kind == "user.deleted" && e.subject_id() == Some(dan.id.as_str()))
+        .expect("dan's user.deleted")
+        .0;
+    app.wait_processed(&["content", "interactions"], &barrier.id)
+        .await;
     let content_deleted = app
         .outbox("content")
         .await
