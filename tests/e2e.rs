@@ -18,5 +18,6 @@ mod e2e {
     mod security;
     mod smoke;
     mod social;
+    mod testkit;
     mod transport;
 }
