@@ -32,20 +32,15 @@
 //! `cargo bench --bench content`. The load generator runs in the same process as the
 //! platform, so on a small machine both compete for the same cores.
 
-#[path = "../tests/support/mod.rs"]
-mod support;
-
-mod load;
-
 use folio_common::Config;
 use folio_content::import::{ImportOptions, import_csv};
-use load::{Rng, env_or, ms, percentile};
+use folio_testkit::TestApp;
+use folio_testkit::load::{Rng, env_or, ms, percentile};
 use serde_json::{Value, json};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use support::TestApp;
 use tokio::task::JoinSet;
 
 const WARM_UP: Duration = Duration::from_secs(1);
@@ -520,7 +515,7 @@ async fn import_part(out: &mut Vec<String>, dir: &Path) {
             ..Config::default()
         };
         let run = timed_import(&cfg, file, false).await;
-        support::drop_schema(&url, &schema).await;
+        folio_testkit::drop_schema(&url, &schema).await;
         out.push(import_line("postgres", *size, &run));
         print_now(out.last());
     }

@@ -26,13 +26,9 @@
 // What a benchmark prints is its report.
 #![allow(clippy::print_stdout)]
 
-#[path = "../tests/support/mod.rs"]
-mod support;
-
-mod load;
-
 use folio_interactions::store::entity::{content_stats, interactions};
-use load::{Rng, closed_loop, env_or, ms};
+use folio_testkit::TestApp;
+use folio_testkit::load::{Rng, closed_loop, env_or, ms};
 use sea_orm::prelude::DateTimeUtc;
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, EntityTrait, QueryResult, Set, Statement, TransactionTrait,
@@ -41,7 +37,6 @@ use serde_json::{Value, json};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use support::TestApp;
 
 const AUTHORS: usize = 50;
 const PASSWORD: &str = "benchmark password";
@@ -238,8 +233,8 @@ async fn main() {
         while (seen.len() as u64) < target {
             // Skewed popularity: low indices (older contents) are liked far more often.
             let content = ((contents.len() as f64) * rng.unit().powi(3)) as usize;
-            let user = (rng.next() % RATERS) as u32;
-            let like = rng.next().is_multiple_of(2);
+            let user = (rng.next_u64() % RATERS) as u32;
+            let like = rng.next_u64().is_multiple_of(2);
             if seen.insert((content as u32, user, like)) {
                 let c = counts.entry(content).or_default();
                 if like {

@@ -20,7 +20,7 @@
 //! counted and the first few printed.
 //!
 //! A second part drives a cross-subgraph query over the router's test subgraphs (the
-//! `social` fixture of `folio_router::execute_testkit`, in memory, until content lands):
+//! `social` fixture of `folio_testkit::subgraphs::social`, in memory, until content lands):
 //! `{ topComments(first: 3) { text author { name byline posts { title likes } } } }`,
 //! anonymous, is four fetches: interactions, then users and content, then interactions again
 //! (`Post.likes`). It runs
@@ -30,21 +30,16 @@
 //! { id name } } }`) is posted to that subgraph directly. Same workers, duration and checks.
 //! `cargo bench --bench router`.
 
-#[path = "../tests/support/mod.rs"]
-mod support;
-
-mod load;
-
 use folio_common::graphql::now_unix;
 use folio_common::{Config, IdentityKey, Viewer};
-use folio_router::execute_testkit::{Social, social_supergraph_sdl, spawn_social};
-use load::{env_or, ms, percentile};
+use folio_testkit::TestApp;
+use folio_testkit::load::{env_or, ms, percentile};
+use folio_testkit::subgraphs::social::{Social, social_supergraph_sdl, spawn_social};
 use reqwest::header::{CONTENT_TYPE, HeaderMap};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
-use support::TestApp;
 use tokio::task::JoinSet;
 
 const USERS: usize = 200;
@@ -268,7 +263,7 @@ fn table_line(
 
 /// Registers the viewer and `USERS` more, each following three others (the viewer also
 /// every third user); returns every session, the viewer's first.
-async fn seed(app: &Arc<TestApp>) -> Vec<support::Session> {
+async fn seed(app: &Arc<TestApp>) -> Vec<folio_testkit::Session> {
     let mut sessions = vec![app.register("viewer@example.com", PASSWORD).await];
     for chunk in (0..USERS).collect::<Vec<_>>().chunks(16) {
         let mut set = JoinSet::new();

@@ -6,17 +6,12 @@
 //! `{ me { id } }` alone and with 50 clients logging in concurrently.
 //! `cargo bench --bench users`; `FOLIO_BENCH_SECS` sets each phase's length (default 5).
 
-#[path = "../tests/support/mod.rs"]
-mod support;
-
-mod load;
-
-use load::percentile;
+use folio_testkit::TestApp;
+use folio_testkit::load::percentile;
 use serde_json::json;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
-use support::TestApp;
 
 const LOGIN_CLIENTS: usize = 50;
 const PASSWORD: &str = "benchmark password";

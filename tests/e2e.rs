@@ -1,13 +1,13 @@
-//! End-to-end tests: the whole platform on port 0, driven over HTTP through the router.
+//! End-to-end tests: the whole platform on port 0 (the test kit's `TestApp`), driven over
+//! HTTP through the router; and the router's executor against the kit's test subgraphs.
 //! One test binary (modules under `e2e/`) keeps link time down.
-
-mod support;
 
 mod e2e {
     mod auth;
     mod content;
     mod deploy;
     mod events;
+    mod executor;
     mod graphiql;
     mod interactions;
     mod migrations;
@@ -18,5 +18,6 @@ mod e2e {
     mod security;
     mod smoke;
     mod social;
+    mod testkit;
     mod transport;
 }

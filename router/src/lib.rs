@@ -7,9 +7,6 @@
 
 pub mod error;
 pub mod execute;
-#[cfg(any(test, feature = "testkit"))]
-#[doc(hidden)]
-pub mod execute_testkit;
 pub mod graphiql;
 pub mod jwks;
 pub mod metrics;

@@ -2,7 +2,7 @@
 //! by country), login, refresh-token rotation and reuse detection, logout, verifyToken
 //! and changePassword.
 
-use crate::support::{TestApp, code, field, session};
+use folio_testkit::{TestApp, code, field, session};
 use serde_json::{Value, json};
 
 const PASSWORD: &str = "correct horse";
@@ -10,12 +10,6 @@ const PASSWORD: &str = "correct horse";
 const REGISTER: &str = "mutation($i: RegisterInput!) { register(input: $i) { \
     accessToken refreshToken expiresIn \
     user { id email firstName lastName phoneNo address isAdmin } } }";
-
-const LOGIN: &str = "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { \
-    accessToken refreshToken expiresIn user { id email } } }";
-
-const REFRESH: &str = "mutation($t: String!) { refreshToken(refreshToken: $t) { \
-    accessToken refreshToken expiresIn user { id email } } }";
 
 const LOGOUT: &str = "mutation($t: String!) { logout(refreshToken: $t) }";
 
@@ -38,19 +32,6 @@ fn input(email: &str, changes: Value) -> Value {
     i
 }
 
-async fn register(app: &TestApp, token: Option<&str>, input: Value) -> Value {
-    app.gql(token, REGISTER, json!({ "i": input })).await
-}
-
-async fn login(app: &TestApp, email: &str, password: &str) -> Value {
-    app.gql(None, LOGIN, json!({ "e": email, "p": password }))
-        .await
-}
-
-async fn refresh(app: &TestApp, token: &str) -> Value {
-    app.gql(None, REFRESH, json!({ "t": token })).await
-}
-
 /// Asserts `body` is a BAD_USER_INPUT error on `expected_field` and carries no data.
 fn assert_bad_input(body: &Value, expected_field: &str) {
     assert_eq!(code(body), "BAD_USER_INPUT", "{body}");
@@ -61,15 +42,15 @@ fn assert_bad_input(body: &Value, expected_field: &str) {
 #[tokio::test]
 async fn register_returns_tokens_and_the_user_with_their_private_fields() {
     let app = TestApp::spawn().await;
-    let body = register(
-        &app,
-        None,
-        input(
-            "Ada.Lovelace@Example.com",
-            json!({ "phoneNo": "+44 20 7946 0958", "address": "12 St James's Square\nLondon" }),
-        ),
-    )
-    .await;
+    let body = app
+        .register_body(
+            None,
+            input(
+                "Ada.Lovelace@Example.com",
+                json!({ "phoneNo": "+44 20 7946 0958", "address": "12 St James's Square\nLondon" }),
+            ),
+        )
+        .await;
     assert_eq!(code(&body), "", "{body}");
     let p = &body["data"]["register"];
     assert!(
@@ -102,7 +83,7 @@ async fn register_returns_tokens_and_the_user_with_their_private_fields() {
     let me = app.gql(Some(token), "{ me { id email } }", json!({})).await;
     assert_eq!(me["data"]["me"]["id"], user["id"]);
     assert_eq!(me["data"]["me"]["email"], json!("Ada.Lovelace@Example.com"));
-    let body = login(&app, "ada.lovelace@example.com", PASSWORD).await;
+    let body = app.login_body("ada.lovelace@example.com", PASSWORD).await;
     assert_eq!(body["data"]["login"]["expiresIn"], json!(900), "{body}");
     app.stop().await;
 }
@@ -110,19 +91,21 @@ async fn register_returns_tokens_and_the_user_with_their_private_fields() {
 #[tokio::test]
 async fn register_with_an_email_taken_in_another_case_is_a_conflict_on_email() {
     let app = TestApp::spawn().await;
-    let first = register(&app, None, input("ada@example.com", json!({}))).await;
+    let first = app
+        .register_body(None, input("ada@example.com", json!({})))
+        .await;
     assert_eq!(code(&first), "", "{first}");
-    let again = register(
-        &app,
-        None,
-        input("ADA@Example.COM", json!({ "firstName": "Other" })),
-    )
-    .await;
+    let again = app
+        .register_body(
+            None,
+            input("ADA@Example.COM", json!({ "firstName": "Other" })),
+        )
+        .await;
     assert_eq!(code(&again), "CONFLICT", "{again}");
     assert_eq!(field(&again), "email", "{again}");
     assert_eq!(again["data"], Value::Null);
     // The original account is untouched.
-    let body = login(&app, "ada@example.com", PASSWORD).await;
+    let body = app.login_body("ada@example.com", PASSWORD).await;
     assert_eq!(
         body["data"]["login"]["user"]["id"],
         first["data"]["register"]["user"]["id"]
@@ -134,15 +117,12 @@ async fn register_with_an_email_taken_in_another_case_is_a_conflict_on_email() {
 async fn register_while_signed_in_is_forbidden() {
     let app = TestApp::spawn().await;
     let ada = app.register("ada@example.com", PASSWORD).await;
-    let body = register(
-        &app,
-        Some(&ada.access_token),
-        input("bob@example.com", json!({})),
-    )
-    .await;
+    let body = app
+        .register_body(Some(&ada.access_token), input("bob@example.com", json!({})))
+        .await;
     assert_eq!(code(&body), "FORBIDDEN", "{body}");
     // No account was created for bob.
-    let body = login(&app, "bob@example.com", PASSWORD).await;
+    let body = app.login_body("bob@example.com", PASSWORD).await;
     assert_eq!(code(&body), "UNAUTHENTICATED", "{body}");
     app.stop().await;
 }
@@ -151,31 +131,25 @@ async fn register_while_signed_in_is_forbidden() {
 async fn register_requires_a_password_of_8_to_128_characters() {
     let app = TestApp::spawn().await;
     for bad in ["1234567".to_owned(), "x".repeat(129)] {
-        let body = register(
-            &app,
-            None,
-            input("ada@example.com", json!({ "password": bad })),
-        )
-        .await;
+        let body = app
+            .register_body(None, input("ada@example.com", json!({ "password": bad })))
+            .await;
         assert_bad_input(&body, "password");
     }
     // The bounds themselves are fine (characters, not bytes: 128 × 'é' is 256 bytes).
-    let body = register(
-        &app,
-        None,
-        input("eight@example.com", json!({ "password": "12345678" })),
-    )
-    .await;
+    let body = app
+        .register_body(
+            None,
+            input("eight@example.com", json!({ "password": "12345678" })),
+        )
+        .await;
     assert_eq!(code(&body), "", "{body}");
     let long = "é".repeat(128);
-    let body = register(
-        &app,
-        None,
-        input("long@example.com", json!({ "password": long })),
-    )
-    .await;
+    let body = app
+        .register_body(None, input("long@example.com", json!({ "password": long })))
+        .await;
     assert_eq!(code(&body), "", "{body}");
-    let body = login(&app, "long@example.com", &long).await;
+    let body = app.login_body("long@example.com", &long).await;
     assert_eq!(code(&body), "", "{body}");
     app.stop().await;
 }
@@ -192,24 +166,21 @@ async fn register_requires_names_of_1_to_100_characters() {
         ("lastName", " \t "),
         ("lastName", long.as_str()),
     ] {
-        let body = register(
-            &app,
-            None,
-            input("ada@example.com", json!({ name_field: bad })),
-        )
-        .await;
+        let body = app
+            .register_body(None, input("ada@example.com", json!({ name_field: bad })))
+            .await;
         assert_bad_input(&body, name_field);
     }
     let max = "n".repeat(100);
-    let body = register(
-        &app,
-        None,
-        input(
-            "ada@example.com",
-            json!({ "firstName": max, "lastName": max }),
-        ),
-    )
-    .await;
+    let body = app
+        .register_body(
+            None,
+            input(
+                "ada@example.com",
+                json!({ "firstName": max, "lastName": max }),
+            ),
+        )
+        .await;
     assert_eq!(code(&body), "", "{body}");
     assert_eq!(body["data"]["register"]["user"]["firstName"], json!(max));
     app.stop().await;
@@ -226,35 +197,32 @@ async fn register_rejects_a_bad_email_phone_number_or_address_naming_the_field()
         "a b@example.com",
         "ada@localhost",
     ] {
-        let body = register(&app, None, input(bad, json!({}))).await;
+        let body = app.register_body(None, input(bad, json!({}))).await;
         assert_bad_input(&body, "email");
     }
     for bad in ["call me", "123", "+1 555 CALL NOW"] {
-        let body = register(
-            &app,
-            None,
-            input("ada@example.com", json!({ "phoneNo": bad })),
-        )
-        .await;
+        let body = app
+            .register_body(None, input("ada@example.com", json!({ "phoneNo": bad })))
+            .await;
         assert_bad_input(&body, "phoneNo");
     }
-    let body = register(
-        &app,
-        None,
-        input("ada@example.com", json!({ "address": "a".repeat(501) })),
-    )
-    .await;
+    let body = app
+        .register_body(
+            None,
+            input("ada@example.com", json!({ "address": "a".repeat(501) })),
+        )
+        .await;
     assert_bad_input(&body, "address");
     // 500 characters is the limit, not past it; nothing above was created.
-    let body = register(
-        &app,
-        None,
-        input(
-            "ada@example.com",
-            json!({ "address": "a".repeat(500), "phoneNo": "(555) 123-4567" }),
-        ),
-    )
-    .await;
+    let body = app
+        .register_body(
+            None,
+            input(
+                "ada@example.com",
+                json!({ "address": "a".repeat(500), "phoneNo": "(555) 123-4567" }),
+            ),
+        )
+        .await;
     assert_eq!(code(&body), "", "{body}");
     assert_eq!(
         body["data"]["register"]["user"]["address"],
@@ -308,7 +276,7 @@ async fn arguments_of_the_wrong_type_give_a_coded_client_error() {
         );
     }
     // None of them created bob.
-    let body = login(&app, "bob@example.com", "12345678").await;
+    let body = app.login_body("bob@example.com", "12345678").await;
     assert_eq!(code(&body), "UNAUTHENTICATED", "{body}");
     app.stop().await;
 }
@@ -317,9 +285,9 @@ async fn arguments_of_the_wrong_type_give_a_coded_client_error() {
 async fn login_with_a_wrong_password_or_an_unknown_email_fails_the_same_way() {
     let app = TestApp::spawn().await;
     app.register("ada@example.com", PASSWORD).await;
-    let wrong_password = login(&app, "ada@example.com", "wrong horse").await;
-    let unknown_email = login(&app, "nobody@example.com", PASSWORD).await;
-    let not_an_email = login(&app, "not an email", PASSWORD).await;
+    let wrong_password = app.login_body("ada@example.com", "wrong horse").await;
+    let unknown_email = app.login_body("nobody@example.com", PASSWORD).await;
+    let not_an_email = app.login_body("not an email", PASSWORD).await;
     for body in [&wrong_password, &unknown_email, &not_an_email] {
         assert_eq!(code(body), "UNAUTHENTICATED", "{body}");
         assert_eq!(body["data"], Value::Null, "{body}");
@@ -337,7 +305,7 @@ async fn login_email_is_case_insensitive() {
     let app = TestApp::spawn().await;
     let ada = app.register("Ada@Example.com", PASSWORD).await;
     for email in ["ada@example.com", "ADA@EXAMPLE.COM", "  aDa@example.COM "] {
-        let body = login(&app, email, PASSWORD).await;
+        let body = app.login_body(email, PASSWORD).await;
         assert_eq!(code(&body), "", "{email}: {body}");
         assert_eq!(body["data"]["login"]["user"]["id"], json!(ada.id));
         // The address is shown as it was registered.
@@ -347,7 +315,7 @@ async fn login_email_is_case_insensitive() {
         );
     }
     // The password, though, is case-sensitive.
-    let body = login(&app, "ada@example.com", "CORRECT HORSE").await;
+    let body = app.login_body("ada@example.com", "CORRECT HORSE").await;
     assert_eq!(code(&body), "UNAUTHENTICATED", "{body}");
     app.stop().await;
 }
@@ -356,7 +324,7 @@ async fn login_email_is_case_insensitive() {
 async fn refresh_token_rotates_and_the_old_or_an_unknown_token_is_refused() {
     let app = TestApp::spawn().await;
     let ada = app.register("ada@example.com", PASSWORD).await;
-    let body = refresh(&app, &ada.refresh_token).await;
+    let body = app.refresh_body(&ada.refresh_token).await;
     assert_eq!(code(&body), "", "{body}");
     let second = session(&body, "refreshToken");
     assert_eq!(second.id, ada.id);
@@ -372,15 +340,15 @@ async fn refresh_token_rotates_and_the_old_or_an_unknown_token_is_refused() {
         .await;
     assert_eq!(me["data"]["me"]["id"], json!(ada.id));
     // The new refresh token works once.
-    let body = refresh(&app, &second.refresh_token).await;
+    let body = app.refresh_body(&second.refresh_token).await;
     assert_eq!(code(&body), "", "{body}");
     // The consumed one is refused.
-    let body = refresh(&app, &ada.refresh_token).await;
+    let body = app.refresh_body(&ada.refresh_token).await;
     assert_eq!(code(&body), "UNAUTHENTICATED", "{body}");
     assert_eq!(body["data"], Value::Null);
     // So is anything that is not a refresh token, an access token included.
     for bad in ["", "garbage", second.access_token.as_str()] {
-        let body = refresh(&app, bad).await;
+        let body = app.refresh_body(bad).await;
         assert_eq!(code(&body), "UNAUTHENTICATED", "{bad:?}: {body}");
     }
     app.stop().await;
@@ -390,17 +358,20 @@ async fn refresh_token_rotates_and_the_old_or_an_unknown_token_is_refused() {
 async fn reusing_an_old_refresh_token_revokes_the_whole_session() {
     let app = TestApp::spawn().await;
     let ada = app.register("ada@example.com", PASSWORD).await;
-    let second = session(&refresh(&app, &ada.refresh_token).await, "refreshToken");
-    let third = session(&refresh(&app, &second.refresh_token).await, "refreshToken");
+    let second = session(&app.refresh_body(&ada.refresh_token).await, "refreshToken");
+    let third = session(
+        &app.refresh_body(&second.refresh_token).await,
+        "refreshToken",
+    );
     // Someone replays the first token: refused...
-    let body = refresh(&app, &ada.refresh_token).await;
+    let body = app.refresh_body(&ada.refresh_token).await;
     assert_eq!(code(&body), "UNAUTHENTICATED", "{body}");
     // ...and the newest token of that session is now dead too.
-    let body = refresh(&app, &third.refresh_token).await;
+    let body = app.refresh_body(&third.refresh_token).await;
     assert_eq!(code(&body), "UNAUTHENTICATED", "{body}");
     // Another session of the same user is not affected.
     let other = app.login("ada@example.com", PASSWORD).await;
-    let body = refresh(&app, &other.refresh_token).await;
+    let body = app.refresh_body(&other.refresh_token).await;
     assert_eq!(code(&body), "", "{body}");
     app.stop().await;
 }
@@ -413,11 +384,11 @@ async fn logout_revokes_the_session_and_is_false_for_an_unknown_token() {
         .gql(None, LOGOUT, json!({ "t": ada.refresh_token }))
         .await;
     assert_eq!(body["data"]["logout"], json!(true), "{body}");
-    let body = refresh(&app, &ada.refresh_token).await;
+    let body = app.refresh_body(&ada.refresh_token).await;
     assert_eq!(code(&body), "UNAUTHENTICATED", "{body}");
     // Logging in again opens a new session.
     let again = app.login("ada@example.com", PASSWORD).await;
-    let body = refresh(&app, &again.refresh_token).await;
+    let body = app.refresh_body(&again.refresh_token).await;
     assert_eq!(code(&body), "", "{body}");
     // A token that was never issued revokes nothing.
     let body = app.gql(None, LOGOUT, json!({ "t": "no-such-token" })).await;
@@ -493,9 +464,9 @@ async fn change_password_rejects_a_wrong_current_or_a_bad_new_password() {
         .await;
     assert_bad_input(&body, "currentPassword");
     // Nothing changed.
-    assert_eq!(code(&login(&app, "ada@example.com", PASSWORD).await), "");
+    assert_eq!(code(&app.login_body("ada@example.com", PASSWORD).await), "");
     assert_eq!(
-        code(&login(&app, "ada@example.com", "battery staple").await),
+        code(&app.login_body("ada@example.com", "battery staple").await),
         "UNAUTHENTICATED"
     );
     app.stop().await;
@@ -516,14 +487,14 @@ async fn change_password_replaces_the_password_and_revokes_every_session() {
     assert_eq!(code(&body), "", "{body}");
     assert_eq!(body["data"]["changePassword"], json!(true));
     assert_eq!(
-        code(&login(&app, "ada@example.com", PASSWORD).await),
+        code(&app.login_body("ada@example.com", PASSWORD).await),
         "UNAUTHENTICATED"
     );
-    let body = login(&app, "ada@example.com", "battery staple").await;
+    let body = app.login_body("ada@example.com", "battery staple").await;
     assert_eq!(code(&body), "", "{body}");
     assert_eq!(body["data"]["login"]["user"]["id"], json!(ada.id));
     for old in [&ada.refresh_token, &other_session.refresh_token] {
-        let body = refresh(&app, old).await;
+        let body = app.refresh_body(old).await;
         assert_eq!(code(&body), "UNAUTHENTICATED", "{body}");
     }
     app.stop().await;
@@ -544,29 +515,16 @@ async fn change_password_anonymously_is_unauthenticated() {
     app.stop().await;
 }
 
-/// A platform that lets only `allowed` countries register, with 127.0.0.0/8 (where the
-/// tests' requests come from) located by `geo_csv`.
-async fn spawn_with_signup(allowed: &str, geo_csv: &str) -> (TestApp, tempfile::TempDir) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("geo.csv");
-    std::fs::write(&path, geo_csv).expect("write the GeoIP CSV");
-    let allowed = allowed.to_owned();
-    let app = TestApp::spawn_with(move |cfg| {
-        cfg.signup_countries = allowed;
-        cfg.geoip_csv = Some(path);
-    })
-    .await;
-    (app, dir)
-}
-
 #[tokio::test]
 async fn sign_up_from_an_allowed_country_succeeds() {
-    let (app, _dir) = spawn_with_signup(
+    let app = TestApp::spawn_with_signup(
         "FR",
         "10.0.0.0,10.255.255.255,DE\n127.0.0.0,127.255.255.255,FR\n",
     )
     .await;
-    let body = register(&app, None, input("ada@example.com", json!({}))).await;
+    let body = app
+        .register_body(None, input("ada@example.com", json!({})))
+        .await;
     assert_eq!(code(&body), "", "{body}");
     assert_eq!(
         body["data"]["register"]["user"]["email"],
@@ -577,13 +535,15 @@ async fn sign_up_from_an_allowed_country_succeeds() {
 
 #[tokio::test]
 async fn sign_up_from_another_country_is_forbidden_naming_it() {
-    let (app, _dir) = spawn_with_signup("FR", "127.0.0.0,127.255.255.255,DE\n").await;
-    let body = register(&app, None, input("ada@example.com", json!({}))).await;
+    let app = TestApp::spawn_with_signup("FR", "127.0.0.0,127.255.255.255,DE\n").await;
+    let body = app
+        .register_body(None, input("ada@example.com", json!({})))
+        .await;
     assert_eq!(code(&body), "FORBIDDEN", "{body}");
     let message = body["errors"][0]["message"].as_str().expect("a message");
     assert!(message.contains("DE"), "{message}");
     assert_eq!(
-        code(&login(&app, "ada@example.com", PASSWORD).await),
+        code(&app.login_body("ada@example.com", PASSWORD).await),
         "UNAUTHENTICATED"
     );
     app.stop().await;
@@ -591,8 +551,10 @@ async fn sign_up_from_another_country_is_forbidden_naming_it() {
 
 #[tokio::test]
 async fn sign_up_from_an_unlocated_ip_is_forbidden() {
-    let (app, _dir) = spawn_with_signup("FR", "10.0.0.0,10.255.255.255,FR\n").await;
-    let body = register(&app, None, input("ada@example.com", json!({}))).await;
+    let app = TestApp::spawn_with_signup("FR", "10.0.0.0,10.255.255.255,FR\n").await;
+    let body = app
+        .register_body(None, input("ada@example.com", json!({})))
+        .await;
     assert_eq!(code(&body), "FORBIDDEN", "{body}");
     assert_eq!(body["data"], Value::Null);
     app.stop().await;
@@ -607,11 +569,11 @@ async fn concurrent_uses_of_one_refresh_token_rotate_it_at_most_once() {
         let s = app.login("ada@example.com", PASSWORD).await;
         let t = s.refresh_token.as_str();
         let (a, b, c, d, e) = tokio::join!(
-            refresh(&app, t),
-            refresh(&app, t),
-            refresh(&app, t),
-            refresh(&app, t),
-            refresh(&app, t)
+            app.refresh_body(t),
+            app.refresh_body(t),
+            app.refresh_body(t),
+            app.refresh_body(t),
+            app.refresh_body(t)
         );
         let answers = [a, b, c, d, e];
         for body in &answers {
@@ -626,7 +588,7 @@ async fn concurrent_uses_of_one_refresh_token_rotate_it_at_most_once() {
         // The losers reused a consumed token: the session is revoked, winner included.
         if let Some(winner) = winners.first() {
             let next = session(winner, "refreshToken");
-            let body = refresh(&app, &next.refresh_token).await;
+            let body = app.refresh_body(&next.refresh_token).await;
             assert_eq!(code(&body), "UNAUTHENTICATED", "{body}");
         }
     }
@@ -638,11 +600,11 @@ async fn concurrent_registrations_of_one_email_create_one_account() {
     let app = TestApp::spawn().await;
     let attempt = |n: &str| input("ada@example.com", json!({ "lastName": n }));
     let (a, b, c, d, e) = tokio::join!(
-        register(&app, None, attempt("A")),
-        register(&app, None, attempt("B")),
-        register(&app, None, attempt("C")),
-        register(&app, None, attempt("D")),
-        register(&app, None, attempt("E"))
+        app.register_body(None, attempt("A")),
+        app.register_body(None, attempt("B")),
+        app.register_body(None, attempt("C")),
+        app.register_body(None, attempt("D")),
+        app.register_body(None, attempt("E"))
     );
     let answers = [a, b, c, d, e];
     for body in &answers {

@@ -1,7 +1,7 @@
 //! The content subgraph through the router: create, read (with views), update, delete,
 //! lists, and the joins with users in both directions.
 
-use crate::support::{Session, TestApp, code, field};
+use folio_testkit::{TestApp, assert_ok, code, field, node_ids};
 use serde_json::{Value, json};
 
 const PASSWORD: &str = "correct horse";
@@ -9,31 +9,11 @@ const PASSWORD: &str = "correct horse";
 const CREATE: &str = "mutation($i: CreateContentInput!) { createContent(input: $i) {
     id title description story tags viewCount publishedAt updatedAt author { id firstName } } }";
 
-async fn create(app: &TestApp, who: &Session, input: Value) -> Value {
-    app.gql(Some(&who.access_token), CREATE, json!({ "i": input }))
-        .await
-}
-
-async fn create_ok(app: &TestApp, who: &Session, title: &str) -> String {
-    let body = create(
-        app,
-        who,
-        json!({ "title": title, "story": format!("The story of {title}") }),
-    )
-    .await;
-    body["data"]["createContent"]["id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{body}"))
-        .to_owned()
-}
-
 #[tokio::test]
 async fn create_content_makes_the_viewer_the_author() {
     let app = TestApp::spawn().await;
     let ada = app.register("ada@example.com", PASSWORD).await;
-    let body = create(
-        &app,
-        &ada,
+    let body = app.create_content_body(&ada,
         json!({ "title": " Hello ", "description": "", "story": "Once upon a time", "tags": ["Rust", "web-dev", "rust"] }),
     )
     .await;
@@ -84,7 +64,7 @@ async fn bad_content_input_names_its_field() {
         ),
     ];
     for (input, expected) in cases {
-        let body = create(&app, &ada, input).await;
+        let body = app.create_content_body(&ada, input).await;
         assert_eq!(code(&body), "BAD_USER_INPUT", "{body}");
         assert_eq!(field(&body), expected, "{body}");
     }
@@ -109,7 +89,7 @@ async fn reading_a_content_counts_a_view_atomically() {
     // reads in flight at the same moment, by one anonymous client, each count.
     let app = TestApp::spawn().await;
     let ada = app.register("ada@example.com", PASSWORD).await;
-    let id = create_ok(&app, &ada, "Counted").await;
+    let id = app.create_content(&ada, "Counted").await;
     let read = "query($id: ID!) { content(id: $id) { viewCount } }";
     for expected in 1..=3 {
         let body = app.gql(None, read, json!({ "id": id })).await;
@@ -142,7 +122,7 @@ async fn only_the_author_or_an_admin_may_change_a_content() {
     let ada = app.register("ada@example.com", PASSWORD).await;
     let bob = app.register("bob@example.com", PASSWORD).await;
     let admin = app.admin("root@example.com", "admin password").await;
-    let id = create_ok(&app, &ada, "Mine").await;
+    let id = app.create_content(&ada, "Mine").await;
     let update = "mutation($id: ID!, $i: UpdateContentInput!) { updateContent(id: $id, input: $i) { title story viewCount } }";
     let delete = "mutation($id: ID!) { deleteContent(id: $id) }";
 
@@ -237,9 +217,9 @@ async fn lists_are_newest_first_and_join_users_both_ways() {
     let bob = app.register("bob@example.com", PASSWORD).await;
     let mut ada_ids = Vec::new();
     for i in 0..5 {
-        ada_ids.push(create_ok(&app, &ada, &format!("Ada {i}")).await);
+        ada_ids.push(app.create_content(&ada, &format!("Ada {i}")).await);
     }
-    create_ok(&app, &bob, "Bob 0").await;
+    app.create_content(&bob, "Bob 0").await;
 
     let body = app
         .gql(None, "query($a: ID) { contents(authorId: $a, first: 2) { totalCount pageInfo { hasNextPage endCursor } nodes { title author { id } } } }", json!({ "a": ada.id }))
@@ -293,54 +273,29 @@ const SEARCH: &str = "query($q: String!, $first: Int, $after: String) {
     searchContents(query: $q, first: $first, after: $after) {
         totalCount nodes { id title } pageInfo { hasNextPage endCursor } } }";
 
-async fn search(app: &TestApp, q: &str, first: Option<i32>, after: Option<&str>) -> Value {
-    let body = app
-        .gql(
-            None,
-            SEARCH,
-            json!({ "q": q, "first": first, "after": after }),
-        )
-        .await;
-    assert_eq!(code(&body), "", "{q:?}: {body}");
-    body["data"]["searchContents"].clone()
-}
-
-fn ids(conn: &Value) -> Vec<String> {
-    conn["nodes"]
-        .as_array()
-        .unwrap_or_else(|| panic!("{conn}"))
-        .iter()
-        .map(|n| n["id"].as_str().expect("id").to_owned())
-        .collect()
-}
-
 #[tokio::test]
 async fn search_ranks_title_matches_first_and_follows_writes() {
     let app = TestApp::spawn().await;
     let ada = app.register("ada@example.com", PASSWORD).await;
-    let story_only = create(
-        &app,
-        &ada,
+    let story_only = app.create_content_body(&ada,
         json!({ "title": "Other things", "story": "A long tale about Ferris the crab and friends." }),
     )
     .await["data"]["createContent"]["id"]
         .clone();
-    let in_title = create(
-        &app,
-        &ada,
-        json!({ "title": "Ferris goes home", "story": "Nothing to see." }),
-    )
-    .await["data"]["createContent"]["id"]
+    let in_title = app
+        .create_content_body(
+            &ada,
+            json!({ "title": "Ferris goes home", "story": "Nothing to see." }),
+        )
+        .await["data"]["createContent"]["id"]
         .clone();
-    let tagged = create(
-        &app,
-        &ada,
+    let tagged = app.create_content_body(&ada,
         json!({ "title": "Tagged", "story": "Plain.", "description": "Short", "tags": ["Async-IO"] }),
     )
     .await["data"]["createContent"]["id"]
         .clone();
 
-    let found = search(&app, "fErRiS", None, None).await;
+    let found = app.search_contents("fErRiS", None, None).await;
     assert_eq!(found["totalCount"], json!(2), "{found}");
     assert_eq!(
         found["nodes"],
@@ -348,11 +303,11 @@ async fn search_ranks_title_matches_first_and_follows_writes() {
         "a title match ranks above a story-only match, case-insensitively"
     );
     assert_eq!(
-        ids(&search(&app, "async", None, None).await),
+        node_ids(&app.search_contents("async", None, None).await),
         [tagged.as_str().expect("id")]
     );
     assert_eq!(
-        ids(&search(&app, "short", None, None).await),
+        node_ids(&app.search_contents("short", None, None).await),
         [tagged.as_str().expect("id")]
     );
 
@@ -366,10 +321,10 @@ async fn search_ranks_title_matches_first_and_follows_writes() {
         .await;
     assert_eq!(code(&body), "", "{body}");
     assert_eq!(
-        ids(&search(&app, "zebra", None, None).await),
+        node_ids(&app.search_contents("zebra", None, None).await),
         [tagged.as_str().expect("id")]
     );
-    assert!(ids(&search(&app, "tagged", None, None).await).is_empty());
+    assert!(node_ids(&app.search_contents("tagged", None, None).await).is_empty());
 
     let delete = "mutation($id: ID!) { deleteContent(id: $id) }";
     let body = app
@@ -377,7 +332,7 @@ async fn search_ranks_title_matches_first_and_follows_writes() {
         .await;
     assert_eq!(body["data"]["deleteContent"], json!(true), "{body}");
     assert_eq!(
-        ids(&search(&app, "ferris", None, None).await),
+        node_ids(&app.search_contents("ferris", None, None).await),
         [story_only.as_str().expect("id")]
     );
     app.stop().await;
@@ -387,7 +342,7 @@ async fn search_ranks_title_matches_first_and_follows_writes() {
 async fn search_survives_hostile_input_and_rejects_an_empty_query() {
     let app = TestApp::spawn().await;
     let ada = app.register("ada@example.com", PASSWORD).await;
-    let id = create_ok(&app, &ada, "Drop table talk").await;
+    let id = app.create_content(&ada, "Drop table talk").await;
     for hostile in [
         "\"; DROP TABLE contents; --",
         "title:*) OR (",
@@ -397,14 +352,14 @@ async fn search_survives_hostile_input_and_rejects_an_empty_query() {
         "NEAR(x y) AND NOT -z",
         "!!! & | <-> :*",
     ] {
-        let found = search(&app, hostile, None, None).await;
+        let found = app.search_contents(hostile, None, None).await;
         assert!(
             found["totalCount"].as_i64().is_some(),
             "{hostile:?}: {found}"
         );
     }
     assert_eq!(
-        ids(&search(&app, "drop table", None, None).await),
+        node_ids(&app.search_contents("drop table", None, None).await),
         [id.as_str()]
     );
 
@@ -426,15 +381,17 @@ async fn search_pages_through_every_match() {
     let ada = app.register("ada@example.com", PASSWORD).await;
     let mut created = Vec::new();
     for i in 0..5 {
-        created.push(create_ok(&app, &ada, &format!("Paging story {i}")).await);
+        created.push(app.create_content(&ada, &format!("Paging story {i}")).await);
     }
-    create_ok(&app, &ada, "Unrelated").await;
+    app.create_content(&ada, "Unrelated").await;
     let mut seen = Vec::new();
     let mut after: Option<String> = None;
     loop {
-        let page = search(&app, "paging", Some(2), after.as_deref()).await;
+        let page = app
+            .search_contents("paging", Some(2), after.as_deref())
+            .await;
         assert_eq!(page["totalCount"], json!(5), "{page}");
-        seen.extend(ids(&page));
+        seen.extend(node_ids(&page));
         if page["pageInfo"]["hasNextPage"] != json!(true) {
             break;
         }
@@ -449,28 +406,6 @@ const FEED: &str = "query($id: ID!, $first: Int, $after: String) { user(id: $id)
     feed(first: $first, after: $after) {
         totalCount nodes { id title author { id } } pageInfo { hasNextPage endCursor } } } }";
 
-async fn feed(app: &TestApp, who: &Session, first: Option<i32>, after: Option<&str>) -> Value {
-    let body = app
-        .gql(
-            Some(&who.access_token),
-            FEED,
-            json!({ "id": who.id, "first": first, "after": after }),
-        )
-        .await;
-    assert_eq!(code(&body), "", "{body}");
-    body["data"]["user"]["feed"].clone()
-}
-
-async fn social(app: &TestApp, who: &Session, mutation: &str, target: &str) {
-    // follow returns the user, block and unblock a Boolean.
-    let selection = if mutation == "follow" { " { id }" } else { "" };
-    let query = format!("mutation($id: ID!) {{ {mutation}(userId: $id){selection} }}");
-    let body = app
-        .gql(Some(&who.access_token), &query, json!({ "id": target }))
-        .await;
-    assert_eq!(code(&body), "", "{mutation}: {body}");
-}
-
 #[tokio::test]
 async fn feed_shows_followed_users_content_newest_first() {
     let app = TestApp::spawn().await;
@@ -479,30 +414,34 @@ async fn feed_shows_followed_users_content_newest_first() {
     let cy = app.register("cy@example.com", PASSWORD).await;
     let dan = app.register("dan@example.com", PASSWORD).await;
 
-    let empty = feed(&app, &ada, None, None).await;
+    let empty = app.feed(&ada, None, None).await;
     assert_eq!(empty["totalCount"], json!(0), "{empty}");
-    assert_eq!(ids(&empty), Vec::<String>::new());
+    assert_eq!(node_ids(&empty), Vec::<String>::new());
 
-    social(&app, &ada, "follow", &bob.id).await;
-    social(&app, &ada, "follow", &cy.id).await;
-    let b1 = create_ok(&app, &bob, "bob one").await;
-    create_ok(&app, &ada, "ada's own").await;
-    let c1 = create_ok(&app, &cy, "cy one").await;
-    create_ok(&app, &dan, "dan one").await;
-    let b2 = create_ok(&app, &bob, "bob two").await;
+    assert_ok(&app.follow(&ada, &bob.id).await);
+    assert_ok(&app.follow(&ada, &cy.id).await);
+    let b1 = app.create_content(&bob, "bob one").await;
+    app.create_content(&ada, "ada's own").await;
+    let c1 = app.create_content(&cy, "cy one").await;
+    app.create_content(&dan, "dan one").await;
+    let b2 = app.create_content(&bob, "bob two").await;
 
-    let all = feed(&app, &ada, None, None).await;
-    assert_eq!(ids(&all), vec![b2.clone(), c1.clone(), b1.clone()], "{all}");
+    let all = app.feed(&ada, None, None).await;
+    assert_eq!(
+        node_ids(&all),
+        vec![b2.clone(), c1.clone(), b1.clone()],
+        "{all}"
+    );
     assert_eq!(all["totalCount"], json!(3));
     assert_eq!(all["nodes"][0]["author"]["id"], json!(bob.id));
 
-    let first = feed(&app, &ada, Some(2), None).await;
-    assert_eq!(ids(&first), vec![b2.clone(), c1.clone()]);
+    let first = app.feed(&ada, Some(2), None).await;
+    assert_eq!(node_ids(&first), vec![b2.clone(), c1.clone()]);
     assert_eq!(first["totalCount"], json!(3));
     assert_eq!(first["pageInfo"]["hasNextPage"], json!(true));
     let cursor = first["pageInfo"]["endCursor"].as_str().expect("cursor");
-    let rest = feed(&app, &ada, Some(2), Some(cursor)).await;
-    assert_eq!(ids(&rest), vec![b1.clone()]);
+    let rest = app.feed(&ada, Some(2), Some(cursor)).await;
+    assert_eq!(node_ids(&rest), vec![b1.clone()]);
     assert_eq!(rest["pageInfo"]["hasNextPage"], json!(false));
 
     let me = app
@@ -516,13 +455,13 @@ async fn feed_shows_followed_users_content_newest_first() {
     assert_eq!(me["data"]["me"]["feed"]["totalCount"], json!(3));
 
     // bob's content leaves ada's feed whoever blocks whom.
-    social(&app, &bob, "block", &ada.id).await;
-    let after_block = feed(&app, &ada, None, None).await;
-    assert_eq!(ids(&after_block), vec![c1.clone()], "{after_block}");
+    assert_ok(&app.block(&bob, &ada.id).await);
+    let after_block = app.feed(&ada, None, None).await;
+    assert_eq!(node_ids(&after_block), vec![c1.clone()], "{after_block}");
     assert_eq!(after_block["totalCount"], json!(1));
-    social(&app, &bob, "unblock", &ada.id).await;
-    social(&app, &ada, "block", &cy.id).await;
-    let none = feed(&app, &ada, None, None).await;
+    assert_ok(&app.unblock(&bob, &ada.id).await);
+    assert_ok(&app.block(&ada, &cy.id).await);
+    let none = app.feed(&ada, None, None).await;
     assert_eq!(none["totalCount"], json!(0), "{none}");
     app.stop().await;
 }
@@ -532,8 +471,8 @@ async fn only_the_user_themself_reads_their_feed() {
     let app = TestApp::spawn().await;
     let ada = app.register("ada@example.com", PASSWORD).await;
     let bob = app.register("bob@example.com", PASSWORD).await;
-    social(&app, &bob, "follow", &ada.id).await;
-    create_ok(&app, &ada, "ada one").await;
+    assert_ok(&app.follow(&bob, &ada.id).await);
+    app.create_content(&ada, "ada one").await;
 
     let as_ada = app
         .gql(
@@ -567,55 +506,19 @@ async fn only_the_user_themself_reads_their_feed() {
     );
     assert!(hidden.get("data").is_none_or(|d| d.is_null()), "{hidden}");
 
-    let own = feed(&app, &bob, None, None).await;
+    let own = app.feed(&bob, None, None).await;
     assert_eq!(own["totalCount"], json!(1), "{own}");
     app.stop().await;
 }
 
 const IMPORT: &str = "mutation($f: Upload!) { importContentsCsv(file: $f) { created failed errors { line message } } }";
 
-/// `importContentsCsv` as a real GraphQL multipart request through the router.
-async fn import_csv(app: &TestApp, who: &Session, csv: &str) -> Value {
-    let form = reqwest::multipart::Form::new()
-        .text(
-            "operations",
-            json!({ "query": IMPORT, "variables": { "f": null } }).to_string(),
-        )
-        .text("map", json!({ "0": ["variables.f"] }).to_string())
-        .part(
-            "0",
-            reqwest::multipart::Part::bytes(csv.as_bytes().to_vec())
-                .file_name("contents.csv")
-                .mime_str("text/csv")
-                .expect("mime"),
-        );
-    let res = app
-        .client
-        .post(&app.url)
-        .header("apollo-require-preflight", "true")
-        .bearer_auth(&who.access_token)
-        .multipart(form)
-        .send()
-        .await
-        .expect("answered");
-    res.json().await.expect("json")
-}
-
-async fn content_count(app: &TestApp) -> i64 {
-    let body = app
-        .gql(None, "{ contents(first: 1) { totalCount } }", json!({}))
-        .await;
-    body["data"]["contents"]["totalCount"]
-        .as_i64()
-        .unwrap_or_else(|| panic!("{body}"))
-}
-
 #[tokio::test]
 async fn a_csv_import_creates_every_row_or_none() {
     let app = TestApp::spawn().await;
     let ada = app.register("ada@example.com", PASSWORD).await;
     let csv = "tags,title,story,description\nrust|Web,First,\"Once,\nupon\",\n,Second,Two,about\n,Third,Three,\n";
-    let body = import_csv(&app, &ada, csv).await;
+    let body = app.import_csv(&ada, csv).await;
     assert_eq!(
         body["data"]["importContentsCsv"],
         json!({ "created": 3, "failed": 0, "errors": [] }),
@@ -642,13 +545,13 @@ async fn a_csv_import_creates_every_row_or_none() {
 
     // The last row is bad: nothing is created, and its line (after a two-line record) is named.
     let csv = "title,story\nA,\"one\ntwo\"\nB,ok\n,ok\n";
-    let body = import_csv(&app, &ada, csv).await;
+    let body = app.import_csv(&ada, csv).await;
     assert_eq!(
         body["data"]["importContentsCsv"],
         json!({ "created": 0, "failed": 1, "errors": [{ "line": 5, "message": "title: must not be empty" }] }),
         "{body}"
     );
-    assert_eq!(content_count(&app).await, 3, "nothing more was created");
+    assert_eq!(app.content_count().await, 3, "nothing more was created");
     app.stop().await;
 }
 
@@ -660,13 +563,13 @@ async fn a_csv_import_names_another_author_only_as_an_admin() {
     let admin = app.admin("root@example.com", "admin password").await;
     let csv = format!("title,story,author_id\nMine,ok,\nBob's,ok,{}\n", bob.id);
 
-    let body = import_csv(&app, &ada, &csv).await;
+    let body = app.import_csv(&ada, &csv).await;
     let report = &body["data"]["importContentsCsv"];
     assert_eq!(report["created"], json!(0), "{body}");
     assert_eq!(report["errors"][0]["line"], json!(3), "{body}");
-    assert_eq!(content_count(&app).await, 0);
+    assert_eq!(app.content_count().await, 0);
 
-    let body = import_csv(&app, &admin, &csv).await;
+    let body = app.import_csv(&admin, &csv).await;
     assert_eq!(
         body["data"]["importContentsCsv"]["created"],
         json!(2),
@@ -685,11 +588,9 @@ async fn a_csv_import_names_another_author_only_as_an_admin() {
         "{bobs}"
     );
 
-    let anonymous = app
-        .client
-        .post(&app.url)
-        .header("apollo-require-preflight", "true")
-        .multipart(
+    let (_, anonymous) = app
+        .post_multipart(
+            None,
             reqwest::multipart::Form::new()
                 .text(
                     "operations",
@@ -698,33 +599,9 @@ async fn a_csv_import_names_another_author_only_as_an_admin() {
                 .text("map", json!({ "0": ["variables.f"] }).to_string())
                 .part("0", reqwest::multipart::Part::bytes(csv.into_bytes())),
         )
-        .send()
-        .await
-        .expect("answered")
-        .json::<Value>()
-        .await
-        .expect("json");
+        .await;
     assert_eq!(code(&anonymous), "UNAUTHENTICATED", "{anonymous}");
     app.stop().await;
-}
-
-/// How many fetches the router has sent to `subgraph`, from its `GET /metrics` (the
-/// fetch latency histogram counts every fetch, failed or not).
-async fn subgraph_fetches(app: &TestApp, subgraph: &str) -> u64 {
-    let text = app
-        .client
-        .get(format!("{}/metrics", app.base))
-        .send()
-        .await
-        .expect("answered")
-        .text()
-        .await
-        .expect("text");
-    let series =
-        format!("folio_router_subgraph_fetch_duration_seconds_count{{subgraph=\"{subgraph}\"}} ");
-    text.lines()
-        .find_map(|l| l.strip_prefix(&series))
-        .map_or(0, |n| n.trim().parse().unwrap_or_else(|_| panic!("{text}")))
 }
 
 #[tokio::test]
@@ -737,7 +614,7 @@ async fn a_page_of_contents_fetches_its_authors_in_one_request() {
         for i in 0..20 {
             csv.push_str(&format!("{name} {i},A story by {name}.\n"));
         }
-        let body = import_csv(&app, &who, &csv).await;
+        let body = app.import_csv(&who, &csv).await;
         assert_eq!(
             body["data"]["importContentsCsv"]["created"],
             json!(20),
@@ -746,8 +623,8 @@ async fn a_page_of_contents_fetches_its_authors_in_one_request() {
         authors.push(who.id);
     }
 
-    let users_before = subgraph_fetches(&app, "users").await;
-    let content_before = subgraph_fetches(&app, "content").await;
+    let users_before = app.subgraph_fetches("users").await;
+    let content_before = app.subgraph_fetches("content").await;
     let body = app
         .gql(
             None,
@@ -755,8 +632,8 @@ async fn a_page_of_contents_fetches_its_authors_in_one_request() {
             json!({}),
         )
         .await;
-    let users_after = subgraph_fetches(&app, "users").await;
-    let content_after = subgraph_fetches(&app, "content").await;
+    let users_after = app.subgraph_fetches("users").await;
+    let content_after = app.subgraph_fetches("content").await;
 
     assert_eq!(code(&body), "", "{body}");
     let edges = body["data"]["contents"]["edges"]

@@ -2,8 +2,7 @@
 //! from `graphiql_assets_dir`, and nothing outside that directory. (That the page works in
 //! a real browser is `tools/graphiql-check`, run by `.ci/run`.)
 
-use crate::support::TestApp;
-use std::io::{Read, Write};
+use folio_testkit::TestApp;
 use std::path::Path;
 
 const HTML: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
@@ -42,51 +41,11 @@ fn fake_assets(root: &Path) -> std::path::PathBuf {
     dir
 }
 
-async fn get(app: &TestApp, path: &str, accept: &str) -> (u16, String, String) {
-    let res = app
-        .client
-        .get(format!("{}{path}", app.base))
-        .header("Accept", accept)
-        .send()
-        .await
-        .expect("request");
-    let status = res.status().as_u16();
-    let content_type = res
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
-    (status, content_type, res.text().await.expect("body"))
-}
-
-/// A GET with the path sent exactly as written (reqwest would resolve `..` itself);
-/// returns the status and the whole response.
-async fn raw_get(app: &TestApp, path: &str) -> (u16, String) {
-    let addr = app.base.trim_start_matches("http://").to_owned();
-    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
-    tokio::task::spawn_blocking(move || {
-        let mut stream = std::net::TcpStream::connect(&addr).expect("connect");
-        stream.write_all(request.as_bytes()).expect("send");
-        let mut response = Vec::new();
-        stream.read_to_end(&mut response).expect("read");
-        let response = String::from_utf8_lossy(&response).into_owned();
-        let status = response
-            .split(' ')
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0);
-        (status, response)
-    })
-    .await
-    .expect("raw request")
-}
-
 #[tokio::test]
 async fn the_page_loads_pinned_cdn_assets_by_default() {
     let app = TestApp::spawn().await;
     for path in ["/", "/graphql"] {
-        let (status, content_type, body) = get(&app, path, HTML).await;
+        let (status, content_type, body) = app.get_page(path, HTML).await;
         assert_eq!(status, 200, "GET {path}");
         assert!(content_type.starts_with("text/html"), "{content_type}");
         assert!(body.contains("<title>Folio GraphiQL</title>"), "{body}");
@@ -105,7 +64,9 @@ async fn the_page_loads_pinned_cdn_assets_by_default() {
         assert!(body.contains("opts && opts.headers"), "{body}");
     }
     // Without a directory, nothing is served locally.
-    let (status, _, _) = get(&app, "/graphiql/assets/graphiql/graphiql.min.js", "*/*").await;
+    let (status, _, _) = app
+        .get_page("/graphiql/assets/graphiql/graphiql.min.js", "*/*")
+        .await;
     assert_eq!(status, 404);
     app.stop().await;
 }
@@ -116,7 +77,7 @@ async fn the_page_loads_assets_from_the_configured_directory() {
     let dir = fake_assets(tmp.path());
     let app = TestApp::spawn_with(|cfg| cfg.graphiql_assets_dir = Some(dir)).await;
     for path in ["/", "/graphql"] {
-        let (status, content_type, body) = get(&app, path, HTML).await;
+        let (status, content_type, body) = app.get_page(path, HTML).await;
         assert_eq!(status, 200, "GET {path}");
         assert!(content_type.starts_with("text/html"), "{content_type}");
         for url in [
@@ -178,7 +139,9 @@ async fn the_page_loads_assets_from_the_configured_directory() {
         ".bin/hidden.js",
         "graphiql/notes.txt",
     ] {
-        let (status, _, _) = get(&app, &format!("/graphiql/assets/{path}"), "*/*").await;
+        let (status, _, _) = app
+            .get_page(&format!("/graphiql/assets/{path}"), "*/*")
+            .await;
         assert_eq!(status, 404, "{path}");
     }
     app.stop().await;
@@ -209,7 +172,7 @@ async fn nothing_outside_the_assets_directory_is_served() {
         "/graphiql/assets/graphiql/graphiql.min.js%00.js",
         "/graphiql/assets/%ff.js",
     ] {
-        let (status, response) = raw_get(&app, path).await;
+        let (status, response) = app.get_verbatim(path).await;
         assert!(
             status == 404 || status == 400,
             "{path}: HTTP {status}\n{response}"
@@ -219,7 +182,9 @@ async fn nothing_outside_the_assets_directory_is_served() {
         assert!(!response.contains("root:"), "{path}: {response}");
     }
     // The same server does serve a real asset.
-    let (status, response) = raw_get(&app, "/graphiql/assets/graphiql/graphiql.min.js").await;
+    let (status, response) = app
+        .get_verbatim("/graphiql/assets/graphiql/graphiql.min.js")
+        .await;
     assert_eq!(status, 200, "{response}");
     app.stop().await;
 }
@@ -230,12 +195,9 @@ async fn the_directory_may_be_where_npm_install_ran() {
     fake_assets(tmp.path());
     let parent = tmp.path().to_path_buf();
     let app = TestApp::spawn_with(|cfg| cfg.graphiql_assets_dir = Some(parent)).await;
-    let (status, content_type, body) = get(
-        &app,
-        "/graphiql/assets/react/umd/react.production.min.js",
-        "*/*",
-    )
-    .await;
+    let (status, content_type, body) = app
+        .get_page("/graphiql/assets/react/umd/react.production.min.js", "*/*")
+        .await;
     assert_eq!(status, 200);
     assert!(
         content_type.starts_with("text/javascript"),

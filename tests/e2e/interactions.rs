@@ -1,49 +1,21 @@
 //! The interactions subgraph through the router: reads, likes, comments, the counters
 //! on `Content`, `contentRanking` and `topContents` built on it.
 
-use crate::support::{Session, TestApp, code, field};
+use folio_testkit::{TestApp, code, field};
 use serde_json::{Value, json};
 
 const PASSWORD: &str = "correct horse";
-
-async fn create_content(app: &TestApp, who: &Session, title: &str) -> String {
-    let body = app
-        .gql(
-            Some(&who.access_token),
-            "mutation($t: String!) { createContent(input: { title: $t, story: \"A story\" }) { id } }",
-            json!({ "t": title }),
-        )
-        .await;
-    body["data"]["createContent"]["id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{body}"))
-        .to_owned()
-}
 
 const LIKE: &str = "mutation($c: ID!) { like(contentId: $c) { id kind createdAt user { id firstName } content { id title } } }";
 const READ: &str =
     "mutation($c: ID!) { recordRead(contentId: $c) { id kind user { id } content { id } } }";
 const UNLIKE: &str = "mutation($c: ID!) { unlike(contentId: $c) }";
-const COUNTS: &str = "query($c: ID!) { content(id: $c) { likeCount readCount commentCount viewerHasRead viewerHasLiked } }";
-
-async fn counts(app: &TestApp, who: Option<&Session>, content: &str) -> Value {
-    let body = app
-        .gql(
-            who.map(|s| s.access_token.as_str()),
-            COUNTS,
-            json!({ "c": content }),
-        )
-        .await;
-    assert_eq!(code(&body), "", "{body}");
-    body["data"]["content"].clone()
-}
-
 #[tokio::test]
 async fn likes_and_reads_count_once_per_user() {
     let app = TestApp::spawn().await;
     let ada = app.register("ada@example.com", PASSWORD).await;
     let bob = app.register("bob@example.com", PASSWORD).await;
-    let c = create_content(&app, &ada, "Liked").await;
+    let c = app.create_content(&ada, "Liked").await;
 
     let first = app
         .gql(Some(&bob.access_token), LIKE, json!({ "c": c }))
@@ -75,14 +47,17 @@ async fn likes_and_reads_count_once_per_user() {
     assert_ne!(read["data"]["recordRead"]["id"], like["id"]);
 
     assert_eq!(
-        counts(&app, Some(&bob), &c).await,
+        app.interaction_counts(Some(&bob), &c).await,
         json!({ "likeCount": 1, "readCount": 1, "commentCount": 0, "viewerHasRead": true, "viewerHasLiked": true })
     );
     assert_eq!(
-        counts(&app, Some(&ada), &c).await,
+        app.interaction_counts(Some(&ada), &c).await,
         json!({ "likeCount": 1, "readCount": 1, "commentCount": 0, "viewerHasRead": false, "viewerHasLiked": false })
     );
-    assert_eq!(counts(&app, None, &c).await["viewerHasLiked"], json!(false));
+    assert_eq!(
+        app.interaction_counts(None, &c).await["viewerHasLiked"],
+        json!(false)
+    );
 
     let unliked = app
         .gql(Some(&bob.access_token), UNLIKE, json!({ "c": c }))
@@ -93,13 +68,16 @@ async fn likes_and_reads_count_once_per_user() {
         .await;
     assert_eq!(unliked["data"]["unlike"], json!(false), "{unliked}");
     assert_eq!(
-        counts(&app, Some(&bob), &c).await,
+        app.interaction_counts(Some(&bob), &c).await,
         json!({ "likeCount": 0, "readCount": 1, "commentCount": 0, "viewerHasRead": true, "viewerHasLiked": false })
     );
     // A like after an unlike counts again.
     app.gql(Some(&bob.access_token), LIKE, json!({ "c": c }))
         .await;
-    assert_eq!(counts(&app, None, &c).await["likeCount"], json!(1));
+    assert_eq!(
+        app.interaction_counts(None, &c).await["likeCount"],
+        json!(1)
+    );
     app.stop().await;
 }
 
@@ -107,7 +85,7 @@ async fn likes_and_reads_count_once_per_user() {
 async fn interactions_need_a_viewer_and_an_existing_content() {
     let app = TestApp::spawn().await;
     let ada = app.register("ada@example.com", PASSWORD).await;
-    let c = create_content(&app, &ada, "Real").await;
+    let c = app.create_content(&ada, "Real").await;
     for op in [LIKE, READ, UNLIKE] {
         let anonymous = app.gql(None, op, json!({ "c": c })).await;
         assert_eq!(code(&anonymous), "UNAUTHENTICATED", "{anonymous}");
@@ -128,7 +106,7 @@ async fn interactions_need_a_viewer_and_an_existing_content() {
     assert_eq!(code(&comment), "NOT_FOUND", "{comment}");
     // Nothing was counted for the real content.
     assert_eq!(
-        counts(&app, None, &c).await,
+        app.interaction_counts(None, &c).await,
         json!({ "likeCount": 0, "readCount": 0, "commentCount": 0, "viewerHasRead": false, "viewerHasLiked": false })
     );
     app.stop().await;
@@ -138,7 +116,7 @@ async fn interactions_need_a_viewer_and_an_existing_content() {
 async fn concurrent_likes_are_counted_exactly() {
     let app = TestApp::spawn().await;
     let ada = app.register("ada@example.com", PASSWORD).await;
-    let c = create_content(&app, &ada, "Popular").await;
+    let c = app.create_content(&ada, "Popular").await;
     let mut fans = Vec::new();
     for i in 0..16 {
         fans.push(app.register(&format!("fan{i}@example.com"), PASSWORD).await);
@@ -172,7 +150,7 @@ async fn concurrent_likes_are_counted_exactly() {
         .filter(|b| b["data"]["unlike"] == json!(true))
         .count();
     assert_eq!(removed, 5, "each of the five likes is removed once");
-    let got = counts(&app, None, &c).await;
+    let got = app.interaction_counts(None, &c).await;
     assert_eq!(got["likeCount"], json!(11), "{got}");
     assert_eq!(got["readCount"], json!(16), "{got}");
     let top = app
@@ -195,26 +173,12 @@ const ADD: &str = "mutation($c: ID!, $b: String!) { addComment(contentId: $c, bo
 const EDIT: &str = "mutation($id: ID!, $b: String!) { editComment(id: $id, body: $b) { id body createdAt updatedAt } }";
 const DELETE: &str = "mutation($id: ID!) { deleteComment(id: $id) }";
 
-async fn comment(app: &TestApp, who: &Session, content: &str, body: &str) -> String {
-    let answer = app
-        .gql(
-            Some(&who.access_token),
-            ADD,
-            json!({ "c": content, "b": body }),
-        )
-        .await;
-    answer["data"]["addComment"]["id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{answer}"))
-        .to_owned()
-}
-
 #[tokio::test]
 async fn comments_are_listed_oldest_first_and_joined() {
     let app = TestApp::spawn().await;
     let ada = app.register("ada@example.com", PASSWORD).await;
     let bob = app.register("bob@example.com", PASSWORD).await;
-    let c = create_content(&app, &ada, "Discussed").await;
+    let c = app.create_content(&ada, "Discussed").await;
 
     let added = app
         .gql(
@@ -235,8 +199,7 @@ async fn comments_are_listed_oldest_first_and_joined() {
     let mut ids = vec![first["id"].as_str().expect("id").to_owned()];
     for i in 2..=5 {
         ids.push(
-            comment(
-                &app,
+            app.comment(
                 if i % 2 == 0 { &ada } else { &bob },
                 &c,
                 &format!("comment {i}"),
@@ -281,7 +244,7 @@ async fn comment_bodies_and_permissions_follow_the_contract() {
     let bob = app.register("bob@example.com", PASSWORD).await;
     let eve = app.register("eve@example.com", PASSWORD).await;
     let admin = app.admin("root@example.com", PASSWORD).await;
-    let c = create_content(&app, &ada, "Ada's").await;
+    let c = app.create_content(&ada, "Ada's").await;
 
     for bad in ["", "   ", &"x".repeat(1_001), "bell\u{7}"] {
         let body = app
@@ -295,11 +258,11 @@ async fn comment_bodies_and_permissions_follow_the_contract() {
     }
     let anonymous = app.gql(None, ADD, json!({ "c": c, "b": "hi" })).await;
     assert_eq!(code(&anonymous), "UNAUTHENTICATED", "{anonymous}");
-    let longest = comment(&app, &bob, &c, &"é".repeat(1_000)).await;
+    let longest = app.comment(&bob, &c, &"é".repeat(1_000)).await;
     assert!(!longest.is_empty());
 
     // Editing: the comment's author only (not the content's author, not an admin).
-    let bobs = comment(&app, &bob, &c, "Bob was here").await;
+    let bobs = app.comment(&bob, &c, "Bob was here").await;
     for who in [&ada, &eve, &admin] {
         let body = app
             .gql(
@@ -355,7 +318,7 @@ async fn comment_bodies_and_permissions_follow_the_contract() {
         .gql(Some(&ada.access_token), DELETE, json!({ "id": bobs }))
         .await;
     assert_eq!(code(&gone), "NOT_FOUND", "{gone}");
-    let eves = comment(&app, &eve, &c, "Eve's").await;
+    let eves = app.comment(&eve, &c, "Eve's").await;
     let by_admin = app
         .gql(Some(&admin.access_token), DELETE, json!({ "id": eves }))
         .await;
@@ -368,7 +331,10 @@ async fn comment_bodies_and_permissions_follow_the_contract() {
         json!(true),
         "{by_author}"
     );
-    assert_eq!(counts(&app, None, &c).await["commentCount"], json!(0));
+    assert_eq!(
+        app.interaction_counts(None, &c).await["commentCount"],
+        json!(0)
+    );
     app.stop().await;
 }
 
@@ -378,10 +344,10 @@ async fn top_contents_follow_the_interactions_ranking() {
     let ada = app.register("ada@example.com", PASSWORD).await;
     let bob = app.register("bob@example.com", PASSWORD).await;
     let cat = app.register("cat@example.com", PASSWORD).await;
-    let c1 = create_content(&app, &ada, "One").await;
-    let c2 = create_content(&app, &ada, "Two").await;
-    let c3 = create_content(&app, &bob, "Three").await;
-    let _quiet = create_content(&app, &bob, "Nobody cares").await;
+    let c1 = app.create_content(&ada, "One").await;
+    let c2 = app.create_content(&ada, "Two").await;
+    let c3 = app.create_content(&bob, "Three").await;
+    let _quiet = app.create_content(&bob, "Nobody cares").await;
     // c1: 2 likes + 1 read = 3; c3: 2 reads = 2; c2: 1 read = 1.
     for (who, op, c) in [
         (&bob, LIKE, &c1),
@@ -486,7 +452,7 @@ async fn a_bad_cursor_in_an_entity_fetch_is_one_coded_error_per_content_at_its_p
     let app = TestApp::spawn().await;
     let ada = app.register("ada@example.com", PASSWORD).await;
     for title in ["One", "Two"] {
-        let c = create_content(&app, &ada, title).await;
+        let c = app.create_content(&ada, title).await;
         let body = app
             .gql(Some(&ada.access_token), LIKE, json!({ "c": c }))
             .await;

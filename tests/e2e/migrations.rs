@@ -1,7 +1,7 @@
 //! Every migrator runs up → down → up, on SQLite and (in CI) on PostgreSQL.
 
-use crate::support::fresh_database;
 use folio_migrations::MigratorTrait;
+use folio_testkit::fresh_database;
 use sea_orm_migration::SchemaManager;
 
 async fn cycle<M: MigratorTrait>(name: &str, tables: &[&str]) {
@@ -47,7 +47,7 @@ async fn cycle<M: MigratorTrait>(name: &str, tables: &[&str]) {
         M::migrations().len()
     );
     if let (Ok(url), Some(schema)) = (std::env::var("FOLIO_TEST_DATABASE_URL"), schema) {
-        crate::support::drop_schema(&url, &schema).await;
+        folio_testkit::drop_schema(&url, &schema).await;
     }
 }
 

@@ -1,7 +1,7 @@
 //! The router's health, readiness and metrics endpoints, and how it answers when a
 //! subgraph is down or hangs.
 
-use crate::support::{TestApp, code};
+use folio_testkit::{TestApp, code};
 use serde_json::json;
 
 #[tokio::test]

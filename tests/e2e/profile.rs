@@ -1,7 +1,7 @@
 //! Profiles through the router: me and user(id), who sees private fields, updateUser,
 //! setAdmin, deleteUser, and the users query (pagination, filters, search).
 
-use crate::support::{Session, TestApp, code, field, session};
+use folio_testkit::{TestApp, code, connection_ids, field, id_set};
 use serde_json::{Value, json};
 use std::collections::HashSet;
 
@@ -22,55 +22,6 @@ const DELETE: &str = "mutation($id: ID!) { deleteUser(id: $id) }";
 const USERS: &str = "query($f: UserFilter, $s: String, $n: Int, $a: String) { \
     users(filter: $f, search: $s, first: $n, after: $a) { \
     totalCount pageInfo { hasNextPage endCursor } edges { cursor node { id } } nodes { id email } } }";
-
-/// Registers a user with the given names and optional fields.
-async fn register(app: &TestApp, email: &str, first: &str, last: &str, extra: Value) -> Session {
-    let mut input =
-        json!({ "email": email, "password": PASSWORD, "firstName": first, "lastName": last });
-    for (k, v) in extra.as_object().expect("an object") {
-        input[k] = v.clone();
-    }
-    let body = app
-        .gql(
-            None,
-            "mutation($i: RegisterInput!) { register(input: $i) { accessToken refreshToken user { id } } }",
-            json!({ "i": input }),
-        )
-        .await;
-    session(&body, "register")
-}
-
-async fn users(app: &TestApp, token: &str, variables: Value) -> Value {
-    app.gql(Some(token), USERS, variables).await
-}
-
-/// The ids of a `users` answer's nodes, after checking the edges agree with them.
-fn ids(body: &Value) -> Vec<String> {
-    let conn = &body["data"]["users"];
-    let nodes = conn["nodes"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no nodes in {body}"));
-    let edges = conn["edges"].as_array().expect("edges");
-    assert_eq!(nodes.len(), edges.len(), "{body}");
-    for (edge, node) in edges.iter().zip(nodes) {
-        assert_eq!(edge["node"]["id"], node["id"], "{body}");
-        assert!(
-            edge["cursor"].as_str().is_some_and(|c| !c.is_empty()),
-            "{body}"
-        );
-    }
-    if let Some(last) = edges.last() {
-        assert_eq!(conn["pageInfo"]["endCursor"], last["cursor"], "{body}");
-    }
-    nodes
-        .iter()
-        .map(|n| n["id"].as_str().expect("id").to_owned())
-        .collect()
-}
-
-fn set(ids: &[&str]) -> HashSet<String> {
-    ids.iter().map(|s| (*s).to_owned()).collect()
-}
 
 /// Asserts `s` is an RFC 3339 time in UTC written with `Z` (e.g. 2026-01-02T03:04:05.678Z).
 fn assert_rfc3339_utc(s: &str) {
@@ -99,7 +50,9 @@ fn assert_rfc3339_utc(s: &str) {
 #[tokio::test]
 async fn me_is_null_when_anonymous_and_user_is_null_for_an_unknown_id() {
     let app = TestApp::spawn().await;
-    let ada = register(&app, "ada@example.com", "Ada", "Lovelace", json!({})).await;
+    let ada = app
+        .register_named("ada@example.com", PASSWORD, "Ada", "Lovelace", json!({}))
+        .await;
     let body = app.gql(None, "{ me { id } }", json!({})).await;
     assert_eq!(body, json!({ "data": { "me": null } }));
     for unknown in ["no-such-user", "00000000-0000-0000-0000-000000000000", ""] {
@@ -115,15 +68,18 @@ async fn me_is_null_when_anonymous_and_user_is_null_for_an_unknown_id() {
 #[tokio::test]
 async fn private_fields_are_shown_only_to_the_user_and_admins() {
     let app = TestApp::spawn().await;
-    let ada = register(
-        &app,
-        "ada@example.com",
-        "Ada",
-        "Lovelace",
-        json!({ "phoneNo": "+44 20 7946 0958", "address": "London" }),
-    )
-    .await;
-    let bob = register(&app, "bob@example.com", "Bob", "Builder", json!({})).await;
+    let ada = app
+        .register_named(
+            "ada@example.com",
+            PASSWORD,
+            "Ada",
+            "Lovelace",
+            json!({ "phoneNo": "+44 20 7946 0958", "address": "London" }),
+        )
+        .await;
+    let bob = app
+        .register_named("bob@example.com", PASSWORD, "Bob", "Builder", json!({}))
+        .await;
     let admin = app.admin(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let private = |b: &Value| {
         let u = &b["data"]["user"];
@@ -177,7 +133,7 @@ async fn private_fields_are_shown_only_to_the_user_and_admins() {
     assert_eq!(private(&by_admin), shown);
 
     // The same holds in lists: bob sees only his own email.
-    let list = users(&app, &bob.access_token, json!({})).await;
+    let list = app.gql(Some(&bob.access_token), USERS, json!({})).await;
     for node in list["data"]["users"]["nodes"].as_array().expect("nodes") {
         let expected = if node["id"] == json!(bob.id) {
             json!("bob@example.com")
@@ -192,14 +148,15 @@ async fn private_fields_are_shown_only_to_the_user_and_admins() {
 #[tokio::test]
 async fn update_user_changes_only_the_fields_given() {
     let app = TestApp::spawn().await;
-    let ada = register(
-        &app,
-        "ada@example.com",
-        "Ada",
-        "Lovelace",
-        json!({ "phoneNo": "0612345678", "address": "London" }),
-    )
-    .await;
+    let ada = app
+        .register_named(
+            "ada@example.com",
+            PASSWORD,
+            "Ada",
+            "Lovelace",
+            json!({ "phoneNo": "0612345678", "address": "London" }),
+        )
+        .await;
     let t = Some(ada.access_token.as_str());
     let body = app
         .gql(
@@ -258,14 +215,15 @@ async fn update_user_changes_only_the_fields_given() {
 #[tokio::test]
 async fn update_user_rejects_null_required_fields_and_bad_values() {
     let app = TestApp::spawn().await;
-    let ada = register(
-        &app,
-        "ada@example.com",
-        "Ada",
-        "Lovelace",
-        json!({ "address": "London" }),
-    )
-    .await;
+    let ada = app
+        .register_named(
+            "ada@example.com",
+            PASSWORD,
+            "Ada",
+            "Lovelace",
+            json!({ "address": "London" }),
+        )
+        .await;
     let t = Some(ada.access_token.as_str());
     for (input, expected) in [
         (json!({ "firstName": null }), "firstName"),
@@ -296,8 +254,11 @@ async fn update_user_rejects_null_required_fields_and_bad_values() {
 #[tokio::test]
 async fn update_user_to_another_users_email_in_another_case_is_a_conflict() {
     let app = TestApp::spawn().await;
-    let ada = register(&app, "ada@example.com", "Ada", "Lovelace", json!({})).await;
-    register(&app, "bob@example.com", "Bob", "Builder", json!({})).await;
+    let ada = app
+        .register_named("ada@example.com", PASSWORD, "Ada", "Lovelace", json!({}))
+        .await;
+    app.register_named("bob@example.com", PASSWORD, "Bob", "Builder", json!({}))
+        .await;
     let body = app
         .gql(
             Some(&ada.access_token),
@@ -314,8 +275,12 @@ async fn update_user_to_another_users_email_in_another_case_is_a_conflict() {
 #[tokio::test]
 async fn update_user_is_for_the_user_themself_or_an_admin() {
     let app = TestApp::spawn().await;
-    let ada = register(&app, "ada@example.com", "Ada", "Lovelace", json!({})).await;
-    let bob = register(&app, "bob@example.com", "Bob", "Builder", json!({})).await;
+    let ada = app
+        .register_named("ada@example.com", PASSWORD, "Ada", "Lovelace", json!({}))
+        .await;
+    let bob = app
+        .register_named("bob@example.com", PASSWORD, "Bob", "Builder", json!({}))
+        .await;
     let rename = json!({ "id": ada.id, "i": { "firstName": "Augusta" } });
     let body = app
         .gql(Some(&bob.access_token), UPDATE, rename.clone())
@@ -344,7 +309,9 @@ async fn update_user_is_for_the_user_themself_or_an_admin() {
 #[tokio::test]
 async fn times_are_rfc3339_utc_and_updated_at_moves_on_update() {
     let app = TestApp::spawn().await;
-    let ada = register(&app, "ada@example.com", "Ada", "Lovelace", json!({})).await;
+    let ada = app
+        .register_named("ada@example.com", PASSWORD, "Ada", "Lovelace", json!({}))
+        .await;
     let before = app.gql(None, PROFILE, json!({ "id": ada.id })).await;
     let created = before["data"]["user"]["createdAt"]
         .as_str()
@@ -379,8 +346,12 @@ async fn times_are_rfc3339_utc_and_updated_at_moves_on_update() {
 #[tokio::test]
 async fn set_admin_is_for_admins_only() {
     let app = TestApp::spawn().await;
-    let ada = register(&app, "ada@example.com", "Ada", "Lovelace", json!({})).await;
-    let bob = register(&app, "bob@example.com", "Bob", "Builder", json!({})).await;
+    let ada = app
+        .register_named("ada@example.com", PASSWORD, "Ada", "Lovelace", json!({}))
+        .await;
+    let bob = app
+        .register_named("bob@example.com", PASSWORD, "Bob", "Builder", json!({}))
+        .await;
     let body = app
         .gql(
             Some(&ada.access_token),
@@ -431,8 +402,12 @@ async fn set_admin_is_for_admins_only() {
 #[tokio::test]
 async fn a_promoted_user_has_admin_powers_after_signing_in_again() {
     let app = TestApp::spawn().await;
-    let ada = register(&app, "ada@example.com", "Ada", "Lovelace", json!({})).await;
-    let bob = register(&app, "bob@example.com", "Bob", "Builder", json!({})).await;
+    let ada = app
+        .register_named("ada@example.com", PASSWORD, "Ada", "Lovelace", json!({}))
+        .await;
+    let bob = app
+        .register_named("bob@example.com", PASSWORD, "Bob", "Builder", json!({}))
+        .await;
     let admin = app.admin(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let body = app
         .gql(
@@ -460,21 +435,26 @@ async fn a_promoted_user_has_admin_powers_after_signing_in_again() {
         )
         .await;
     assert_eq!(body["data"]["setAdmin"]["isAdmin"], json!(true), "{body}");
-    let body = users(
-        &app,
-        &bob.access_token,
-        json!({ "f": { "email": "ADA@example.com" } }),
-    )
-    .await;
-    assert_eq!(ids(&body), vec![ada.id.clone()]);
+    let body = app
+        .gql(
+            Some(&bob.access_token),
+            USERS,
+            json!({ "f": { "email": "ADA@example.com" } }),
+        )
+        .await;
+    assert_eq!(connection_ids(&body["data"]["users"]), vec![ada.id.clone()]);
     app.stop().await;
 }
 
 #[tokio::test]
 async fn delete_user_self_removes_the_account() {
     let app = TestApp::spawn().await;
-    let ada = register(&app, "ada@example.com", "Ada", "Lovelace", json!({})).await;
-    let bob = register(&app, "bob@example.com", "Bob", "Builder", json!({})).await;
+    let ada = app
+        .register_named("ada@example.com", PASSWORD, "Ada", "Lovelace", json!({}))
+        .await;
+    let bob = app
+        .register_named("bob@example.com", PASSWORD, "Bob", "Builder", json!({}))
+        .await;
     let body = app
         .gql(Some(&ada.access_token), DELETE, json!({ "id": ada.id }))
         .await;
@@ -487,11 +467,13 @@ async fn delete_user_self_removes_the_account() {
         .gql(Some(&bob.access_token), PROFILE, json!({ "id": ada.id }))
         .await;
     assert_eq!(body["data"]["user"], Value::Null, "{body}");
-    let body = users(&app, &bob.access_token, json!({})).await;
-    assert_eq!(ids(&body), vec![bob.id.clone()]);
+    let body = app.gql(Some(&bob.access_token), USERS, json!({})).await;
+    assert_eq!(connection_ids(&body["data"]["users"]), vec![bob.id.clone()]);
     assert_eq!(body["data"]["users"]["totalCount"], json!(1));
     // The email is free again.
-    let again = register(&app, "ada@example.com", "Ada", "Again", json!({})).await;
+    let again = app
+        .register_named("ada@example.com", PASSWORD, "Ada", "Again", json!({}))
+        .await;
     assert_ne!(again.id, ada.id);
     app.stop().await;
 }
@@ -499,8 +481,12 @@ async fn delete_user_self_removes_the_account() {
 #[tokio::test]
 async fn delete_user_of_someone_else_needs_an_admin() {
     let app = TestApp::spawn().await;
-    let ada = register(&app, "ada@example.com", "Ada", "Lovelace", json!({})).await;
-    let bob = register(&app, "bob@example.com", "Bob", "Builder", json!({})).await;
+    let ada = app
+        .register_named("ada@example.com", PASSWORD, "Ada", "Lovelace", json!({}))
+        .await;
+    let bob = app
+        .register_named("bob@example.com", PASSWORD, "Bob", "Builder", json!({}))
+        .await;
     let body = app
         .gql(Some(&bob.access_token), DELETE, json!({ "id": ada.id }))
         .await;
@@ -534,21 +520,22 @@ async fn users_pages_visit_every_user_exactly_once() {
     let mut registered = HashSet::new();
     let mut viewer = None;
     for i in 0..5 {
-        let s = register(
-            &app,
-            &format!("user{i}@example.com"),
-            "Test",
-            &format!("User{i}"),
-            json!({}),
-        )
-        .await;
+        let s = app
+            .register_named(
+                &format!("user{i}@example.com"),
+                PASSWORD,
+                "Test",
+                &format!("User{i}"),
+                json!({}),
+            )
+            .await;
         registered.insert(s.id.clone());
         viewer = Some(s);
     }
     let token = viewer.expect("a viewer").access_token;
-    let first = users(&app, &token, json!({ "n": 2 })).await;
+    let first = app.gql(Some(&token), USERS, json!({ "n": 2 })).await;
     assert_eq!(code(&first), "", "{first}");
-    assert_eq!(ids(&first).len(), 2);
+    assert_eq!(connection_ids(&first["data"]["users"]).len(), 2);
     assert_eq!(first["data"]["users"]["totalCount"], json!(5));
     assert_eq!(
         first["data"]["users"]["pageInfo"]["hasNextPage"],
@@ -559,14 +546,16 @@ async fn users_pages_visit_every_user_exactly_once() {
     let mut after = Value::Null;
     let mut pages = 0;
     loop {
-        let body = users(&app, &token, json!({ "n": 2, "a": after })).await;
+        let body = app
+            .gql(Some(&token), USERS, json!({ "n": 2, "a": after }))
+            .await;
         assert_eq!(code(&body), "", "{body}");
         assert_eq!(
             body["data"]["users"]["totalCount"],
             json!(5),
             "totalCount counts every match"
         );
-        seen.extend(ids(&body));
+        seen.extend(connection_ids(&body["data"]["users"]));
         pages += 1;
         let info = &body["data"]["users"]["pageInfo"];
         if info["hasNextPage"] != json!(true) {
@@ -580,8 +569,8 @@ async fn users_pages_visit_every_user_exactly_once() {
     assert_eq!(seen.iter().cloned().collect::<HashSet<_>>(), registered);
 
     // Without `first`, all five fit on one page (default 20).
-    let all = users(&app, &token, json!({})).await;
-    assert_eq!(ids(&all).len(), 5);
+    let all = app.gql(Some(&token), USERS, json!({})).await;
+    assert_eq!(connection_ids(&all["data"]["users"]).len(), 5);
     assert_eq!(
         all["data"]["users"]["pageInfo"]["hasNextPage"],
         json!(false)
@@ -592,58 +581,94 @@ async fn users_pages_visit_every_user_exactly_once() {
 #[tokio::test]
 async fn users_needs_a_viewer_and_valid_page_arguments() {
     let app = TestApp::spawn().await;
-    let ada = register(&app, "ada@example.com", "Ada", "Lovelace", json!({})).await;
+    let ada = app
+        .register_named("ada@example.com", PASSWORD, "Ada", "Lovelace", json!({}))
+        .await;
     let body = app.gql(None, USERS, json!({})).await;
     assert_eq!(code(&body), "UNAUTHENTICATED", "{body}");
     assert_eq!(body["data"], Value::Null, "{body}");
-    let body = users(&app, &ada.access_token, json!({ "n": 101 })).await;
+    let body = app
+        .gql(Some(&ada.access_token), USERS, json!({ "n": 101 }))
+        .await;
     assert_eq!(
         (code(&body), field(&body)),
         ("BAD_USER_INPUT", "first"),
         "{body}"
     );
-    let body = users(&app, &ada.access_token, json!({ "n": -1 })).await;
+    let body = app
+        .gql(Some(&ada.access_token), USERS, json!({ "n": -1 }))
+        .await;
     assert_eq!(code(&body), "BAD_USER_INPUT", "{body}");
     for garbage in ["garbage", "Zm9v", "!!", ""] {
-        let body = users(&app, &ada.access_token, json!({ "a": garbage })).await;
+        let body = app
+            .gql(Some(&ada.access_token), USERS, json!({ "a": garbage }))
+            .await;
         assert_eq!(
             (code(&body), field(&body)),
             ("BAD_USER_INPUT", "after"),
             "{garbage:?}: {body}"
         );
     }
-    let body = users(&app, &ada.access_token, json!({ "n": 100 })).await;
-    assert_eq!(ids(&body), vec![ada.id.clone()]);
-    let body = users(&app, &ada.access_token, json!({ "n": 0 })).await;
+    let body = app
+        .gql(Some(&ada.access_token), USERS, json!({ "n": 100 }))
+        .await;
+    assert_eq!(connection_ids(&body["data"]["users"]), vec![ada.id.clone()]);
+    let body = app
+        .gql(Some(&ada.access_token), USERS, json!({ "n": 0 }))
+        .await;
     assert_eq!(code(&body), "", "{body}");
     assert_eq!(body["data"]["users"]["totalCount"], json!(1));
-    assert_eq!(ids(&body).len(), 0);
+    assert_eq!(connection_ids(&body["data"]["users"]).len(), 0);
     app.stop().await;
 }
 
 #[tokio::test]
 async fn users_filters_match_whole_names_case_insensitively() {
     let app = TestApp::spawn().await;
-    let ada = register(&app, "ada@example.com", "Ada", "Lovelace", json!({})).await;
-    let ada2 = register(&app, "ada2@example.com", "ADA", "Byron", json!({})).await;
-    let adalyn = register(&app, "adalyn@example.com", "Adalyn", "Lovelace", json!({})).await;
-    register(&app, "grace@example.com", "Grace", "Hopper", json!({})).await;
+    let ada = app
+        .register_named("ada@example.com", PASSWORD, "Ada", "Lovelace", json!({}))
+        .await;
+    let ada2 = app
+        .register_named("ada2@example.com", PASSWORD, "ADA", "Byron", json!({}))
+        .await;
+    let adalyn = app
+        .register_named(
+            "adalyn@example.com",
+            PASSWORD,
+            "Adalyn",
+            "Lovelace",
+            json!({}),
+        )
+        .await;
+    app.register_named("grace@example.com", PASSWORD, "Grace", "Hopper", json!({}))
+        .await;
     let t = &ada.access_token;
-    let matched = |b: &Value| ids(b).into_iter().collect::<HashSet<_>>();
+    let matched = |b: &Value| {
+        connection_ids(&b["data"]["users"])
+            .into_iter()
+            .collect::<HashSet<_>>()
+    };
 
-    let body = users(&app, t, json!({ "f": { "firstName": "aDa" } })).await;
-    assert_eq!(matched(&body), set(&[&ada.id, &ada2.id]), "{body}");
+    let body = app
+        .gql(Some(t), USERS, json!({ "f": { "firstName": "aDa" } }))
+        .await;
+    assert_eq!(matched(&body), id_set(&[&ada.id, &ada2.id]), "{body}");
     assert_eq!(body["data"]["users"]["totalCount"], json!(2));
-    let body = users(&app, t, json!({ "f": { "lastName": "LOVELACE" } })).await;
-    assert_eq!(matched(&body), set(&[&ada.id, &adalyn.id]), "{body}");
-    let body = users(
-        &app,
-        t,
-        json!({ "f": { "firstName": "ada", "lastName": "lovelace" } }),
-    )
-    .await;
-    assert_eq!(matched(&body), set(&[&ada.id]), "{body}");
-    let body = users(&app, t, json!({ "f": { "firstName": "Ad" } })).await;
+    let body = app
+        .gql(Some(t), USERS, json!({ "f": { "lastName": "LOVELACE" } }))
+        .await;
+    assert_eq!(matched(&body), id_set(&[&ada.id, &adalyn.id]), "{body}");
+    let body = app
+        .gql(
+            Some(t),
+            USERS,
+            json!({ "f": { "firstName": "ada", "lastName": "lovelace" } }),
+        )
+        .await;
+    assert_eq!(matched(&body), id_set(&[&ada.id]), "{body}");
+    let body = app
+        .gql(Some(t), USERS, json!({ "f": { "firstName": "Ad" } }))
+        .await;
     assert_eq!(body["data"]["users"]["totalCount"], json!(0), "{body}");
     app.stop().await;
 }
@@ -651,33 +676,44 @@ async fn users_filters_match_whole_names_case_insensitively() {
 #[tokio::test]
 async fn filtering_users_by_email_is_for_admins_only() {
     let app = TestApp::spawn().await;
-    let ada = register(&app, "Ada@Example.com", "Ada", "Lovelace", json!({})).await;
-    let bob = register(&app, "bob@example.com", "Bob", "Builder", json!({})).await;
-    let body = users(
-        &app,
-        &bob.access_token,
-        json!({ "f": { "email": "ada@example.com" } }),
-    )
-    .await;
+    let ada = app
+        .register_named("Ada@Example.com", PASSWORD, "Ada", "Lovelace", json!({}))
+        .await;
+    let bob = app
+        .register_named("bob@example.com", PASSWORD, "Bob", "Builder", json!({}))
+        .await;
+    let body = app
+        .gql(
+            Some(&bob.access_token),
+            USERS,
+            json!({ "f": { "email": "ada@example.com" } }),
+        )
+        .await;
     assert_eq!(code(&body), "FORBIDDEN", "{body}");
     let admin = app.admin(ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    let body = users(
-        &app,
-        &admin.access_token,
-        json!({ "f": { "email": "ADA@example.COM" } }),
-    )
-    .await;
-    assert_eq!(ids(&body), vec![ada.id.clone()], "{body}");
+    let body = app
+        .gql(
+            Some(&admin.access_token),
+            USERS,
+            json!({ "f": { "email": "ADA@example.COM" } }),
+        )
+        .await;
+    assert_eq!(
+        connection_ids(&body["data"]["users"]),
+        vec![ada.id.clone()],
+        "{body}"
+    );
     assert_eq!(
         body["data"]["users"]["nodes"][0]["email"],
         json!("Ada@Example.com")
     );
-    let body = users(
-        &app,
-        &admin.access_token,
-        json!({ "f": { "email": "ada@example" } }),
-    )
-    .await;
+    let body = app
+        .gql(
+            Some(&admin.access_token),
+            USERS,
+            json!({ "f": { "email": "ada@example" } }),
+        )
+        .await;
     assert_eq!(
         body["data"]["users"]["totalCount"],
         json!(0),
@@ -689,60 +725,92 @@ async fn filtering_users_by_email_is_for_admins_only() {
 #[tokio::test]
 async fn search_matches_name_substrings_case_insensitively_and_emails_for_admins() {
     let app = TestApp::spawn().await;
-    let ada = register(
-        &app,
-        "countess@analytical.example",
-        "Ada",
-        "Lovelace",
-        json!({}),
-    )
-    .await;
-    let grace = register(&app, "g.hopper@navy.example", "Grace", "Hopper", json!({})).await;
-    let alan = register(&app, "alan@bletchley.example", "Alan", "Turing", json!({})).await;
-    let matched = |b: &Value| ids(b).into_iter().collect::<HashSet<_>>();
+    let ada = app
+        .register_named(
+            "countess@analytical.example",
+            PASSWORD,
+            "Ada",
+            "Lovelace",
+            json!({}),
+        )
+        .await;
+    let grace = app
+        .register_named(
+            "g.hopper@navy.example",
+            PASSWORD,
+            "Grace",
+            "Hopper",
+            json!({}),
+        )
+        .await;
+    let alan = app
+        .register_named(
+            "alan@bletchley.example",
+            PASSWORD,
+            "Alan",
+            "Turing",
+            json!({}),
+        )
+        .await;
+    let matched = |b: &Value| {
+        connection_ids(&b["data"]["users"])
+            .into_iter()
+            .collect::<HashSet<_>>()
+    };
     let t = &alan.access_token;
 
-    let body = users(&app, t, json!({ "s": "OVEL" })).await;
-    assert_eq!(matched(&body), set(&[&ada.id]), "{body}");
-    let body = users(&app, t, json!({ "s": "a" })).await;
+    let body = app.gql(Some(t), USERS, json!({ "s": "OVEL" })).await;
+    assert_eq!(matched(&body), id_set(&[&ada.id]), "{body}");
+    let body = app.gql(Some(t), USERS, json!({ "s": "a" })).await;
     assert_eq!(
         matched(&body),
-        set(&[&ada.id, &grace.id, &alan.id]),
+        id_set(&[&ada.id, &grace.id, &alan.id]),
         "{body}"
     );
-    let body = users(&app, t, json!({ "s": "rAc" })).await;
-    assert_eq!(matched(&body), set(&[&grace.id]), "{body}");
+    let body = app.gql(Some(t), USERS, json!({ "s": "rAc" })).await;
+    assert_eq!(matched(&body), id_set(&[&grace.id]), "{body}");
     assert_eq!(body["data"]["users"]["totalCount"], json!(1));
     // Emails are not searched for other users.
-    let body = users(&app, t, json!({ "s": "navy" })).await;
+    let body = app.gql(Some(t), USERS, json!({ "s": "navy" })).await;
     assert_eq!(body["data"]["users"]["totalCount"], json!(0), "{body}");
 
     let admin = app.admin(ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    let body = users(&app, &admin.access_token, json!({ "s": "NAVY" })).await;
-    assert_eq!(matched(&body), set(&[&grace.id]), "{body}");
+    let body = app
+        .gql(Some(&admin.access_token), USERS, json!({ "s": "NAVY" }))
+        .await;
+    assert_eq!(matched(&body), id_set(&[&grace.id]), "{body}");
     // Search and filter combine.
-    let body = users(
-        &app,
-        &admin.access_token,
-        json!({ "s": "example", "f": { "lastName": "turing" } }),
-    )
-    .await;
-    assert_eq!(matched(&body), set(&[&alan.id]), "{body}");
+    let body = app
+        .gql(
+            Some(&admin.access_token),
+            USERS,
+            json!({ "s": "example", "f": { "lastName": "turing" } }),
+        )
+        .await;
+    assert_eq!(matched(&body), id_set(&[&alan.id]), "{body}");
     app.stop().await;
 }
 
 #[tokio::test]
 async fn search_takes_percent_and_underscore_literally() {
     let app = TestApp::spawn().await;
-    let ada = register(&app, "ada@example.com", "Ada", "Lovelace", json!({})).await;
-    let deal = register(&app, "deal@example.com", "Deal", "50%_off", json!({})).await;
+    let ada = app
+        .register_named("ada@example.com", PASSWORD, "Ada", "Lovelace", json!({}))
+        .await;
+    let deal = app
+        .register_named("deal@example.com", PASSWORD, "Deal", "50%_off", json!({}))
+        .await;
     let t = &ada.access_token;
     for pattern in ["%", "_", "%_", "0%_o"] {
-        let body = users(&app, t, json!({ "s": pattern })).await;
-        assert_eq!(ids(&body), vec![deal.id.clone()], "{pattern:?}: {body}");
+        let body = app.gql(Some(t), USERS, json!({ "s": pattern })).await;
+        assert_eq!(
+            connection_ids(&body["data"]["users"]),
+            vec![deal.id.clone()],
+            "{pattern:?}: {body}"
+        );
     }
     for pattern in ["%%", "A_a", "L%e", "\\"] {
-        let body = users(&app, t, json!({ "s": pattern })).await;
+        let body = app.gql(Some(t), USERS, json!({ "s": pattern })).await;
         assert_eq!(code(&body), "", "{body}");
         assert_eq!(
             body["data"]["users"]["totalCount"],
@@ -756,8 +824,17 @@ async fn search_takes_percent_and_underscore_literally() {
 #[tokio::test]
 async fn filters_and_search_ignore_case_beyond_ascii() {
     let app = TestApp::spawn().await;
-    let elodie = register(&app, "elodie@example.com", "Élodie", "Ångström", json!({})).await;
-    register(&app, "bob@example.com", "Bob", "Builder", json!({})).await;
+    let elodie = app
+        .register_named(
+            "elodie@example.com",
+            PASSWORD,
+            "Élodie",
+            "Ångström",
+            json!({}),
+        )
+        .await;
+    app.register_named("bob@example.com", PASSWORD, "Bob", "Builder", json!({}))
+        .await;
     let t = &elodie.access_token;
     let mut wrong = Vec::new();
     for vars in [
@@ -768,7 +845,7 @@ async fn filters_and_search_ignore_case_beyond_ascii() {
         json!({ "s": "ÅNG" }),
         json!({ "s": "éLo" }),
     ] {
-        let body = users(&app, t, vars.clone()).await;
+        let body = app.gql(Some(t), USERS, vars.clone()).await;
         if body["data"]["users"]["nodes"]
             != json!([{ "id": elodie.id, "email": "elodie@example.com" }])
         {

@@ -2,7 +2,7 @@
 //! introspection answered by the router, projection of the client's exact selection
 //! (aliases, fragments, `__typename`, `@skip`/`@include`) and null propagation.
 
-use crate::support::{TestApp, code};
+use folio_testkit::{TestApp, code};
 use serde_json::{Value, json};
 
 #[tokio::test]

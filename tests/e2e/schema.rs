@@ -3,7 +3,7 @@
 //! On a difference the test rewrites the golden file and fails, so the change shows up
 //! in `git diff` for review (the way async-graphql's own federation tests work).
 
-use crate::support::TestApp;
+use folio_testkit::TestApp;
 use serde_json::json;
 use std::path::Path;
 

@@ -2,28 +2,12 @@
 //! smuggle identity headers through the router, the users subgraph accepts identity
 //! only with a fresh HMAC proof from the router, and errors never leak SQL or internals.
 
-use crate::support::{Session, TestApp, code};
 use folio_common::{IdentityKey, Viewer};
+use folio_testkit::{TestApp, code};
 use serde_json::{Value, json};
 
 const PASSWORD: &str = "correct horse";
 const PUBLIC_QUERY: &str = r#"{ user(id: "x") { id } }"#;
-
-/// Posts `query` to the router with raw extra headers.
-async fn post_with_headers(
-    app: &TestApp,
-    url: &str,
-    headers: &[(String, String)],
-    query: &str,
-) -> (u16, Value) {
-    let mut req = app.client.post(url).json(&json!({ "query": query }));
-    for (name, value) in headers {
-        req = req.header(name.as_str(), value.as_str());
-    }
-    let res = req.send().await.expect("request is answered");
-    let status = res.status().as_u16();
-    (status, res.json().await.expect("a JSON body"))
-}
 
 /// The identity headers that prove `viewer`, signed with `key` at `now`.
 fn signed(key: &IdentityKey, viewer: &Viewer, now: i64) -> Vec<(String, String)> {
@@ -132,7 +116,9 @@ async fn an_authorization_header_that_is_not_bearer_is_refused() {
         &format!("Token {}", ada.access_token),
     ] {
         let headers = [("authorization".to_owned(), value.to_owned())];
-        let (status, body) = post_with_headers(&app, &app.url, &headers, PUBLIC_QUERY).await;
+        let (status, body) = app
+            .post_with_headers(&app.url, &headers, PUBLIC_QUERY)
+            .await;
         assert_refused(status, &body);
     }
     app.stop().await;
@@ -189,12 +175,12 @@ async fn identity_headers_sent_to_the_router_are_ignored() {
         ),
     ];
     let query = r#"{ me { id } }"#;
-    let (status, body) = post_with_headers(&app, &app.url, &smuggled, query).await;
+    let (status, body) = app.post_with_headers(&app.url, &smuggled, query).await;
     assert_eq!((status, body), (200, json!({ "data": { "me": null } })));
 
     // Even a proof the subgraph would accept is dropped by the router.
     let genuine = signed(&app_key(&app), &viewer(&ada.id, true), now());
-    let (status, body) = post_with_headers(&app, &app.url, &genuine, query).await;
+    let (status, body) = app.post_with_headers(&app.url, &genuine, query).await;
     assert_eq!((status, body), (200, json!({ "data": { "me": null } })));
 
     // A signed-in client stays themself, and gains no admin power.
@@ -203,14 +189,14 @@ async fn identity_headers_sent_to_the_router_are_ignored() {
         "authorization".to_owned(),
         format!("Bearer {}", bob.access_token),
     ));
-    let (status, body) = post_with_headers(&app, &app.url, &as_bob, query).await;
+    let (status, body) = app.post_with_headers(&app.url, &as_bob, query).await;
     assert_eq!(
         (status, &body["data"]["me"]["id"]),
         (200, &json!(bob.id)),
         "{body}"
     );
     let q = format!(r#"{{ user(id: "{}") {{ email }} }}"#, ada.id);
-    let (_, body) = post_with_headers(&app, &app.url, &as_bob, &q).await;
+    let (_, body) = app.post_with_headers(&app.url, &as_bob, &q).await;
     assert_eq!(body["data"]["user"]["email"], Value::Null, "{body}");
     app.stop().await;
 }
@@ -224,10 +210,13 @@ async fn identity_headers_without_a_proof_are_anonymous_at_the_subgraph() {
         ("x-folio-user-admin".to_owned(), "1".to_owned()),
         ("x-folio-identity-ts".to_owned(), now().to_string()),
     ];
-    let (status, body) = post_with_headers(&app, &app.users_url, &headers, "{ me { id } }").await;
+    let (status, body) = app
+        .post_with_headers(&app.users_url, &headers, "{ me { id } }")
+        .await;
     assert_eq!((status, body), (200, json!({ "data": { "me": null } })));
-    let (_, body) =
-        post_with_headers(&app, &app.users_url, &headers, "{ users { totalCount } }").await;
+    let (_, body) = app
+        .post_with_headers(&app.users_url, &headers, "{ users { totalCount } }")
+        .await;
     assert_eq!(code(&body), "UNAUTHENTICATED", "{body}");
     app.stop().await;
 }
@@ -260,8 +249,9 @@ async fn a_forged_or_foreign_proof_is_refused_by_the_subgraph() {
         ("x-folio-user-id", "x-folio-user-admin")
     );
     for headers in [forged, foreign, retargeted, elevated] {
-        let (status, body) =
-            post_with_headers(&app, &app.users_url, &headers, "{ me { id } }").await;
+        let (status, body) = app
+            .post_with_headers(&app.users_url, &headers, "{ me { id } }")
+            .await;
         assert_refused(status, &body);
     }
     app.stop().await;
@@ -274,8 +264,9 @@ async fn a_fresh_genuine_proof_is_accepted_but_a_stale_one_is_not() {
     let bob = app.register("bob@example.com", PASSWORD).await;
     let key = app_key(&app);
     let headers = signed(&key, &viewer(&ada.id, false), now());
-    let (status, body) =
-        post_with_headers(&app, &app.users_url, &headers, "{ me { id email } }").await;
+    let (status, body) = app
+        .post_with_headers(&app.users_url, &headers, "{ me { id email } }")
+        .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(
         body["data"]["me"],
@@ -284,7 +275,7 @@ async fn a_fresh_genuine_proof_is_accepted_but_a_stale_one_is_not() {
     // The admin flag is honoured when the router signed it.
     let headers = signed(&key, &viewer(&ada.id, true), now());
     let q = format!(r#"{{ user(id: "{}") {{ email }} }}"#, bob.id);
-    let (_, body) = post_with_headers(&app, &app.users_url, &headers, &q).await;
+    let (_, body) = app.post_with_headers(&app.users_url, &headers, &q).await;
     assert_eq!(
         body["data"]["user"]["email"],
         json!("bob@example.com"),
@@ -293,8 +284,9 @@ async fn a_fresh_genuine_proof_is_accepted_but_a_stale_one_is_not() {
 
     for ts in [now() - 120, now() + 120] {
         let headers = signed(&key, &viewer(&ada.id, false), ts);
-        let (status, body) =
-            post_with_headers(&app, &app.users_url, &headers, "{ me { id } }").await;
+        let (status, body) = app
+            .post_with_headers(&app.users_url, &headers, "{ me { id } }")
+            .await;
         assert_refused(status, &body);
     }
     app.stop().await;
@@ -327,22 +319,15 @@ fn assert_no_internals(body: &Value) {
     }
 }
 
-async fn registered(app: &TestApp, email: &str, first: &str, last: &str) -> Session {
-    let body = app
-        .gql(
-            None,
-            "mutation($i: RegisterInput!) { register(input: $i) { accessToken refreshToken user { id } } }",
-            json!({ "i": { "email": email, "password": PASSWORD, "firstName": first, "lastName": last } }),
-        )
-        .await;
-    crate::support::session(&body, "register")
-}
-
 #[tokio::test]
 async fn sql_in_search_and_filters_is_just_text() {
     let app = TestApp::spawn().await;
-    let ada = registered(&app, "ada@example.com", "Ada", "Lovelace").await;
-    let obrien = registered(&app, "ob@example.com", "Conan", "O'Brien").await;
+    let ada = app
+        .register_named("ada@example.com", PASSWORD, "Ada", "Lovelace", json!({}))
+        .await;
+    let obrien = app
+        .register_named("ob@example.com", PASSWORD, "Conan", "O'Brien", json!({}))
+        .await;
     let q = "query($s: String, $f: UserFilter) { users(search: $s, filter: $f) { totalCount nodes { id } } }";
     let t = Some(ada.access_token.as_str());
     for injection in [
@@ -386,7 +371,9 @@ async fn sql_in_search_and_filters_is_just_text() {
 #[tokio::test]
 async fn hostile_inputs_never_leak_internal_details() {
     let app = TestApp::spawn().await;
-    let ada = registered(&app, "ada@example.com", "Ada", "Lovelace").await;
+    let ada = app
+        .register_named("ada@example.com", PASSWORD, "Ada", "Lovelace", json!({}))
+        .await;
     let t = Some(ada.access_token.as_str());
     let long = "x".repeat(20_000);
     let cases = [
@@ -443,7 +430,9 @@ async fn hostile_inputs_never_leak_internal_details() {
 #[tokio::test]
 async fn text_with_a_nul_byte_is_ordinary_input() {
     let app = TestApp::spawn().await;
-    let ada = registered(&app, "ada@example.com", "Ada", "Lovelace").await;
+    let ada = app
+        .register_named("ada@example.com", PASSWORD, "Ada", "Lovelace", json!({}))
+        .await;
     let t = Some(ada.access_token.as_str());
     let nul = "nul\u{0}byte";
     // (operation, variables, what the contract says the answer is)

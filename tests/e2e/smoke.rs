@@ -1,6 +1,6 @@
 //! The README's first steps: register, login, me.
 
-use crate::support::{TestApp, code};
+use folio_testkit::{TestApp, code};
 use serde_json::json;
 
 #[tokio::test]

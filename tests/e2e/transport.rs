@@ -1,60 +1,19 @@
 //! GraphQL over HTTP at the router: GET for queries only, CSRF refusals, media type
 //! negotiation, and the request limits, each with its own coded error.
 
-use crate::support::{TestApp, code};
+use folio_testkit::{TestApp, code};
 use serde_json::{Value, json};
-
-async fn raw_post(
-    app: &TestApp,
-    content_type: &str,
-    accept: Option<&str>,
-    body: Vec<u8>,
-) -> (u16, String, Value) {
-    let mut req = app
-        .client
-        .post(&app.url)
-        .header("content-type", content_type)
-        .body(body);
-    if let Some(a) = accept {
-        req = req.header("accept", a);
-    }
-    let res = req.send().await.expect("answered");
-    let status = res.status().as_u16();
-    let ct = res
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
-    (status, ct, res.json().await.unwrap_or(Value::Null))
-}
-
-async fn get(app: &TestApp, params: &[(&str, &str)]) -> (u16, Value) {
-    let res = app
-        .client
-        .get(&app.url)
-        .query(params)
-        .send()
-        .await
-        .expect("answered");
-    (
-        res.status().as_u16(),
-        res.json().await.unwrap_or(Value::Null),
-    )
-}
 
 #[tokio::test]
 async fn queries_work_over_get() {
     let app = TestApp::spawn().await;
     let ada = app.register("ada@example.com", "correct horse").await;
-    let (status, body) = get(
-        &app,
-        &[
+    let (status, body) = app
+        .get_graphql(&[
             ("query", "query($id: ID!) { user(id: $id) { id } }"),
             ("variables", &json!({ "id": ada.id }).to_string()),
-        ],
-    )
-    .await;
+        ])
+        .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["data"]["user"]["id"], json!(ada.id));
     app.stop().await;
@@ -89,7 +48,7 @@ async fn bodies_a_foreign_page_could_send_are_refused() {
         "application/x-www-form-urlencoded",
         "multipart/form-data; boundary=x",
     ] {
-        let (status, _, body) = raw_post(&app, ct, None, query.clone()).await;
+        let (status, _, body) = app.post_raw(ct, None, query.clone()).await;
         assert_eq!(status, 400, "{ct}: {body}");
         assert_eq!(code(&body), "CSRF_PREVENTED", "{ct}: {body}");
     }
@@ -102,25 +61,25 @@ async fn the_response_media_type_follows_accept() {
     let ok = br#"{"query":"{ me { id } }"}"#.to_vec();
     let bad = br#"{"query":"{ me { id }"}"#.to_vec();
 
-    let (status, ct, body) = raw_post(
-        &app,
-        "application/json",
-        Some("application/graphql-response+json"),
-        ok.clone(),
-    )
-    .await;
+    let (status, ct, body) = app
+        .post_raw(
+            "application/json",
+            Some("application/graphql-response+json"),
+            ok.clone(),
+        )
+        .await;
     assert_eq!(
         (status, ct.as_str()),
         (200, "application/graphql-response+json"),
         "{body}"
     );
-    let (status, ct, body) = raw_post(
-        &app,
-        "application/json",
-        Some("application/graphql-response+json"),
-        bad.clone(),
-    )
-    .await;
+    let (status, ct, body) = app
+        .post_raw(
+            "application/json",
+            Some("application/graphql-response+json"),
+            bad.clone(),
+        )
+        .await;
     assert_eq!(
         (status, ct.as_str()),
         (400, "application/graphql-response+json"),
@@ -128,12 +87,13 @@ async fn the_response_media_type_follows_accept() {
     );
     assert_eq!(code(&body), "GRAPHQL_PARSE_FAILED");
 
-    let (status, ct, body) =
-        raw_post(&app, "application/json", Some("application/json"), bad).await;
+    let (status, ct, body) = app
+        .post_raw("application/json", Some("application/json"), bad)
+        .await;
     assert_eq!((status, ct.as_str()), (200, "application/json"), "{body}");
     assert_eq!(code(&body), "GRAPHQL_PARSE_FAILED");
 
-    let (status, _, body) = raw_post(&app, "application/json", Some("text/xml"), ok).await;
+    let (status, _, body) = app.post_raw("application/json", Some("text/xml"), ok).await;
     assert_eq!(status, 406, "{body}");
     assert_eq!(code(&body), "NOT_ACCEPTABLE");
     app.stop().await;
@@ -147,7 +107,7 @@ async fn malformed_bodies_get_a_coded_error() {
         br#"{"query": 3}"#,
         br#"{"query":"{ me { id } }","variables":3}"#,
     ] {
-        let (status, _, json) = raw_post(&app, "application/json", None, body.to_vec()).await;
+        let (status, _, json) = app.post_raw("application/json", None, body.to_vec()).await;
         assert_eq!(status, 400, "{json}");
         assert_eq!(code(&json), "BAD_REQUEST", "{json}");
     }
@@ -211,31 +171,10 @@ async fn bodies_over_two_megabytes_are_refused() {
     let app = TestApp::spawn().await;
     let padding = " ".repeat(2 * 1024 * 1024);
     let body = format!(r#"{{"query":"{{ me {{ id }} }}{padding}"}}"#).into_bytes();
-    let (status, _, json) = raw_post(&app, "application/json", None, body).await;
+    let (status, _, json) = app.post_raw("application/json", None, body).await;
     assert_eq!(status, 413, "{json}");
     assert_eq!(code(&json), "PAYLOAD_TOO_LARGE");
     app.stop().await;
-}
-
-/// A GraphQL multipart request (file upload spec) with the preflight header.
-async fn multipart_post(
-    app: &TestApp,
-    token: Option<&str>,
-    form: reqwest::multipart::Form,
-) -> (u16, Value) {
-    let mut req = app
-        .client
-        .post(&app.url)
-        .header("apollo-require-preflight", "true")
-        .multipart(form);
-    if let Some(t) = token {
-        req = req.bearer_auth(t);
-    }
-    let res = req.send().await.expect("answered");
-    (
-        res.status().as_u16(),
-        res.json().await.unwrap_or(Value::Null),
-    )
 }
 
 #[tokio::test]
@@ -249,7 +188,7 @@ async fn preflighted_multipart_requests_run_like_json_ones() {
             json!({ "query": "{ me { id } }" }).to_string(),
         )
         .text("map", "{}");
-    let (status, body) = multipart_post(&app, Some(&ada.access_token), form).await;
+    let (status, body) = app.post_multipart(Some(&ada.access_token), form).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["data"]["me"]["id"], json!(ada.id), "{body}");
 
@@ -265,7 +204,7 @@ async fn preflighted_multipart_requests_run_like_json_ones() {
             "0",
             reqwest::multipart::Part::bytes(b"hello".to_vec()).file_name("a.txt"),
         );
-    let (status, body) = multipart_post(&app, None, form).await;
+    let (status, body) = app.post_multipart(None, form).await;
     assert_eq!(status, 400, "{body}");
     assert_eq!(code(&body), "BAD_REQUEST", "{body}");
 
@@ -280,7 +219,7 @@ async fn preflighted_multipart_requests_run_like_json_ones() {
             json!({ "query": "{ me { id } }", "variables": { "f": nulls } }).to_string(),
         )
         .text("map", Value::Object(map).to_string());
-    let (status, body) = multipart_post(&app, None, form).await;
+    let (status, body) = app.post_multipart(None, form).await;
     assert_eq!(status, 413, "{body}");
     assert_eq!(code(&body), "PAYLOAD_TOO_LARGE", "{body}");
 
@@ -297,7 +236,7 @@ async fn preflighted_multipart_requests_run_like_json_ones() {
             "0",
             reqwest::multipart::Part::bytes(vec![b'x'; 3 * 1024 * 1024]).file_name("big.txt"),
         );
-    let (status, body) = multipart_post(&app, None, form).await;
+    let (status, body) = app.post_multipart(None, form).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(code(&body), "BAD_USER_INPUT", "{body}");
     app.stop().await;

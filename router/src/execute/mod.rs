@@ -9,11 +9,7 @@
 //! (aliases, fragments, `__typename`, `@skip`/`@include`) and propagates nulls.
 
 pub mod fetch;
-#[cfg(test)]
-mod fixture_tests;
 mod project;
-#[cfg(test)]
-mod tests;
 pub mod variables;
 
 use crate::plan::ast::selection_item::SelectionItem;

@@ -1,87 +1,29 @@
-//! The executor against test subgraphs written for the test (`execute_testkit`): the
-//! `social` supergraph of three subgraphs with entities, @requires, @provides,
-//! @shareable, @inaccessible, an interface and a union.
+//! The router's executor against the test kit's `social` subgraphs: the `social`
+//! supergraph of three subgraphs with entities, @requires, @provides, @shareable,
+//! @inaccessible, an interface and a union. Through folio-router's public API only.
 
-use super::fetch::SubgraphClient;
-use super::{ExecutionContext, Executor};
-use crate::execute_testkit::{
-    Social, SocialOptions, social_supergraph_sdl, spawn_social, spawn_social_with,
+use folio_common::Viewer;
+use folio_router::execute::fetch::{SubgraphClient, Uploads};
+use folio_router::execute::{ExecutionContext, Executor};
+use folio_router::metrics::Metrics;
+use folio_router::plan::{HivePlanner, PlanRequest, QueryPlanner};
+use folio_testkit::subgraphs::social::{
+    SocialOptions, social_supergraph_sdl, spawn_social, spawn_social_with,
 };
-use crate::metrics::Metrics;
-use crate::plan::{HivePlanner, PlanRequest, QueryPlanner};
-use folio_common::{IdentityKey, Viewer};
+use folio_testkit::subgraphs::{identity_key, upload_file};
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
 use std::time::Duration;
 
-async fn run(social: &Social, query: &str, variables: Value) -> Value {
-    run_with_uploads(social, query, variables, &Default::default()).await
-}
-
-/// [`run`] with the files of a multipart request; the variables are coerced first, as
-/// the pipeline does (upload markers must pass for an `Upload!`).
-async fn run_with_uploads(
-    social: &Social,
-    query: &str,
-    variables: Value,
-    uploads: &super::fetch::Uploads,
-) -> Value {
-    let planner = HivePlanner::from_supergraph_sdl(social_supergraph_sdl()).expect("supergraph");
-    let client = SubgraphClient::new(
-        social.urls.clone(),
-        IdentityKey::new(&[7u8; 32]).expect("key"),
-        Duration::from_millis(800),
-        16,
-        Arc::new(Metrics::new()),
-    )
-    .expect("client");
-    let executor = Executor::new(client);
-    let planned = match planner.plan(&PlanRequest::new(query, None)) {
-        Ok(p) => p,
-        Err(e) => return json!({ "planError": e.code() }),
-    };
-    let variables: Map<String, Value> = match variables {
-        Value::Object(m) => m,
-        _ => Map::new(),
-    };
-    let variables = if uploads.is_empty() {
-        variables
-    } else {
-        match super::variables::coerce(&planned, &variables) {
-            Ok(v) => v,
-            Err(errors) => return json!({ "errors": errors }),
-        }
-    };
-    let viewer = Viewer::anonymous();
-    let cx = ExecutionContext {
-        variables: &variables,
-        viewer: &viewer,
-        traceparent: None,
-        uploads,
-    };
-    executor
-        .execute(&planned, planner.introspection(), &cx)
-        .await
-        .into_json()
-}
-
-fn entity_requests(social: &Social, subgraph: &str) -> Vec<Value> {
-    social
-        .requests_to(subgraph)
-        .into_iter()
-        .filter(|r| r["query"].as_str().is_some_and(|q| q.contains("_entities")))
-        .collect()
-}
-
 #[tokio::test]
 async fn joins_entities_two_levels_deep_with_one_fetch_per_step() {
     let social = spawn_social().await;
-    let body = run(
-        &social,
-        "{ topComments(first: 3) { text author { name byline posts { title likes } } } }",
-        json!({}),
-    )
-    .await;
+    let body = social
+        .run(
+            "{ topComments(first: 3) { text author { name byline posts { title likes } } } }",
+            json!({}),
+        )
+        .await;
     assert!(body.get("errors").is_none(), "{body}");
     assert_eq!(
         body["data"]["topComments"],
@@ -94,7 +36,7 @@ async fn joins_entities_two_levels_deep_with_one_fetch_per_step() {
         ])
     );
     // One _entities request per plan step, each carrying every representation once.
-    let content = entity_requests(&social, "content");
+    let content = social.entity_requests("content");
     assert_eq!(content.len(), 1, "{content:?}");
     assert_eq!(
         content[0]["variables"]["representations"]
@@ -102,18 +44,15 @@ async fn joins_entities_two_levels_deep_with_one_fetch_per_step() {
             .map(Vec::len),
         Some(3)
     );
-    assert_eq!(entity_requests(&social, "interactions").len(), 1);
+    assert_eq!(social.entity_requests("interactions").len(), 1);
 }
 
 #[tokio::test]
 async fn provided_fields_come_with_their_parent() {
     let social = spawn_social().await;
-    let body = run(
-        &social,
-        "{ topComments(first: 2) { author { name } } }",
-        json!({}),
-    )
-    .await;
+    let body = social
+        .run("{ topComments(first: 2) { author { name } } }", json!({}))
+        .await;
     assert_eq!(
         body["data"]["topComments"],
         json!([{ "author": { "name": "Bob" } }, { "author": { "name": "Cy" } }]),
@@ -126,13 +65,13 @@ async fn provided_fields_come_with_their_parent() {
 #[tokio::test]
 async fn requires_sends_the_required_fields_in_the_representation() {
     let social = spawn_social().await;
-    let body = run(&social, "{ me { name byline } }", json!({})).await;
+    let body = social.run("{ me { name byline } }", json!({})).await;
     assert_eq!(
         body["data"],
         json!({ "me": { "name": "Ada", "byline": "by Ada" } }),
         "{body}"
     );
-    let reps = &entity_requests(&social, "content")[0]["variables"]["representations"];
+    let reps = &social.entity_requests("content")[0]["variables"]["representations"];
     assert_eq!(
         reps,
         &json!([{ "__typename": "User", "id": "u1", "name": "Ada" }])
@@ -142,12 +81,9 @@ async fn requires_sends_the_required_fields_in_the_representation() {
 #[tokio::test]
 async fn representations_are_deduplicated() {
     let social = spawn_social().await;
-    let body = run(
-        &social,
-        "{ feed(first: 3) { id author { id email } } }",
-        json!({}),
-    )
-    .await;
+    let body = social
+        .run("{ feed(first: 3) { id author { id email } } }", json!({}))
+        .await;
     assert!(body.get("errors").is_none(), "{body}");
     assert_eq!(
         body["data"]["feed"],
@@ -157,7 +93,7 @@ async fn representations_are_deduplicated() {
             { "id": "p1", "author": { "id": "u1", "email": "ada@example.com" } },
         ])
     );
-    let users = entity_requests(&social, "users");
+    let users = social.entity_requests("users");
     assert_eq!(users.len(), 1);
     assert_eq!(
         users[0]["variables"]["representations"]
@@ -176,7 +112,7 @@ async fn interfaces_unions_aliases_and_fragments_are_projected_exactly() {
         search(text: \"Hello\") { __typename ... on Post { id } ... on Photo { url } }
     }
     fragment PhotoBits on Photo { url author { name } }";
-    let body = run(&social, query, json!({ "n": 2 })).await;
+    let body = social.run(query, json!({ "n": 2 })).await;
     assert!(body.get("errors").is_none(), "{body}");
     assert_eq!(
         body["data"],
@@ -193,7 +129,7 @@ async fn interfaces_unions_aliases_and_fragments_are_projected_exactly() {
 #[tokio::test]
 async fn inaccessible_fields_are_not_part_of_the_api() {
     let social = spawn_social().await;
-    let body = run(&social, "{ me { riskScore } }", json!({})).await;
+    let body = social.run("{ me { riskScore } }", json!({})).await;
     assert_eq!(body, json!({ "planError": "GRAPHQL_VALIDATION_FAILED" }));
     assert!(social.requests_to("users").is_empty());
 }
@@ -205,12 +141,9 @@ async fn a_down_subgraph_gives_partial_data_and_a_coded_error() {
         ..SocialOptions::default()
     })
     .await;
-    let body = run(
-        &social,
-        "{ me { name } post(id: \"p1\") { body likes } }",
-        json!({}),
-    )
-    .await;
+    let body = social
+        .run("{ me { name } post(id: \"p1\") { body likes } }", json!({}))
+        .await;
     // likes is Int!: without it the post is null, the rest of the data stands.
     assert_eq!(
         body["data"],
@@ -235,12 +168,9 @@ async fn entity_errors_get_the_clients_path() {
         ..SocialOptions::default()
     })
     .await;
-    let body = run(
-        &social,
-        "{ feed(first: 3) { id ... on Post { likes } } }",
-        json!({}),
-    )
-    .await;
+    let body = social
+        .run("{ feed(first: 3) { id ... on Post { likes } } }", json!({}))
+        .await;
     let errors = body["errors"].as_array().expect("errors");
     assert!(!errors.is_empty(), "{body}");
     for e in errors {
@@ -261,7 +191,7 @@ async fn a_slow_subgraph_is_cut_off_at_the_timeout() {
         ..SocialOptions::default()
     })
     .await;
-    let body = run(&social, "{ me { name } }", json!({})).await;
+    let body = social.run("{ me { name } }", json!({})).await;
     assert_eq!(body["data"], json!({ "me": null }), "{body}");
     assert_eq!(
         body["errors"][0]["extensions"]["code"],
@@ -272,9 +202,7 @@ async fn a_slow_subgraph_is_cut_off_at_the_timeout() {
 #[tokio::test]
 async fn mutations_run_their_root_fields_in_order() {
     let social = spawn_social().await;
-    let body = run(
-        &social,
-        "mutation { rename(name: \"Ada L.\") { name byline } createPost(input: { title: \"New\", body: \"x\" }) { id author { name } } }",
+    let body = social.run("mutation { rename(name: \"Ada L.\") { name byline } createPost(input: { title: \"New\", body: \"x\" }) { id author { name } } }",
         json!({}),
     )
     .await;
@@ -299,7 +227,7 @@ async fn identical_fetches_in_flight_are_sent_once_but_never_across_viewers() {
     let planner = HivePlanner::from_supergraph_sdl(social_supergraph_sdl()).expect("supergraph");
     let client = SubgraphClient::new(
         social.urls.clone(),
-        IdentityKey::new(&[7u8; 32]).expect("key"),
+        identity_key(),
         Duration::from_secs(2),
         16,
         Arc::new(Metrics::new()),
@@ -310,7 +238,7 @@ async fn identical_fetches_in_flight_are_sent_once_but_never_across_viewers() {
         .plan(&PlanRequest::new("{ me { name } }", None))
         .expect("plan");
     let variables = Map::new();
-    let uploads = super::fetch::Uploads::default();
+    let uploads = Uploads::default();
     let viewer = |id: &str| Viewer {
         user_id: Some(id.to_owned()),
         ..Viewer::default()
@@ -378,36 +306,31 @@ async fn identical_fetches_in_flight_are_sent_once_but_never_across_viewers() {
     );
 }
 
-fn upload(filename: &str, bytes: Vec<u8>) -> super::fetch::UploadFile {
-    super::fetch::UploadFile {
-        filename: Some(filename.to_owned()),
-        content_type: Some("application/octet-stream".to_owned()),
-        bytes: bytes.into(),
-    }
-}
-
 #[tokio::test]
 async fn uploads_go_to_the_owning_subgraph_as_multipart() {
     let social = spawn_social().await;
     let big: Vec<u8> = (0..300_000u32).map(|i| (i * 31 % 251) as u8).collect();
-    let uploads: super::fetch::Uploads = Arc::new(
+    let uploads: Uploads = Arc::new(
         [
-            ("0".to_owned(), upload("notes.txt", b"hello world".to_vec())),
-            ("1".to_owned(), upload("big.bin", big.clone())),
+            (
+                "0".to_owned(),
+                upload_file("notes.txt", b"hello world".to_vec()),
+            ),
+            ("1".to_owned(), upload_file("big.bin", big.clone())),
         ]
         .into_iter()
         .collect(),
     );
-    let body = run_with_uploads(
-        &social,
-        "mutation($postId: ID!, $file: Upload!, $other: Upload!) { \
+    let body = social
+        .run_with_uploads(
+            "mutation($postId: ID!, $file: Upload!, $other: Upload!) { \
            small: attachToPost(postId: $postId, file: $file) \
            large: attachToPost(postId: \"p2\", file: $other) \
            again: attachToPost(postId: \"p3\", file: $file) }",
-        json!({ "postId": "p1", "file": { "$upload": "0" }, "other": { "$upload": "1" } }),
-        &uploads,
-    )
-    .await;
+            json!({ "postId": "p1", "file": { "$upload": "0" }, "other": { "$upload": "1" } }),
+            &uploads,
+        )
+        .await;
     assert!(body.get("errors").is_none(), "{body}");
     let first16 = String::from_utf8_lossy(&big[..16]).into_owned();
     assert_eq!(
@@ -427,19 +350,21 @@ async fn uploads_go_to_the_owning_subgraph_as_multipart() {
     assert!(social.requests_to("interactions").is_empty());
 
     // The marker satisfies `Upload!`; without a file it is a missing variable.
-    let missing = run_with_uploads(
-        &social,
-        "mutation($file: Upload!) { attachToPost(postId: \"p1\", file: $file) }",
-        json!({}),
-        &uploads,
-    )
-    .await;
+    let missing = social
+        .run_with_uploads(
+            "mutation($file: Upload!) { attachToPost(postId: \"p1\", file: $file) }",
+            json!({}),
+            &uploads,
+        )
+        .await;
     assert_eq!(
         missing["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
         "{missing}"
     );
     // Other fetches stay JSON.
-    let body = run(&social, "{ post(id: \"p1\") { title } }", json!({})).await;
+    let body = social
+        .run("{ post(id: \"p1\") { title } }", json!({}))
+        .await;
     assert_eq!(body["data"]["post"]["title"], "Hello", "{body}");
     let last = social.requests_to("content").pop().expect("a request");
     assert!(last.get("multipart").is_none(), "{last}");

@@ -3,8 +3,6 @@
 //! Latencies are those of requests started inside the window; an answer the caller's
 //! check rejects is a failure (counted, the first few kept to print).
 
-#![allow(dead_code)]
-
 use std::future::Future;
 use std::time::{Duration, Instant};
 use tokio::task::JoinSet;
@@ -49,7 +47,7 @@ pub fn env_or(name: &str, default: u64) -> u64 {
 pub struct Rng(pub u64);
 
 impl Rng {
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -59,12 +57,12 @@ impl Rng {
 
     /// Uniform in `0..n`.
     pub fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
+        (self.next_u64() % n as u64) as usize
     }
 
     /// Uniform in `[0, 1)`.
     pub fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
 }
 

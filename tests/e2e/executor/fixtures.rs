@@ -1,190 +1,18 @@
-//! The executor on the small fixture supergraphs of `plan/fixtures/` (covariant interface
-//! fields, `@requires` with arguments, `@inaccessible` values and types, null keys), each
-//! in front of subgraphs made for the test: real async-graphql subgraphs where the
-//! behaviour under test is the router's, and scripted ones (a closure from the request to
-//! the response) where a subgraph must answer what a well-behaved server never would.
+//! The router's executor on the small fixture supergraphs of `router/src/plan/fixtures/`
+//! (covariant interface fields, `@requires` with arguments, `@inaccessible` values and
+//! types, null keys, side effects), each in front of subgraphs made for the test (the
+//! test kit's scripted subgraphs): async-graphql schemas where the behaviour under test
+//! is the router's, and closures from the request to the response where a subgraph must
+//! answer what a well-behaved server never would.
 
-use super::fetch::SubgraphClient;
-use super::{ExecutionContext, Executor};
-use crate::metrics::Metrics;
-use crate::plan::{HivePlanner, PlanRequest, QueryPlanner};
 use async_graphql::{EmptyMutation, EmptySubscription, Schema};
-use folio_common::{IdentityKey, Viewer};
-use serde_json::{Map, Value, json};
-use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use folio_testkit::subgraphs::scripted::{
+    Handler, Subgraphs, entities, schema_handler, spawn, spawn_slow,
+};
+use folio_testkit::subgraphs::{error_codes, fixture};
+use serde_json::{Value, json};
+use std::sync::Arc;
 use std::time::Duration;
-
-/// A subgraph made of a closure: request body in, response body out.
-type Handler = Arc<dyn Fn(&Value) -> Value + Send + Sync>;
-
-/// Subgraphs listening on 127.0.0.1:0, with every request they received.
-struct Subgraphs {
-    urls: BTreeMap<String, String>,
-    log: Arc<Mutex<Vec<(String, Value)>>>,
-}
-
-impl Subgraphs {
-    fn requests_to(&self, subgraph: &str) -> Vec<Value> {
-        self.log
-            .lock()
-            .expect("log")
-            .iter()
-            .filter(|(name, _)| name == subgraph)
-            .map(|(_, body)| body.clone())
-            .collect()
-    }
-}
-
-async fn spawn(handlers: Vec<(&'static str, Handler)>) -> Subgraphs {
-    spawn_slow(handlers, Duration::ZERO).await
-}
-
-/// [`spawn`], each subgraph waiting `delay` before it answers (so that identical
-/// requests overlap in flight).
-async fn spawn_slow(handlers: Vec<(&'static str, Handler)>, delay: Duration) -> Subgraphs {
-    let log = Arc::new(Mutex::new(Vec::new()));
-    let mut urls = BTreeMap::new();
-    for (name, handler) in handlers {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("address");
-        let log = log.clone();
-        let app = axum::Router::new().route(
-            "/graphql",
-            axum::routing::post(move |axum::Json(body): axum::Json<Value>| {
-                let handler = handler.clone();
-                let log = log.clone();
-                async move {
-                    log.lock()
-                        .expect("log")
-                        .push((name.to_owned(), body.clone()));
-                    tokio::time::sleep(delay).await;
-                    axum::Json(handler(&body))
-                }
-            }),
-        );
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        urls.insert(name.to_owned(), format!("http://{addr}/graphql"));
-    }
-    Subgraphs { urls, log }
-}
-
-/// A handler serving an async-graphql schema.
-fn schema_handler<Q, M>(schema: Schema<Q, M, EmptySubscription>) -> Handler
-where
-    Q: async_graphql::ObjectType + 'static,
-    M: async_graphql::ObjectType + 'static,
-{
-    Arc::new(move |body: &Value| {
-        let schema = schema.clone();
-        let request: async_graphql::Request = match serde_json::from_value(body.clone()) {
-            Ok(r) => r,
-            Err(e) => return json!({ "errors": [{ "message": e.to_string() }] }),
-        };
-        // The handler is synchronous; these schemas resolve without awaiting anything.
-        let response = futures_executor(schema.execute(request));
-        serde_json::to_value(response).unwrap_or(Value::Null)
-    })
-}
-
-/// Runs a future that never waits on I/O to completion on this thread.
-fn futures_executor<F: std::future::Future>(f: F) -> F::Output {
-    let mut f = std::pin::pin!(f);
-    let waker = std::task::Waker::noop();
-    let mut cx = std::task::Context::from_waker(waker);
-    loop {
-        if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) {
-            return v;
-        }
-    }
-}
-
-fn fixture(name: &str) -> String {
-    let path = format!(
-        "{}/src/plan/fixtures/{name}.supergraph.graphql",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
-
-/// Plans `query` on the fixture supergraph and executes it against `subgraphs`.
-async fn run(supergraph: &str, subgraphs: &Subgraphs, query: &str, variables: Value) -> Value {
-    run_concurrently(supergraph, subgraphs, query, variables, 1)
-        .await
-        .pop()
-        .unwrap_or(Value::Null)
-}
-
-/// Executes `query` `times` times at once, through one executor (fetch sharing on).
-async fn run_concurrently(
-    supergraph: &str,
-    subgraphs: &Subgraphs,
-    query: &str,
-    variables: Value,
-    times: usize,
-) -> Vec<Value> {
-    let planner = HivePlanner::from_supergraph_sdl(supergraph).expect("supergraph");
-    let client = SubgraphClient::new(
-        subgraphs.urls.clone(),
-        IdentityKey::new(&[7u8; 32]).expect("key"),
-        Duration::from_millis(800),
-        16,
-        Arc::new(Metrics::new()),
-    )
-    .expect("client");
-    let executor = Executor::new(client);
-    let planned = match planner.plan(&PlanRequest::new(query, None)) {
-        Ok(p) => p,
-        Err(e) => return vec![json!({ "planError": e.code(), "detail": e.to_string() })],
-    };
-    let variables: Map<String, Value> = match variables {
-        Value::Object(m) => m,
-        _ => Map::new(),
-    };
-    let viewer = Viewer::anonymous();
-    let cx = ExecutionContext {
-        variables: &variables,
-        viewer: &viewer,
-        traceparent: None,
-        uploads: &Default::default(),
-    };
-    let runs = (0..times).map(|_| executor.execute(&planned, planner.introspection(), &cx));
-    async_graphql::futures_util::future::join_all(runs)
-        .await
-        .into_iter()
-        .map(|r| r.into_json())
-        .collect()
-}
-
-fn codes(body: &Value) -> Vec<String> {
-    body["errors"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|e| e["extensions"]["code"].as_str().unwrap_or("").to_owned())
-        .collect()
-}
-
-/// The representations of every `_entities` request `subgraph` received.
-fn representations(subgraphs: &Subgraphs, subgraph: &str) -> Vec<Value> {
-    subgraphs
-        .requests_to(subgraph)
-        .into_iter()
-        .filter(|r| r["query"].as_str().is_some_and(|q| q.contains("_entities")))
-        .map(|r| r["variables"]["representations"].clone())
-        .collect()
-}
-
-/// `_entities` answered per representation by `answer`, as Apollo subgraphs do.
-fn entities(body: &Value, answer: impl Fn(&Value) -> Value) -> Value {
-    let reps = body["variables"]["representations"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    json!({ "data": { "_entities": reps.iter().map(answer).collect::<Vec<_>>() } })
-}
 
 // ---------------------------------------------------------------------------------------
 // @requires on a field with arguments
@@ -284,13 +112,13 @@ async fn requires_args_subgraphs() -> Subgraphs {
 #[tokio::test]
 async fn a_required_field_with_other_arguments_sends_the_planners_value() {
     let subgraphs = requires_args_subgraphs().await;
-    let body = run(
-        &fixture("requires_args"),
-        &subgraphs,
-        "{ product(id: \"1\") { name price(currency: USD) shippingEstimate } }",
-        json!({}),
-    )
-    .await;
+    let body = subgraphs
+        .run(
+            &fixture("requires_args"),
+            "{ product(id: \"1\") { name price(currency: USD) shippingEstimate } }",
+            json!({}),
+        )
+        .await;
     assert!(body.get("errors").is_none(), "{body}");
     // The client sees its dollar price; shipping was computed from the euro price.
     assert_eq!(
@@ -298,7 +126,7 @@ async fn a_required_field_with_other_arguments_sends_the_planners_value() {
         json!({ "product": { "name": "Lamp 1", "price": 12.0, "shippingEstimate": 1.0 } })
     );
     assert_eq!(
-        representations(&subgraphs, "shipping"),
+        subgraphs.representations("shipping"),
         [json!([{ "__typename": "Product", "price": 10.0, "id": "1" }])]
     );
 }
@@ -306,13 +134,13 @@ async fn a_required_field_with_other_arguments_sends_the_planners_value() {
 #[tokio::test]
 async fn a_required_field_with_the_clients_arguments_is_read_as_is() {
     let subgraphs = requires_args_subgraphs().await;
-    let body = run(
-        &fixture("requires_args"),
-        &subgraphs,
-        "{ products { id euro: price(currency: EUR) shippingEstimate } }",
-        json!({}),
-    )
-    .await;
+    let body = subgraphs
+        .run(
+            &fixture("requires_args"),
+            "{ products { id euro: price(currency: EUR) shippingEstimate } }",
+            json!({}),
+        )
+        .await;
     assert!(body.get("errors").is_none(), "{body}");
     assert_eq!(
         body["data"]["products"],
@@ -375,13 +203,13 @@ async fn library_subgraphs() -> Subgraphs {
 #[tokio::test]
 async fn an_inaccessible_enum_value_is_never_sent() {
     let subgraphs = library_subgraphs().await;
-    let body = run(
-        &fixture("inaccessible"),
-        &subgraphs,
-        "{ books { id formerStatus statuses } }",
-        json!({}),
-    )
-    .await;
+    let body = subgraphs
+        .run(
+            &fixture("inaccessible"),
+            "{ books { id formerStatus statuses } }",
+            json!({}),
+        )
+        .await;
     assert_eq!(
         body["data"]["books"],
         json!([
@@ -391,7 +219,7 @@ async fn an_inaccessible_enum_value_is_never_sent() {
         "{body}"
     );
     assert_eq!(
-        codes(&body),
+        error_codes(&body),
         ["RESPONSE_VALIDATION_FAILED", "RESPONSE_VALIDATION_FAILED"],
         "{body}"
     );
@@ -416,15 +244,15 @@ async fn a_non_null_inaccessible_enum_value_nulls_its_parent_with_one_error() {
     let subgraphs = library_subgraphs().await;
     // status is Status!: b2 cannot be returned, and [Book!]! cannot hold a null: data is
     // null, with the one error that explains it.
-    let body = run(
-        &fixture("inaccessible"),
-        &subgraphs,
-        "{ books { id status } }",
-        json!({}),
-    )
-    .await;
+    let body = subgraphs
+        .run(
+            &fixture("inaccessible"),
+            "{ books { id status } }",
+            json!({}),
+        )
+        .await;
     assert_eq!(body["data"], Value::Null, "{body}");
-    assert_eq!(codes(&body), ["RESPONSE_VALIDATION_FAILED"], "{body}");
+    assert_eq!(error_codes(&body), ["RESPONSE_VALIDATION_FAILED"], "{body}");
     assert_eq!(body["errors"][0]["path"], json!(["books", 1, "status"]));
     assert!(!body.to_string().contains("WITHDRAWN"), "{body}");
 }
@@ -432,10 +260,7 @@ async fn a_non_null_inaccessible_enum_value_nulls_its_parent_with_one_error() {
 #[tokio::test]
 async fn an_inaccessible_object_type_never_shows_in_typename() {
     let subgraphs = library_subgraphs().await;
-    let body = run(
-        &fixture("inaccessible"),
-        &subgraphs,
-        "{ items { __typename id } find { __typename ... on Shelf { label } } one: item(id: \"a1\") { __typename id } }",
+    let body = subgraphs.run(&fixture("inaccessible"), "{ items { __typename id } find { __typename ... on Shelf { label } } one: item(id: \"a1\") { __typename id } }",
         json!({}),
     )
     .await;
@@ -452,26 +277,30 @@ async fn an_inaccessible_object_type_never_shows_in_typename() {
         }),
         "{body}"
     );
-    assert_eq!(codes(&body), ["RESPONSE_VALIDATION_FAILED"; 3], "{body}");
+    assert_eq!(
+        error_codes(&body),
+        ["RESPONSE_VALIDATION_FAILED"; 3],
+        "{body}"
+    );
     assert!(!body.to_string().contains("Archive"), "{body}");
 }
 
 #[tokio::test]
 async fn an_entity_fetch_after_an_inaccessible_type_still_joins_the_rest() {
     let subgraphs = library_subgraphs().await;
-    let body = run(
-        &fixture("inaccessible"),
-        &subgraphs,
-        "{ items { id ... on Book { loans } } }",
-        json!({}),
-    )
-    .await;
+    let body = subgraphs
+        .run(
+            &fixture("inaccessible"),
+            "{ items { id ... on Book { loans } } }",
+            json!({}),
+        )
+        .await;
     assert_eq!(
         body["data"]["items"],
         json!([{ "id": "b1", "loans": 3 }, { "id": "b2", "loans": 3 }, null]),
         "{body}"
     );
-    assert_eq!(codes(&body), ["RESPONSE_VALIDATION_FAILED"], "{body}");
+    assert_eq!(error_codes(&body), ["RESPONSE_VALIDATION_FAILED"], "{body}");
 }
 
 // ---------------------------------------------------------------------------------------
@@ -494,13 +323,9 @@ async fn a_scalar_of_the_wrong_kind_is_null_with_an_error() {
     });
     let ratings: Handler = Arc::new(|body: &Value| entities(body, |_| json!(null)));
     let subgraphs = spawn(vec![("shelves", shelves), ("ratings", ratings)]).await;
-    let body = run(
-        &fixture("null_keys"),
-        &subgraphs,
-        "{ books { isbn title } }",
-        json!({}),
-    )
-    .await;
+    let body = subgraphs
+        .run(&fixture("null_keys"), "{ books { isbn title } }", json!({}))
+        .await;
     // An integer ID is a string to clients (as graphql-js serializes it); a list is no
     // String; a boolean is one, leniently.
     assert_eq!(
@@ -508,7 +333,7 @@ async fn a_scalar_of_the_wrong_kind_is_null_with_an_error() {
         json!([{ "isbn": "42", "title": null }, { "isbn": "x", "title": "true" }]),
         "{body}"
     );
-    assert_eq!(codes(&body), ["RESPONSE_VALIDATION_FAILED"], "{body}");
+    assert_eq!(error_codes(&body), ["RESPONSE_VALIDATION_FAILED"], "{body}");
     assert_eq!(body["errors"][0]["path"], json!(["books", 0, "title"]));
 }
 
@@ -575,13 +400,13 @@ async fn null_key_subgraphs(error_path_style: &'static str) -> Subgraphs {
 #[tokio::test]
 async fn an_entity_without_its_key_is_left_out_of_the_batch() {
     let subgraphs = null_key_subgraphs("indexed").await;
-    let body = run(
-        &fixture("null_keys"),
-        &subgraphs,
-        "{ books { title rating } }",
-        json!({}),
-    )
-    .await;
+    let body = subgraphs
+        .run(
+            &fixture("null_keys"),
+            "{ books { title rating } }",
+            json!({}),
+        )
+        .await;
     assert_eq!(
         body["data"]["books"],
         json!([
@@ -593,26 +418,26 @@ async fn an_entity_without_its_key_is_left_out_of_the_batch() {
         "{body}"
     );
     assert_eq!(
-        representations(&subgraphs, "ratings"),
+        subgraphs.representations("ratings"),
         [json!([
             { "__typename": "Book", "isbn": "1" },
             { "__typename": "Book", "isbn": "4" },
         ])]
     );
-    assert_eq!(codes(&body), ["RECOUNT"], "{body}");
+    assert_eq!(error_codes(&body), ["RECOUNT"], "{body}");
 }
 
 #[tokio::test]
 async fn entity_errors_get_the_entitys_path_and_no_second_error() {
     for style in ["indexed", "unindexed"] {
         let subgraphs = null_key_subgraphs(style).await;
-        let body = run(
-            &fixture("null_keys"),
-            &subgraphs,
-            "{ books { title votes } }",
-            json!({}),
-        )
-        .await;
+        let body = subgraphs
+            .run(
+                &fixture("null_keys"),
+                "{ books { title votes } }",
+                json!({}),
+            )
+            .await;
         // votes is Int!: a book the subgraph failed is null because of its error, reported
         // once at its place; books 2 and 3 could not be asked (no key), so their null gets
         // a response validation error each. An async-graphql subgraph fails the whole
@@ -642,7 +467,7 @@ async fn entity_errors_get_the_entitys_path_and_no_second_error() {
             ));
         }
         assert_eq!(errors, expected, "{style}: {body}");
-        assert!(!codes(&body).contains(&"INTERNAL_SERVER_ERROR".to_owned()));
+        assert!(!error_codes(&body).contains(&"INTERNAL_SERVER_ERROR".to_owned()));
     }
 }
 
@@ -665,13 +490,13 @@ async fn a_narrowed_interface_field_is_planned_and_projected() {
         )
     });
     let subgraphs = spawn(vec![("catalog", catalog), ("reviews", reviews)]).await;
-    let body = run(
-        &fixture("covariant"),
-        &subgraphs,
-        "{ products { id ... on Book { samePriceProduct { title stars } } } }",
-        json!({}),
-    )
-    .await;
+    let body = subgraphs
+        .run(
+            &fixture("covariant"),
+            "{ products { id ... on Book { samePriceProduct { title stars } } } }",
+            json!({}),
+        )
+        .await;
     assert!(body.get("errors").is_none(), "{body}");
     assert_eq!(
         body["data"]["products"],
@@ -721,14 +546,9 @@ async fn counter_subgraphs() -> (Subgraphs, Arc<std::sync::atomic::AtomicI64>) {
 async fn a_side_effect_root_field_is_fetched_for_every_request() {
     let (subgraphs, count) = counter_subgraphs().await;
     let supergraph = fixture("effects");
-    let visits = run_concurrently(
-        &supergraph,
-        &subgraphs,
-        "{ visit(page: \"p1\") }",
-        json!({}),
-        20,
-    )
-    .await;
+    let visits = subgraphs
+        .run_concurrently(&supergraph, "{ visit(page: \"p1\") }", json!({}), 20)
+        .await;
     let mut seen: Vec<i64> = visits
         .iter()
         .filter_map(|b| b["data"]["visit"].as_i64())
@@ -741,14 +561,9 @@ async fn a_side_effect_root_field_is_fetched_for_every_request() {
     );
     // The same query without a side effect shares one fetch.
     let before = count.load(std::sync::atomic::Ordering::SeqCst);
-    let peeks = run_concurrently(
-        &supergraph,
-        &subgraphs,
-        "{ peek(page: \"p1\") }",
-        json!({}),
-        20,
-    )
-    .await;
+    let peeks = subgraphs
+        .run_concurrently(&supergraph, "{ peek(page: \"p1\") }", json!({}), 20)
+        .await;
     assert!(
         peeks.iter().all(|b| b["data"]["peek"].is_i64()),
         "{peeks:?}"
@@ -761,14 +576,9 @@ async fn a_side_effect_root_field_is_fetched_for_every_request() {
 async fn a_side_effect_entity_field_is_fetched_for_every_request() {
     let (subgraphs, count) = counter_subgraphs().await;
     let supergraph = fixture("effects");
-    let bodies = run_concurrently(
-        &supergraph,
-        &subgraphs,
-        "{ pages { id views } }",
-        json!({}),
-        10,
-    )
-    .await;
+    let bodies = subgraphs
+        .run_concurrently(&supergraph, "{ pages { id views } }", json!({}), 10)
+        .await;
     assert!(
         bodies.iter().all(|b| b.get("errors").is_none()),
         "{bodies:?}"
@@ -779,13 +589,8 @@ async fn a_side_effect_entity_field_is_fetched_for_every_request() {
         "the pages list itself is shared"
     );
     let before = count.load(std::sync::atomic::Ordering::SeqCst);
-    run_concurrently(
-        &supergraph,
-        &subgraphs,
-        "{ pages { id title } }",
-        json!({}),
-        10,
-    )
-    .await;
+    subgraphs
+        .run_concurrently(&supergraph, "{ pages { id title } }", json!({}), 10)
+        .await;
     assert_eq!(count.load(std::sync::atomic::Ordering::SeqCst) - before, 1);
 }
