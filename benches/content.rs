@@ -506,14 +506,14 @@ async fn import_part(out: &mut Vec<String>, dir: &Path) {
     }
     for (rows, file, size) in &files {
         let schema = format!("folio_bench_{}", uuid::Uuid::new_v4().simple());
-        let cfg = Config {
+        let mut cfg = Config {
             data_dir: dir.to_path_buf(),
-            content_database_url: Some(url.clone()),
             database_schema: Some(schema.clone()),
             identity_secret: Some("benchmark-identity-secret-0123456789abcd".into()),
             import_max_rows: (*rows as u64).max(1_000_000),
             ..Config::default()
         };
+        cfg.service_mut("content").database_url = Some(url.clone());
         let run = timed_import(&cfg, file, false).await;
         folio_testkit::drop_schema(&url, &schema).await;
         out.push(import_line("postgres", *size, &run));

@@ -194,10 +194,10 @@ async fn main() {
                 .id,
         );
     }
-    let content_db = connect(&app, app.cfg.content_database()).await;
+    let content_db = connect(&app, app.cfg.service_database("content")).await;
     load_contents(&content_db, &authors, n_contents).await;
     let contents = read_contents(&content_db).await;
-    let interactions_db = connect(&app, app.cfg.interactions_database()).await;
+    let interactions_db = connect(&app, app.cfg.service_database("interactions")).await;
     insert_chunks(
         &interactions_db,
         contents.iter().map(|c| content_stats::ActiveModel {

@@ -338,16 +338,18 @@ async fn spawn_social_router(social: &Social, dedupe: bool, dir: &std::path::Pat
         .expect("issuer");
     let jwks = dir.join("jwks.json");
     std::fs::write(&jwks, issuer.jwks().to_string()).expect("write jwks");
-    let cfg = Config {
+    let mut cfg = Config {
         data_dir: dir.to_path_buf(),
         supergraph_file: Some(supergraph),
         jwks_file: Some(jwks),
-        // The router takes the users URL from here, not from the supergraph.
-        users_url: Some(social.urls["users"].clone()),
         identity_secret: Some("benchmark-identity-secret-0123456789abcd".into()),
         dedupe_subgraph_requests: dedupe,
         ..Config::default()
     };
+    // The router takes the subgraphs' URLs from here, not from the supergraph.
+    for (name, url) in &social.urls {
+        cfg.service_mut(name).url = Some(url.clone());
+    }
     let state = folio_router::init(&cfg, Duration::from_secs(5))
         .await
         .expect("router starts");

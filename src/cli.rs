@@ -91,7 +91,7 @@ pub enum AdminCommand {
 /// Runs the command line; the exit code says whether it succeeded.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let cfg = match Config::load() {
+    let cfg = match platform::load_config() {
         Ok(cfg) => cfg,
         Err(e) => {
             eprintln!("folio: {e}");
@@ -99,7 +99,7 @@ pub fn main() -> ExitCode {
         }
     };
     folio_common::telemetry::init(&cfg.log_format, &cfg.log);
-    for var in Config::unknown_env_vars() {
+    for var in Config::unknown_env_vars(&platform::subgraph_names()) {
         tracing::warn!(%var, "ignoring an environment variable that is not a configuration key");
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()

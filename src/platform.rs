@@ -23,6 +23,28 @@ pub const SUBGRAPHS: &[&Subgraph] = &[
     &folio_interactions::SUBGRAPH,
 ];
 
+/// The subgraphs' names, in start order.
+pub fn subgraph_names() -> Vec<&'static str> {
+    SUBGRAPHS.iter().map(|s| s.name).collect()
+}
+
+/// The configuration from defaults, the TOML file and `FOLIO_*` variables, each
+/// subgraph's address defaulting to its own port on 127.0.0.1.
+pub fn load_config() -> Result<Config, folio_common::config::ConfigError> {
+    let mut cfg = Config::load(&subgraph_names())?;
+    with_default_addresses(&mut cfg);
+    Ok(cfg)
+}
+
+/// Gives every subgraph without a configured address its default one.
+pub fn with_default_addresses(cfg: &mut Config) {
+    for subgraph in SUBGRAPHS {
+        cfg.service_mut(subgraph.name)
+            .addr
+            .get_or_insert(([127, 0, 0, 1], subgraph.port).into());
+    }
+}
+
 /// The router's name among the services (`--only router`).
 pub const ROUTER: &str = "router";
 

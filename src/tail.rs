@@ -39,11 +39,8 @@ pub async fn follow(cfg: &Config, pattern: &str) -> anyhow::Result<mpsc::Receive
         return Ok(rx);
     }
     let mut sources = Vec::new();
-    for (service, url) in [
-        ("users", cfg.users_database()),
-        ("content", cfg.content_database()),
-        ("interactions", cfg.interactions_database()),
-    ] {
+    for service in crate::platform::subgraph_names() {
+        let url = cfg.service_database(service);
         let db = folio_common::db::connect(&url, cfg.database_schema.as_deref())
             .await
             .with_context(|| format!("opening the {service} database"))?;

@@ -1,13 +1,17 @@
 //! Configuration: defaults, then an optional TOML file, then `FOLIO_*` environment variables.
 //!
 //! Every key is a flat field of [`Config`]; its environment variable is `FOLIO_` plus the
-//! field name in upper case (`users_database_url` ↔ `FOLIO_USERS_DATABASE_URL`). The TOML
-//! file (path in `FOLIO_CONFIG`, default `folio.toml` when it exists) uses the field names.
+//! field name in upper case (`log_format` ↔ `FOLIO_LOG_FORMAT`). Each subgraph's own
+//! settings are in [`Config::services`] under its name: `FOLIO_<NAME>_ADDR`, `…_URL`,
+//! `…_DATABASE_URL` (`users_database_url` ↔ `services.users.database_url`), so a new
+//! subgraph needs no new field. The TOML file (path in `FOLIO_CONFIG`, default
+//! `folio.toml` when it exists) uses the field names and `[services.<name>]` tables.
 //! [`KEYS`] documents every key; a test keeps it, the struct and the README in step.
 
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
@@ -24,20 +28,10 @@ pub struct Config {
 
     /// Address of the router (the public API).
     pub router_addr: SocketAddr,
-    /// Address of the users subgraph.
-    pub users_addr: SocketAddr,
-    /// Address of the content subgraph.
-    pub content_addr: SocketAddr,
-    /// Address of the interactions subgraph.
-    pub interactions_addr: SocketAddr,
-    /// URL the router uses to reach the users subgraph (default: from `users_addr`).
-    pub users_url: Option<String>,
-    /// URL the router and the interactions subgraph use to reach the content subgraph
-    /// (default: from `content_addr`).
-    pub content_url: Option<String>,
-    /// URL the router and the content subgraph use to reach the interactions subgraph
-    /// (default: from `interactions_addr`).
-    pub interactions_url: Option<String>,
+    /// Each subgraph's settings, by its name: `FOLIO_<NAME>_ADDR`, `FOLIO_<NAME>_URL` and
+    /// `FOLIO_<NAME>_DATABASE_URL` (`[services.<name>]` in the TOML file). The platform
+    /// fills in each subgraph's default address.
+    pub services: BTreeMap<String, ServiceConfig>,
     /// URL of the users subgraph's JWKS that the router verifies tokens with
     /// (default: `/.well-known/jwks.json` on the users subgraph).
     pub jwks_url: Option<String>,
@@ -82,12 +76,6 @@ pub struct Config {
     /// A JWKS file the router verifies access tokens with, instead of fetching `jwks_url`.
     pub jwks_file: Option<PathBuf>,
 
-    /// Database of the users subgraph (default: SQLite under `data_dir`).
-    pub users_database_url: Option<String>,
-    /// Database of the content subgraph (default: SQLite under `data_dir`).
-    pub content_database_url: Option<String>,
-    /// Database of the interactions subgraph (default: SQLite under `data_dir`).
-    pub interactions_database_url: Option<String>,
     /// PostgreSQL schema each service's tables live in (default: the database's own
     /// `search_path`). Ignored on SQLite.
     pub database_schema: Option<String>,
@@ -131,12 +119,7 @@ impl Default for Config {
             log_format: "pretty".into(),
             log: "info".into(),
             router_addr: ([127, 0, 0, 1], 4000).into(),
-            users_addr: ([127, 0, 0, 1], 4001).into(),
-            content_addr: ([127, 0, 0, 1], 4002).into(),
-            interactions_addr: ([127, 0, 0, 1], 4003).into(),
-            users_url: None,
-            content_url: None,
-            interactions_url: None,
+            services: BTreeMap::new(),
             jwks_url: None,
             introspection: true,
             dedupe_subgraph_requests: true,
@@ -154,9 +137,6 @@ impl Default for Config {
             supergraph_file: None,
             jwks_file: None,
             graphiql_assets_dir: None,
-            users_database_url: None,
-            content_database_url: None,
-            interactions_database_url: None,
             database_schema: None,
             identity_secret: None,
             nats_url: None,
@@ -173,6 +153,22 @@ impl Default for Config {
         }
     }
 }
+
+/// One subgraph's settings (each unset by default).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServiceConfig {
+    /// Where it listens (the platform's default for the subgraph when unset).
+    pub addr: Option<SocketAddr>,
+    /// Where the router and other subgraphs reach its GraphQL endpoint (default:
+    /// `http://<addr>/graphql`).
+    pub url: Option<String>,
+    /// Its database (default: SQLite, `<data_dir>/<name>.db`).
+    pub database_url: Option<String>,
+}
+
+/// The settings every subgraph has, as `FOLIO_<NAME>_<KEY>` spells them (lower case).
+pub const SERVICE_KEYS: [&str; 3] = ["database_url", "addr", "url"];
 
 /// One documented configuration key: its environment variable, default and meaning.
 pub struct Key {
@@ -209,38 +205,18 @@ pub const KEYS: &[Key] = &[
         doc: "Router (public API, GraphiQL) listen address.",
     },
     Key {
-        env: "FOLIO_USERS_ADDR",
-        default: "127.0.0.1:4001",
-        doc: "Users subgraph listen address.",
+        env: "FOLIO_<SUBGRAPH>_ADDR",
+        default: "127.0.0.1:4001 users, 4002 content, 4003 interactions",
+        doc: "A subgraph's listen address; `<SUBGRAPH>` is its name in upper case (`FOLIO_USERS_ADDR`).",
     },
     Key {
-        env: "FOLIO_CONTENT_ADDR",
-        default: "127.0.0.1:4002",
-        doc: "Content subgraph listen address.",
-    },
-    Key {
-        env: "FOLIO_INTERACTIONS_ADDR",
-        default: "127.0.0.1:4003",
-        doc: "Interactions subgraph listen address.",
-    },
-    Key {
-        env: "FOLIO_USERS_URL",
-        default: "http://{users_addr}/graphql",
-        doc: "Where the router reaches the users subgraph.",
-    },
-    Key {
-        env: "FOLIO_CONTENT_URL",
-        default: "http://{content_addr}/graphql",
-        doc: "Where the router and the interactions subgraph reach the content subgraph.",
-    },
-    Key {
-        env: "FOLIO_INTERACTIONS_URL",
-        default: "http://{interactions_addr}/graphql",
-        doc: "Where the router and the content subgraph reach the interactions subgraph.",
+        env: "FOLIO_<SUBGRAPH>_URL",
+        default: "http://{addr}/graphql",
+        doc: "Where the router and other subgraphs reach a subgraph (`FOLIO_CONTENT_URL`).",
     },
     Key {
         env: "FOLIO_JWKS_URL",
-        default: "http://{users_addr}/.well-known/jwks.json",
+        default: "http://{users addr}/.well-known/jwks.json",
         doc: "JWKS the router verifies access tokens with.",
     },
     Key {
@@ -324,19 +300,9 @@ pub const KEYS: &[Key] = &[
         doc: "A JWKS file the router verifies access tokens with, instead of fetching it.",
     },
     Key {
-        env: "FOLIO_USERS_DATABASE_URL",
-        default: "sqlite://{data_dir}/users.db",
-        doc: "Users database (`sqlite://…` or `postgres://…`).",
-    },
-    Key {
-        env: "FOLIO_CONTENT_DATABASE_URL",
-        default: "sqlite://{data_dir}/content.db",
-        doc: "Content database.",
-    },
-    Key {
-        env: "FOLIO_INTERACTIONS_DATABASE_URL",
-        default: "sqlite://{data_dir}/interactions.db",
-        doc: "Interactions database.",
+        env: "FOLIO_<SUBGRAPH>_DATABASE_URL",
+        default: "sqlite://{data_dir}/<subgraph>.db",
+        doc: "A subgraph's database, `sqlite://…` or `postgres://…` (`FOLIO_USERS_DATABASE_URL`).",
     },
     Key {
         env: "FOLIO_DATABASE_SCHEMA",
@@ -428,7 +394,9 @@ impl std::error::Error for ConfigError {}
 
 impl Config {
     /// Loads defaults, then the TOML file, then `FOLIO_*` variables (later wins).
-    pub fn load() -> Result<Config, ConfigError> {
+    /// `subgraphs` names the subgraphs whose `FOLIO_<NAME>_ADDR`, `_URL` and
+    /// `_DATABASE_URL` variables are read into [`Config::services`].
+    pub fn load(subgraphs: &[&str]) -> Result<Config, ConfigError> {
         let file = std::env::var("FOLIO_CONFIG").unwrap_or_else(|_| "folio.toml".into());
         let explicit = std::env::var_os("FOLIO_CONFIG").is_some();
         if explicit && !Path::new(&file).exists() {
@@ -437,19 +405,26 @@ impl Config {
             )));
         }
         let fields = Config::field_names();
+        let names: Vec<String> = subgraphs.iter().map(|n| n.to_ascii_lowercase()).collect();
         Figment::from(Serialized::defaults(Config::default()))
             .merge(Toml::file(&file))
             // Other FOLIO_ variables (a command's own, the test suite's) are not
-            // configuration; `unknown_env_vars` reports the ones nothing reads.
-            .merge(
-                Env::prefixed("FOLIO_")
-                    .filter(move |k| fields.iter().any(|f| k.as_str().eq_ignore_ascii_case(f))),
-            )
+            // configuration; `unknown_env_vars` reports the ones nothing reads. A
+            // subgraph's variable lands in its `services` entry.
+            .merge(Env::prefixed("FOLIO_").filter_map(move |k| {
+                let key = k.as_str().to_ascii_lowercase();
+                if key != "services" && fields.contains(&key) {
+                    return Some(key.into());
+                }
+                service_key(&names, &key)
+                    .map(|(name, setting)| format!("services.{name}.{setting}").into())
+            }))
             .extract()
             .map_err(|e| ConfigError(e.to_string()))
     }
 
-    /// The configuration keys as TOML spells them (`users_database_url`).
+    /// The configuration keys as TOML spells them (`log_format`; `services` holds the
+    /// subgraphs' own).
     pub fn field_names() -> Vec<String> {
         match serde_json::to_value(Config::default()) {
             Ok(serde_json::Value::Object(map)) => map.keys().cloned().collect(),
@@ -457,110 +432,73 @@ impl Config {
         }
     }
 
-    /// `FOLIO_*` environment variables that no part of Folio reads: most likely typos.
-    pub fn unknown_env_vars() -> Vec<String> {
+    /// `FOLIO_*` environment variables that no part of Folio reads (most likely typos),
+    /// given the subgraphs there are.
+    pub fn unknown_env_vars(subgraphs: &[&str]) -> Vec<String> {
         let fields = Config::field_names();
+        let names: Vec<String> = subgraphs.iter().map(|n| n.to_ascii_lowercase()).collect();
         std::env::vars()
             .map(|(k, _)| k)
             .filter(|k| k.starts_with("FOLIO_"))
             .filter(|k| !NON_CONFIG_VARS.iter().any(|p| k.starts_with(p)))
             .filter(|k| {
-                !fields
-                    .iter()
-                    .any(|f| k["FOLIO_".len()..].eq_ignore_ascii_case(f))
+                let key = k["FOLIO_".len()..].to_ascii_lowercase();
+                !(key != "services" && fields.contains(&key))
+                    && service_key(&names, &key).is_none()
             })
             .collect()
     }
 
-    /// The database URL of the service `name`, defaulting to a SQLite file under
+    /// The settings of the subgraph `name` (all unset if it has none).
+    pub fn service(&self, name: &str) -> ServiceConfig {
+        self.services.get(name).cloned().unwrap_or_default()
+    }
+
+    /// The settings of the subgraph `name`, to change them.
+    pub fn service_mut(&mut self, name: &str) -> &mut ServiceConfig {
+        self.services.entry(name.to_owned()).or_default()
+    }
+
+    /// The database URL of the subgraph `name`, defaulting to a SQLite file under
     /// `data_dir` (`<name>.db`).
     pub fn service_database(&self, name: &str) -> String {
-        let configured = match name {
-            "users" => &self.users_database_url,
-            "content" => &self.content_database_url,
-            "interactions" => &self.interactions_database_url,
-            _ => &None,
-        };
-        self.database_or_default(configured, name)
+        self.service(name).database_url.unwrap_or_else(|| {
+            format!("sqlite://{}/{name}.db", self.data_dir.display())
+        })
     }
 
-    /// The address the service `name` listens on (`router` or a subgraph).
+    /// The address the service `name` listens on (`router`, or a subgraph).
     pub fn service_addr(&self, name: &str) -> Option<SocketAddr> {
-        match name {
-            "router" => Some(self.router_addr),
-            "users" => Some(self.users_addr),
-            "content" => Some(self.content_addr),
-            "interactions" => Some(self.interactions_addr),
-            _ => None,
+        if name == "router" {
+            return Some(self.router_addr);
         }
+        self.service(name).addr
     }
 
-    /// Where the subgraph `name` is reached (its configured URL, or its address's
-    /// `/graphql`); `None` for a service this configuration does not know.
+    /// Where the subgraph `name` is reached: its configured URL, or its address's
+    /// `/graphql`; `None` when neither is known.
     pub fn service_url(&self, name: &str) -> Option<String> {
-        match name {
-            "users" => Some(self.users_graphql_url()),
-            "content" => Some(self.content_graphql_url()),
-            "interactions" => Some(self.interactions_graphql_url()),
-            _ => None,
-        }
+        let service = self.service(name);
+        service
+            .url
+            .or_else(|| service.addr.map(|a| format!("http://{a}/graphql")))
     }
 
     /// Points the subgraph `name` at `url` unless a URL is configured for it already.
     pub fn default_service_url(&mut self, name: &str, url: String) {
-        let slot = match name {
-            "users" => &mut self.users_url,
-            "content" => &mut self.content_url,
-            "interactions" => &mut self.interactions_url,
-            _ => return,
-        };
-        slot.get_or_insert(url);
+        self.service_mut(name).url.get_or_insert(url);
     }
 
-    /// The users database URL, defaulting to a SQLite file under `data_dir`.
-    pub fn users_database(&self) -> String {
-        self.database_or_default(&self.users_database_url, "users")
-    }
-    /// The content database URL, defaulting to a SQLite file under `data_dir`.
-    pub fn content_database(&self) -> String {
-        self.database_or_default(&self.content_database_url, "content")
-    }
-    /// The interactions database URL, defaulting to a SQLite file under `data_dir`.
-    pub fn interactions_database(&self) -> String {
-        self.database_or_default(&self.interactions_database_url, "interactions")
-    }
-
-    fn database_or_default(&self, url: &Option<String>, service: &str) -> String {
-        url.clone()
-            .unwrap_or_else(|| format!("sqlite://{}/{service}.db", self.data_dir.display()))
-    }
-
-    /// The users subgraph's GraphQL endpoint as the router reaches it.
-    pub fn users_graphql_url(&self) -> String {
-        self.users_url
-            .clone()
-            .unwrap_or_else(|| format!("http://{}/graphql", self.users_addr))
-    }
-
-    /// The content subgraph's GraphQL endpoint as the router reaches it.
-    pub fn content_graphql_url(&self) -> String {
-        self.content_url
-            .clone()
-            .unwrap_or_else(|| format!("http://{}/graphql", self.content_addr))
-    }
-
-    /// The interactions subgraph's GraphQL endpoint as the router and content reach it.
-    pub fn interactions_graphql_url(&self) -> String {
-        self.interactions_url
-            .clone()
-            .unwrap_or_else(|| format!("http://{}/graphql", self.interactions_addr))
-    }
-
-    /// The JWKS endpoint the router verifies access tokens with.
+    /// The JWKS endpoint the router verifies access tokens with (default: the users
+    /// subgraph's `/.well-known/jwks.json`).
     pub fn jwks_endpoint(&self) -> String {
-        self.jwks_url
-            .clone()
-            .unwrap_or_else(|| format!("http://{}/.well-known/jwks.json", self.users_addr))
+        self.jwks_url.clone().unwrap_or_else(|| {
+            let users = self
+                .service("users")
+                .addr
+                .map_or_else(|| "127.0.0.1:4001".to_owned(), |a| a.to_string());
+            format!("http://{users}/.well-known/jwks.json")
+        })
     }
 
     /// The country codes allowed to register, upper-cased; empty means anyone may.
@@ -573,6 +511,18 @@ impl Config {
     }
 }
 
+/// `(subgraph, setting)` when `key` (lower case, without `folio_`) is one of a subgraph's
+/// settings, such as `users_database_url`.
+fn service_key<'a>(names: &'a [String], key: &str) -> Option<(&'a str, &'static str)> {
+    names.iter().find_map(|name| {
+        let setting = key.strip_prefix(name.as_str())?.strip_prefix('_')?;
+        SERVICE_KEYS
+            .iter()
+            .find(|s| **s == setting)
+            .map(|s| (name.as_str(), *s))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -581,18 +531,52 @@ mod tests {
     fn every_field_is_a_documented_key() {
         let fields: Vec<String> = Config::field_names()
             .iter()
+            .filter(|k| *k != "services")
             .map(|k| format!("FOLIO_{}", k.to_ascii_uppercase()))
             .collect();
         assert!(fields.len() > 20);
         for f in &fields {
             assert!(KEYS.iter().any(|k| k.env == *f), "{f} is not in KEYS");
         }
+        let per_subgraph: Vec<String> = SERVICE_KEYS
+            .iter()
+            .map(|k| format!("FOLIO_<SUBGRAPH>_{}", k.to_ascii_uppercase()))
+            .collect();
         for k in KEYS.iter().filter(|k| k.env != "FOLIO_CONFIG") {
             assert!(
-                fields.contains(&k.env.to_owned()),
+                fields.contains(&k.env.to_owned()) || per_subgraph.contains(&k.env.to_owned()),
                 "{} is in KEYS but not a field",
                 k.env
             );
         }
+        for k in &per_subgraph {
+            assert!(KEYS.iter().any(|key| key.env == *k), "{k} is not in KEYS");
+        }
+    }
+
+    #[test]
+    fn a_subgraphs_variables_land_in_its_services_entry() {
+        let names = ["users".to_owned(), "search".to_owned()];
+        assert_eq!(service_key(&names, "users_addr"), Some(("users", "addr")));
+        assert_eq!(
+            service_key(&names, "search_database_url"),
+            Some(("search", "database_url"))
+        );
+        assert_eq!(service_key(&names, "users_url"), Some(("users", "url")));
+        assert_eq!(service_key(&names, "usersaddr"), None);
+        assert_eq!(service_key(&names, "shop_addr"), None);
+        let mut cfg = Config::default();
+        cfg.service_mut("search").addr = Some(([127, 0, 0, 1], 4009).into());
+        assert_eq!(
+            cfg.service_url("search").as_deref(),
+            Some("http://127.0.0.1:4009/graphql")
+        );
+        assert_eq!(cfg.service_database("search"), "sqlite://./data/search.db");
+        cfg.default_service_url("search", "http://elsewhere/graphql".into());
+        cfg.default_service_url("search", "http://ignored/graphql".into());
+        assert_eq!(
+            cfg.service_url("search").as_deref(),
+            Some("http://elsewhere/graphql")
+        );
     }
 }

@@ -32,6 +32,8 @@ pub struct Subgraph {
     /// (`FOLIO_<NAME>_ADDR`, `…_URL`, `…_DATABASE_URL`), its outbox and processed-events
     /// tables, and the durable consumer it reads events as.
     pub name: &'static str,
+    /// The port it listens on by default (on 127.0.0.1; `FOLIO_<NAME>_ADDR` moves it).
+    pub port: u16,
     /// Runs the pending migrations of its database.
     pub migrate: for<'a> fn(&'a DatabaseConnection) -> BoxFuture<'a, Result<(), DbErr>>,
     /// Builds the service from its opened database.

@@ -99,8 +99,8 @@ struct Leftovers {
 impl Leftovers {
     fn of(cfg: &Config) -> Option<Leftovers> {
         let database = cfg
-            .users_database_url
-            .clone()
+            .service("users")
+            .database_url
             .zip(cfg.database_schema.clone());
         let nats = cfg.nats_url.clone().map(|u| (u, cfg.events_prefix.clone()));
         (database.is_some() || nats.is_some()).then_some(Leftovers { database, nats })
@@ -131,9 +131,6 @@ impl TestApp {
         let (db_url, schema) = fresh_database();
         let mut cfg = Config {
             data_dir: dir.path().to_path_buf(),
-            content_database_url: db_url.clone(),
-            interactions_database_url: db_url.clone(),
-            users_database_url: db_url,
             database_schema: schema,
             identity_secret: Some(format!("test-secret-{}", uuid::Uuid::new_v4().simple())),
             nats_url: std::env::var("FOLIO_TEST_NATS_URL")
@@ -143,6 +140,9 @@ impl TestApp {
             log: "warn".into(),
             ..Config::default()
         };
+        for subgraph in platform::SUBGRAPHS {
+            cfg.service_mut(subgraph.name).database_url = db_url.clone();
+        }
         tweak(&mut cfg);
         folio_common::telemetry::init(
             "pretty",

@@ -54,11 +54,7 @@ pub async fn next_of(rx: &mut mpsc::Receiver<Event>, kind: &str, seen: &mut Vec<
 impl TestApp {
     /// A connection to `service`'s database ("users", "content", "interactions").
     async fn database(&self, service: &str) -> DatabaseConnection {
-        let url = match service {
-            "users" => self.cfg.users_database(),
-            "content" => self.cfg.content_database(),
-            _ => self.cfg.interactions_database(),
-        };
+        let url = self.cfg.service_database(service);
         folio_common::db::connect(&url, self.cfg.database_schema.as_deref())
             .await
             .expect("connect")

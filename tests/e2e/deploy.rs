@@ -71,8 +71,14 @@ fn compose() -> Compose {
         .unwrap_or_else(|e| panic!("docker-compose.yml does not parse: {e}"))
 }
 
+/// Whether `name` is a documented key: one of `KEYS`, or a subgraph's own
+/// (`FOLIO_<SUBGRAPH>_ADDR` and the like, for a subgraph the platform has).
 fn is_documented(name: &str) -> bool {
     KEYS.iter().any(|k| k.env == name)
+        || folio::platform::subgraph_names().iter().any(|subgraph| {
+            let upper = subgraph.to_ascii_uppercase();
+            KEYS.iter().any(|k| k.env.replace("<SUBGRAPH>", &upper) == name)
+        })
 }
 
 /// The services built from the Dockerfile: those with `build`, and those that reuse the

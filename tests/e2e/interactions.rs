@@ -431,7 +431,7 @@ async fn top_contents_follow_the_interactions_ranking() {
 async fn top_contents_fails_fast_when_interactions_is_unreachable() {
     // The content subgraph asks interactions at an address where nothing listens.
     let app = TestApp::spawn_with(|cfg| {
-        cfg.interactions_url = Some("http://127.0.0.1:9/graphql".into());
+        cfg.service_mut("interactions").url = Some("http://127.0.0.1:9/graphql".into());
     })
     .await;
     let body = app.gql(None, "{ topContents { id } }", json!({})).await;

@@ -49,7 +49,7 @@ async fn a_subgraph_that_is_down_gives_a_coded_error_and_not_ready() {
     let dead_addr = dead.local_addr().expect("addr");
     drop(dead);
     let app = TestApp::spawn_with(|cfg| {
-        cfg.users_url = Some(format!("http://{dead_addr}/graphql"));
+        cfg.service_mut("users").url = Some(format!("http://{dead_addr}/graphql"));
     })
     .await;
     let (status, body) = app.post(None, "{ me { id } }", json!({})).await;
@@ -82,7 +82,7 @@ async fn a_subgraph_that_hangs_is_cut_off_at_the_timeout() {
         }
     });
     let app = TestApp::spawn_with(|cfg| {
-        cfg.users_url = Some(format!("http://{hung_addr}/graphql"));
+        cfg.service_mut("users").url = Some(format!("http://{hung_addr}/graphql"));
         cfg.subgraph_timeout_ms = 300;
     })
     .await;
@@ -103,7 +103,7 @@ async fn the_router_recovers_when_a_subgraph_comes_back() {
         .expect("bind");
     let gap_addr = gap.local_addr().expect("addr");
     let app = TestApp::spawn_with(|cfg| {
-        cfg.users_url = Some(format!("http://{gap_addr}/graphql"));
+        cfg.service_mut("users").url = Some(format!("http://{gap_addr}/graphql"));
     })
     .await;
     let body = app.gql(None, "{ __typename me { id } }", json!({})).await;

@@ -12,8 +12,8 @@ async fn a_dropped_test_app_stops_its_platform_and_drops_its_schema() {
     assert!(client.get(&health).send().await.is_ok(), "serving");
     let database = app
         .cfg
-        .users_database_url
-        .clone()
+        .service("users")
+        .database_url
         .zip(app.cfg.database_schema.clone());
     drop(app);
 

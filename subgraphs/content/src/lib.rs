@@ -25,6 +25,7 @@ use store::Store;
 /// The content subgraph, as the platform starts it.
 pub const SUBGRAPH: Subgraph = Subgraph {
     name: "content",
+    port: 4002,
     migrate: |db| folio_migrations::content::Migrator::up(db, None),
     build: |cfg, opened| Box::pin(build(cfg, opened)),
 };

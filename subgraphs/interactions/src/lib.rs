@@ -25,6 +25,7 @@ use store::Store;
 /// The interactions subgraph, as the platform starts it.
 pub const SUBGRAPH: Subgraph = Subgraph {
     name: "interactions",
+    port: 4003,
     migrate: |db| folio_migrations::interactions::Migrator::up(db, None),
     build: |cfg, opened| Box::pin(build(cfg, opened)),
 };

@@ -33,6 +33,7 @@ use store::Store;
 /// blocks and sessions go with a deleted user by foreign-key cascades.
 pub const SUBGRAPH: Subgraph = Subgraph {
     name: "users",
+    port: 4001,
     migrate: |db| folio_migrations::users::Migrator::up(db, None),
     build: |cfg, opened| Box::pin(build(cfg, opened)),
 };
