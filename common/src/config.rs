@@ -443,8 +443,7 @@ impl Config {
             .filter(|k| !NON_CONFIG_VARS.iter().any(|p| k.starts_with(p)))
             .filter(|k| {
                 let key = k["FOLIO_".len()..].to_ascii_lowercase();
-                !(key != "services" && fields.contains(&key))
-                    && service_key(&names, &key).is_none()
+                !(key != "services" && fields.contains(&key)) && service_key(&names, &key).is_none()
             })
             .collect()
     }
@@ -462,9 +461,9 @@ impl Config {
     /// The database URL of the subgraph `name`, defaulting to a SQLite file under
     /// `data_dir` (`<name>.db`).
     pub fn service_database(&self, name: &str) -> String {
-        self.service(name).database_url.unwrap_or_else(|| {
-            format!("sqlite://{}/{name}.db", self.data_dir.display())
-        })
+        self.service(name)
+            .database_url
+            .unwrap_or_else(|| format!("sqlite://{}/{name}.db", self.data_dir.display()))
     }
 
     /// The address the service `name` listens on (`router`, or a subgraph).

@@ -23,6 +23,17 @@ pub enum Code {
 }
 
 impl Code {
+    /// Every code, in the order of the enum.
+    pub const ALL: [Code; 7] = [
+        Code::Unauthenticated,
+        Code::Forbidden,
+        Code::BadUserInput,
+        Code::NotFound,
+        Code::Conflict,
+        Code::SubgraphUnavailable,
+        Code::Internal,
+    ];
+
     /// The code as it appears in `extensions.code`.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -14,6 +14,32 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
+/// Every `extensions.code` the router itself gives an error: the [`RouterError`] codes,
+/// the size limits', and those of execution (`SUBGRAPH_UNAVAILABLE`, `SUBGRAPH_ERROR` for
+/// a subgraph's error without a code, `RESPONSE_VALIDATION_FAILED`). Subgraphs add their
+/// own (`folio_common::error::Code`). The README's table lists exactly these.
+pub const CODES: &[&str] = &[
+    "NOT_ACCEPTABLE",
+    "BAD_REQUEST",
+    "CSRF_PREVENTED",
+    "PAYLOAD_TOO_LARGE",
+    "METHOD_NOT_ALLOWED",
+    "MAX_TOKENS_EXCEEDED",
+    "MAX_DEPTH_EXCEEDED",
+    "MAX_ALIASES_EXCEEDED",
+    "MAX_ROOT_FIELDS_EXCEEDED",
+    "MAX_INTROSPECTION_DEPTH_EXCEEDED",
+    "GRAPHQL_PARSE_FAILED",
+    "GRAPHQL_VALIDATION_FAILED",
+    "QUERY_PLANNING_FAILED",
+    "UNAUTHENTICATED",
+    "BAD_USER_INPUT",
+    "INTERNAL_SERVER_ERROR",
+    "SUBGRAPH_UNAVAILABLE",
+    "SUBGRAPH_ERROR",
+    crate::execute::RESPONSE_VALIDATION_FAILED,
+];
+
 /// Why the router refused or could not run a request.
 #[derive(Debug, thiserror::Error)]
 pub enum RouterError {
@@ -226,6 +252,33 @@ mod tests {
             let errors = e.client_errors(true);
             assert_eq!(errors[0]["extensions"]["code"], code);
             assert!(errors[0]["message"].as_str().is_some_and(|m| !m.is_empty()));
+        }
+    }
+
+    #[test]
+    fn every_code_the_router_gives_is_listed() {
+        let errors = [
+            RouterError::NotAcceptable(String::new()),
+            RouterError::UnsupportedMediaType(String::new()),
+            RouterError::BadRequest(String::new()),
+            RouterError::CsrfPrevented,
+            RouterError::PayloadTooLarge(String::new()),
+            RouterError::MethodNotAllowed,
+            RouterError::IntrospectionDisabled,
+            RouterError::Unauthenticated(""),
+            RouterError::InvalidVariables(Vec::new()),
+            RouterError::Internal(String::new()),
+            RouterError::Parse(ErrorDetail {
+                message: String::new(),
+                locations: Vec::new(),
+            }),
+            RouterError::Plan(PlanError::Validation(Vec::new())),
+            RouterError::Plan(PlanError::OperationSelection(String::new())),
+            RouterError::Plan(PlanError::Unplannable(String::new())),
+            RouterError::Plan(PlanError::Internal(String::new())),
+        ];
+        for e in &errors {
+            assert!(CODES.contains(&e.code()), "{} is not in CODES", e.code());
         }
     }
 

@@ -77,7 +77,8 @@ fn is_documented(name: &str) -> bool {
     KEYS.iter().any(|k| k.env == name)
         || folio::platform::subgraph_names().iter().any(|subgraph| {
             let upper = subgraph.to_ascii_uppercase();
-            KEYS.iter().any(|k| k.env.replace("<SUBGRAPH>", &upper) == name)
+            KEYS.iter()
+                .any(|k| k.env.replace("<SUBGRAPH>", &upper) == name)
         })
 }
 
@@ -218,4 +219,43 @@ fn dockerfile_runs_folio_with_documented_variables() {
             );
         }
     }
+}
+
+#[test]
+fn readme_names_every_service_of_only() {
+    let readme = read("README.md");
+    let list = folio::platform::service_names().join(" | ");
+    assert!(
+        readme.contains(&format!("one service per process: {list}")),
+        "README.md must list the services `serve --only` takes: {list}"
+    );
+}
+
+#[test]
+fn readme_lists_exactly_the_error_codes_there_are() {
+    let readme = read("README.md");
+    let table = readme
+        .split_once("The codes:")
+        .and_then(|(_, rest)| rest.split_once("\n## "))
+        .map(|(table, _)| table)
+        .expect("README.md has a table after \"The codes:\"");
+    let mut documented: Vec<&str> = table
+        .lines()
+        .filter(|l| l.starts_with("| `"))
+        .filter_map(|l| l.split('|').nth(1))
+        .flat_map(|cell| cell.split('`').skip(1).step_by(2))
+        .collect();
+    documented.sort_unstable();
+    documented.dedup();
+    let mut codes: Vec<&str> = folio_router::error::CODES
+        .iter()
+        .copied()
+        .chain(folio_common::error::Code::ALL.iter().map(|c| c.as_str()))
+        .collect();
+    codes.sort_unstable();
+    codes.dedup();
+    assert_eq!(
+        documented, codes,
+        "README.md's error codes and the code's differ"
+    );
 }

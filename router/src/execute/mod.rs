@@ -10,6 +10,7 @@
 
 pub mod fetch;
 mod project;
+pub use project::RESPONSE_VALIDATION_FAILED;
 pub mod variables;
 
 use crate::plan::ast::selection_item::SelectionItem;

@@ -19,7 +19,7 @@ use serde_json::{Map, Value, json};
 struct Propagate;
 
 /// The code of an error for a subgraph value the API cannot return as it is.
-pub(crate) const RESPONSE_VALIDATION_FAILED: &str = "RESPONSE_VALIDATION_FAILED";
+pub const RESPONSE_VALIDATION_FAILED: &str = "RESPONSE_VALIDATION_FAILED";
 
 struct Projector<'a> {
     schema: &'a ApiSchema,
