@@ -66,6 +66,44 @@ pub struct EventConsumer {
     pub apply: Arc<dyn Apply>,
 }
 
+/// How a subgraph applies one event's payload, given its store, inside the transaction
+/// that records the event. Write it as an `async fn` and box it:
+/// `|store, tx, payload| Box::pin(consumer::apply(store, tx, payload))`.
+pub type ApplyFn<S> = for<'a> fn(
+    &'a S,
+    &'a sea_orm::DatabaseTransaction,
+    crate::events::Payload,
+) -> BoxFuture<'a, crate::Result<()>>;
+
+impl EventConsumer {
+    /// A consumer of `kinds` that applies each with `apply` over `store`.
+    pub fn new<S: Send + Sync + 'static>(
+        kinds: &[&'static str],
+        store: S,
+        apply: ApplyFn<S>,
+    ) -> Self {
+        EventConsumer {
+            kinds: kinds.to_vec(),
+            apply: Arc::new(ApplyWith { store, apply }),
+        }
+    }
+}
+
+struct ApplyWith<S> {
+    store: S,
+    apply: ApplyFn<S>,
+}
+
+impl<S: Send + Sync + 'static> Apply for ApplyWith<S> {
+    fn apply<'a>(
+        &'a self,
+        tx: &'a sea_orm::DatabaseTransaction,
+        payload: crate::events::Payload,
+    ) -> BoxFuture<'a, crate::Result<()>> {
+        (self.apply)(&self.store, tx, payload)
+    }
+}
+
 impl Subgraph {
     /// Connects to its database and runs its pending migrations.
     pub async fn open_database(&self, cfg: &Config) -> anyhow::Result<DatabaseConnection> {

@@ -6,34 +6,21 @@
 use crate::store::Store;
 use folio_common::Result;
 use folio_common::events::catalog::UserDeleted;
-use folio_common::events::consumer::Apply;
-use folio_common::events::{BoxFuture, EventType, Payload};
+use folio_common::events::{EventType, Payload};
 use sea_orm::DatabaseTransaction;
 
 /// The event types this subgraph consumes (their wire strings, as the bus takes them).
 pub const KINDS: [&str; 1] = [EventType::UserDeleted.as_str()];
 
-/// The content subgraph's consumer.
-pub struct Consumer {
-    pub store: Store,
-}
-
-impl Apply for Consumer {
-    fn apply<'a>(
-        &'a self,
-        tx: &'a DatabaseTransaction,
-        payload: Payload,
-    ) -> BoxFuture<'a, Result<()>> {
-        Box::pin(async move {
-            match payload {
-                Payload::UserDeleted(UserDeleted { id: user }) => {
-                    let gone = self.store.delete_contents_of(tx, &user).await?;
-                    tracing::info!(%user, contents = gone, "deleted a deleted user's contents");
-                    Ok(())
-                }
-                // Only the types in `KINDS` are delivered; anything else has no effect here.
-                _ => Ok(()),
-            }
-        })
+/// Applies one event this subgraph follows.
+pub async fn apply(store: &Store, tx: &DatabaseTransaction, payload: Payload) -> Result<()> {
+    match payload {
+        Payload::UserDeleted(UserDeleted { id: user }) => {
+            let gone = store.delete_contents_of(tx, &user).await?;
+            tracing::info!(%user, contents = gone, "deleted a deleted user's contents");
+            Ok(())
+        }
+        // Only the types in `KINDS` are delivered; anything else has no effect here.
+        _ => Ok(()),
     }
 }

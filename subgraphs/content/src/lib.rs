@@ -18,7 +18,6 @@ use folio_common::kit::{Built, EventConsumer, Opened, Subgraph};
 use folio_common::{Config, ServiceClient};
 use folio_migrations::MigratorTrait;
 use schema::ContentLoader;
-use std::sync::Arc;
 use std::time::Duration;
 use store::Store;
 
@@ -79,11 +78,10 @@ async fn build(cfg: &Config, opened: Opened) -> anyhow::Result<Built> {
     Ok(Built {
         app,
         db: (*state.store).clone(),
-        consumer: Some(EventConsumer {
-            kinds: consumer::KINDS.to_vec(),
-            apply: Arc::new(consumer::Consumer {
-                store: state.store.clone(),
-            }),
-        }),
+        consumer: Some(EventConsumer::new(
+            &consumer::KINDS,
+            state.store.clone(),
+            |store, tx, payload| Box::pin(consumer::apply(store, tx, payload)),
+        )),
     })
 }

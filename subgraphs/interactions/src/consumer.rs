@@ -7,8 +7,7 @@
 use crate::store::{ContentFacts, Store, remember};
 use folio_common::Result;
 use folio_common::events::catalog::{ContentData, ContentDeleted, UserDeleted};
-use folio_common::events::consumer::Apply;
-use folio_common::events::{BoxFuture, EventType, Payload};
+use folio_common::events::{EventType, Payload};
 use sea_orm::DatabaseTransaction;
 
 /// The event types this subgraph consumes (their wire strings, as the bus takes them).
@@ -18,39 +17,25 @@ pub const KINDS: [&str; 3] = [
     EventType::UserDeleted.as_str(),
 ];
 
-/// The interactions subgraph's consumer.
-pub struct Consumer {
-    pub store: Store,
-}
-
-impl Apply for Consumer {
-    fn apply<'a>(
-        &'a self,
-        tx: &'a DatabaseTransaction,
-        payload: Payload,
-    ) -> BoxFuture<'a, Result<()>> {
-        Box::pin(async move {
-            match payload {
-                Payload::ContentCreated(ContentData {
-                    id,
-                    author_id,
-                    published_at,
-                    ..
-                }) => {
-                    let facts = ContentFacts {
-                        content_id: id,
-                        author_id,
-                        published_at,
-                    };
-                    remember(tx, &facts).await
-                }
-                Payload::ContentDeleted(ContentDeleted { id }) => {
-                    self.store.forget_content(tx, &id).await
-                }
-                Payload::UserDeleted(UserDeleted { id }) => self.store.remove_user(tx, &id).await,
-                // Only the types in `KINDS` are delivered; anything else has no effect here.
-                _ => Ok(()),
-            }
-        })
+/// Applies one event this subgraph follows.
+pub async fn apply(store: &Store, tx: &DatabaseTransaction, payload: Payload) -> Result<()> {
+    match payload {
+        Payload::ContentCreated(ContentData {
+            id,
+            author_id,
+            published_at,
+            ..
+        }) => {
+            let facts = ContentFacts {
+                content_id: id,
+                author_id,
+                published_at,
+            };
+            remember(tx, &facts).await
+        }
+        Payload::ContentDeleted(ContentDeleted { id }) => store.forget_content(tx, &id).await,
+        Payload::UserDeleted(UserDeleted { id }) => store.remove_user(tx, &id).await,
+        // Only the types in `KINDS` are delivered; anything else has no effect here.
+        _ => Ok(()),
     }
 }

@@ -18,7 +18,6 @@ use folio_common::kit::{Built, EventConsumer, Opened, Subgraph};
 use folio_common::{Config, ServiceClient};
 use folio_migrations::MigratorTrait;
 use schema::InteractionsLoader;
-use std::sync::Arc;
 use std::time::Duration;
 use store::Store;
 
@@ -61,9 +60,10 @@ async fn build(cfg: &Config, opened: Opened) -> anyhow::Result<Built> {
     Ok(Built {
         app,
         db: (*store).clone(),
-        consumer: Some(EventConsumer {
-            kinds: consumer::KINDS.to_vec(),
-            apply: Arc::new(consumer::Consumer { store }),
-        }),
+        consumer: Some(EventConsumer::new(
+            &consumer::KINDS,
+            store,
+            |store, tx, payload| Box::pin(consumer::apply(store, tx, payload)),
+        )),
     })
 }
