@@ -483,7 +483,6 @@ mod tests {
     fn the_standard_introspection_queries_pass() {
         for query in [
             include_str!("../plan/fixtures/introspection_query.graphql"),
-            include_str!("../plan/fixtures/introspection_full.graphql"),
             include_str!("../plan/fixtures/introspection.graphql"),
         ] {
             assert_eq!(check_introspection(query), Ok(()));

@@ -11,7 +11,7 @@ const SOCIAL: &str = include_str!("fixtures/social.supergraph.graphql");
 /// Folio's real supergraph (one subgraph, `users`).
 const FOLIO: &str = include_str!("../../../schema.graphql");
 const INTROSPECTION: &str = include_str!("fixtures/introspection.graphql");
-const INTROSPECTION_FULL: &str = include_str!("fixtures/introspection_full.graphql");
+const INTROSPECTION_FULL: &str = include_str!("fixtures/introspection_query.graphql");
 
 fn social() -> HivePlanner {
     HivePlanner::from_supergraph_sdl(SOCIAL).expect("the social supergraph loads")
