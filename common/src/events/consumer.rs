@@ -6,8 +6,8 @@
 //! of an event is checked by the compiler, not looked up by name in JSON.
 
 use super::{BoxFuture, Event, Handler, Payload};
-use crate::Result;
 use crate::db::begin_write;
+use crate::{Id, Result};
 use chrono::Utc;
 use sea_orm::sea_query::{Alias, OnConflict, Query};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction};
@@ -26,6 +26,19 @@ pub trait Apply: Send + Sync + 'static {
         tx: &'a DatabaseTransaction,
         payload: Payload,
     ) -> BoxFuture<'a, Result<()>>;
+}
+
+/// An id an event carries, as a consumer looks rows up by it. One that no row can have
+/// names nothing, so the event changes nothing: `None`, with a warning, since a service
+/// never publishes such an id.
+pub fn event_id(raw: String) -> Option<Id> {
+    match Id::try_from(raw) {
+        Ok(id) => Some(id),
+        Err(e) => {
+            tracing::warn!(reason = %e, "an event names an id no row can have; it changes nothing");
+            None
+        }
+    }
 }
 
 /// Applies `event` once for `consumer`; `Ok(false)` when it had been applied before.

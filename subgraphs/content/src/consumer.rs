@@ -6,7 +6,7 @@
 use crate::store::Store;
 use folio_common::Result;
 use folio_common::events::catalog::UserDeleted;
-use folio_common::events::consumer::Apply;
+use folio_common::events::consumer::{Apply, event_id};
 use folio_common::events::{BoxFuture, EventType, Payload};
 use sea_orm::DatabaseTransaction;
 
@@ -27,6 +27,9 @@ impl Apply for Consumer {
         Box::pin(async move {
             match payload {
                 Payload::UserDeleted(UserDeleted { id: user }) => {
+                    let Some(user) = event_id(user) else {
+                        return Ok(());
+                    };
                     let gone = self.store.delete_contents_of(tx, &user).await?;
                     tracing::info!(%user, contents = gone, "deleted a deleted user's contents");
                     Ok(())

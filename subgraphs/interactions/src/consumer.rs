@@ -7,7 +7,7 @@
 use crate::store::{ContentFacts, Store, remember};
 use folio_common::Result;
 use folio_common::events::catalog::{ContentData, ContentDeleted, UserDeleted};
-use folio_common::events::consumer::Apply;
+use folio_common::events::consumer::{Apply, event_id};
 use folio_common::events::{BoxFuture, EventType, Payload};
 use sea_orm::DatabaseTransaction;
 
@@ -37,17 +37,25 @@ impl Apply for Consumer {
                     published_at,
                     ..
                 }) => {
+                    let (Some(content_id), Some(author_id)) = (event_id(id), event_id(author_id))
+                    else {
+                        return Ok(());
+                    };
                     let facts = ContentFacts {
-                        content_id: id,
+                        content_id,
                         author_id,
                         published_at,
                     };
                     remember(tx, &facts).await
                 }
-                Payload::ContentDeleted(ContentDeleted { id }) => {
-                    self.store.forget_content(tx, &id).await
-                }
-                Payload::UserDeleted(UserDeleted { id }) => self.store.remove_user(tx, &id).await,
+                Payload::ContentDeleted(ContentDeleted { id }) => match event_id(id) {
+                    Some(id) => self.store.forget_content(tx, &id).await,
+                    None => Ok(()),
+                },
+                Payload::UserDeleted(UserDeleted { id }) => match event_id(id) {
+                    Some(id) => self.store.remove_user(tx, &id).await,
+                    None => Ok(()),
+                },
                 // Only the types in `KINDS` are delivered; anything else has no effect here.
                 _ => Ok(()),
             }

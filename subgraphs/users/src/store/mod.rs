@@ -28,4 +28,3 @@ pub fn user_event_data(u: &UserRow) -> UserData {
         updated_at: u.updated_at,
     }
 }
-
