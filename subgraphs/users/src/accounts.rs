@@ -58,7 +58,7 @@ impl UsersState {
     /// Signs in; an unknown email and a wrong password fail alike, in the same time.
     pub async fn login(&self, email: &str, password: &str) -> Result<Session> {
         let user = match Email::parse(email) {
-            Ok(e) => self.store.user_by_email(e.normalized()).await?,
+            Ok(e) => self.store.user_by_email(&e).await?,
             Err(_) => None,
         };
         let ok = self
@@ -130,7 +130,7 @@ impl UsersState {
         first_name: PersonName,
         last_name: PersonName,
     ) -> Result<UserRow> {
-        if let Some(user) = self.store.user_by_email(email.normalized()).await? {
+        if let Some(user) = self.store.user_by_email(email).await? {
             if user.is_admin {
                 return Ok(user);
             }

@@ -2,6 +2,7 @@
 
 use super::entity::users::{self, Column, Entity as Users};
 use super::{Store, UserRow};
+use crate::domain::Email;
 use chrono::Utc;
 use folio_common::error::is_unique_violation;
 use folio_common::events::Payload;
@@ -159,14 +160,10 @@ impl Store {
         Ok(Users::find_by_id(id.as_str()).one(&self.db).await?)
     }
 
-    /// One user by normalized email (an email, not an id: text no email can be matches
-    /// nothing).
-    pub async fn user_by_email(&self, email_normalized: &str) -> Result<Option<UserRow>> {
-        if !folio_common::db::is_storable_text(email_normalized) {
-            return Ok(None);
-        }
+    /// One user by email (compared normalized).
+    pub async fn user_by_email(&self, email: &Email) -> Result<Option<UserRow>> {
         Ok(Users::find()
-            .filter(Column::EmailNormalized.eq(email_normalized))
+            .filter(Column::EmailNormalized.eq(email.normalized()))
             .one(&self.db)
             .await?)
     }
