@@ -107,6 +107,7 @@ pub fn split_tags(stored: &str) -> Vec<String> {
 
 impl Store {
     /// Inserts a content, published now, with its `content.created` event.
+    #[tracing::instrument(skip_all, fields(author = %new.author_id))]
     pub async fn insert_content(&self, new: NewContent) -> Result<ContentRow> {
         let now = Utc::now();
         let actor = new.author_id.clone();
@@ -135,6 +136,7 @@ impl Store {
     /// (other writers wait, up to the busy timeout) until it is committed or dropped.
     /// Every row's `content.created` event (by `actor`, the importer) is recorded in the
     /// same transaction.
+    #[tracing::instrument(skip_all, fields(actor = %actor))]
     pub async fn begin_import(&self, actor: &Id) -> Result<ContentImport> {
         Ok(ContentImport {
             txn: folio_common::db::begin_write(&self.db).await?,
@@ -145,11 +147,13 @@ impl Store {
     }
 
     /// One content by id, without counting a view.
+    #[tracing::instrument(skip_all, fields(id = %id))]
     pub async fn content(&self, id: &Id) -> Result<Option<ContentRow>> {
         Ok(Contents::find_by_id(id.as_str()).one(&self.db).await?)
     }
 
     /// The contents among `ids` that exist, in one query.
+    #[tracing::instrument(skip_all, fields(ids = ids.len()))]
     pub async fn contents_by_ids(&self, ids: &[Id]) -> Result<HashMap<String, ContentRow>> {
         let rows = Contents::find()
             .filter(Column::Id.is_in(ids))
@@ -160,6 +164,7 @@ impl Store {
 
     /// Counts one view and returns the content as it is after it, in one atomic
     /// `UPDATE … RETURNING`; `None` for an unknown id.
+    #[tracing::instrument(skip_all, fields(id = %id))]
     pub async fn view_content(&self, id: &Id) -> Result<Option<ContentRow>> {
         let rows = Contents::update_many()
             .col_expr(Column::ViewCount, Expr::col(Column::ViewCount).add(1))
@@ -171,6 +176,7 @@ impl Store {
 
     /// A page of contents, newest first (by id, a UUID v7), optionally one author's,
     /// with the total count.
+    #[tracing::instrument(skip_all, fields(author = author_id.map(tracing::field::display)))]
     pub async fn list_contents(
         &self,
         author_id: Option<&Id>,
@@ -185,6 +191,7 @@ impl Store {
 
     /// A page of the contents by any of `author_ids`, newest first (by id), with the
     /// total count; no authors, no contents.
+    #[tracing::instrument(skip_all, fields(authors = author_ids.len()))]
     pub async fn feed_contents(
         &self,
         author_ids: &[Id],
@@ -214,6 +221,7 @@ impl Store {
 
     /// Applies `changes` to content `id` in one statement; editing the story resets the
     /// view count to 0. `None` if there is no such content.
+    #[tracing::instrument(skip_all, fields(id = %id))]
     pub async fn update_content(
         &self,
         id: &Id,
@@ -260,6 +268,7 @@ impl Store {
     ///
     /// The cursor holds the offset of the item in the ranked list (ranks are not stable
     /// keys), so a page after a concurrent write may repeat or skip an item.
+    #[tracing::instrument(skip_all, fields(terms = tracing::field::Empty))]
     pub async fn search_contents(
         &self,
         query: &str,
@@ -272,6 +281,8 @@ impl Store {
                 .map_err(|_| Error::validation("after", "is not a cursor from this API"))?,
         };
         let terms = search_terms(query);
+        // How many words, never which: a search query is the user's text.
+        tracing::Span::current().record("terms", terms.len());
         if terms.is_empty() {
             return Ok(Page::empty());
         }
@@ -351,6 +362,7 @@ impl Store {
 
     /// Deletes a content on behalf of `actor`; `content.deleted` tells the interactions
     /// subgraph to remove its interactions and comments. Whether it existed.
+    #[tracing::instrument(skip_all, fields(id = %id))]
     pub async fn delete_content(&self, id: &Id, actor: Option<&Id>) -> Result<bool> {
         let tx = folio_common::db::begin_write(&self.db).await?;
         let res = Contents::delete_by_id(id.as_str()).exec(&tx).await?;
@@ -367,6 +379,7 @@ impl Store {
 
     /// Deletes every content of `author_id` in `tx` (the consumer of `user.deleted`),
     /// recording one `content.deleted` per content, by the system. How many went.
+    #[tracing::instrument(skip_all, fields(author = %author_id, deleted = tracing::field::Empty))]
     pub async fn delete_contents_of(
         &self,
         tx: &DatabaseTransaction,
@@ -389,6 +402,7 @@ impl Store {
                 .map(|id| Payload::ContentDeleted(ContentDeleted { id: id.clone() }));
             self.outbox.emit_all(tx, None, payloads).await?;
         }
+        tracing::Span::current().record("deleted", ids.len());
         Ok(ids.len() as u64)
     }
 }
@@ -406,6 +420,7 @@ pub struct ContentImport {
 impl ContentImport {
     /// Inserts `new` inside the transaction, with multi-row INSERTs of at most
     /// [`INSERT_CHUNK`] rows, all published now.
+    #[tracing::instrument(skip_all, fields(rows = new.len()))]
     pub async fn insert(&mut self, new: Vec<NewContent>) -> Result<()> {
         let count = new.len() as u64;
         let mut rows = new.into_iter().peekable();
@@ -442,6 +457,7 @@ impl ContentImport {
     }
 
     /// Commits every row inserted; returns how many.
+    #[tracing::instrument(skip_all, fields(rows = self.inserted))]
     pub async fn commit(self) -> Result<u64> {
         self.txn.commit().await?;
         Ok(self.inserted)
@@ -449,6 +465,7 @@ impl ContentImport {
 
     /// Undoes every row inserted, now (rather than when the connection is next used, as a
     /// drop does), releasing SQLite's write lock at once.
+    #[tracing::instrument(skip_all, fields(rows = self.inserted))]
     pub async fn rollback(self) -> Result<()> {
         Ok(self.txn.rollback().await?)
     }

@@ -99,17 +99,20 @@ fn counters(kind: Kind) -> [content_stats::Column; 2] {
 
 impl Store {
     /// The content with this id, if this subgraph knows it.
+    #[tracing::instrument(skip_all, fields(id = %id))]
     pub async fn known_content(&self, id: &Id) -> Result<Option<StatsRow>> {
         Ok(ContentStats::find_by_id(id.as_str()).one(&self.db).await?)
     }
 
     /// Records that a content exists (idempotent), with zero counters.
+    #[tracing::instrument(skip_all, fields(id = %facts.content_id))]
     pub async fn remember_content(&self, facts: &ContentFacts) -> Result<()> {
         remember(&self.db, facts).await
     }
 }
 
 /// Records that a content exists (idempotent), on `db`.
+#[tracing::instrument(skip_all, fields(id = %facts.content_id))]
 pub async fn remember<C: ConnectionTrait>(db: &C, facts: &ContentFacts) -> Result<()> {
     let row = content_stats::ActiveModel {
         content_id: Set(facts.content_id.to_string()),
@@ -130,6 +133,7 @@ pub async fn remember<C: ConnectionTrait>(db: &C, facts: &ContentFacts) -> Resul
 impl Store {
     /// Records `kind` of `content_id` by `user_id` once: a repeat (or a concurrent twin)
     /// inserts nothing and returns the first. The content must be known.
+    #[tracing::instrument(skip_all, fields(user = %user_id, content = %content_id, kind = kind.as_str()))]
     pub async fn record(
         &self,
         user_id: &Id,
@@ -171,6 +175,7 @@ impl Store {
     }
 
     /// Removes `user_id`'s LIKE of `content_id`; whether there was one.
+    #[tracing::instrument(skip_all, fields(user = %user_id, content = %content_id))]
     pub async fn unlike(&self, user_id: &Id, content_id: &Id) -> Result<bool> {
         let tx = begin_write(&self.db).await?;
         let like = Interactions::find()
@@ -198,6 +203,7 @@ impl Store {
     }
 
     /// The counters of the known contents among `ids`, in one query.
+    #[tracing::instrument(skip_all, fields(ids = ids.len()))]
     pub async fn stats_by_ids(&self, ids: &[Id]) -> Result<HashMap<String, StatsRow>> {
         let rows = ContentStats::find()
             .filter(content_stats::Column::ContentId.is_in(ids))
@@ -210,6 +216,7 @@ impl Store {
     }
 
     /// Which of `ids` `user_id` has read or liked, in one query.
+    #[tracing::instrument(skip_all, fields(user = %user_id, ids = ids.len()))]
     pub async fn viewer_kinds(&self, user_id: &Id, ids: &[Id]) -> Result<HashSet<(String, Kind)>> {
         let rows: Vec<(String, String)> = Interactions::find()
             .select_only()
@@ -228,6 +235,7 @@ impl Store {
 
     /// The `first` contents with the most of `metric` (never zero), newer content first
     /// on ties: the first entries of that metric's index.
+    #[tracing::instrument(skip_all, fields(first = first, metric = ?metric))]
     pub async fn ranking(&self, first: u64, metric: RankingMetric) -> Result<Vec<StatsRow>> {
         let column = match metric {
             RankingMetric::Total => content_stats::Column::Total,
@@ -245,6 +253,7 @@ impl Store {
     }
 
     /// Adds a comment to a known content.
+    #[tracing::instrument(skip_all, fields(content = %content_id, author = %author_id))]
     pub async fn add_comment(
         &self,
         content_id: &Id,
@@ -281,11 +290,13 @@ impl Store {
     }
 
     /// One comment by id.
+    #[tracing::instrument(skip_all, fields(id = %id))]
     pub async fn comment(&self, id: &Id) -> Result<Option<CommentRow>> {
         Ok(Comments::find_by_id(id.as_str()).one(&self.db).await?)
     }
 
     /// The comments among `ids` that exist, in one query.
+    #[tracing::instrument(skip_all, fields(ids = ids.len()))]
     pub async fn comments_by_ids(&self, ids: &[Id]) -> Result<HashMap<String, CommentRow>> {
         let rows = Comments::find()
             .filter(comments::Column::Id.is_in(ids))
@@ -295,6 +306,7 @@ impl Store {
     }
 
     /// Replaces a comment's body (by its author); `None` when it no longer exists.
+    #[tracing::instrument(skip_all, fields(id = %id))]
     pub async fn edit_comment(
         &self,
         id: &Id,
@@ -318,6 +330,7 @@ impl Store {
     }
 
     /// Deletes a comment on behalf of `actor`; whether it existed.
+    #[tracing::instrument(skip_all, fields(id = %comment.id))]
     pub async fn delete_comment(&self, comment: &CommentRow, actor: &Id) -> Result<bool> {
         let tx = begin_write(&self.db).await?;
         let deleted = Comments::delete_by_id(comment.id.clone())
@@ -342,6 +355,7 @@ impl Store {
 
     /// Forgets a deleted content (the consumer of `content.deleted`), in `tx`: its
     /// counters, interactions and comments, each removal with its event, by the system.
+    #[tracing::instrument(skip_all, fields(content = %content_id))]
     pub async fn forget_content(&self, tx: &DatabaseTransaction, content_id: &Id) -> Result<()> {
         let gone_interactions = Interactions::find()
             .filter(interactions::Column::ContentId.eq(content_id))
@@ -369,6 +383,7 @@ impl Store {
     /// Removes what a deleted user did (the consumer of `user.deleted`), in `tx`: their
     /// reads, likes and comments, with the counters they had moved, each removal with
     /// its event, by the system.
+    #[tracing::instrument(skip_all, fields(user = %user_id))]
     pub async fn remove_user(&self, tx: &DatabaseTransaction, user_id: &Id) -> Result<()> {
         let gone_interactions = Interactions::find()
             .filter(interactions::Column::UserId.eq(user_id))
@@ -414,6 +429,7 @@ impl Store {
     /// A page of a content's comments, oldest first (by id, a UUID v7), with the total.
     /// A cursor holding a key that no comment id can be was not issued here
     /// (`BAD_USER_INPUT`).
+    #[tracing::instrument(skip_all, fields(content = %content_id, limit = page.limit))]
     pub async fn list_comments(
         &self,
         content_id: &Id,

@@ -84,6 +84,7 @@ fn block_data(blocker: &str, blocked: &str) -> BlockData {
 impl Store {
     /// Makes `follower` follow `followee` (idempotent). `FORBIDDEN` when either has
     /// blocked the other; `NOT_FOUND` when `followee` does not exist.
+    #[tracing::instrument(skip_all, fields(follower = %follower, followee = %followee))]
     pub async fn follow(&self, follower: &Id, followee: &Id) -> Result<UserRow> {
         let tx = folio_common::db::begin_write(&self.db).await?;
         let target = super::entity::users::Entity::find_by_id(followee.as_str())
@@ -119,6 +120,7 @@ impl Store {
     }
 
     /// Ends `follower`'s follow of `followee` if there is one.
+    #[tracing::instrument(skip_all, fields(follower = %follower, followee = %followee))]
     pub async fn unfollow(&self, follower: &Id, followee: &Id) -> Result<UserRow> {
         let target = self.user(followee).await?.ok_or(Error::NotFound("user"))?;
         let tx = folio_common::db::begin_write(&self.db).await?;
@@ -140,6 +142,7 @@ impl Store {
 
     /// Blocks `blocked` for `blocker` (idempotent) and removes follows both ways, in one
     /// transaction.
+    #[tracing::instrument(skip_all, fields(blocker = %blocker, blocked = %blocked))]
     pub async fn block(&self, blocker: &Id, blocked: &Id) -> Result<()> {
         let tx = folio_common::db::begin_write(&self.db).await?;
         super::entity::users::Entity::find_by_id(blocked.as_str())
@@ -180,6 +183,7 @@ impl Store {
     }
 
     /// Lifts `blocker`'s block of `blocked` if there is one.
+    #[tracing::instrument(skip_all, fields(blocker = %blocker, blocked = %blocked))]
     pub async fn unblock(&self, blocker: &Id, blocked: &Id) -> Result<()> {
         self.user(blocked).await?.ok_or(Error::NotFound("user"))?;
         let tx = folio_common::db::begin_write(&self.db).await?;
@@ -200,6 +204,7 @@ impl Store {
     }
 
     /// For each of `ids`, how many followers (or followed users) it has: one GROUP BY.
+    #[tracing::instrument(skip_all, fields(direction = ?direction, ids = ids.len()))]
     pub async fn follow_counts(
         &self,
         direction: Direction,
@@ -219,6 +224,7 @@ impl Store {
     }
 
     /// Which of `ids` `viewer` follows.
+    #[tracing::instrument(skip_all, fields(viewer = %viewer, ids = ids.len()))]
     pub async fn followed_among(&self, viewer: &Id, ids: &[Id]) -> Result<HashSet<String>> {
         let rows = Follows::find()
             .filter(follows::Column::FollowerId.eq(viewer))
@@ -230,6 +236,7 @@ impl Store {
 
     /// For each of `ids`, the users it follows minus anyone blocked either way (follows
     /// are removed on block; this excludes blocks defensively): two queries in all.
+    #[tracing::instrument(skip_all, fields(ids = ids.len()))]
     pub async fn feed_authors(&self, ids: &[Id]) -> Result<HashMap<String, Vec<String>>> {
         let mut out: HashMap<String, Vec<String>> =
             ids.iter().map(|id| (id.to_string(), Vec::new())).collect();
@@ -270,6 +277,7 @@ impl Store {
     }
 
     /// A page of `user_id`'s followers (or followed users), most recent follow first.
+    #[tracing::instrument(skip_all, fields(direction = ?direction, user = %user_id, limit = page.limit))]
     pub async fn follow_page(
         &self,
         direction: Direction,

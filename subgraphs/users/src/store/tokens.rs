@@ -22,6 +22,7 @@ pub enum RotateOutcome {
 
 impl Store {
     /// Stores the first refresh token (hash only) of a new sign-in (a new family).
+    #[tracing::instrument(skip_all, fields(user = %user_id))]
     pub async fn insert_refresh_token(
         &self,
         db: &impl ConnectionTrait,
@@ -34,6 +35,7 @@ impl Store {
     }
 
     /// Consumes the token with `hash` and stores its successor `new_hash`, atomically.
+    #[tracing::instrument(skip_all)]
     pub async fn rotate_refresh_token(
         &self,
         hash: &str,
@@ -83,6 +85,7 @@ impl Store {
     }
 
     /// Revokes the session (family) of the token with `hash`; whether one was live.
+    #[tracing::instrument(skip_all)]
     pub async fn revoke_session(&self, hash: &str) -> Result<bool> {
         let Some(token) = Tokens::find()
             .filter(Column::TokenHash.eq(hash))
@@ -96,6 +99,7 @@ impl Store {
     }
 
     /// Revokes every refresh token of `user_id` (in the caller's transaction).
+    #[tracing::instrument(skip_all, fields(user = %user_id))]
     pub async fn revoke_all_sessions(&self, db: &impl ConnectionTrait, user_id: &Id) -> Result<()> {
         Tokens::update_many()
             .col_expr(Column::RevokedAt, Expr::val(Utc::now()))

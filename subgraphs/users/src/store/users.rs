@@ -112,6 +112,7 @@ impl UserQuery {
 
 impl Store {
     /// Inserts a user; an email already registered (in any case) is `CONFLICT`.
+    #[tracing::instrument(skip_all, fields(admin = new.is_admin))]
     pub async fn insert_user(&self, db: &impl ConnectionTrait, new: NewUser) -> Result<UserRow> {
         let now = Utc::now();
         let row = users::ActiveModel {
@@ -136,6 +137,7 @@ impl Store {
     }
 
     /// The users among `ids` that exist, in one query.
+    #[tracing::instrument(skip_all, fields(ids = ids.len()))]
     pub async fn users_by_ids(&self, ids: &[Id]) -> Result<HashMap<String, UserRow>> {
         self.users_in(ids).await
     }
@@ -156,11 +158,13 @@ impl Store {
     }
 
     /// One user by id.
+    #[tracing::instrument(skip_all, fields(id = %id))]
     pub async fn user(&self, id: &Id) -> Result<Option<UserRow>> {
         Ok(Users::find_by_id(id.as_str()).one(&self.db).await?)
     }
 
     /// One user by email (compared normalized).
+    #[tracing::instrument(skip_all)]
     pub async fn user_by_email(&self, email: &Email) -> Result<Option<UserRow>> {
         Ok(Users::find()
             .filter(Column::EmailNormalized.eq(email.normalized()))
@@ -169,6 +173,7 @@ impl Store {
     }
 
     /// A page of users matching `q`, in creation order, with the total count.
+    #[tracing::instrument(skip_all, fields(limit = page.limit))]
     pub async fn list_users(&self, q: &UserQuery, page: &PageRequest) -> Result<Page<UserRow>> {
         if !is_storable(q) {
             return Ok(Page::from_rows(page, Vec::new(), 0, |u: &UserRow| &u.id));
@@ -185,6 +190,7 @@ impl Store {
 
     /// Applies `changes` to user `id` on behalf of `actor`; `NOT_FOUND` if there is no
     /// such user.
+    #[tracing::instrument(skip_all, fields(id = %id))]
     pub async fn update_user(
         &self,
         id: &Id,
@@ -223,6 +229,7 @@ impl Store {
     }
 
     /// Sets the admin flag; `NOT_FOUND` if there is no such user.
+    #[tracing::instrument(skip_all, fields(id = %id, admin = is_admin))]
     pub async fn set_admin(&self, id: &Id, is_admin: bool, actor: Option<&Id>) -> Result<UserRow> {
         let row = self.user(id).await?.ok_or(Error::NotFound("user"))?;
         let mut am: users::ActiveModel = row.into();
@@ -239,6 +246,7 @@ impl Store {
     }
 
     /// Replaces the password hash (in the caller's transaction).
+    #[tracing::instrument(skip_all, fields(id = %id))]
     pub async fn set_password_hash(
         &self,
         db: &impl ConnectionTrait,
@@ -260,6 +268,7 @@ impl Store {
     /// with them (the foreign keys cascade, in this transaction), and `user.deleted`
     /// tells the other services to remove what the user had there. Returns whether the
     /// user existed.
+    #[tracing::instrument(skip_all, fields(id = %id))]
     pub async fn delete_user(&self, id: &Id, actor: Option<&Id>) -> Result<bool> {
         let tx = folio_common::db::begin_write(&self.db).await?;
         let res = Users::delete_by_id(id.as_str()).exec(&tx).await?;
