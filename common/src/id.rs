@@ -2,11 +2,11 @@
 //! federation representation, the viewer, an event, a CSV cell), so stores take only ids
 //! that can name a stored row.
 //!
-//! Every id a service stores is minted by [`crate::new_id`] (a UUID) or is such an id of
-//! another service, so no stored row has an empty id or one with a NUL character (which
-//! PostgreSQL cannot even store or compare). A text that is not an `Id` therefore names
-//! nothing: where a client gave one, the answer is what an unknown id gets (`null`,
-//! `NOT_FOUND`, an empty list), never a database error.
+//! Every id a service stores was minted by [`crate::new_id`] (a UUID) or came in as an
+//! `Id` (another service's id, an admin's CSV `author_id`), so no stored row has an empty
+//! id or one with a NUL character (which PostgreSQL cannot even store or compare). A text
+//! that is not an `Id` therefore names nothing: where a client gave one, the answer is
+//! what an unknown id gets (`null`, `NOT_FOUND`, an empty list), never a database error.
 
 use crate::error::{Error, InvalidInput};
 use std::borrow::Borrow;
