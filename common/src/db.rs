@@ -92,7 +92,9 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<sea_orm::DatabaseTra
 }
 
 /// Whether a text value can be stored or compared at all. PostgreSQL rejects NUL bytes in
-/// text, and nothing we store contains one, so such a value matches nothing.
+/// text, and nothing we store contains one, so such a value matches nothing. Ids are
+/// checked once, by [`crate::Id`]; this is for other text a query compares (names,
+/// search words).
 pub fn is_storable_text(s: &str) -> bool {
     !s.contains('\0')
 }

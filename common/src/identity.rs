@@ -8,6 +8,7 @@
 //! - a proof that does not verify or is stale: the request is refused (UNAUTHENTICATED).
 
 use crate::error::Error;
+use crate::id::Id;
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -55,11 +56,16 @@ impl Viewer {
         Viewer::default()
     }
 
+    /// The signed-in user's id; `None` when anonymous. A verified identity always holds
+    /// an [`Id`] (header values cannot carry a NUL, and an empty one is anonymous), so a
+    /// user id that is not one can only come from code, and counts as anonymous.
+    pub fn id(&self) -> Option<Id> {
+        self.user_id.as_deref().and_then(|id| Id::parse(id).ok())
+    }
+
     /// The signed-in user's id, or `UNAUTHENTICATED`.
-    pub fn require_user(&self) -> Result<&str, Error> {
-        self.user_id
-            .as_deref()
-            .ok_or(Error::Unauthenticated("sign in first"))
+    pub fn require_user(&self) -> Result<Id, Error> {
+        self.id().ok_or(Error::Unauthenticated("sign in first"))
     }
 
     /// Whether the viewer is `user_id` or an admin.
@@ -69,7 +75,7 @@ impl Viewer {
 
     /// The signed-in user's id if they are `owner` or an admin: `UNAUTHENTICATED` when
     /// anonymous, `FORBIDDEN` (saying `refusal`) otherwise.
-    pub fn require_self_or_admin(&self, owner: &str, refusal: &str) -> Result<&str, Error> {
+    pub fn require_self_or_admin(&self, owner: &str, refusal: &str) -> Result<Id, Error> {
         let me = self.require_user()?;
         if self.is_self_or_admin(owner) {
             Ok(me)
@@ -80,7 +86,7 @@ impl Viewer {
 
     /// The signed-in user's id if they are an admin: `UNAUTHENTICATED` when anonymous,
     /// `FORBIDDEN` (saying `refusal`) otherwise.
-    pub fn require_admin(&self, refusal: &str) -> Result<&str, Error> {
+    pub fn require_admin(&self, refusal: &str) -> Result<Id, Error> {
         let me = self.require_user()?;
         if self.is_admin {
             Ok(me)
@@ -91,7 +97,7 @@ impl Viewer {
 
     /// The signed-in user's id if they are not `target` (following, blocking yourself):
     /// `UNAUTHENTICATED` when anonymous, `FORBIDDEN` otherwise.
-    pub fn require_other_than(&self, target: &str) -> Result<&str, Error> {
+    pub fn require_other_than(&self, target: &str) -> Result<Id, Error> {
         let me = self.require_user()?;
         if me == target {
             return Err(Error::forbidden("you cannot do this to yourself"));
@@ -286,6 +292,19 @@ mod tests {
         assert!(key().verify(&h, 1000).is_err());
         let other = IdentityKey::new(&[8u8; 32]).expect("key");
         assert!(other.verify(&headers(key().sign(&v, 1000)), 1000).is_err());
+    }
+
+    #[test]
+    fn a_viewer_is_signed_in_only_with_an_id() {
+        let as_user = |id: &str| Viewer {
+            user_id: Some(id.to_owned()),
+            ..Viewer::default()
+        };
+        assert_eq!(as_user("u1").require_user().ok(), Id::parse("u1").ok());
+        assert!(Viewer::anonymous().require_user().is_err());
+        assert_eq!(as_user("nul\0").id(), None);
+        assert!(as_user("nul\0").require_user().is_err());
+        assert!(as_user("u1").require_other_than("u1").is_err());
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Folio's shared plumbing: what every service needs, written once.
 //!
 //! Configuration, telemetry, the error type and its mapping to the contract's
-//! `extensions.code`, Relay cursor pagination, the router-to-subgraph identity proof,
+//! `extensions.code`, the validated entity [`Id`], Relay cursor pagination, the router-to-subgraph identity proof,
 //! database connection and the GraphQL-over-HTTP handler every subgraph mounts.
 
 pub mod client;
@@ -11,6 +11,7 @@ pub mod directives;
 pub mod error;
 pub mod events;
 pub mod graphql;
+pub mod id;
 pub mod identity;
 pub mod input;
 pub mod kit;
@@ -21,6 +22,7 @@ pub mod telemetry;
 pub use client::ServiceClient;
 pub use config::Config;
 pub use error::{Error, InvalidInput, Result};
+pub use id::Id;
 pub use identity::{IdentityKey, Viewer};
 pub use scalars::DateTime;
 

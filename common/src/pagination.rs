@@ -98,6 +98,16 @@ impl<T> Page<T> {
         }
     }
 
+    /// A page of a list with nothing in it: what a list of something that does not exist
+    /// (an id that names nothing) shows.
+    pub fn empty() -> Self {
+        Page {
+            edges: Vec::new(),
+            has_next_page: false,
+            total_count: 0,
+        }
+    }
+
     /// The same page with every item mapped.
     pub fn map<U>(self, f: impl Fn(T) -> U) -> Page<U> {
         Page {

@@ -6,8 +6,8 @@
 //! of an event is checked by the compiler, not looked up by name in JSON.
 
 use super::{BoxFuture, Event, Handler, Payload};
-use crate::Result;
 use crate::db::begin_write;
+use crate::{Id, Result};
 use chrono::Utc;
 use sea_orm::sea_query::{Alias, OnConflict, Query};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction};
@@ -28,9 +28,27 @@ pub trait Apply: Send + Sync + 'static {
     ) -> BoxFuture<'a, Result<()>>;
 }
 
+/// An id an event carries, as a consumer looks rows up by it. One that no row can have
+/// names nothing, so the event changes nothing: `None`, with a warning, since a service
+/// never publishes such an id.
+pub fn event_id(raw: String) -> Option<Id> {
+    match Id::try_from(raw) {
+        Ok(id) => Some(id),
+        Err(e) => {
+            tracing::warn!(reason = %e, "an event names an id no row can have; it changes nothing");
+            None
+        }
+    }
+}
+
 /// Applies `event` once for `consumer`; `Ok(false)` when it had been applied before.
 /// An event whose payload does not decode is an error (it comes again, and is logged
 /// with the reason), before any transaction begins.
+#[tracing::instrument(
+    name = "consume",
+    skip_all,
+    fields(service = %service, consumer = %consumer, event_id = %event.id, kind = %event.kind)
+)]
 pub async fn process_once(
     db: &DatabaseConnection,
     service: &str,
@@ -87,4 +105,57 @@ pub fn handler(
             }
         })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::events::catalog::UserDeleted;
+    use crate::events::test_spans::SeenSpans;
+    use sea_orm::{ConnectOptions, Database};
+
+    struct Nothing;
+
+    impl Apply for Nothing {
+        fn apply<'a>(
+            &'a self,
+            _tx: &'a DatabaseTransaction,
+            _payload: Payload,
+        ) -> BoxFuture<'a, Result<()>> {
+            Box::pin(async { Ok(()) })
+        }
+    }
+
+    #[test]
+    fn an_event_id_no_row_can_have_names_nothing() {
+        assert_eq!(event_id("u1".into()), Id::parse("u1").ok());
+        assert_eq!(event_id("nul\0".into()), None);
+        assert_eq!(event_id(String::new()), None);
+    }
+
+    #[tokio::test]
+    async fn each_event_is_applied_once_in_a_span_naming_it() {
+        let mut opts = ConnectOptions::new("sqlite::memory:");
+        opts.max_connections(1).sqlx_logging(false);
+        let db = Database::connect(opts).await.expect("sqlite");
+        db.execute_unprepared(
+            "CREATE TABLE content_processed_events (consumer TEXT NOT NULL, \
+             event_id TEXT NOT NULL, processed_at TEXT NOT NULL, \
+             PRIMARY KEY (consumer, event_id))",
+        )
+        .await
+        .expect("the processed-events table");
+        let event = Event::new(None, Payload::UserDeleted(UserDeleted { id: "u1".into() }))
+            .expect("an event");
+        let seen = SeenSpans::default();
+        let _guard = seen.watch();
+        let first = process_once(&db, "content", "content", &event, &Nothing).await;
+        assert!(first.expect("applied"));
+        let again = process_once(&db, "content", "content", &event, &Nothing).await;
+        assert!(!again.expect("skipped"));
+        seen.assert_seen(&format!(
+            "consume service=content consumer=content event_id={} kind=user.deleted",
+            event.id
+        ));
+    }
 }

@@ -21,6 +21,8 @@ pub mod consumer;
 pub mod local;
 pub mod nats;
 pub mod outbox;
+#[cfg(test)]
+pub(crate) mod test_spans;
 
 pub use catalog::{EventType, Payload};
 

@@ -198,6 +198,11 @@ impl Relay {
     /// One round: the pending events, published in order. Returns how many went out.
     /// On PostgreSQL the round holds a transaction-scoped advisory lock, so that of
     /// several replicas of a service one relays at a time and the order holds.
+    #[tracing::instrument(
+        name = "relay_round",
+        skip_all,
+        fields(service = self.outbox.service, published = tracing::field::Empty)
+    )]
     pub async fn round(&self) -> Result<usize> {
         if self.db.get_database_backend() == DatabaseBackend::Postgres {
             let tx = self.db.begin().await?;
@@ -229,6 +234,8 @@ impl Relay {
         let (seqs, events): (Vec<i64>, Vec<Event>) = pending.into_iter().unzip();
         let (published, failure) = self.bus.publish_all(&events).await;
         let done = &seqs[..published.min(seqs.len())];
+        // Inside the round's span: how many went out, also when the bus failed midway.
+        tracing::Span::current().record("published", done.len());
         self.outbox.mark_published(db, done).await?;
         match failure {
             Some(e) => Err(e),
@@ -242,6 +249,7 @@ mod tests {
     use super::*;
     use crate::events::catalog::{ContentData, ContentDeleted, UserDeleted};
     use crate::events::local::LocalBus;
+    use crate::events::test_spans::SeenSpans;
     use sea_orm::{ConnectOptions, Database};
 
     /// An in-memory SQLite database (one connection, so one database) with the content
@@ -307,6 +315,21 @@ mod tests {
         assert_eq!(first.payload().expect("decodes"), created());
         assert_eq!(second.payload().expect("decodes"), deleted);
         assert!(outbox.pending(&db).await.expect("pending").is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_relay_round_is_a_span_that_says_how_many_it_published() {
+        let seen = SeenSpans::default();
+        let _guard = seen.watch();
+        let (db, outbox) = content_outbox().await;
+        outbox.emit(&db, None, created()).await.expect("emit");
+        let relay = Relay {
+            db,
+            outbox,
+            bus: Arc::new(LocalBus::new()),
+        };
+        assert_eq!(relay.round().await.expect("a round"), 1);
+        seen.assert_seen(r#"relay_round service="content" published=1"#);
     }
 
     #[tokio::test]

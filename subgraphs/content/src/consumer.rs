@@ -6,6 +6,7 @@
 use crate::store::Store;
 use folio_common::Result;
 use folio_common::events::catalog::UserDeleted;
+use folio_common::events::consumer::event_id;
 use folio_common::events::{EventType, Payload};
 use sea_orm::DatabaseTransaction;
 
@@ -16,6 +17,9 @@ pub const KINDS: [&str; 1] = [EventType::UserDeleted.as_str()];
 pub async fn apply(store: &Store, tx: &DatabaseTransaction, payload: Payload) -> Result<()> {
     match payload {
         Payload::UserDeleted(UserDeleted { id: user }) => {
+            let Some(user) = event_id(user) else {
+                return Ok(());
+            };
             let gone = store.delete_contents_of(tx, &user).await?;
             tracing::info!(%user, contents = gone, "deleted a deleted user's contents");
             Ok(())

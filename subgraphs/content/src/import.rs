@@ -16,8 +16,7 @@
 
 use crate::domain::{Description, Story, Tags, Title};
 use crate::store::{ContentImport, INSERT_CHUNK, NewContent, Store};
-use folio_common::db::is_storable_text;
-use folio_common::{Error, Result};
+use folio_common::{Error, Id, Result};
 use std::io::Read;
 use tokio::sync::mpsc;
 
@@ -52,6 +51,13 @@ pub struct ImportOptions {
     pub is_admin: bool,
     /// Most data rows one file may hold.
     pub max_rows: u64,
+}
+
+/// [`ImportOptions`] with the importer's id parsed, as the parser uses them.
+struct Importer {
+    id: Id,
+    is_admin: bool,
+    max_rows: u64,
 }
 
 /// The columns a header may name.
@@ -249,7 +255,7 @@ fn check<T>(problems: &mut Vec<String>, r: std::result::Result<T, String>) -> Op
 fn parse_row(
     record: &csv::ByteRecord,
     cols: &Columns,
-    opts: &ImportOptions,
+    importer: &Importer,
 ) -> std::result::Result<NewContent, String> {
     let cell = |i: usize, name: &str| utf8(record.get(i).unwrap_or_default(), name);
     let opt_cell = |i: Option<usize>, name: &str| match i {
@@ -281,14 +287,14 @@ fn parse_row(
         &mut problems,
         opt_cell(cols.author_id, "author_id").and_then(|s| {
             let s = s.trim();
-            if s.is_empty() || s == opts.viewer_id {
-                Ok(opts.viewer_id.clone())
-            } else if !opts.is_admin {
+            if s.is_empty() || importer.id == s {
+                Ok(importer.id.clone())
+            } else if !importer.is_admin {
                 Err("author_id: only an admin may import content for another author".to_owned())
-            } else if !is_storable_text(s) || s.chars().count() > 64 {
+            } else if s.chars().count() > 64 {
                 Err("author_id: is not a user id".to_owned())
             } else {
-                Ok(s.to_owned())
+                Id::parse(s).map_err(|_| "author_id: is not a user id".to_owned())
             }
         }),
     );
@@ -311,7 +317,7 @@ fn parse_row(
 /// `Err` for an I/O failure, or when the async side stopped listening.
 fn parse<R: Read>(
     reader: R,
-    opts: &ImportOptions,
+    importer: &Importer,
     tx: mpsc::Sender<Batch>,
 ) -> std::io::Result<ImportReport> {
     let mut rdr = csv::ReaderBuilder::new()
@@ -347,14 +353,14 @@ fn parse<R: Read>(
                     continue;
                 }
                 data_rows += 1;
-                if data_rows > opts.max_rows {
+                if data_rows > importer.max_rows {
                     out.abandon();
                     return Ok(file_error(format!(
                         "too many rows: an import holds at most {} rows (line {line} is beyond)",
-                        opts.max_rows
+                        importer.max_rows
                     )));
                 }
-                match parse_row(&record, &cols, opts) {
+                match parse_row(&record, &cols, importer) {
                     Ok(row) => {
                         out.push(row)?;
                         last = Some((line, true));
@@ -422,7 +428,7 @@ fn parse<R: Read>(
 /// rolled back at once) and whether the parser abandoned it.
 async fn receive(
     store: &Store,
-    importer: &str,
+    importer: &Id,
     rx: &mut mpsc::Receiver<Batch>,
 ) -> Result<(Option<ContentImport>, bool)> {
     let mut import: Option<ContentImport> = None;
@@ -453,15 +459,23 @@ async fn receive(
 
 /// Imports a CSV file: validates every row (the reading runs on a blocking thread) while
 /// inserting the valid ones in one transaction, committed only when every row was valid.
-/// When any row is bad nothing is created and the report says why.
+/// When any row is bad nothing is created and the report says why. An importer id that
+/// no user can have (`viewer_id`, from the command line) is `BAD_USER_INPUT`, before
+/// anything is read.
 pub async fn import_csv<R>(store: &Store, reader: R, opts: ImportOptions) -> Result<ImportReport>
 where
     R: Read + Send + 'static,
 {
+    let importer = Importer {
+        id: Id::parse(&opts.viewer_id)
+            .map_err(|_| Error::validation("viewer_id", "is not a user id"))?,
+        is_admin: opts.is_admin,
+        max_rows: opts.max_rows,
+    };
     let (tx, mut rx) = mpsc::channel(CHANNEL_BATCHES);
-    let importer = opts.viewer_id.clone();
-    let parser = tokio::task::spawn_blocking(move || parse(reader, &opts, tx));
-    let received = receive(store, &importer, &mut rx).await;
+    let importer_id = importer.id.clone();
+    let parser = tokio::task::spawn_blocking(move || parse(reader, &importer, tx));
+    let received = receive(store, &importer_id, &mut rx).await;
     // Whatever happened, nothing more is received: a parser still sending stops.
     drop(rx);
     let parsed = parser.await.map_err(Error::internal)?;

@@ -7,6 +7,7 @@
 use crate::store::{ContentFacts, Store, remember};
 use folio_common::Result;
 use folio_common::events::catalog::{ContentData, ContentDeleted, UserDeleted};
+use folio_common::events::consumer::event_id;
 use folio_common::events::{EventType, Payload};
 use sea_orm::DatabaseTransaction;
 
@@ -26,15 +27,24 @@ pub async fn apply(store: &Store, tx: &DatabaseTransaction, payload: Payload) ->
             published_at,
             ..
         }) => {
+            let (Some(content_id), Some(author_id)) = (event_id(id), event_id(author_id)) else {
+                return Ok(());
+            };
             let facts = ContentFacts {
-                content_id: id,
+                content_id,
                 author_id,
                 published_at,
             };
             remember(tx, &facts).await
         }
-        Payload::ContentDeleted(ContentDeleted { id }) => store.forget_content(tx, &id).await,
-        Payload::UserDeleted(UserDeleted { id }) => store.remove_user(tx, &id).await,
+        Payload::ContentDeleted(ContentDeleted { id }) => match event_id(id) {
+            Some(id) => store.forget_content(tx, &id).await,
+            None => Ok(()),
+        },
+        Payload::UserDeleted(UserDeleted { id }) => match event_id(id) {
+            Some(id) => store.remove_user(tx, &id).await,
+            None => Ok(()),
+        },
         // Only the types in `KINDS` are delivered; anything else has no effect here.
         _ => Ok(()),
     }

@@ -9,8 +9,7 @@
 
 use crate::store::{ContentFacts, StatsRow, Store};
 use chrono::{DateTime, Utc};
-use folio_common::db::is_storable_text;
-use folio_common::{Error, Result, ServiceClient};
+use folio_common::{Error, Id, Result, ServiceClient};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -50,10 +49,7 @@ impl ContentDirectory {
     /// The content `id` as this subgraph knows it: from its own table, or else from the
     /// content subgraph (then remembered). `NOT_FOUND` when it does not exist;
     /// `SUBGRAPH_UNAVAILABLE` when the content subgraph cannot say.
-    pub async fn require(&self, id: &str) -> Result<StatsRow> {
-        if !is_storable_text(id) || id.is_empty() {
-            return Err(Error::NotFound("content"));
-        }
+    pub async fn require(&self, id: &Id) -> Result<StatsRow> {
         if let Some(known) = self.store.known_content(id).await? {
             return Ok(known);
         }
@@ -61,21 +57,24 @@ impl ContentDirectory {
             .content
             .query(
                 LOOKUP,
-                json!({ "r": [{ "__typename": "Content", "id": id }] }),
+                json!({ "r": [{ "__typename": "Content", "id": id.as_str() }] }),
             )
             .await?;
         let Some(Some(found)) = answer.entities.into_iter().next() else {
             return Err(Error::NotFound("content"));
         };
-        if found.id != id {
+        if found.id != *id {
             return Err(Error::internal(
                 "the content subgraph answered for another id",
             ));
         }
+        let author_id = Id::try_from(found.author.id).map_err(|_| {
+            Error::internal("the content subgraph answered with an author id no user can have")
+        })?;
         self.store
             .remember_content(&ContentFacts {
-                content_id: found.id,
-                author_id: found.author.id,
+                content_id: id.clone(),
+                author_id,
                 published_at: found.published_at,
             })
             .await?;

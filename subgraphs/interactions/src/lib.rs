@@ -53,7 +53,7 @@ async fn build(cfg: &Config, opened: Opened) -> anyhow::Result<Built> {
         schema::build_schema(state),
         opened.identity,
         move |req, viewer| {
-            let loader = InteractionsLoader::new(loaders.clone(), viewer.user_id.clone());
+            let loader = InteractionsLoader::new(loaders.clone(), viewer.id());
             req.data(DataLoader::new(loader, tokio::spawn))
         },
     );

@@ -7,7 +7,7 @@ use crate::UsersState;
 use crate::auth::refresh;
 use crate::domain::{Email, Password, PersonName};
 use crate::store::{NewUser, RotateOutcome, UserRow};
-use folio_common::{Error, Result};
+use folio_common::{Error, Id, Result};
 
 /// A signed-in session: what `register`, `login` and `refreshToken` return.
 pub struct Session {
@@ -58,7 +58,7 @@ impl UsersState {
     /// Signs in; an unknown email and a wrong password fail alike, in the same time.
     pub async fn login(&self, email: &str, password: &str) -> Result<Session> {
         let user = match Email::parse(email) {
-            Ok(e) => self.store.user_by_email(e.normalized()).await?,
+            Ok(e) => self.store.user_by_email(&e).await?,
             Err(_) => None,
         };
         let ok = self
@@ -97,12 +97,7 @@ impl UsersState {
     }
 
     /// Verifies the current password, stores the new one and revokes every session.
-    pub async fn change_password(
-        &self,
-        user_id: &str,
-        current: &str,
-        new: &Password,
-    ) -> Result<()> {
+    pub async fn change_password(&self, user_id: &Id, current: &str, new: &Password) -> Result<()> {
         let user = self
             .store
             .user(user_id)
@@ -135,11 +130,14 @@ impl UsersState {
         first_name: PersonName,
         last_name: PersonName,
     ) -> Result<UserRow> {
-        if let Some(user) = self.store.user_by_email(email.normalized()).await? {
+        if let Some(user) = self.store.user_by_email(email).await? {
             if user.is_admin {
                 return Ok(user);
             }
-            return self.store.set_admin(&user.id, true, None).await;
+            return self
+                .store
+                .set_admin(&Id::stored(&user.id)?, true, None)
+                .await;
         }
         let password_hash = self.hasher.hash(password).await?;
         let tx = folio_common::db::begin_write(self.store.connection()).await?;
@@ -170,7 +168,7 @@ impl UsersState {
     ) -> Result<Session> {
         let (refresh_token, hash) = refresh::generate();
         self.store
-            .insert_refresh_token(tx, &user.id, None, hash, self.refresh_ttl)
+            .insert_refresh_token(tx, &Id::stored(&user.id)?, hash, self.refresh_ttl)
             .await?;
         Ok(Session {
             access_token: self.tokens.issue(&user.id, user.is_admin)?,

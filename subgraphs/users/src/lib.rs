@@ -114,7 +114,7 @@ async fn build(cfg: &Config, opened: Opened) -> anyhow::Result<Built> {
         schema::build_schema(state.clone()),
         opened.identity,
         move |req, viewer| {
-            let loader = UsersLoader::new(store.clone(), viewer.user_id.clone());
+            let loader = UsersLoader::new(store.clone(), viewer.id());
             req.data(DataLoader::new(loader, tokio::spawn))
         },
     )

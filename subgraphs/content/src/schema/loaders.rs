@@ -3,7 +3,7 @@
 
 use crate::store::{ContentRow, Store};
 use async_graphql::dataloader::Loader;
-use folio_common::Error;
+use folio_common::{Error, Id};
 use std::collections::HashMap;
 
 /// Batches the content subgraph's lookups within one request.
@@ -19,18 +19,18 @@ impl ContentLoader {
 
 /// A content by id. Loading one never counts a view.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct ContentKey(pub String);
+pub struct ContentKey(pub Id);
 
 impl Loader<ContentKey> for ContentLoader {
     type Value = ContentRow;
     type Error = Error;
 
     async fn load(&self, keys: &[ContentKey]) -> Result<HashMap<ContentKey, ContentRow>, Error> {
-        let ids: Vec<String> = keys.iter().map(|k| k.0.clone()).collect();
-        let rows = self.store.contents_by_ids(&ids).await?;
-        Ok(rows
-            .into_iter()
-            .map(|(id, c)| (ContentKey(id), c))
+        let ids: Vec<Id> = keys.iter().map(|k| k.0.clone()).collect();
+        let mut rows = self.store.contents_by_ids(&ids).await?;
+        Ok(keys
+            .iter()
+            .filter_map(|k| rows.remove(k.0.as_str()).map(|c| (k.clone(), c)))
             .collect())
     }
 }

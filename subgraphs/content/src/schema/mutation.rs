@@ -4,12 +4,12 @@ use super::content::Content;
 use crate::ContentState;
 use crate::domain::{Description, Story, Tags, Title};
 use crate::import::{self, ImportOptions};
-use crate::store::{ContentChanges, ContentRow, NewContent};
+use crate::store::{ContentChanges, NewContent};
 use async_graphql::{
     Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject, Upload,
 };
 use folio_common::input::{optional, required};
-use folio_common::{Error, Viewer};
+use folio_common::{Error, Id, Viewer};
 
 #[derive(InputObject)]
 pub struct CreateContentInput {
@@ -48,19 +48,27 @@ impl UpdateContentInput {
     }
 }
 
-/// The content `id` if the viewer may change it: signed in, and its author or an admin.
-async fn editable(state: &ContentState, viewer: &Viewer, id: &str) -> Result<ContentRow, Error> {
+/// A content the viewer may change, and who the viewer is.
+struct Editable {
+    id: Id,
+    viewer: Id,
+}
+
+/// The content `id` if the viewer may change it (signed in, and its author or an admin):
+/// `UNAUTHENTICATED`, `NOT_FOUND` (an id no content can have included) or `FORBIDDEN`.
+async fn editable(state: &ContentState, viewer: &Viewer, id: &str) -> Result<Editable, Error> {
     viewer.require_user()?;
+    let id = Id::parse_or_not_found(id, "content")?;
     let row = state
         .store
-        .content(id)
+        .content(&id)
         .await?
         .ok_or(Error::NotFound("content"))?;
-    viewer.require_self_or_admin(
+    let me = viewer.require_self_or_admin(
         &row.author_id,
         "only the author or an admin may change this content",
     )?;
-    Ok(row)
+    Ok(Editable { id, viewer: me })
 }
 
 // One bad row of a CSV import. (No doc comment: the contract has none.)
@@ -113,7 +121,7 @@ impl Mutation {
         input: CreateContentInput,
     ) -> Result<Content> {
         let viewer = ctx.data::<Viewer>()?;
-        let author_id = viewer.require_user()?.to_owned();
+        let author_id = viewer.require_user()?;
         let new = NewContent {
             author_id,
             title: Title::parse(&input.title).map_err(|e| e.on("title"))?,
@@ -140,13 +148,13 @@ impl Mutation {
     ) -> Result<Content> {
         let viewer = ctx.data::<Viewer>()?;
         let state = ctx.data::<ContentState>()?;
-        editable(state, viewer, &id).await?;
+        let content = editable(state, viewer, &id).await?;
         let changes = input.parse()?;
         // The author never changes, so the check above still holds; a content deleted
         // meanwhile is NOT_FOUND.
         let row = state
             .store
-            .update_content(&id, changes, viewer.user_id.as_deref())
+            .update_content(&content.id, changes, Some(&content.viewer))
             .await?
             .ok_or(Error::NotFound("content"))?;
         Ok(Content::new(row))
@@ -156,10 +164,10 @@ impl Mutation {
     async fn delete_content(&self, ctx: &Context<'_>, id: ID) -> Result<bool> {
         let viewer = ctx.data::<Viewer>()?;
         let state = ctx.data::<ContentState>()?;
-        editable(state, viewer, &id).await?;
+        let content = editable(state, viewer, &id).await?;
         if !state
             .store
-            .delete_content(&id, viewer.user_id.as_deref())
+            .delete_content(&content.id, Some(&content.viewer))
             .await?
         {
             return Err(Error::NotFound("content").into());
@@ -174,7 +182,7 @@ impl Mutation {
     /// every bad row is reported with the line its record starts on (the header is line 1).
     async fn import_contents_csv(&self, ctx: &Context<'_>, file: Upload) -> Result<ImportReport> {
         let viewer = ctx.data::<Viewer>()?;
-        let viewer_id = viewer.require_user()?.to_owned();
+        let viewer_id = viewer.require_user()?.into_string();
         let state = ctx.data::<ContentState>()?;
         let upload = file.value(ctx).map_err(Error::internal)?;
         let opts = ImportOptions {

@@ -6,8 +6,8 @@ use super::user::User;
 use crate::ContentState;
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, ID, Object, Result};
-use folio_common::pagination::PageRequest;
-use folio_common::{RankingMetric, ranking_size};
+use folio_common::pagination::{Page, PageRequest};
+use folio_common::{Id, RankingMetric, ranking_size};
 
 pub struct Query;
 
@@ -19,6 +19,9 @@ impl Query {
     #[graphql(directive = folio_common::directives::sideEffect::apply())]
     async fn content(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Content>> {
         let state = ctx.data::<ContentState>()?;
+        let Ok(id) = Id::parse(&id) else {
+            return Ok(None);
+        };
         Ok(state.store.view_content(&id).await?.map(Content::new))
     }
 
@@ -32,10 +35,15 @@ impl Query {
     ) -> Result<ContentConnection> {
         let page = PageRequest::parse(first, after)?;
         let state = ctx.data::<ContentState>()?;
-        let author = author_id.as_deref().map(String::as_str);
+        let author = match author_id.as_deref().map(|a| Id::parse(a)) {
+            None => None,
+            Some(Ok(author)) => Some(author),
+            // No content has an author no user can be.
+            Some(Err(_)) => return Ok(Page::empty().into()),
+        };
         Ok(state
             .store
-            .list_contents(author, &page)
+            .list_contents(author.as_ref(), &page)
             .await?
             .map(Content::new)
             .into())
@@ -77,7 +85,7 @@ impl Query {
         let mut rows = state.store.contents_by_ids(&ids).await?;
         Ok(ids
             .iter()
-            .filter_map(|id| rows.remove(id))
+            .filter_map(|id| rows.remove(id.as_str()))
             .map(Content::new)
             .collect())
     }
@@ -107,8 +115,11 @@ impl Query {
     /// Never counts a view.
     #[graphql(entity)]
     async fn find_content_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Content>> {
+        let Ok(id) = Id::try_from(id.0) else {
+            return Ok(None);
+        };
         let loader = ctx.data::<DataLoader<ContentLoader>>()?;
-        Ok(loader.load_one(ContentKey(id.0)).await?.map(Content::new))
+        Ok(loader.load_one(ContentKey(id)).await?.map(Content::new))
     }
 
     /// Federation: a `User` reference, so other subgraphs' users get their `contents`;

@@ -5,6 +5,7 @@ use super::*;
 use crate::store::tests::temp_store;
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{Request, Response, Variables};
+use folio_common::Id;
 use folio_common::Viewer;
 use serde_json::{Value, json};
 
@@ -146,7 +147,8 @@ async fn create_needs_a_viewer_and_valid_input() {
 async fn updates_are_partial_and_only_a_story_edit_resets_views() {
     let h = Harness::new().await;
     let id = h.create("u1", "T").await;
-    h.state.store.view_content(&id).await.expect("view");
+    let key = Id::parse(&id).expect("an id");
+    h.state.store.view_content(&key).await.expect("view");
     let me = || viewer(Some("u1"), false);
 
     let data = h
@@ -283,7 +285,14 @@ async fn lists_and_entities() {
             { "id": b1, "title": "B1", "viewCount": 0 },
         ])
     );
-    let row = h.state.store.content(&a1).await.expect("read").expect("a1");
+    let key = Id::parse(&a1).expect("an id");
+    let row = h
+        .state
+        .store
+        .content(&key)
+        .await
+        .expect("read")
+        .expect("a1");
     assert_eq!(row.view_count, 0, "entity resolution counts no view");
 
     let bad = h

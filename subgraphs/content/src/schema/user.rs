@@ -4,13 +4,16 @@
 use super::content::{Content, ContentConnection};
 use crate::ContentState;
 use async_graphql::{Context, ID, Object, Result};
-use folio_common::pagination::PageRequest;
-use folio_common::{Error, Viewer};
+use folio_common::pagination::{Page, PageRequest};
+use folio_common::{Error, Id, Viewer};
 
 /// A reference to a user of the users subgraph.
 #[derive(Clone)]
 pub struct User {
+    /// The id as the reference gave it, which `id` answers with.
     id: String,
+    /// The same id parsed; `None` when no user can have it, so the user has nothing here.
+    key: Option<Id>,
     /// The users subgraph's `feedAuthorIds`, when the router sent it (@requires).
     feed_author_ids: Option<Vec<String>>,
 }
@@ -18,15 +21,13 @@ pub struct User {
 impl User {
     /// The user with this id, as far as this subgraph knows it (the id alone).
     pub fn reference(id: String) -> Self {
-        User {
-            id,
-            feed_author_ids: None,
-        }
+        User::with_feed_authors(id, None)
     }
 
     /// A reference that carries the users subgraph's `feedAuthorIds`.
     pub fn with_feed_authors(id: String, feed_author_ids: Option<Vec<String>>) -> Self {
         User {
+            key: Id::parse(&id).ok(),
             id,
             feed_author_ids,
         }
@@ -47,8 +48,11 @@ impl User {
         after: Option<String>,
     ) -> Result<ContentConnection> {
         let page = PageRequest::parse(first, after)?;
+        let Some(id) = &self.key else {
+            return Ok(Page::empty().into());
+        };
         let state = ctx.data::<ContentState>()?;
-        let page = state.store.list_contents(Some(&self.id), &page).await?;
+        let page = state.store.list_contents(Some(id), &page).await?;
         Ok(page.map(Content::new).into())
     }
 
@@ -78,8 +82,14 @@ impl User {
         }
         let page = PageRequest::parse(first, after)?;
         let state = ctx.data::<ContentState>()?;
-        let authors = self.feed_author_ids.as_deref().unwrap_or_default();
-        let page = state.store.feed_contents(authors, &page).await?;
+        // An author id no user can have authored nothing: leaving it out changes nothing.
+        let authors: Vec<Id> = self
+            .feed_author_ids
+            .iter()
+            .flatten()
+            .filter_map(|a| Id::parse(a).ok())
+            .collect();
+        let page = state.store.feed_contents(&authors, &page).await?;
         Ok(page.map(Content::new).into())
     }
 }

@@ -7,13 +7,11 @@ pub use entity::contents::Model as ContentRow;
 use crate::domain::{Description, Story, Tags, Title};
 use chrono::Utc;
 use entity::contents::{self, Column, Entity as Contents};
-use folio_common::Error;
-use folio_common::Result;
-use folio_common::db::is_storable_text;
 use folio_common::events::Payload;
 use folio_common::events::catalog::{ContentData, ContentDeleted};
 use folio_common::events::outbox::Outbox;
 use folio_common::pagination::{Page, PageRequest, encode_cursor};
+use folio_common::{Error, Id, Result};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, DatabaseBackend, DatabaseTransaction, EntityTrait,
@@ -42,7 +40,7 @@ pub fn content_event_data(c: &ContentRow) -> ContentData {
 
 /// A content to create, already validated.
 pub struct NewContent {
-    pub author_id: String,
+    pub author_id: Id,
     pub title: Title,
     pub description: Option<Description>,
     pub story: Story,
@@ -109,12 +107,13 @@ pub fn split_tags(stored: &str) -> Vec<String> {
 
 impl Store {
     /// Inserts a content, published now, with its `content.created` event.
+    #[tracing::instrument(skip_all, fields(author = %new.author_id))]
     pub async fn insert_content(&self, new: NewContent) -> Result<ContentRow> {
         let now = Utc::now();
         let actor = new.author_id.clone();
         let row = contents::ActiveModel {
             id: Set(folio_common::new_id()),
-            author_id: Set(new.author_id),
+            author_id: Set(new.author_id.into_string()),
             title: Set(new.title.as_str().to_owned()),
             description: Set(new.description.map(|d| d.as_str().to_owned())),
             story: Set(new.story.as_str().to_owned()),
@@ -126,7 +125,7 @@ impl Store {
         let tx = folio_common::db::begin_write(&self.db).await?;
         let row = row.insert(&tx).await?;
         let payload = Payload::ContentCreated(content_event_data(&row));
-        self.outbox.emit(&tx, Some(&actor), payload).await?;
+        self.outbox.emit(&tx, Some(actor.as_str()), payload).await?;
         tx.commit().await?;
         Ok(row)
     }
@@ -137,26 +136,25 @@ impl Store {
     /// (other writers wait, up to the busy timeout) until it is committed or dropped.
     /// Every row's `content.created` event (by `actor`, the importer) is recorded in the
     /// same transaction.
-    pub async fn begin_import(&self, actor: &str) -> Result<ContentImport> {
+    #[tracing::instrument(skip_all, fields(actor = %actor))]
+    pub async fn begin_import(&self, actor: &Id) -> Result<ContentImport> {
         Ok(ContentImport {
             txn: folio_common::db::begin_write(&self.db).await?,
             inserted: 0,
             outbox: self.outbox.clone(),
-            actor: actor.to_owned(),
+            actor: actor.clone(),
         })
     }
 
     /// One content by id, without counting a view.
-    pub async fn content(&self, id: &str) -> Result<Option<ContentRow>> {
-        if !is_storable_text(id) {
-            return Ok(None);
-        }
-        Ok(Contents::find_by_id(id.to_owned()).one(&self.db).await?)
+    #[tracing::instrument(skip_all, fields(id = %id))]
+    pub async fn content(&self, id: &Id) -> Result<Option<ContentRow>> {
+        Ok(Contents::find_by_id(id.as_str()).one(&self.db).await?)
     }
 
     /// The contents among `ids` that exist, in one query.
-    pub async fn contents_by_ids(&self, ids: &[String]) -> Result<HashMap<String, ContentRow>> {
-        let ids = ids.iter().filter(|id| is_storable_text(id)).cloned();
+    #[tracing::instrument(skip_all, fields(ids = ids.len()))]
+    pub async fn contents_by_ids(&self, ids: &[Id]) -> Result<HashMap<String, ContentRow>> {
         let rows = Contents::find()
             .filter(Column::Id.is_in(ids))
             .all(&self.db)
@@ -166,10 +164,8 @@ impl Store {
 
     /// Counts one view and returns the content as it is after it, in one atomic
     /// `UPDATE … RETURNING`; `None` for an unknown id.
-    pub async fn view_content(&self, id: &str) -> Result<Option<ContentRow>> {
-        if !is_storable_text(id) {
-            return Ok(None);
-        }
+    #[tracing::instrument(skip_all, fields(id = %id))]
+    pub async fn view_content(&self, id: &Id) -> Result<Option<ContentRow>> {
         let rows = Contents::update_many()
             .col_expr(Column::ViewCount, Expr::col(Column::ViewCount).add(1))
             .filter(Column::Id.eq(id))
@@ -180,14 +176,12 @@ impl Store {
 
     /// A page of contents, newest first (by id, a UUID v7), optionally one author's,
     /// with the total count.
+    #[tracing::instrument(skip_all, fields(author = author_id.map(tracing::field::display)))]
     pub async fn list_contents(
         &self,
-        author_id: Option<&str>,
+        author_id: Option<&Id>,
         page: &PageRequest,
     ) -> Result<Page<ContentRow>> {
-        if author_id.is_some_and(|a| !is_storable_text(a)) {
-            return Ok(Page::from_rows(page, Vec::new(), 0, |c: &ContentRow| &c.id));
-        }
         let mut cond = Condition::all();
         if let Some(author) = author_id {
             cond = cond.add(Column::AuthorId.eq(author));
@@ -197,20 +191,16 @@ impl Store {
 
     /// A page of the contents by any of `author_ids`, newest first (by id), with the
     /// total count; no authors, no contents.
+    #[tracing::instrument(skip_all, fields(authors = author_ids.len()))]
     pub async fn feed_contents(
         &self,
-        author_ids: &[String],
+        author_ids: &[Id],
         page: &PageRequest,
     ) -> Result<Page<ContentRow>> {
-        let authors: Vec<String> = author_ids
-            .iter()
-            .filter(|a| is_storable_text(a))
-            .cloned()
-            .collect();
-        if authors.is_empty() {
-            return Ok(Page::from_rows(page, Vec::new(), 0, |c: &ContentRow| &c.id));
+        if author_ids.is_empty() {
+            return Ok(Page::empty());
         }
-        let cond = Condition::all().add(Column::AuthorId.is_in(authors));
+        let cond = Condition::all().add(Column::AuthorId.is_in(author_ids));
         self.newest_first(cond, page).await
     }
 
@@ -231,15 +221,13 @@ impl Store {
 
     /// Applies `changes` to content `id` in one statement; editing the story resets the
     /// view count to 0. `None` if there is no such content.
+    #[tracing::instrument(skip_all, fields(id = %id))]
     pub async fn update_content(
         &self,
-        id: &str,
+        id: &Id,
         changes: ContentChanges,
-        actor: Option<&str>,
+        actor: Option<&Id>,
     ) -> Result<Option<ContentRow>> {
-        if !is_storable_text(id) {
-            return Ok(None);
-        }
         if changes.is_empty() {
             return self.content(id).await;
         }
@@ -266,7 +254,9 @@ impl Store {
             return Ok(None);
         };
         let payload = Payload::ContentUpdated(content_event_data(&row));
-        self.outbox.emit(&tx, actor, payload).await?;
+        self.outbox
+            .emit(&tx, actor.map(Id::as_str), payload)
+            .await?;
         tx.commit().await?;
         Ok(Some(row))
     }
@@ -278,6 +268,7 @@ impl Store {
     ///
     /// The cursor holds the offset of the item in the ranked list (ranks are not stable
     /// keys), so a page after a concurrent write may repeat or skip an item.
+    #[tracing::instrument(skip_all, fields(terms = tracing::field::Empty))]
     pub async fn search_contents(
         &self,
         query: &str,
@@ -290,12 +281,10 @@ impl Store {
                 .map_err(|_| Error::validation("after", "is not a cursor from this API"))?,
         };
         let terms = search_terms(query);
+        // How many words, never which: a search query is the user's text.
+        tracing::Span::current().record("terms", terms.len());
         if terms.is_empty() {
-            return Ok(Page {
-                edges: Vec::new(),
-                has_next_page: false,
-                total_count: 0,
-            });
+            return Ok(Page::empty());
         }
         let backend = self.db.get_database_backend();
         let (count_sql, rows_sql, q) = match backend {
@@ -371,30 +360,30 @@ impl Store {
         })
     }
 
-    /// Deletes content `id`; whether it existed.
     /// Deletes a content on behalf of `actor`; `content.deleted` tells the interactions
     /// subgraph to remove its interactions and comments. Whether it existed.
-    pub async fn delete_content(&self, id: &str, actor: Option<&str>) -> Result<bool> {
-        if !is_storable_text(id) {
-            return Ok(false);
-        }
+    #[tracing::instrument(skip_all, fields(id = %id))]
+    pub async fn delete_content(&self, id: &Id, actor: Option<&Id>) -> Result<bool> {
         let tx = folio_common::db::begin_write(&self.db).await?;
-        let res = Contents::delete_by_id(id.to_owned()).exec(&tx).await?;
+        let res = Contents::delete_by_id(id.as_str()).exec(&tx).await?;
         if res.rows_affected == 0 {
             return Ok(false);
         }
-        let payload = Payload::ContentDeleted(ContentDeleted { id: id.to_owned() });
-        self.outbox.emit(&tx, actor, payload).await?;
+        let payload = Payload::ContentDeleted(ContentDeleted { id: id.to_string() });
+        self.outbox
+            .emit(&tx, actor.map(Id::as_str), payload)
+            .await?;
         tx.commit().await?;
         Ok(true)
     }
 
     /// Deletes every content of `author_id` in `tx` (the consumer of `user.deleted`),
     /// recording one `content.deleted` per content, by the system. How many went.
+    #[tracing::instrument(skip_all, fields(author = %author_id, deleted = tracing::field::Empty))]
     pub async fn delete_contents_of(
         &self,
         tx: &DatabaseTransaction,
-        author_id: &str,
+        author_id: &Id,
     ) -> Result<u64> {
         let ids: Vec<String> = Contents::find()
             .select_only()
@@ -413,6 +402,7 @@ impl Store {
                 .map(|id| Payload::ContentDeleted(ContentDeleted { id: id.clone() }));
             self.outbox.emit_all(tx, None, payloads).await?;
         }
+        tracing::Span::current().record("deleted", ids.len());
         Ok(ids.len() as u64)
     }
 }
@@ -424,12 +414,13 @@ pub struct ContentImport {
     txn: DatabaseTransaction,
     inserted: u64,
     outbox: Outbox,
-    actor: String,
+    actor: Id,
 }
 
 impl ContentImport {
     /// Inserts `new` inside the transaction, with multi-row INSERTs of at most
     /// [`INSERT_CHUNK`] rows, all published now.
+    #[tracing::instrument(skip_all, fields(rows = new.len()))]
     pub async fn insert(&mut self, new: Vec<NewContent>) -> Result<()> {
         let count = new.len() as u64;
         let mut rows = new.into_iter().peekable();
@@ -440,7 +431,7 @@ impl ContentImport {
                 .take(INSERT_CHUNK)
                 .map(|new| ContentRow {
                     id: folio_common::new_id(),
-                    author_id: new.author_id,
+                    author_id: new.author_id.into_string(),
                     title: new.title.as_str().to_owned(),
                     description: new.description.map(|d| d.as_str().to_owned()),
                     story: new.story.as_str().to_owned(),
@@ -458,7 +449,7 @@ impl ContentImport {
                 .exec_without_returning(&self.txn)
                 .await?;
             self.outbox
-                .emit_all(&self.txn, Some(&self.actor), payloads)
+                .emit_all(&self.txn, Some(self.actor.as_str()), payloads)
                 .await?;
         }
         self.inserted += count;
@@ -466,6 +457,7 @@ impl ContentImport {
     }
 
     /// Commits every row inserted; returns how many.
+    #[tracing::instrument(skip_all, fields(rows = self.inserted))]
     pub async fn commit(self) -> Result<u64> {
         self.txn.commit().await?;
         Ok(self.inserted)
@@ -473,6 +465,7 @@ impl ContentImport {
 
     /// Undoes every row inserted, now (rather than when the connection is next used, as a
     /// drop does), releasing SQLite's write lock at once.
+    #[tracing::instrument(skip_all, fields(rows = self.inserted))]
     pub async fn rollback(self) -> Result<()> {
         Ok(self.txn.rollback().await?)
     }

@@ -16,9 +16,14 @@ pub(crate) async fn temp_store() -> (Store, tempfile::TempDir) {
     (Store::new(db), dir)
 }
 
+/// `raw` as an id (the tests' ids are all well-formed).
+pub(crate) fn id(raw: &str) -> Id {
+    Id::parse(raw).expect("an id")
+}
+
 pub(crate) fn new_content(author: &str, title: &str) -> NewContent {
     NewContent {
-        author_id: author.to_owned(),
+        author_id: id(author),
         title: Title::parse(title).expect("title"),
         description: Description::parse("about it").expect("description"),
         story: Story::parse("Once upon a time.").expect("story"),
@@ -36,7 +41,7 @@ async fn views_count_atomically_under_concurrency() {
     let tasks: Vec<_> = (0..20)
         .map(|_| {
             let store = store.clone();
-            let id = c.id.clone();
+            let id = id(&c.id);
             tokio::spawn(async move { store.view_content(&id).await })
         })
         .collect();
@@ -51,9 +56,19 @@ async fn views_count_atomically_under_concurrency() {
         (1..=20).collect::<Vec<i64>>(),
         "each view sees its own count"
     );
-    let row = store.content(&c.id).await.expect("read").expect("found");
+    let row = store
+        .content(&id(&c.id))
+        .await
+        .expect("read")
+        .expect("found");
     assert_eq!(row.view_count, 20);
-    assert!(store.view_content("missing").await.expect("view").is_none());
+    assert!(
+        store
+            .view_content(&id("missing"))
+            .await
+            .expect("view")
+            .is_none()
+    );
 }
 
 #[tokio::test]
@@ -64,7 +79,7 @@ async fn editing_the_story_resets_views_and_other_fields_do_not() {
         .await
         .expect("insert");
     for _ in 0..3 {
-        store.view_content(&c.id).await.expect("view");
+        store.view_content(&id(&c.id)).await.expect("view");
     }
     let changes = ContentChanges {
         title: Some(Title::parse("New title").expect("title")),
@@ -73,7 +88,7 @@ async fn editing_the_story_resets_views_and_other_fields_do_not() {
         ..ContentChanges::default()
     };
     let row = store
-        .update_content(&c.id, changes, None)
+        .update_content(&id(&c.id), changes, None)
         .await
         .expect("update")
         .expect("found");
@@ -89,7 +104,7 @@ async fn editing_the_story_resets_views_and_other_fields_do_not() {
         ..ContentChanges::default()
     };
     let row = store
-        .update_content(&c.id, changes, None)
+        .update_content(&id(&c.id), changes, None)
         .await
         .expect("update")
         .expect("found");
@@ -98,7 +113,7 @@ async fn editing_the_story_resets_views_and_other_fields_do_not() {
     assert_eq!(row.title, "New title");
 
     let none = store
-        .update_content("missing", ContentChanges::default(), None)
+        .update_content(&id("missing"), ContentChanges::default(), None)
         .await
         .expect("update");
     assert!(none.is_none());
@@ -134,7 +149,10 @@ async fn lists_page_newest_first_with_total_count() {
     assert_eq!(got, ids[2..]);
 
     let req = PageRequest::parse(None, None).expect("page");
-    let page = store.list_contents(Some("a"), &req).await.expect("list");
+    let page = store
+        .list_contents(Some(&id("a")), &req)
+        .await
+        .expect("list");
     assert_eq!(page.total_count, 3);
     assert!(page.edges.iter().all(|(_, c)| c.author_id == "a"));
     let titles: Vec<_> = page.edges.iter().map(|(_, c)| c.title.as_str()).collect();
@@ -155,18 +173,23 @@ async fn batches_by_ids_and_deletes() {
     assert_eq!(a.tag_list(), ["rust", "web"]);
     assert_eq!(a.tags, "|rust|web|");
     let found = store
-        .contents_by_ids(&[a.id.clone(), b.id.clone(), "nope".into(), "nul\0".into()])
+        .contents_by_ids(&[id(&a.id), id(&b.id), id("nope")])
         .await
         .expect("by ids");
     assert_eq!(found.len(), 2);
-    assert!(store.delete_content(&a.id, None).await.expect("delete"));
+    assert!(
+        store
+            .delete_content(&id(&a.id), None)
+            .await
+            .expect("delete")
+    );
     assert!(
         !store
-            .delete_content(&a.id, None)
+            .delete_content(&id(&a.id), None)
             .await
             .expect("delete again")
     );
-    assert!(store.content(&a.id).await.expect("read").is_none());
+    assert!(store.content(&id(&a.id)).await.expect("read").is_none());
 }
 
 #[test]
@@ -179,7 +202,7 @@ fn tags_round_trip_through_their_column() {
 
 fn searchable(title: &str, story: &str, tags: &[&str]) -> NewContent {
     NewContent {
-        author_id: "a".to_owned(),
+        author_id: id("a"),
         title: Title::parse(title).expect("title"),
         description: None,
         story: Story::parse(story).expect("story"),
@@ -238,17 +261,17 @@ async fn search_ranks_title_matches_first_and_stays_in_sync() {
         ..Default::default()
     };
     store
-        .update_content(&tagged.id, changes, None)
+        .update_content(&id(&tagged.id), changes, None)
         .await
         .expect("update");
     assert_eq!(search_ids(&store, "zebra").await, [tagged.id.as_str()]);
     assert!(search_ids(&store, "tagged").await.is_empty());
-    store.view_content(&tagged.id).await.expect("view");
+    store.view_content(&id(&tagged.id)).await.expect("view");
     assert_eq!(search_ids(&store, "zebra").await, [tagged.id.as_str()]);
 
     assert!(
         store
-            .delete_content(&in_title.id, None)
+            .delete_content(&id(&in_title.id), None)
             .await
             .expect("delete")
     );
@@ -263,7 +286,13 @@ async fn search_ranks_title_matches_first_and_stays_in_sync() {
     ] {
         search_ids(&store, hostile).await;
     }
-    assert!(store.content(&story_only.id).await.expect("read").is_some());
+    assert!(
+        store
+            .content(&id(&story_only.id))
+            .await
+            .expect("read")
+            .is_some()
+    );
 }
 
 #[tokio::test]
@@ -313,19 +342,19 @@ async fn an_import_shows_nothing_until_committed_and_a_drop_undoes_it() {
         (0..n).map(|i| new_content("a", &format!("T{i}"))).collect()
     };
 
-    let mut import = store.begin_import("importer").await.expect("begin");
+    let mut import = store.begin_import(&id("importer")).await.expect("begin");
     import.insert(rows(INSERT_CHUNK + 3)).await.expect("insert");
     import.insert(rows(2)).await.expect("insert");
     assert_eq!(count(&store).await, 0, "invisible before the commit");
     drop(import);
     assert_eq!(count(&store).await, 0, "a dropped import is undone");
 
-    let mut import = store.begin_import("importer").await.expect("begin");
+    let mut import = store.begin_import(&id("importer")).await.expect("begin");
     import.insert(rows(4)).await.expect("insert");
     import.rollback().await.expect("rollback");
     assert_eq!(count(&store).await, 0, "a rolled back import is undone");
 
-    let mut import = store.begin_import("importer").await.expect("begin");
+    let mut import = store.begin_import(&id("importer")).await.expect("begin");
     import.insert(rows(INSERT_CHUNK + 3)).await.expect("insert");
     import.insert(rows(2)).await.expect("insert");
     let created = import.commit().await.expect("commit");

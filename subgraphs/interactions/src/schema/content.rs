@@ -6,31 +6,45 @@ use super::loaders::{InteractionsLoader, StatsKey, ViewerDid, ViewerKey};
 use crate::InteractionsState;
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, ID, Object, Result};
-use folio_common::pagination::PageRequest;
+use folio_common::Id;
+use folio_common::pagination::{Page, PageRequest};
 
 /// A content of the content subgraph, known here by id.
 #[derive(Clone)]
 pub struct Content {
+    /// The id as the reference gave it, which `id` answers with.
     id: String,
+    /// The same id parsed; `None` when no content can have it, so nobody interacted
+    /// with it: zero counters, no comments.
+    key: Option<Id>,
 }
 
 impl Content {
     pub fn reference(id: String) -> Self {
-        Content { id }
+        Content {
+            key: Id::parse(&id).ok(),
+            id,
+        }
     }
 
     async fn counters(&self, ctx: &Context<'_>) -> Result<[i64; 3]> {
+        let Some(id) = &self.key else {
+            return Ok([0; 3]);
+        };
         let loader = ctx.data::<DataLoader<InteractionsLoader>>()?;
         Ok(loader
-            .load_one(StatsKey(self.id.clone()))
+            .load_one(StatsKey(id.clone()))
             .await?
             .map_or([0; 3], |s| [s.reads, s.likes, s.comments]))
     }
 
     async fn viewer_did(&self, ctx: &Context<'_>) -> Result<ViewerDid> {
+        let Some(id) = &self.key else {
+            return Ok(ViewerDid::default());
+        };
         let loader = ctx.data::<DataLoader<InteractionsLoader>>()?;
         Ok(loader
-            .load_one(ViewerKey(self.id.clone()))
+            .load_one(ViewerKey(id.clone()))
             .await?
             .unwrap_or_default())
     }
@@ -65,8 +79,11 @@ impl Content {
         after: Option<String>,
     ) -> Result<CommentConnection> {
         let page = PageRequest::parse(first, after)?;
+        let Some(id) = &self.key else {
+            return Ok(Page::empty().into());
+        };
         let state = ctx.data::<InteractionsState>()?;
-        let page = state.store.list_comments(&self.id, &page).await?;
+        let page = state.store.list_comments(id, &page).await?;
         Ok(page.map(Comment::new).into())
     }
 }

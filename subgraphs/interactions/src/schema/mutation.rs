@@ -6,20 +6,21 @@ use crate::InteractionsState;
 use crate::domain::{CommentBody, Kind};
 use crate::store::CommentRow;
 use async_graphql::{Context, ID, Object, Result};
-use folio_common::{Error, Viewer};
+use folio_common::{Error, Id, Viewer};
 
 pub struct Mutation;
 
 async fn record(ctx: &Context<'_>, content_id: &str, kind: Kind) -> Result<Interaction> {
     let viewer = ctx.data::<Viewer>()?;
     let user = viewer.require_user()?;
+    let content_id = Id::parse_or_not_found(content_id, "content")?;
     let state = ctx.data::<InteractionsState>()?;
-    state.contents.require(content_id).await?;
-    let row = state.store.record(user, content_id, kind).await?;
+    state.contents.require(&content_id).await?;
+    let row = state.store.record(&user, &content_id, kind).await?;
     Ok(Interaction::new(row, kind))
 }
 
-async fn existing_comment(state: &InteractionsState, id: &str) -> Result<CommentRow, Error> {
+async fn existing_comment(state: &InteractionsState, id: &Id) -> Result<CommentRow, Error> {
     state
         .store
         .comment(id)
@@ -47,9 +48,10 @@ impl Mutation {
     async fn unlike(&self, ctx: &Context<'_>, content_id: ID) -> Result<bool> {
         let viewer = ctx.data::<Viewer>()?;
         let user = viewer.require_user()?;
+        let content_id = Id::parse_or_not_found(&content_id, "content")?;
         let state = ctx.data::<InteractionsState>()?;
         state.contents.require(&content_id).await?;
-        Ok(state.store.unlike(user, &content_id).await?)
+        Ok(state.store.unlike(&user, &content_id).await?)
     }
 
     /// Signed in.
@@ -62,9 +64,10 @@ impl Mutation {
         let viewer = ctx.data::<Viewer>()?;
         let user = viewer.require_user()?;
         let body = self::body(&body)?;
+        let content_id = Id::parse_or_not_found(&content_id, "content")?;
         let state = ctx.data::<InteractionsState>()?;
         state.contents.require(&content_id).await?;
-        let row = state.store.add_comment(&content_id, user, &body).await?;
+        let row = state.store.add_comment(&content_id, &user, &body).await?;
         Ok(Comment::new(row))
     }
 
@@ -74,13 +77,14 @@ impl Mutation {
         let user = viewer.require_user()?;
         let body = self::body(&body)?;
         let state = ctx.data::<InteractionsState>()?;
+        let id = Id::parse_or_not_found(&id, "comment")?;
         let comment = existing_comment(state, &id).await?;
         if comment.author_id != user {
             return Err(Error::forbidden("only the comment's author may edit it").into());
         }
         let row = state
             .store
-            .edit_comment(&id, &body, user)
+            .edit_comment(&id, &body, &user)
             .await?
             .ok_or(Error::NotFound("comment"))?;
         Ok(Comment::new(row))
@@ -90,13 +94,14 @@ impl Mutation {
     async fn delete_comment(&self, ctx: &Context<'_>, id: ID) -> Result<bool> {
         let viewer = ctx.data::<Viewer>()?;
         let user = viewer.require_user()?;
+        let id = Id::parse_or_not_found(&id, "comment")?;
         let state = ctx.data::<InteractionsState>()?;
         let comment = existing_comment(state, &id).await?;
         let allowed = viewer.is_admin
             || comment.author_id == user
             || state
                 .store
-                .known_content(&comment.content_id)
+                .known_content(&Id::stored(&comment.content_id)?)
                 .await?
                 .is_some_and(|c| c.author_id == user);
         if !allowed {
@@ -105,7 +110,7 @@ impl Mutation {
             )
             .into());
         }
-        if !state.store.delete_comment(&comment, user).await? {
+        if !state.store.delete_comment(&comment, &user).await? {
             return Err(Error::NotFound("comment").into());
         }
         Ok(true)

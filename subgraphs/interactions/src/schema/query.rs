@@ -7,7 +7,7 @@ use super::loaders::{CommentKey, InteractionsLoader};
 use crate::InteractionsState;
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, ID, Object, Result};
-use folio_common::{RankingMetric, ranking_size};
+use folio_common::{Id, RankingMetric, ranking_size};
 
 pub struct Query;
 
@@ -40,7 +40,10 @@ impl Query {
     /// Federation: resolves `Comment` references, batched into one query per request.
     #[graphql(entity)]
     async fn find_comment_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Comment>> {
+        let Ok(id) = Id::try_from(id.0) else {
+            return Ok(None);
+        };
         let loader = ctx.data::<DataLoader<InteractionsLoader>>()?;
-        Ok(loader.load_one(CommentKey(id.0)).await?.map(Comment::new))
+        Ok(loader.load_one(CommentKey(id)).await?.map(Comment::new))
     }
 }

@@ -7,11 +7,16 @@ use crate::domain::Kind;
 use crate::store::{ContentFacts, Store};
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{Request, Variables};
-use folio_common::{ServiceClient, Viewer};
+use folio_common::{Id, ServiceClient, Viewer};
 use folio_migrations::MigratorTrait;
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// `raw` as an id (the tests' ids are all well-formed).
+fn id(raw: &str) -> Id {
+    Id::parse(raw).expect("an id")
+}
 
 struct Harness {
     schema: InteractionsSchema,
@@ -56,7 +61,7 @@ impl Harness {
     }
 
     async fn run(&self, viewer: Option<&str>, query: &str, vars: Value) -> Value {
-        let loader = InteractionsLoader::new(self.store.clone(), viewer.map(str::to_owned));
+        let loader = InteractionsLoader::new(self.store.clone(), viewer.map(id));
         let req = Request::new(query)
             .variables(Variables::from_json(vars))
             .data(Viewer {
@@ -79,8 +84,8 @@ impl Harness {
     async fn known(&self, id: &str) {
         self.store
             .remember_content(&ContentFacts {
-                content_id: id.to_owned(),
-                author_id: "author".to_owned(),
+                content_id: self::id(id),
+                author_id: self::id("author"),
                 published_at: chrono::Utc::now(),
             })
             .await
@@ -99,15 +104,15 @@ async fn a_hundred_contents_with_counts_cost_two_statements() {
         h.known(id).await;
     }
     h.store
-        .record("viewer", "c001", Kind::Like)
+        .record(&id("viewer"), &id("c001"), Kind::Like)
         .await
         .expect("like");
     h.store
-        .record("viewer", "c002", Kind::Read)
+        .record(&id("viewer"), &id("c002"), Kind::Read)
         .await
         .expect("read");
     h.store
-        .record("other", "c001", Kind::Read)
+        .record(&id("other"), &id("c001"), Kind::Read)
         .await
         .expect("read");
 
@@ -159,7 +164,10 @@ async fn rankings_skip_zeros_and_break_ties_by_newer_content() {
         ("u1", "new", Kind::Like),
         ("u1", "new", Kind::Like),
     ] {
-        h.store.record(user, content, kind).await.expect("record");
+        h.store
+            .record(&id(user), &id(content), kind)
+            .await
+            .expect("record");
     }
     let ranking = |by: &str| {
         format!("{{ contentRanking(by: {by}) {{ content {{ id }} reads likes total }} }}")

@@ -15,11 +15,11 @@ use chrono::{DateTime, Utc};
 use entity::comments::{self, Entity as Comments};
 use entity::content_stats::{self, Entity as ContentStats};
 use entity::interactions::{self, Entity as Interactions};
-use folio_common::db::{begin_write, is_storable_text};
+use folio_common::db::begin_write;
 use folio_common::events::Payload;
 use folio_common::events::catalog::{CommentData, CommentDeleted, InteractionData};
 use folio_common::pagination::{Page, PageRequest};
-use folio_common::{Error, RankingMetric, Result};
+use folio_common::{Error, Id, RankingMetric, Result};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter,
@@ -66,8 +66,8 @@ fn comment_deleted(c: &CommentRow) -> Payload {
 /// What this subgraph keeps of a content of the content subgraph.
 #[derive(Clone, Debug)]
 pub struct ContentFacts {
-    pub content_id: String,
-    pub author_id: String,
+    pub content_id: Id,
+    pub author_id: Id,
     pub published_at: DateTime<Utc>,
 }
 
@@ -99,26 +99,24 @@ fn counters(kind: Kind) -> [content_stats::Column; 2] {
 
 impl Store {
     /// The content with this id, if this subgraph knows it.
-    pub async fn known_content(&self, id: &str) -> Result<Option<StatsRow>> {
-        if !is_storable_text(id) {
-            return Ok(None);
-        }
-        Ok(ContentStats::find_by_id(id.to_owned())
-            .one(&self.db)
-            .await?)
+    #[tracing::instrument(skip_all, fields(id = %id))]
+    pub async fn known_content(&self, id: &Id) -> Result<Option<StatsRow>> {
+        Ok(ContentStats::find_by_id(id.as_str()).one(&self.db).await?)
     }
 
     /// Records that a content exists (idempotent), with zero counters.
+    #[tracing::instrument(skip_all, fields(id = %facts.content_id))]
     pub async fn remember_content(&self, facts: &ContentFacts) -> Result<()> {
         remember(&self.db, facts).await
     }
 }
 
 /// Records that a content exists (idempotent), on `db`.
+#[tracing::instrument(skip_all, fields(id = %facts.content_id))]
 pub async fn remember<C: ConnectionTrait>(db: &C, facts: &ContentFacts) -> Result<()> {
     let row = content_stats::ActiveModel {
-        content_id: Set(facts.content_id.clone()),
-        author_id: Set(facts.author_id.clone()),
+        content_id: Set(facts.content_id.to_string()),
+        author_id: Set(facts.author_id.to_string()),
         published_at: Set(facts.published_at),
         reads: Set(0),
         likes: Set(0),
@@ -135,17 +133,18 @@ pub async fn remember<C: ConnectionTrait>(db: &C, facts: &ContentFacts) -> Resul
 impl Store {
     /// Records `kind` of `content_id` by `user_id` once: a repeat (or a concurrent twin)
     /// inserts nothing and returns the first. The content must be known.
+    #[tracing::instrument(skip_all, fields(user = %user_id, content = %content_id, kind = kind.as_str()))]
     pub async fn record(
         &self,
-        user_id: &str,
-        content_id: &str,
+        user_id: &Id,
+        content_id: &Id,
         kind: Kind,
     ) -> Result<InteractionRow> {
         let tx = begin_write(&self.db).await?;
         let row = interactions::ActiveModel {
             id: Set(folio_common::new_id()),
-            content_id: Set(content_id.to_owned()),
-            user_id: Set(user_id.to_owned()),
+            content_id: Set(content_id.to_string()),
+            user_id: Set(user_id.to_string()),
             kind: Set(kind.as_str().to_owned()),
             created_at: Set(Utc::now()),
         };
@@ -167,17 +166,17 @@ impl Store {
         if matches!(inserted, TryInsertResult::Inserted(n) if n > 0) {
             bump(&tx, content_id, &counters(kind), 1).await?;
             let payload = Payload::InteractionCreated(interaction_data(&first));
-            self.outbox.emit(&tx, Some(user_id), payload).await?;
+            self.outbox
+                .emit(&tx, Some(user_id.as_str()), payload)
+                .await?;
         }
         tx.commit().await?;
         Ok(first)
     }
 
     /// Removes `user_id`'s LIKE of `content_id`; whether there was one.
-    pub async fn unlike(&self, user_id: &str, content_id: &str) -> Result<bool> {
-        if !is_storable_text(content_id) {
-            return Ok(false);
-        }
+    #[tracing::instrument(skip_all, fields(user = %user_id, content = %content_id))]
+    pub async fn unlike(&self, user_id: &Id, content_id: &Id) -> Result<bool> {
         let tx = begin_write(&self.db).await?;
         let like = Interactions::find()
             .filter(interactions::Column::ContentId.eq(content_id))
@@ -195,15 +194,17 @@ impl Store {
         if deleted > 0 {
             bump(&tx, content_id, &counters(Kind::Like), -1).await?;
             let payload = Payload::InteractionDeleted(interaction_data(&like));
-            self.outbox.emit(&tx, Some(user_id), payload).await?;
+            self.outbox
+                .emit(&tx, Some(user_id.as_str()), payload)
+                .await?;
         }
         tx.commit().await?;
         Ok(deleted > 0)
     }
 
     /// The counters of the known contents among `ids`, in one query.
-    pub async fn stats_by_ids(&self, ids: &[String]) -> Result<HashMap<String, StatsRow>> {
-        let ids = ids.iter().filter(|id| is_storable_text(id)).cloned();
+    #[tracing::instrument(skip_all, fields(ids = ids.len()))]
+    pub async fn stats_by_ids(&self, ids: &[Id]) -> Result<HashMap<String, StatsRow>> {
         let rows = ContentStats::find()
             .filter(content_stats::Column::ContentId.is_in(ids))
             .all(&self.db)
@@ -215,12 +216,8 @@ impl Store {
     }
 
     /// Which of `ids` `user_id` has read or liked, in one query.
-    pub async fn viewer_kinds(
-        &self,
-        user_id: &str,
-        ids: &[String],
-    ) -> Result<HashSet<(String, Kind)>> {
-        let ids = ids.iter().filter(|id| is_storable_text(id)).cloned();
+    #[tracing::instrument(skip_all, fields(user = %user_id, ids = ids.len()))]
+    pub async fn viewer_kinds(&self, user_id: &Id, ids: &[Id]) -> Result<HashSet<(String, Kind)>> {
         let rows: Vec<(String, String)> = Interactions::find()
             .select_only()
             .column(interactions::Column::ContentId)
@@ -238,6 +235,7 @@ impl Store {
 
     /// The `first` contents with the most of `metric` (never zero), newer content first
     /// on ties: the first entries of that metric's index.
+    #[tracing::instrument(skip_all, fields(first = first, metric = ?metric))]
     pub async fn ranking(&self, first: u64, metric: RankingMetric) -> Result<Vec<StatsRow>> {
         let column = match metric {
             RankingMetric::Total => content_stats::Column::Total,
@@ -255,17 +253,18 @@ impl Store {
     }
 
     /// Adds a comment to a known content.
+    #[tracing::instrument(skip_all, fields(content = %content_id, author = %author_id))]
     pub async fn add_comment(
         &self,
-        content_id: &str,
-        author_id: &str,
+        content_id: &Id,
+        author_id: &Id,
         body: &CommentBody,
     ) -> Result<CommentRow> {
         let now = Utc::now();
         let row = CommentRow {
             id: folio_common::new_id(),
-            content_id: content_id.to_owned(),
-            author_id: author_id.to_owned(),
+            content_id: content_id.to_string(),
+            author_id: author_id.to_string(),
             body: body.as_str().to_owned(),
             created_at: now,
             updated_at: now,
@@ -283,22 +282,22 @@ impl Store {
         .await?;
         bump(&tx, content_id, &[content_stats::Column::Comments], 1).await?;
         let payload = Payload::CommentCreated(comment_data(&row));
-        self.outbox.emit(&tx, Some(author_id), payload).await?;
+        self.outbox
+            .emit(&tx, Some(author_id.as_str()), payload)
+            .await?;
         tx.commit().await?;
         Ok(row)
     }
 
     /// One comment by id.
-    pub async fn comment(&self, id: &str) -> Result<Option<CommentRow>> {
-        if !is_storable_text(id) {
-            return Ok(None);
-        }
-        Ok(Comments::find_by_id(id.to_owned()).one(&self.db).await?)
+    #[tracing::instrument(skip_all, fields(id = %id))]
+    pub async fn comment(&self, id: &Id) -> Result<Option<CommentRow>> {
+        Ok(Comments::find_by_id(id.as_str()).one(&self.db).await?)
     }
 
     /// The comments among `ids` that exist, in one query.
-    pub async fn comments_by_ids(&self, ids: &[String]) -> Result<HashMap<String, CommentRow>> {
-        let ids = ids.iter().filter(|id| is_storable_text(id)).cloned();
+    #[tracing::instrument(skip_all, fields(ids = ids.len()))]
+    pub async fn comments_by_ids(&self, ids: &[Id]) -> Result<HashMap<String, CommentRow>> {
         let rows = Comments::find()
             .filter(comments::Column::Id.is_in(ids))
             .all(&self.db)
@@ -307,11 +306,12 @@ impl Store {
     }
 
     /// Replaces a comment's body (by its author); `None` when it no longer exists.
+    #[tracing::instrument(skip_all, fields(id = %id))]
     pub async fn edit_comment(
         &self,
-        id: &str,
+        id: &Id,
         body: &CommentBody,
-        actor: &str,
+        actor: &Id,
     ) -> Result<Option<CommentRow>> {
         let tx = begin_write(&self.db).await?;
         let rows = Comments::update_many()
@@ -324,13 +324,14 @@ impl Store {
             return Ok(None);
         };
         let payload = Payload::CommentUpdated(comment_data(&row));
-        self.outbox.emit(&tx, Some(actor), payload).await?;
+        self.outbox.emit(&tx, Some(actor.as_str()), payload).await?;
         tx.commit().await?;
         Ok(Some(row))
     }
 
     /// Deletes a comment on behalf of `actor`; whether it existed.
-    pub async fn delete_comment(&self, comment: &CommentRow, actor: &str) -> Result<bool> {
+    #[tracing::instrument(skip_all, fields(id = %comment.id))]
+    pub async fn delete_comment(&self, comment: &CommentRow, actor: &Id) -> Result<bool> {
         let tx = begin_write(&self.db).await?;
         let deleted = Comments::delete_by_id(comment.id.clone())
             .exec(&tx)
@@ -345,7 +346,7 @@ impl Store {
             )
             .await?;
             self.outbox
-                .emit(&tx, Some(actor), comment_deleted(comment))
+                .emit(&tx, Some(actor.as_str()), comment_deleted(comment))
                 .await?;
         }
         tx.commit().await?;
@@ -354,7 +355,8 @@ impl Store {
 
     /// Forgets a deleted content (the consumer of `content.deleted`), in `tx`: its
     /// counters, interactions and comments, each removal with its event, by the system.
-    pub async fn forget_content(&self, tx: &DatabaseTransaction, content_id: &str) -> Result<()> {
+    #[tracing::instrument(skip_all, fields(content = %content_id))]
+    pub async fn forget_content(&self, tx: &DatabaseTransaction, content_id: &Id) -> Result<()> {
         let gone_interactions = Interactions::find()
             .filter(interactions::Column::ContentId.eq(content_id))
             .all(tx)
@@ -371,7 +373,7 @@ impl Store {
             .filter(comments::Column::ContentId.eq(content_id))
             .exec(tx)
             .await?;
-        ContentStats::delete_by_id(content_id.to_owned())
+        ContentStats::delete_by_id(content_id.as_str())
             .exec(tx)
             .await?;
         self.record_removals(tx, &gone_interactions, &gone_comments)
@@ -381,7 +383,8 @@ impl Store {
     /// Removes what a deleted user did (the consumer of `user.deleted`), in `tx`: their
     /// reads, likes and comments, with the counters they had moved, each removal with
     /// its event, by the system.
-    pub async fn remove_user(&self, tx: &DatabaseTransaction, user_id: &str) -> Result<()> {
+    #[tracing::instrument(skip_all, fields(user = %user_id))]
+    pub async fn remove_user(&self, tx: &DatabaseTransaction, user_id: &Id) -> Result<()> {
         let gone_interactions = Interactions::find()
             .filter(interactions::Column::UserId.eq(user_id))
             .all(tx)
@@ -424,25 +427,28 @@ impl Store {
     }
 
     /// A page of a content's comments, oldest first (by id, a UUID v7), with the total.
+    /// A cursor holding a key that no comment id can be was not issued here
+    /// (`BAD_USER_INPUT`).
+    #[tracing::instrument(skip_all, fields(content = %content_id, limit = page.limit))]
     pub async fn list_comments(
         &self,
-        content_id: &str,
+        content_id: &Id,
         page: &PageRequest,
     ) -> Result<Page<CommentRow>> {
-        if !is_storable_text(content_id) {
-            return Ok(Page::from_rows(page, Vec::new(), 0, |c: &CommentRow| &c.id));
-        }
-        if page.after.as_deref().is_some_and(|a| !is_storable_text(a)) {
-            return Err(Error::validation("after", "is not a cursor from this API"));
-        }
+        let after = page
+            .after
+            .as_deref()
+            .map(Id::parse)
+            .transpose()
+            .map_err(|_| Error::validation("after", "is not a cursor from this API"))?;
         let of_content = comments::Column::ContentId.eq(content_id);
         let total = Comments::find()
             .filter(of_content.clone())
             .count(&self.db)
             .await?;
         let mut rows = Comments::find().filter(of_content);
-        if let Some(after) = &page.after {
-            rows = rows.filter(comments::Column::Id.gt(after.as_str()));
+        if let Some(after) = &after {
+            rows = rows.filter(comments::Column::Id.gt(after));
         }
         let rows = rows
             .order_by_asc(comments::Column::Id)

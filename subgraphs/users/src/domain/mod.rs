@@ -8,7 +8,9 @@ fn char_len(s: &str) -> usize {
     s.chars().count()
 }
 
-/// An email address as given (trimmed), with its case-insensitive identity.
+/// An email address as given (trimmed), with its case-insensitive identity. RFC 5322's
+/// grammar admits no control character, so an `Email` can always be stored and compared
+/// (it never holds a NUL, which PostgreSQL cannot).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Email {
     display: String,
@@ -200,6 +202,9 @@ mod tests {
             "@example.com",
             "ada@localhost",
             "a b@example.com",
+            "a\0b@example.com",
+            "\"a\0b\"@example.com",
+            "\"a\\\0b\"@example.com",
         ] {
             assert!(Email::parse(bad).is_err(), "{bad:?} should be rejected");
         }

@@ -6,7 +6,7 @@ use crate::accounts::{Registration, Session};
 use crate::domain::{Address, Email, Password, PersonName, PhoneNo};
 use crate::store::UserChanges;
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
-use folio_common::{DateTime, Error, Viewer};
+use folio_common::{DateTime, Error, Id, Viewer};
 
 #[derive(InputObject)]
 pub struct RegisterInput {
@@ -141,7 +141,7 @@ impl Mutation {
     /// The user themself or an admin.
     async fn update_user(&self, ctx: &Context<'_>, id: ID, input: UpdateUserInput) -> Result<User> {
         let viewer = ctx.data::<Viewer>()?;
-        viewer.require_self_or_admin(&id, "you may only update your own account")?;
+        let me = viewer.require_self_or_admin(&id, "you may only update your own account")?;
         let changes = UserChanges {
             email: folio_common::input::required(input.email, "email", |s| Email::parse(s))?
                 .map(|e| (e.as_str().to_owned(), e.normalized().to_owned())),
@@ -162,12 +162,10 @@ impl Mutation {
             })?
             .map(|a| a.map(Address::into_inner)),
         };
+        let id = Id::parse_or_not_found(&id, "user")?;
         let state = ctx.data::<UsersState>()?;
         Ok(User::new(
-            state
-                .store
-                .update_user(&id, changes, viewer.user_id.as_deref())
-                .await?,
+            state.store.update_user(&id, changes, Some(&me)).await?,
         ))
     }
 
@@ -182,20 +180,17 @@ impl Mutation {
         let me = ctx.data::<Viewer>()?.require_user()?;
         let new = Password::parse(&new_password).map_err(|e| e.on("newPassword"))?;
         let state = ctx.data::<UsersState>()?;
-        state.change_password(me, &current_password, &new).await?;
+        state.change_password(&me, &current_password, &new).await?;
         Ok(true)
     }
 
     /// The user themself or an admin. Their content, comments and interactions go too.
     async fn delete_user(&self, ctx: &Context<'_>, id: ID) -> Result<bool> {
         let viewer = ctx.data::<Viewer>()?;
-        viewer.require_self_or_admin(&id, "you may only delete your own account")?;
+        let me = viewer.require_self_or_admin(&id, "you may only delete your own account")?;
+        let id = Id::parse_or_not_found(&id, "user")?;
         let state = ctx.data::<UsersState>()?;
-        if !state
-            .store
-            .delete_user(&id, viewer.user_id.as_deref())
-            .await?
-        {
+        if !state.store.delete_user(&id, Some(&me)).await? {
             return Err(Error::NotFound("user").into());
         }
         Ok(true)
@@ -204,13 +199,11 @@ impl Mutation {
     /// Admins only.
     async fn set_admin(&self, ctx: &Context<'_>, id: ID, is_admin: bool) -> Result<User> {
         let viewer = ctx.data::<Viewer>()?;
-        viewer.require_admin("only admins may change who is an admin")?;
+        let me = viewer.require_admin("only admins may change who is an admin")?;
+        let id = Id::parse_or_not_found(&id, "user")?;
         let state = ctx.data::<UsersState>()?;
         Ok(User::new(
-            state
-                .store
-                .set_admin(&id, is_admin, viewer.user_id.as_deref())
-                .await?,
+            state.store.set_admin(&id, is_admin, Some(&me)).await?,
         ))
     }
 
@@ -218,31 +211,35 @@ impl Mutation {
     /// FORBIDDEN. Idempotent.
     async fn follow(&self, ctx: &Context<'_>, user_id: ID) -> Result<User> {
         let me = ctx.data::<Viewer>()?.require_other_than(&user_id)?;
+        let user_id = Id::parse_or_not_found(&user_id, "user")?;
         let state = ctx.data::<UsersState>()?;
-        Ok(User::new(state.store.follow(me, &user_id).await?))
+        Ok(User::new(state.store.follow(&me, &user_id).await?))
     }
 
     /// Signed in. Idempotent: unfollowing someone you do not follow changes nothing.
     async fn unfollow(&self, ctx: &Context<'_>, user_id: ID) -> Result<User> {
         let me = ctx.data::<Viewer>()?.require_user()?;
+        let user_id = Id::parse_or_not_found(&user_id, "user")?;
         let state = ctx.data::<UsersState>()?;
-        Ok(User::new(state.store.unfollow(me, &user_id).await?))
+        Ok(User::new(state.store.unfollow(&me, &user_id).await?))
     }
 
     /// Signed in. Removes follows in both directions; until unblocked neither can follow
     /// the other or see the other's content in their feed. Idempotent.
     async fn block(&self, ctx: &Context<'_>, user_id: ID) -> Result<bool> {
         let me = ctx.data::<Viewer>()?.require_other_than(&user_id)?;
+        let user_id = Id::parse_or_not_found(&user_id, "user")?;
         let state = ctx.data::<UsersState>()?;
-        state.store.block(me, &user_id).await?;
+        state.store.block(&me, &user_id).await?;
         Ok(true)
     }
 
     /// Signed in. Idempotent.
     async fn unblock(&self, ctx: &Context<'_>, user_id: ID) -> Result<bool> {
         let me = ctx.data::<Viewer>()?.require_user()?;
+        let user_id = Id::parse_or_not_found(&user_id, "user")?;
         let state = ctx.data::<UsersState>()?;
-        state.store.unblock(me, &user_id).await?;
+        state.store.unblock(&me, &user_id).await?;
         Ok(true)
     }
 }

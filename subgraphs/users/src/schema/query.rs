@@ -7,7 +7,7 @@ use crate::store::UserQuery;
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, ID, InputObject, Object, Result};
 use folio_common::pagination::PageRequest;
-use folio_common::{Error, Viewer};
+use folio_common::{Error, Id, Viewer};
 
 /// Exact matches; fields combine with AND.
 #[derive(InputObject, Default)]
@@ -20,7 +20,7 @@ pub struct UserFilter {
 
 pub struct Query;
 
-async fn load_user(ctx: &Context<'_>, id: String) -> Result<Option<User>> {
+async fn load_user(ctx: &Context<'_>, id: Id) -> Result<Option<User>> {
     let loader = ctx.data::<DataLoader<UsersLoader>>()?;
     Ok(loader.load_one(UserKey(id)).await?.map(User::new))
 }
@@ -29,14 +29,18 @@ async fn load_user(ctx: &Context<'_>, id: String) -> Result<Option<User>> {
 impl Query {
     /// The signed-in user; null when anonymous.
     async fn me(&self, ctx: &Context<'_>) -> Result<Option<User>> {
-        match &ctx.data::<Viewer>()?.user_id {
-            Some(id) => load_user(ctx, id.clone()).await,
+        match ctx.data::<Viewer>()?.id() {
+            Some(id) => load_user(ctx, id).await,
             None => Ok(None),
         }
     }
 
     async fn user(&self, ctx: &Context<'_>, id: ID) -> Result<Option<User>> {
-        load_user(ctx, id.0).await
+        // An id no user can have names nobody, like any unknown id.
+        let Ok(id) = Id::try_from(id.0) else {
+            return Ok(None);
+        };
+        load_user(ctx, id).await
     }
 
     /// Signed in only. `search` matches first name, last name or email (email for admins
@@ -75,6 +79,9 @@ impl Query {
     /// Federation: resolves `User` references, batched into one query per request.
     #[graphql(entity)]
     async fn find_user_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<Option<User>> {
-        load_user(ctx, id.0).await
+        let Ok(id) = Id::try_from(id.0) else {
+            return Ok(None);
+        };
+        load_user(ctx, id).await
     }
 }

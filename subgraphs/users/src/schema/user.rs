@@ -7,7 +7,7 @@ use crate::store::social::Direction;
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, ID, Object, Result};
 use folio_common::pagination::PageRequest;
-use folio_common::{DateTime, Viewer};
+use folio_common::{DateTime, Id, Viewer};
 use std::sync::Arc;
 
 /// A user as the API shows it. Private fields are shown only to the user themself and
@@ -44,7 +44,7 @@ impl User {
     async fn count(&self, ctx: &Context<'_>, direction: Direction) -> Result<i32> {
         let loader = ctx.data::<DataLoader<UsersLoader>>()?;
         let n = loader
-            .load_one(CountKey(direction, self.row.id.clone()))
+            .load_one(CountKey(direction, Id::stored(&self.row.id)?))
             .await?
             .unwrap_or(0);
         Ok(i32::try_from(n).unwrap_or(i32::MAX))
@@ -61,7 +61,7 @@ impl User {
         let state = ctx.data::<UsersState>()?;
         let page = state
             .store
-            .follow_page(direction, &self.row.id, &page)
+            .follow_page(direction, &Id::stored(&self.row.id)?, &page)
             .await?;
         Ok(page.map(User::new).into())
     }
@@ -131,7 +131,7 @@ impl User {
     async fn viewer_is_following(&self, ctx: &Context<'_>) -> Result<bool> {
         let loader = ctx.data::<DataLoader<UsersLoader>>()?;
         Ok(loader
-            .load_one(ViewerFollows(self.row.id.clone()))
+            .load_one(ViewerFollows(Id::stored(&self.row.id)?))
             .await?
             .unwrap_or(false))
     }
@@ -149,7 +149,7 @@ impl User {
         }
         let loader = ctx.data::<DataLoader<UsersLoader>>()?;
         Ok(loader
-            .load_one(FeedAuthors(self.row.id.clone()))
+            .load_one(FeedAuthors(Id::stored(&self.row.id)?))
             .await?
             .unwrap_or_default()
             .into_iter()

@@ -7,7 +7,7 @@ use chrono::Utc;
 use folio_common::events::Payload;
 use folio_common::events::catalog::{BlockData, FollowData};
 use folio_common::pagination::{Page, PageRequest, encode_cursor};
-use folio_common::{Error, Result};
+use folio_common::{Error, Id, Result};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ColumnTrait, Condition, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder,
@@ -84,12 +84,10 @@ fn block_data(blocker: &str, blocked: &str) -> BlockData {
 impl Store {
     /// Makes `follower` follow `followee` (idempotent). `FORBIDDEN` when either has
     /// blocked the other; `NOT_FOUND` when `followee` does not exist.
-    pub async fn follow(&self, follower: &str, followee: &str) -> Result<UserRow> {
-        if !folio_common::db::is_storable_text(followee) {
-            return Err(Error::NotFound("user"));
-        }
+    #[tracing::instrument(skip_all, fields(follower = %follower, followee = %followee))]
+    pub async fn follow(&self, follower: &Id, followee: &Id) -> Result<UserRow> {
         let tx = folio_common::db::begin_write(&self.db).await?;
-        let target = super::entity::users::Entity::find_by_id(followee.to_owned())
+        let target = super::entity::users::Entity::find_by_id(followee.as_str())
             .one(&tx)
             .await?
             .ok_or(Error::NotFound("user"))?;
@@ -102,8 +100,8 @@ impl Store {
         }
         let row = follows::ActiveModel {
             id: Set(folio_common::new_id()),
-            follower_id: Set(follower.to_owned()),
-            followee_id: Set(followee.to_owned()),
+            follower_id: Set(follower.to_string()),
+            followee_id: Set(followee.to_string()),
             created_at: Set(Utc::now()),
         };
         let inserted = Follows::insert(row)
@@ -113,14 +111,17 @@ impl Store {
             .map_err(viewer_gone)?;
         if matches!(inserted, TryInsertResult::Inserted(n) if n > 0) {
             let payload = Payload::UserFollowed(follow_data(follower, followee));
-            self.outbox.emit(&tx, Some(follower), payload).await?;
+            self.outbox
+                .emit(&tx, Some(follower.as_str()), payload)
+                .await?;
         }
         tx.commit().await?;
         Ok(target)
     }
 
     /// Ends `follower`'s follow of `followee` if there is one.
-    pub async fn unfollow(&self, follower: &str, followee: &str) -> Result<UserRow> {
+    #[tracing::instrument(skip_all, fields(follower = %follower, followee = %followee))]
+    pub async fn unfollow(&self, follower: &Id, followee: &Id) -> Result<UserRow> {
         let target = self.user(followee).await?.ok_or(Error::NotFound("user"))?;
         let tx = folio_common::db::begin_write(&self.db).await?;
         let removed = Follows::delete_many()
@@ -131,7 +132,9 @@ impl Store {
             .rows_affected;
         if removed > 0 {
             let payload = Payload::UserUnfollowed(follow_data(follower, followee));
-            self.outbox.emit(&tx, Some(follower), payload).await?;
+            self.outbox
+                .emit(&tx, Some(follower.as_str()), payload)
+                .await?;
         }
         tx.commit().await?;
         Ok(target)
@@ -139,18 +142,16 @@ impl Store {
 
     /// Blocks `blocked` for `blocker` (idempotent) and removes follows both ways, in one
     /// transaction.
-    pub async fn block(&self, blocker: &str, blocked: &str) -> Result<()> {
-        if !folio_common::db::is_storable_text(blocked) {
-            return Err(Error::NotFound("user"));
-        }
+    #[tracing::instrument(skip_all, fields(blocker = %blocker, blocked = %blocked))]
+    pub async fn block(&self, blocker: &Id, blocked: &Id) -> Result<()> {
         let tx = folio_common::db::begin_write(&self.db).await?;
-        super::entity::users::Entity::find_by_id(blocked.to_owned())
+        super::entity::users::Entity::find_by_id(blocked.as_str())
             .one(&tx)
             .await?
             .ok_or(Error::NotFound("user"))?;
         let row = blocks::ActiveModel {
-            blocker_id: Set(blocker.to_owned()),
-            blocked_id: Set(blocked.to_owned()),
+            blocker_id: Set(blocker.to_string()),
+            blocked_id: Set(blocked.to_string()),
             created_at: Set(Utc::now()),
         };
         let inserted = Blocks::insert(row)
@@ -160,7 +161,9 @@ impl Store {
             .map_err(viewer_gone)?;
         if matches!(inserted, TryInsertResult::Inserted(n) if n > 0) {
             let payload = Payload::UserBlocked(block_data(blocker, blocked));
-            self.outbox.emit(&tx, Some(blocker), payload).await?;
+            self.outbox
+                .emit(&tx, Some(blocker.as_str()), payload)
+                .await?;
         }
         let pair = |a: &str, b: &str| {
             Condition::all()
@@ -180,7 +183,8 @@ impl Store {
     }
 
     /// Lifts `blocker`'s block of `blocked` if there is one.
-    pub async fn unblock(&self, blocker: &str, blocked: &str) -> Result<()> {
+    #[tracing::instrument(skip_all, fields(blocker = %blocker, blocked = %blocked))]
+    pub async fn unblock(&self, blocker: &Id, blocked: &Id) -> Result<()> {
         self.user(blocked).await?.ok_or(Error::NotFound("user"))?;
         let tx = folio_common::db::begin_write(&self.db).await?;
         let removed = Blocks::delete_many()
@@ -191,24 +195,27 @@ impl Store {
             .rows_affected;
         if removed > 0 {
             let payload = Payload::UserUnblocked(block_data(blocker, blocked));
-            self.outbox.emit(&tx, Some(blocker), payload).await?;
+            self.outbox
+                .emit(&tx, Some(blocker.as_str()), payload)
+                .await?;
         }
         tx.commit().await?;
         Ok(())
     }
 
     /// For each of `ids`, how many followers (or followed users) it has: one GROUP BY.
+    #[tracing::instrument(skip_all, fields(direction = ?direction, ids = ids.len()))]
     pub async fn follow_counts(
         &self,
         direction: Direction,
-        ids: &[String],
+        ids: &[Id],
     ) -> Result<HashMap<String, i64>> {
         let (of, _) = direction.columns();
         let rows = Follows::find()
             .select_only()
             .column_as(of, "user_id")
             .column_as(Expr::col(follows::Column::Id).count(), "n")
-            .filter(of.is_in(ids.iter().cloned()))
+            .filter(of.is_in(ids))
             .group_by(of)
             .into_model::<CountRow>()
             .all(&self.db)
@@ -217,10 +224,11 @@ impl Store {
     }
 
     /// Which of `ids` `viewer` follows.
-    pub async fn followed_among(&self, viewer: &str, ids: &[String]) -> Result<HashSet<String>> {
+    #[tracing::instrument(skip_all, fields(viewer = %viewer, ids = ids.len()))]
+    pub async fn followed_among(&self, viewer: &Id, ids: &[Id]) -> Result<HashSet<String>> {
         let rows = Follows::find()
             .filter(follows::Column::FollowerId.eq(viewer))
-            .filter(follows::Column::FolloweeId.is_in(ids.iter().cloned()))
+            .filter(follows::Column::FolloweeId.is_in(ids))
             .all(&self.db)
             .await?;
         Ok(rows.into_iter().map(|f| f.followee_id).collect())
@@ -228,22 +236,23 @@ impl Store {
 
     /// For each of `ids`, the users it follows minus anyone blocked either way (follows
     /// are removed on block; this excludes blocks defensively): two queries in all.
-    pub async fn feed_authors(&self, ids: &[String]) -> Result<HashMap<String, Vec<String>>> {
+    #[tracing::instrument(skip_all, fields(ids = ids.len()))]
+    pub async fn feed_authors(&self, ids: &[Id]) -> Result<HashMap<String, Vec<String>>> {
         let mut out: HashMap<String, Vec<String>> =
-            ids.iter().map(|id| (id.clone(), Vec::new())).collect();
+            ids.iter().map(|id| (id.to_string(), Vec::new())).collect();
         if ids.is_empty() {
             return Ok(out);
         }
         let follows = Follows::find()
-            .filter(follows::Column::FollowerId.is_in(ids.iter().cloned()))
+            .filter(follows::Column::FollowerId.is_in(ids))
             .order_by_desc(follows::Column::Id)
             .all(&self.db)
             .await?;
         let blocks = Blocks::find()
             .filter(
                 Condition::any()
-                    .add(blocks::Column::BlockerId.is_in(ids.iter().cloned()))
-                    .add(blocks::Column::BlockedId.is_in(ids.iter().cloned())),
+                    .add(blocks::Column::BlockerId.is_in(ids))
+                    .add(blocks::Column::BlockedId.is_in(ids)),
             )
             .all(&self.db)
             .await?;
@@ -268,10 +277,11 @@ impl Store {
     }
 
     /// A page of `user_id`'s followers (or followed users), most recent follow first.
+    #[tracing::instrument(skip_all, fields(direction = ?direction, user = %user_id, limit = page.limit))]
     pub async fn follow_page(
         &self,
         direction: Direction,
-        user_id: &str,
+        user_id: &Id,
         page: &PageRequest,
     ) -> Result<Page<UserRow>> {
         let (of, listed) = direction.columns();
@@ -292,8 +302,7 @@ impl Store {
             follows::Column::FollowerId => f.follower_id.clone(),
             _ => f.followee_id.clone(),
         };
-        let ids: Vec<String> = rows.iter().map(listed_id).collect();
-        let mut users = self.users_by_ids(&ids).await?;
+        let mut users = self.users_in(rows.iter().map(listed_id)).await?;
         let edges = rows
             .iter()
             .filter_map(|f| {

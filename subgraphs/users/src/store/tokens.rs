@@ -7,7 +7,7 @@
 use super::Store;
 use super::entity::refresh_tokens::{self, Column, Entity as Tokens};
 use chrono::{DateTime, Duration, Utc};
-use folio_common::{Error, Result};
+use folio_common::{Error, Id, Result};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
@@ -15,38 +15,27 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, Query
 #[derive(Debug, PartialEq, Eq)]
 pub enum RotateOutcome {
     /// The token was current: here is whose it was; its successor is stored.
-    Rotated { user_id: String },
+    Rotated { user_id: Id },
     /// Unknown, expired, or reused (the family is now revoked).
     Rejected,
 }
 
 impl Store {
-    /// Stores a new refresh token (hash only) in `family` (a new family when `None`).
+    /// Stores the first refresh token (hash only) of a new sign-in (a new family).
+    #[tracing::instrument(skip_all, fields(user = %user_id))]
     pub async fn insert_refresh_token(
         &self,
         db: &impl ConnectionTrait,
-        user_id: &str,
-        family: Option<String>,
+        user_id: &Id,
         token_hash: String,
         ttl: Duration,
     ) -> Result<()> {
-        let now = Utc::now();
-        refresh_tokens::ActiveModel {
-            id: Set(folio_common::new_id()),
-            user_id: Set(user_id.to_owned()),
-            family_id: Set(family.unwrap_or_else(folio_common::new_id)),
-            token_hash: Set(token_hash),
-            created_at: Set(now),
-            expires_at: Set(now + ttl),
-            used_at: Set(None),
-            revoked_at: Set(None),
-        }
-        .insert(db)
-        .await?;
-        Ok(())
+        let family = folio_common::new_id();
+        insert_token(db, user_id, family, token_hash, ttl).await
     }
 
     /// Consumes the token with `hash` and stores its successor `new_hash`, atomically.
+    #[tracing::instrument(skip_all)]
     pub async fn rotate_refresh_token(
         &self,
         hash: &str,
@@ -71,6 +60,11 @@ impl Store {
         if token.expires_at <= now {
             return Ok(RotateOutcome::Rejected);
         }
+        // A token holds the id of the user it was issued to; one that no user can have
+        // names nobody to sign in.
+        let Ok(user_id) = Id::parse(&token.user_id) else {
+            return Ok(RotateOutcome::Rejected);
+        };
         // The conditional update is the lock: of two concurrent uses, one wins here
         // and the other sees a used token and revokes the family.
         let claimed = Tokens::update_many()
@@ -85,21 +79,13 @@ impl Store {
             tx.commit().await?;
             return Ok(RotateOutcome::Rejected);
         }
-        self.insert_refresh_token(
-            &tx,
-            &token.user_id,
-            Some(token.family_id.clone()),
-            new_hash,
-            ttl,
-        )
-        .await?;
+        insert_token(&tx, &user_id, token.family_id, new_hash, ttl).await?;
         tx.commit().await?;
-        Ok(RotateOutcome::Rotated {
-            user_id: token.user_id,
-        })
+        Ok(RotateOutcome::Rotated { user_id })
     }
 
     /// Revokes the session (family) of the token with `hash`; whether one was live.
+    #[tracing::instrument(skip_all)]
     pub async fn revoke_session(&self, hash: &str) -> Result<bool> {
         let Some(token) = Tokens::find()
             .filter(Column::TokenHash.eq(hash))
@@ -113,11 +99,8 @@ impl Store {
     }
 
     /// Revokes every refresh token of `user_id` (in the caller's transaction).
-    pub async fn revoke_all_sessions(
-        &self,
-        db: &impl ConnectionTrait,
-        user_id: &str,
-    ) -> Result<()> {
+    #[tracing::instrument(skip_all, fields(user = %user_id))]
+    pub async fn revoke_all_sessions(&self, db: &impl ConnectionTrait, user_id: &Id) -> Result<()> {
         Tokens::update_many()
             .col_expr(Column::RevokedAt, Expr::val(Utc::now()))
             .filter(Column::UserId.eq(user_id))
@@ -126,6 +109,30 @@ impl Store {
             .await?;
         Ok(())
     }
+}
+
+/// Stores a refresh token (hash only) of `user_id` in `family`.
+async fn insert_token(
+    db: &impl ConnectionTrait,
+    user_id: &str,
+    family: String,
+    token_hash: String,
+    ttl: Duration,
+) -> Result<()> {
+    let now = Utc::now();
+    refresh_tokens::ActiveModel {
+        id: Set(folio_common::new_id()),
+        user_id: Set(user_id.to_owned()),
+        family_id: Set(family),
+        token_hash: Set(token_hash),
+        created_at: Set(now),
+        expires_at: Set(now + ttl),
+        used_at: Set(None),
+        revoked_at: Set(None),
+    }
+    .insert(db)
+    .await?;
+    Ok(())
 }
 
 async fn revoke_family(

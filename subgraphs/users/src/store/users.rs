@@ -2,12 +2,13 @@
 
 use super::entity::users::{self, Column, Entity as Users};
 use super::{Store, UserRow};
+use crate::domain::Email;
 use chrono::Utc;
 use folio_common::error::is_unique_violation;
 use folio_common::events::Payload;
 use folio_common::events::catalog::{PasswordChanged, UserDeleted};
 use folio_common::pagination::{Page, PageRequest};
-use folio_common::{Error, Result};
+use folio_common::{Error, Id, Result};
 use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
@@ -55,7 +56,8 @@ pub fn name_key(s: &str) -> String {
     s.trim().to_lowercase()
 }
 
-/// Whether every text value of the query can match stored text at all.
+/// Whether every text value of the query can match stored text at all. These are names,
+/// emails and search words, not ids: text that can be no name or email matches nothing.
 fn is_storable(q: &UserQuery) -> bool {
     [&q.first_name, &q.last_name, &q.email, &q.search]
         .into_iter()
@@ -110,6 +112,7 @@ impl UserQuery {
 
 impl Store {
     /// Inserts a user; an email already registered (in any case) is `CONFLICT`.
+    #[tracing::instrument(skip_all, fields(admin = new.is_admin))]
     pub async fn insert_user(&self, db: &impl ConnectionTrait, new: NewUser) -> Result<UserRow> {
         let now = Utc::now();
         let row = users::ActiveModel {
@@ -134,37 +137,43 @@ impl Store {
     }
 
     /// The users among `ids` that exist, in one query.
-    pub async fn users_by_ids(&self, ids: &[String]) -> Result<HashMap<String, UserRow>> {
-        let ids = ids
-            .iter()
-            .filter(|id| folio_common::db::is_storable_text(id));
+    #[tracing::instrument(skip_all, fields(ids = ids.len()))]
+    pub async fn users_by_ids(&self, ids: &[Id]) -> Result<HashMap<String, UserRow>> {
+        self.users_in(ids).await
+    }
+
+    /// The users whose ids are among `ids` (ids, or ids read from stored rows).
+    pub(super) async fn users_in<V>(
+        &self,
+        ids: impl IntoIterator<Item = V>,
+    ) -> Result<HashMap<String, UserRow>>
+    where
+        V: Into<sea_orm::Value>,
+    {
         let rows = Users::find()
-            .filter(Column::Id.is_in(ids.cloned()))
+            .filter(Column::Id.is_in(ids))
             .all(&self.db)
             .await?;
         Ok(rows.into_iter().map(|u| (u.id.clone(), u)).collect())
     }
 
     /// One user by id.
-    pub async fn user(&self, id: &str) -> Result<Option<UserRow>> {
-        if !folio_common::db::is_storable_text(id) {
-            return Ok(None);
-        }
-        Ok(Users::find_by_id(id.to_owned()).one(&self.db).await?)
+    #[tracing::instrument(skip_all, fields(id = %id))]
+    pub async fn user(&self, id: &Id) -> Result<Option<UserRow>> {
+        Ok(Users::find_by_id(id.as_str()).one(&self.db).await?)
     }
 
-    /// One user by normalized email.
-    pub async fn user_by_email(&self, email_normalized: &str) -> Result<Option<UserRow>> {
-        if !folio_common::db::is_storable_text(email_normalized) {
-            return Ok(None);
-        }
+    /// One user by email (compared normalized).
+    #[tracing::instrument(skip_all)]
+    pub async fn user_by_email(&self, email: &Email) -> Result<Option<UserRow>> {
         Ok(Users::find()
-            .filter(Column::EmailNormalized.eq(email_normalized))
+            .filter(Column::EmailNormalized.eq(email.normalized()))
             .one(&self.db)
             .await?)
     }
 
     /// A page of users matching `q`, in creation order, with the total count.
+    #[tracing::instrument(skip_all, fields(limit = page.limit))]
     pub async fn list_users(&self, q: &UserQuery, page: &PageRequest) -> Result<Page<UserRow>> {
         if !is_storable(q) {
             return Ok(Page::from_rows(page, Vec::new(), 0, |u: &UserRow| &u.id));
@@ -181,11 +190,12 @@ impl Store {
 
     /// Applies `changes` to user `id` on behalf of `actor`; `NOT_FOUND` if there is no
     /// such user.
+    #[tracing::instrument(skip_all, fields(id = %id))]
     pub async fn update_user(
         &self,
-        id: &str,
+        id: &Id,
         changes: UserChanges,
-        actor: Option<&str>,
+        actor: Option<&Id>,
     ) -> Result<UserRow> {
         let row = self.user(id).await?.ok_or(Error::NotFound("user"))?;
         let mut am: users::ActiveModel = row.into();
@@ -211,18 +221,16 @@ impl Store {
         let tx = folio_common::db::begin_write(&self.db).await?;
         let user = am.update(&tx).await.map_err(email_conflict)?;
         let payload = Payload::UserUpdated(super::user_event_data(&user));
-        self.outbox.emit(&tx, actor, payload).await?;
+        self.outbox
+            .emit(&tx, actor.map(Id::as_str), payload)
+            .await?;
         tx.commit().await?;
         Ok(user)
     }
 
     /// Sets the admin flag; `NOT_FOUND` if there is no such user.
-    pub async fn set_admin(
-        &self,
-        id: &str,
-        is_admin: bool,
-        actor: Option<&str>,
-    ) -> Result<UserRow> {
+    #[tracing::instrument(skip_all, fields(id = %id, admin = is_admin))]
+    pub async fn set_admin(&self, id: &Id, is_admin: bool, actor: Option<&Id>) -> Result<UserRow> {
         let row = self.user(id).await?.ok_or(Error::NotFound("user"))?;
         let mut am: users::ActiveModel = row.into();
         am.is_admin = Set(is_admin);
@@ -230,16 +238,19 @@ impl Store {
         let tx = folio_common::db::begin_write(&self.db).await?;
         let user = am.update(&tx).await?;
         let payload = Payload::UserUpdated(super::user_event_data(&user));
-        self.outbox.emit(&tx, actor, payload).await?;
+        self.outbox
+            .emit(&tx, actor.map(Id::as_str), payload)
+            .await?;
         tx.commit().await?;
         Ok(user)
     }
 
     /// Replaces the password hash (in the caller's transaction).
+    #[tracing::instrument(skip_all, fields(id = %id))]
     pub async fn set_password_hash(
         &self,
         db: &impl ConnectionTrait,
-        id: &str,
+        id: &Id,
         hash: String,
     ) -> Result<()> {
         Users::update_many()
@@ -249,25 +260,25 @@ impl Store {
             .exec(db)
             .await?;
         // The event says that it changed, never what to.
-        let payload = Payload::UserPasswordChanged(PasswordChanged { id: id.to_owned() });
-        self.outbox.emit(db, Some(id), payload).await
+        let payload = Payload::UserPasswordChanged(PasswordChanged { id: id.to_string() });
+        self.outbox.emit(db, Some(id.as_str()), payload).await
     }
 
     /// Deletes a user on behalf of `actor`; their follows, blocks and refresh tokens go
     /// with them (the foreign keys cascade, in this transaction), and `user.deleted`
     /// tells the other services to remove what the user had there. Returns whether the
     /// user existed.
-    pub async fn delete_user(&self, id: &str, actor: Option<&str>) -> Result<bool> {
-        if !folio_common::db::is_storable_text(id) {
-            return Ok(false);
-        }
+    #[tracing::instrument(skip_all, fields(id = %id))]
+    pub async fn delete_user(&self, id: &Id, actor: Option<&Id>) -> Result<bool> {
         let tx = folio_common::db::begin_write(&self.db).await?;
-        let res = Users::delete_by_id(id.to_owned()).exec(&tx).await?;
+        let res = Users::delete_by_id(id.as_str()).exec(&tx).await?;
         if res.rows_affected == 0 {
             return Ok(false);
         }
-        let payload = Payload::UserDeleted(UserDeleted { id: id.to_owned() });
-        self.outbox.emit(&tx, actor, payload).await?;
+        let payload = Payload::UserDeleted(UserDeleted { id: id.to_string() });
+        self.outbox
+            .emit(&tx, actor.map(Id::as_str), payload)
+            .await?;
         tx.commit().await?;
         Ok(true)
     }
