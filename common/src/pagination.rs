@@ -60,8 +60,10 @@ pub fn decode_cursor(cursor: &str) -> Result<String> {
     let bad = || Error::validation("after", "is not a cursor from this API");
     let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
     let text = String::from_utf8(bytes).map_err(|_| bad())?;
+    // A key no stored row can have (empty, or with a NUL, which PostgreSQL cannot even
+    // compare) was not issued by us.
     text.strip_prefix(CURSOR_TAG)
-        .filter(|k| !k.is_empty())
+        .filter(|k| !k.is_empty() && crate::db::is_storable_text(k))
         .map(str::to_owned)
         .ok_or_else(bad)
 }

@@ -302,6 +302,11 @@ async fn no_client_request_gets_a_500_an_internal_error_or_an_error_log_line() {
             "{ contents(after: \"garbage\") { totalCount } }".into(),
             json!({}),
         ),
+        // A well-formed cursor whose key holds a NUL, which PostgreSQL cannot compare.
+        (
+            "{ contents(after: \"YzE6AHg\") { totalCount } }".into(),
+            json!({}),
+        ),
         ("{ content(id: \"\\u0000\") { id } }".into(), json!({})),
         (
             "{ content(id: \"x\") { id title author { id } } }".into(),
