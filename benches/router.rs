@@ -1,8 +1,8 @@
 //! Benchmark: the router's own overhead, as requests/s and p50/p99 of the same query sent
 //! through the router and straight to the subgraph.
 //!
-//! The router issue asks for a cross-subgraph query; today users is the only subgraph, so
-//! this drives users queries instead (swap in a cross-subgraph one when content lands):
+//! The first part drives two users queries, each a single fetch, so the difference between
+//! the two paths is the router's own cost:
 //! - `users`: signed in, `{ users(first: 20) { totalCount nodes { id firstName lastName
 //!   followerCount viewerIsFollowing } } }` over 201 registered users, each following three;
 //! - `me`: the cheap `{ me { id firstName } }`.
@@ -20,7 +20,8 @@
 //! counted and the first few printed.
 //!
 //! A second part drives a cross-subgraph query over the router's test subgraphs (the
-//! `social` fixture of `folio_testkit::subgraphs::social`, in memory, until content lands):
+//! `social` fixture of `folio_testkit::subgraphs::social`, in memory; `benches/interactions.rs`
+//! measures a cross-subgraph query over Folio's own subgraphs):
 //! `{ topComments(first: 3) { text author { name byline posts { title likes } } } }`,
 //! anonymous, is four fetches: interactions, then users and content, then interactions again
 //! (`Post.likes`). It runs

@@ -1,8 +1,7 @@
 //! Benchmark: login throughput, and whether cheap queries keep their latency while
 //! logins (argon2, tens of milliseconds of CPU each) run.
 //!
-//! Runs the whole platform in-process (router + users subgraph, SQLite in a temporary
-//! directory; PostgreSQL when `FOLIO_TEST_DATABASE_URL` is set) and prints p50/p99 of
+//! Runs the whole platform in-process (SQLite in a temporary directory; PostgreSQL when `FOLIO_TEST_DATABASE_URL` is set) and prints p50/p99 of
 //! `{ me { id } }` alone and with 50 clients logging in concurrently.
 //! `cargo bench --bench users`; `FOLIO_BENCH_SECS` sets each phase's length (default 5).
 

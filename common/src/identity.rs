@@ -5,7 +5,22 @@
 //! them, keyed by a secret only the router and the subgraphs hold. A subgraph accepts
 //! identity only with a valid, fresh proof:
 //! - no proof header: the request is anonymous (any other identity header is ignored);
-//! - a proof that does not verify or is stale: the request is refused (UNAUTHENTICATED).
+//! - a proof that is malformed, does not verify, or whose timestamp is more than
+//!   [`MAX_SKEW_SECS`] from the subgraph's clock: the request is refused (HTTP 401,
+//!   UNAUTHENTICATED).
+//!
+//! | Header | Value |
+//! |---|---|
+//! | `x-folio-user-id` | the user's id, empty when anonymous |
+//! | `x-folio-user-admin` | `1` or `0` (the `adm` claim of the access token) |
+//! | `x-folio-client-ip` | the TCP peer the router saw (behind a proxy, the proxy) |
+//! | `x-folio-identity-ts` | Unix seconds when the router signed |
+//! | `x-folio-identity-sig` | base64url HMAC-SHA256 of `"v1\n{ts}\n{user}\n{admin}\n{ip}"` |
+//!
+//! The key is `FOLIO_IDENTITY_SECRET` (at least 32 characters), or a secret generated once
+//! into `{data_dir}/identity.secret` so that the services of one machine share it
+//! ([`load_key`]). The router strips every header of the scheme ([`ALL_HEADERS`]) from
+//! what clients send and builds each subgraph request afresh.
 
 use crate::error::Error;
 use crate::id::Id;

@@ -1,4 +1,12 @@
 //! Migrations of the interactions subgraph's database.
+//!
+//! - `content_stats`: one row per content the subgraph knows (author, publication time)
+//!   with its counters `reads`, `likes`, `total` (= reads + likes) and `comments`, and one
+//!   index per ranking metric (`metric, published_at, content_id`), so `contentRanking` is
+//!   the first N entries of an index scan whatever the data size.
+//! - `interactions`: one row per user, content and kind (a unique index), so a repeated
+//!   read or like inserts nothing.
+//! - `comments`: ordered by id (UUID v7) per content.
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;

@@ -1,4 +1,4 @@
-//! Stage 4, execute: walk a query plan against the subgraphs and build the response.
+//! Stage 5, execute: walk a query plan against the subgraphs and build the response.
 //!
 //! Sequence nodes run in order, Parallel branches concurrently. A Flatten (or BatchFetch)
 //! collects the objects at its path in the response so far, projects each onto the

@@ -1,8 +1,9 @@
-//! Stage 1, auth: verify the caller's access token once, for every subgraph.
+//! Stage 3, auth: verify the caller's access token once, for every subgraph.
 //!
 //! No `Authorization` header: anonymous. A bearer token that is malformed, signed by an
 //! unknown key, expired, or lacks `exp`/`iss`/`aud`/`sub`: refused with 401. The
-//! algorithm is pinned to EdDSA whatever the token's header says.
+//! algorithm is pinned to EdDSA whatever the token's header says, with no leeway; a token
+//! naming an unknown key id makes the router fetch the JWKS again, at most once per 30 s.
 
 use crate::jwks::JwksSource;
 use axum::http::{HeaderMap, header};

@@ -10,9 +10,31 @@
 //! committed only when the whole file was valid, so either every row is created or none
 //! (an I/O or database error rolls back too).
 //!
+//! The two doors: the mutation's file arrives as a GraphQL multipart upload, which the
+//! router holds in memory (within `FOLIO_MAX_UPLOAD_BYTES`) and forwards to this subgraph
+//! as a multipart request of its own, where async-graphql reads it into an `Upload`; the
+//! resolver requires a signed-in viewer. `folio import-csv FILE --as USER_ID` gives the
+//! engine a `BufReader` over the file, so it is streamed from disk; the operator counts as
+//! an admin. A row naming an `author_id` other than the importer's needs an admin.
+//!
+//! The header names the columns in any order (a BOM is skipped); a wrong header, an empty
+//! file or more than `FOLIO_IMPORT_MAX_ROWS` data rows is a problem of the whole file,
+//! reported on line 1. A row is reported on the line its record *starts* on, so quoted
+//! fields spanning lines keep later numbers right; a small reader wrapper follows the
+//! quoting byte by byte, so a file that ends inside an open quote (which `csv` accepts
+//! silently) is reported on that record's line, and that late problem still rolls back.
+//!
+//! Memory: the channel is `CHANNEL_BATCHES` (2) deep and the parser blocks on it, so a slow
+//! database slows the parser instead of letting rows pile up; at most about four batches
+//! are held at once, plus the `csv` reader's buffer and the reported errors. At the first
+//! bad row the parser stops sending and the async side rolls back at once (releasing
+//! SQLite's write lock); the parser reads on only to report and count.
+//!
 //! On SQLite that transaction starts with `BEGIN IMMEDIATE`: an import holds the content
 //! database's write lock from its first batch until it commits or rolls back, and other
-//! writers wait (up to the busy timeout) meanwhile. Reads go on (WAL).
+//! writers (`createContent`, view counts, a second import) wait up to the busy timeout
+//! (10 s) and then fail; reads go on (WAL). Large imports belong in quiet hours or on
+//! PostgreSQL, where the transaction locks only its own new rows.
 
 use crate::domain::{Description, Story, Tags, Title};
 use crate::store::{ContentImport, INSERT_CHUNK, NewContent, Store};

@@ -3,9 +3,12 @@
 //! The interactions subgraph never reads the content database. A content it has not seen
 //! yet is looked up once, over GraphQL, in the content subgraph (`_entities` with a
 //! `Content` representation: its id, author and publication time); what it learns is kept
-//! in `content_stats`, the row that also holds the content's counters. A content
-//! deleted later is forgotten when content's `content.deleted` event arrives (the events
-//! issue); until then a deleted content stays known here.
+//! in `content_stats`, the row that also holds the content's counters. The consumer also
+//! remembers a content from `content.created` (so it is usually known before anyone likes
+//! it) and forgets it, with its interactions and comments, on `content.deleted`. Asking on
+//! first use as well as listening means a like right after `createContent` never races
+//! the event. Between a deletion and its event a deleted content stays known here, and
+//! `topContents` leaves out ids the content subgraph no longer has.
 
 use crate::store::{ContentFacts, StatsRow, Store};
 use chrono::{DateTime, Utc};

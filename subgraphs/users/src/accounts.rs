@@ -2,6 +2,14 @@
 //!
 //! The GraphQL mutations, the `folio admin create` command and the bootstrap admin all
 //! come through here, so a rule (hashing, uniqueness, token issuance) exists once.
+//!
+//! A `login`: the `login` resolver hands the raw email and password here, unvalidated, so
+//! that every failure is the same "wrong email or password". The email is normalised and
+//! looked up; the password is verified on the blocking pool (`auth::password`) against the
+//! user's hash or, for an unknown email, a dummy hash, so both fail in the same time. Then
+//! `start_session`, in one transaction: a refresh token, the first of a new family (its
+//! hash stored), and an access token carrying the user's current admin flag. `register`
+//! inserts the user and starts the session in the same transaction.
 
 use crate::UsersState;
 use crate::auth::refresh;

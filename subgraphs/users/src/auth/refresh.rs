@@ -1,4 +1,10 @@
 //! Refresh tokens: random, shown to the client once, stored only as a SHA-256 hash.
+//!
+//! Tokens of one sign-in form a family (`store::tokens`): `refreshToken` marks the
+//! presented token used and stores its successor in one transaction, and a token presented
+//! again (leaked or replayed) revokes its whole family. `logout` revokes the family,
+//! `changePassword` every token of the user; deleting a user deletes their tokens
+//! (foreign keys cascade).
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

@@ -1,4 +1,12 @@
 //! Access tokens: EdDSA (Ed25519) JWTs signed here, verified by the router with our JWKS.
+//!
+//! Claims: `sub` (user id), `iss`, `aud`, `iat`, `exp` (`FOLIO_ACCESS_TOKEN_TTL_SECS`,
+//! 15 minutes by default) and `adm` (the admin flag); the header's `kid` is derived from
+//! the public key. Access tokens are not revocable; they expire. The admin flag travels in
+//! the token (then in the router's `x-folio-user-admin` header), so no subgraph looks it up;
+//! the price is that `setAdmin` takes effect at the user's next token (next sign-in or
+//! refresh), and a demoted admin keeps admin rights until then. `User.isAdmin` reads the
+//! database and is current.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

@@ -1,5 +1,9 @@
 //! Validated user inputs: each raw string becomes a newtype once, by `parse`, and the
 //! rest of the subgraph only ever sees valid values.
+//!
+//! Emails (and, in the store, names) are matched case-insensitively through keys
+//! lower-cased by Rust's Unicode-aware `to_lowercase`, not by SQL's `lower()`, which
+//! SQLite applies to ASCII only: lookups and filters behave the same on both databases.
 
 use folio_common::InvalidInput;
 
