@@ -8,7 +8,7 @@ use std::sync::Arc;
 /// users + content + interactions: @key, @shareable, @external/@requires, @provides,
 /// @inaccessible, an interface (`FeedItem`), a union (`SearchResult`), a subscription.
 const SOCIAL: &str = include_str!("fixtures/social.supergraph.graphql");
-/// Folio's real supergraph (one subgraph, `users`).
+/// Folio's real supergraph (`schema.graphql`).
 const FOLIO: &str = include_str!("../../../schema.graphql");
 const INTROSPECTION: &str = include_str!("fixtures/introspection.graphql");
 const INTROSPECTION_FULL: &str = include_str!("fixtures/introspection_query.graphql");
