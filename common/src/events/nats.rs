@@ -1,8 +1,9 @@
 //! NATS JetStream as the bus. One stream holds every event (`<prefix>.>`, file storage);
 //! a publish carries `Nats-Msg-Id` = the event id, so JetStream drops a duplicate within
-//! its window, and succeeds only once JetStream acknowledged it. A consumer is a durable
-//! pull consumer named after the consuming service, filtered on the event types it
-//! wants; replicas of a service pull from the same durable consumer, so each event is
+//! its window, and succeeds only once JetStream acknowledged it. A consumer is one durable
+//! pull consumer per source service, named `<consumer>-<source service>` and filtered on
+//! the event types it wants (this NATS server predates multi-filter consumers); replicas
+//! of a service pull from the same durable consumers, so each event is
 //! handled by one of them. A handled event is acknowledged; a failed one is negatively
 //! acknowledged and comes back after a pause.
 
