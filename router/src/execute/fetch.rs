@@ -121,7 +121,10 @@ struct Endpoint {
     permits: Arc<Semaphore>,
 }
 
-type InFlight = Shared<BoxFuture<'static, Result<SubgraphResponse, FetchError>>>;
+/// A subgraph's answer, shared by every request an identical in-flight fetch served.
+pub type Answer = Result<Arc<SubgraphResponse>, FetchError>;
+
+type InFlight = Shared<BoxFuture<'static, Answer>>;
 
 /// Removes a shared fetch from the in-flight map when its leader finishes or is dropped.
 struct InFlightGuard<'a> {
@@ -202,7 +205,7 @@ impl SubgraphClient {
         viewer: &Viewer,
         traceparent: Option<&HeaderValue>,
         shareable: bool,
-    ) -> Result<SubgraphResponse, FetchError> {
+    ) -> Answer {
         self.fetch_with_uploads(
             subgraph,
             query,
@@ -227,7 +230,7 @@ impl SubgraphClient {
         viewer: &Viewer,
         traceparent: Option<&HeaderValue>,
         shareable: bool,
-    ) -> Result<SubgraphResponse, FetchError> {
+    ) -> Answer {
         let endpoint = self
             .endpoints
             .get(subgraph)
@@ -356,7 +359,7 @@ async fn send(
     timeout: Duration,
     metrics: Arc<Metrics>,
     subgraph: String,
-) -> Result<SubgraphResponse, FetchError> {
+) -> Answer {
     let started = Instant::now();
     let result = tokio::time::timeout(timeout, async {
         let _permit = permits.acquire().await.map_err(|e| e.to_string())?;
@@ -424,5 +427,5 @@ async fn send(
         _ => Vec::new(),
     };
     metrics.fetch(&subgraph, errors.is_empty(), started.elapsed());
-    Ok(SubgraphResponse { data, errors })
+    Ok(Arc::new(SubgraphResponse { data, errors }))
 }

@@ -22,30 +22,66 @@ use crate::plan::{ApiSchema, Introspection, Planned};
 use axum::http::HeaderValue;
 use fetch::{FetchError, SubgraphClient};
 use folio_common::Viewer;
+use indexmap::IndexSet;
 use serde_json::{Map, Value, json};
-use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 /// A response path: field names and list indexes.
 pub type Path = Vec<Value>;
 
+/// One step of the path to an object in the data being merged: a response key (borrowed
+/// from the plan) or a list index. Made into a JSON [`Path`] only for an error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Seg<'p> {
+    Key(&'p str),
+    Index(usize),
+}
+
+/// An object an entity fetch is for: where it is, and the index of its representation.
+type Target<'p> = (Vec<Seg<'p>>, usize);
+
+fn json_path(segs: &[Seg<'_>]) -> Path {
+    segs.iter()
+        .map(|s| match s {
+            Seg::Key(k) => Value::String((*k).to_owned()),
+            Seg::Index(i) => Value::from(*i),
+        })
+        .collect()
+}
+
 /// The result of executing an operation.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExecutionResult {
-    /// `null` when a non-null root field failed.
-    pub data: Value,
+    /// The response's `data` as JSON text (`null` when a non-null root field failed).
+    data: Vec<u8>,
     pub errors: Vec<Value>,
 }
 
 impl ExecutionResult {
-    /// The response body.
-    pub fn into_json(self) -> Value {
-        let mut body = Map::new();
+    /// The response body as JSON text: `errors` first when there are any, then `data`.
+    pub fn into_body(self) -> Vec<u8> {
+        let mut body = Vec::with_capacity(self.data.len() + 16);
+        body.push(b'{');
         if !self.errors.is_empty() {
-            body.insert("errors".into(), Value::Array(self.errors));
+            body.extend_from_slice(b"\"errors\":");
+            // Serializing JSON values into a `Vec` cannot fail.
+            let _ = serde_json::to_writer(&mut body, &self.errors);
+            body.push(b',');
         }
-        body.insert("data".into(), self.data);
-        Value::Object(body)
+        body.extend_from_slice(b"\"data\":");
+        body.extend_from_slice(&self.data);
+        body.push(b'}');
+        body
+    }
+
+    /// The response's `data` as a JSON value (for tests and tools).
+    pub fn data(&self) -> Value {
+        serde_json::from_slice(&self.data).unwrap_or(Value::Null)
+    }
+
+    /// The response body as a JSON value (for tests and tools).
+    pub fn into_json(self) -> Value {
+        serde_json::from_slice(&self.into_body()).unwrap_or(Value::Null)
     }
 }
 
@@ -213,25 +249,36 @@ impl Executor {
                 state.shareable(f.id, f.operation_kind.as_ref(), &f.operation.document_str),
             )
             .await;
-        match answer {
-            Ok(mut response) => {
-                for e in response.errors.drain(..) {
-                    state.error(subgraph_error(e, &f.service_name));
-                }
-                if let Some(mut data) = response.data {
-                    if let Some(rewrites) = &f.output_rewrites {
-                        let mut v = Value::Object(std::mem::take(&mut data));
-                        apply_rewrites(&mut v, rewrites, state.schema);
-                        if let Value::Object(d) = v {
-                            data = d;
-                        }
+        let response = match answer {
+            Ok(response) => response,
+            Err(e) => return state.error(unavailable(&f.service_name, &e, None)),
+        };
+        for e in &response.errors {
+            state.error(subgraph_error(e.clone(), &f.service_name));
+        }
+        // The answer is ours alone unless an identical fetch shared it: then merge from it
+        // by reference, copying only what lands in our data.
+        let data = match Arc::try_unwrap(response) {
+            Ok(owned) => owned.data.map(Value::Object),
+            Err(shared) => match (&shared.data, &f.output_rewrites) {
+                (Some(d), None) => {
+                    if let Ok(mut root) = state.data.lock()
+                        && let Value::Object(root) = &mut *root
+                    {
+                        merge_map_ref(root, d);
                     }
-                    if let Ok(mut root) = state.data.lock() {
-                        deep_merge(&mut root, Value::Object(data));
-                    }
+                    return;
                 }
+                (d, _) => d.clone().map(Value::Object),
+            },
+        };
+        if let Some(mut data) = data {
+            if let Some(rewrites) = &f.output_rewrites {
+                apply_rewrites(&mut data, rewrites, state.schema);
             }
-            Err(e) => state.error(unavailable(&f.service_name, &e, None)),
+            if let Ok(mut root) = state.data.lock() {
+                deep_merge(&mut root, data);
+            }
         }
     }
 
@@ -276,36 +323,45 @@ impl Executor {
             Ok(r) => r,
             Err(e) => return fetch_failed(state, &f.service_name, &e, &targets),
         };
-        let entities = match response.data.and_then(|mut d| d.remove("_entities")) {
-            Some(Value::Array(list)) => list,
-            _ => Vec::new(),
+        let entities = match response.data.as_ref().and_then(|d| d.get("_entities")) {
+            Some(Value::Array(list)) => list.as_slice(),
+            _ => &[],
         };
         let mut located = Vec::new();
-        for e in response.errors {
+        for e in &response.errors {
             located.extend(entity_errors(
-                e,
+                e.clone(),
                 &f.service_name,
                 "_entities",
                 &targets,
-                &entities,
+                entities,
             ));
         }
         report_distinct(state, located);
         self.merge_entities(entities, &targets, f.output_rewrites.as_deref(), state);
     }
 
+    /// Merges each entity into every object it was fetched for, copying from the answer
+    /// (which may be shared with other requests, and an entity may serve several objects).
     fn merge_entities(
         &self,
-        mut entities: Vec<Value>,
-        targets: &[(Path, usize)],
+        entities: &[Value],
+        targets: &[Target<'_>],
         rewrites: Option<&[FetchRewrite]>,
         state: &State<'_>,
     ) {
-        if let Some(rewrites) = rewrites {
-            for e in &mut entities {
-                apply_rewrites(e, rewrites, state.schema);
+        let rewritten;
+        let entities = match rewrites {
+            Some(rewrites) => {
+                let mut copy = entities.to_vec();
+                for e in &mut copy {
+                    apply_rewrites(e, rewrites, state.schema);
+                }
+                rewritten = copy;
+                rewritten.as_slice()
             }
-        }
+            None => entities,
+        };
         let Ok(mut data) = state.data.lock() else {
             return;
         };
@@ -313,7 +369,7 @@ impl Executor {
             if let (Some(entity @ Value::Object(_)), Some(target)) =
                 (entities.get(*index), value_at_mut(&mut data, path))
             {
-                deep_merge(target, entity.clone());
+                merge_ref(target, entity);
             }
         }
     }
@@ -355,25 +411,26 @@ impl Executor {
                 state.shareable(b.id, b.operation_kind.as_ref(), &b.operation.document_str),
             )
             .await;
-        let mut response = match answer {
+        let response = match answer {
             Ok(r) => r,
             Err(e) => {
-                let all: Vec<(Path, usize)> = per_alias.iter().flatten().cloned().collect();
+                let all: Vec<Target<'_>> = per_alias.iter().flatten().cloned().collect();
                 return fetch_failed(state, &b.service_name, &e, &all);
             }
         };
-        let mut data = response.data.unwrap_or_default();
-        let per_alias_entities: Vec<Vec<Value>> = b
+        let per_alias_entities: Vec<&[Value]> = b
             .entity_batch
             .aliases
             .iter()
-            .map(|alias| match data.remove(&alias.alias) {
-                Some(Value::Array(entities)) => entities,
-                _ => Vec::new(),
-            })
+            .map(
+                |alias| match response.data.as_ref().and_then(|d| d.get(&alias.alias)) {
+                    Some(Value::Array(entities)) => entities.as_slice(),
+                    _ => &[],
+                },
+            )
             .collect();
         let mut located = Vec::new();
-        for e in response.errors.drain(..) {
+        for e in response.errors.iter().cloned() {
             // The error's path starts with the alias whose representations it is about.
             let first = e.get("path").and_then(|p| p.get(0)).and_then(Value::as_str);
             let owner = b
@@ -387,10 +444,10 @@ impl Executor {
                     &b.service_name,
                     &b.entity_batch.aliases[i].alias,
                     &per_alias[i],
-                    &per_alias_entities[i],
+                    per_alias_entities[i],
                 ),
                 None => {
-                    let all: Vec<(Path, usize)> = per_alias.iter().flatten().cloned().collect();
+                    let all: Vec<Target<'_>> = per_alias.iter().flatten().cloned().collect();
                     entity_errors(e, &b.service_name, "", &all, &[])
                 }
             });
@@ -479,16 +536,15 @@ fn used_variables(
 /// Returns (path of each object, index of its representation) and the representations.
 /// An object that cannot make a representation (a key field null or missing) is left
 /// out, so only that entity goes without this fetch's fields.
-fn collect_representations(
+fn collect_representations<'p>(
     data: &Value,
-    paths: &[&[FlattenNodePathSegment]],
+    paths: &[&'p [FlattenNodePathSegment]],
     requires: &SelectionSet,
     input_rewrites: Option<&[FetchRewrite]>,
     planned: &Planned,
-) -> (Vec<(Path, usize)>, Vec<Value>) {
+) -> (Vec<Target<'p>>, Vec<Value>) {
     let mut targets = Vec::new();
-    let mut representations: Vec<Value> = Vec::new();
-    let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut representations: IndexSet<Value, foldhash::fast::RandomState> = IndexSet::default();
     for path in paths {
         let mut found = Vec::new();
         walk(data, path, &mut Vec::new(), &mut found);
@@ -499,23 +555,19 @@ fn collect_representations(
             if let Some(rewrites) = input_rewrites {
                 apply_rewrites(&mut rep, rewrites, &planned.schema);
             }
-            let key = rep.to_string();
-            let index = *seen.entry(key).or_insert_with(|| {
-                representations.push(rep);
-                representations.len() - 1
-            });
+            let (index, _) = representations.insert_full(rep);
             targets.push((object_path, index));
         }
     }
-    (targets, representations)
+    (targets, representations.into_iter().collect())
 }
 
 /// Collects the objects that `path` reaches from `value`.
-fn walk<'v>(
+fn walk<'v, 'p>(
     value: &'v Value,
-    path: &[FlattenNodePathSegment],
-    at: &mut Path,
-    out: &mut Vec<(Path, &'v Value)>,
+    path: &'p [FlattenNodePathSegment],
+    at: &mut Vec<Seg<'p>>,
+    out: &mut Vec<(Vec<Seg<'p>>, &'v Value)>,
 ) {
     let Some((first, rest)) = path.split_first() else {
         if value.is_object() {
@@ -526,7 +578,7 @@ fn walk<'v>(
     match first {
         FlattenNodePathSegment::Field(key) => {
             if let Some(next) = value.get(key) {
-                at.push(Value::String(key.clone()));
+                at.push(Seg::Key(key));
                 walk(next, rest, at, out);
                 at.pop();
             }
@@ -534,7 +586,7 @@ fn walk<'v>(
         FlattenNodePathSegment::List => {
             if let Value::Array(items) = value {
                 for (i, item) in items.iter().enumerate() {
-                    at.push(json!(i));
+                    at.push(Seg::Index(i));
                     walk(item, rest, at, out);
                     at.pop();
                 }
@@ -695,13 +747,12 @@ fn rewrite_at(
     }
 }
 
-fn value_at_mut<'v>(value: &'v mut Value, path: &[Value]) -> Option<&'v mut Value> {
+fn value_at_mut<'v>(value: &'v mut Value, path: &[Seg<'_>]) -> Option<&'v mut Value> {
     let mut current = value;
     for seg in path {
         current = match seg {
-            Value::String(k) => current.get_mut(k.as_str())?,
-            Value::Number(n) => current.get_mut(usize::try_from(n.as_u64()?).ok()?)?,
-            _ => return None,
+            Seg::Key(k) => current.get_mut(*k)?,
+            Seg::Index(i) => current.get_mut(*i)?,
         };
     }
     Some(current)
@@ -726,6 +777,30 @@ pub fn deep_merge(into: &mut Value, from: Value) {
             }
         }
         (slot, v) => *slot = v,
+    }
+}
+
+/// [`deep_merge`] from a borrowed value, copying only what it adds or replaces.
+fn merge_ref(into: &mut Value, from: &Value) {
+    match (into, from) {
+        (Value::Object(a), Value::Object(b)) => merge_map_ref(a, b),
+        (Value::Array(a), Value::Array(b)) if a.len() == b.len() => {
+            for (x, y) in a.iter_mut().zip(b) {
+                merge_ref(x, y);
+            }
+        }
+        (slot, v) => *slot = v.clone(),
+    }
+}
+
+fn merge_map_ref(into: &mut Map<String, Value>, from: &Map<String, Value>) {
+    for (k, v) in from {
+        match into.get_mut(k) {
+            Some(existing) => merge_ref(existing, v),
+            None => {
+                into.insert(k.clone(), v.clone());
+            }
+        }
     }
 }
 
@@ -773,7 +848,7 @@ fn entity_errors(
     e: Value,
     service: &str,
     field: &str,
-    targets: &[(Path, usize)],
+    targets: &[Target<'_>],
     entities: &[Value],
 ) -> Vec<Value> {
     let error = subgraph_error(e, service);
@@ -797,7 +872,7 @@ fn entity_errors(
         .map(|(target, _)| {
             let mut one = error.clone();
             if let Value::Object(m) = &mut one {
-                let mut full = target.clone();
+                let mut full = json_path(target);
                 full.extend(rest.iter().cloned());
                 m.insert("path".into(), Value::Array(full));
             }
@@ -818,13 +893,13 @@ fn entity_errors(
 
 /// A fetch that produced no GraphQL response: one `SUBGRAPH_UNAVAILABLE` error (at the
 /// first object's path), which explains the missing data of every object it was for.
-fn fetch_failed(state: &State<'_>, service: &str, e: &FetchError, targets: &[(Path, usize)]) {
+fn fetch_failed(state: &State<'_>, service: &str, e: &FetchError, targets: &[Target<'_>]) {
     state.error(unavailable(
         service,
         e,
-        targets.first().map(|t| t.0.clone()),
+        targets.first().map(|t| json_path(&t.0)),
     ));
-    state.explain(targets.iter().map(|(p, _)| p.clone()));
+    state.explain(targets.iter().map(|(p, _)| json_path(p)));
 }
 
 fn unavailable(service: &str, e: &FetchError, path: Option<Path>) -> Value {

@@ -21,16 +21,37 @@ struct Propagate;
 /// The code of an error for a subgraph value the API cannot return as it is.
 pub const RESPONSE_VALIDATION_FAILED: &str = "RESPONSE_VALIDATION_FAILED";
 
-struct Projector<'a> {
+/// One step of the response path being written: a response key or a list index. Turned
+/// into JSON only for an error.
+#[derive(Clone, Copy)]
+enum Step<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+/// The fields of one response key in an object: the first selection and any others the
+/// operation merges into it (`{ a { x } ... on T { a { y } } }`), whose sub-selections
+/// are completed together, as GraphQL's CollectFields groups them.
+struct Group<'s> {
+    key: &'s str,
+    first: &'s FieldSelection,
+    more: Vec<&'s FieldSelection>,
+}
+
+/// Writes the response `data` as JSON text straight from the subgraphs' merged data: no
+/// response tree is built, and a null that propagates truncates what its parent wrote.
+struct Projector<'a, 's> {
     schema: &'a ApiSchema,
     variables: &'a Map<String, Value>,
     /// Paths whose missing data a reported error explains (see `State::explained`).
     explained: &'a [Path],
     errors: &'a mut Vec<Value>,
+    out: Vec<u8>,
+    path: Vec<Step<'s>>,
 }
 
-/// The response `data` for the root selection, from the subgraphs' merged data (with the
-/// root introspection fields' answers, already shaped, among it).
+/// The response `data` for the root selection, as JSON text, from the subgraphs' merged
+/// data (with the root introspection fields' answers, already shaped, among it).
 pub(super) fn project_root(
     schema: &ApiSchema,
     root_type: &str,
@@ -39,47 +60,31 @@ pub(super) fn project_root(
     variables: &Map<String, Value>,
     explained: &[Path],
     errors: &mut Vec<Value>,
-) -> Value {
+) -> Vec<u8> {
     let mut p = Projector {
         schema,
         variables,
         explained,
         errors,
+        out: Vec::with_capacity(1024),
+        path: Vec::with_capacity(16),
     };
-    match p.object(selection, root_type, merged, &mut Vec::new(), true) {
-        Ok(m) => Value::Object(m),
-        Err(Propagate) => Value::Null,
+    match p.object(&[selection], root_type, merged, true) {
+        Ok(()) => p.out,
+        Err(Propagate) => b"null".to_vec(),
     }
 }
 
-impl Projector<'_> {
+impl<'s> Projector<'_, 's> {
     fn included(&self, skip_if: &Option<String>, include_if: &Option<String>) -> bool {
         let var = |name: &String| matches!(self.variables.get(name), Some(Value::Bool(true)));
         !skip_if.as_ref().is_some_and(var) && include_if.as_ref().is_none_or(var)
     }
 
-    fn object(
-        &mut self,
-        set: &SelectionSet,
-        typename: &str,
-        data: &Value,
-        path: &mut Path,
-        is_root: bool,
-    ) -> Result<Map<String, Value>, Propagate> {
-        let mut out = Map::new();
-        self.fields_into(set, typename, data, path, is_root, &mut out)?;
-        Ok(out)
-    }
-
-    fn fields_into(
-        &mut self,
-        set: &SelectionSet,
-        typename: &str,
-        data: &Value,
-        path: &mut Path,
-        is_root: bool,
-        out: &mut Map<String, Value>,
-    ) -> Result<(), Propagate> {
+    /// The fields `sets` select on an object of type `typename`, grouped by response key
+    /// in the order they first appear (fragments that do not apply, and fields skipped
+    /// or left out of the response, dropped).
+    fn collect(&self, set: &'s SelectionSet, typename: &str, groups: &mut Vec<Group<'s>>) {
         for item in &set.items {
             match item {
                 SelectionItem::Field(field) => {
@@ -87,124 +92,153 @@ impl Projector<'_> {
                     {
                         continue;
                     }
-                    let key = field.selection_identifier().to_owned();
-                    path.push(Value::String(key.clone()));
-                    let value = self.field(field, typename, data, path, is_root);
-                    path.pop();
-                    match value {
-                        Ok(v) => match out.get_mut(&key) {
-                            Some(existing) => super::deep_merge(existing, v),
-                            None => {
-                                out.insert(key, v);
-                            }
-                        },
-                        Err(Propagate) => return Err(Propagate),
+                    let key = field.selection_identifier();
+                    match groups.iter_mut().find(|g| g.key == key) {
+                        Some(group) => group.more.push(field),
+                        None => groups.push(Group {
+                            key,
+                            first: field,
+                            more: Vec::new(),
+                        }),
                     }
                 }
                 SelectionItem::InlineFragment(fragment) => {
-                    if !self.included(&fragment.skip_if, &fragment.include_if) {
-                        continue;
-                    }
-                    if fragment.type_condition == typename
-                        || self
-                            .schema
-                            .is_possible_type(&fragment.type_condition, typename)
+                    if self.included(&fragment.skip_if, &fragment.include_if)
+                        && (fragment.type_condition == typename
+                            || self
+                                .schema
+                                .is_possible_type(&fragment.type_condition, typename))
                     {
-                        self.fields_into(&fragment.selections, typename, data, path, is_root, out)?;
+                        self.collect(&fragment.selections, typename, groups);
                     }
                 }
                 // Normalization inlines every fragment spread.
                 SelectionItem::FragmentSpread(_) => {}
             }
         }
+    }
+
+    /// Writes the object `sets` select on `data` (of type `typename`).
+    fn object(
+        &mut self,
+        sets: &[&'s SelectionSet],
+        typename: &str,
+        data: &Value,
+        is_root: bool,
+    ) -> Result<(), Propagate> {
+        let mut groups = Vec::new();
+        for set in sets {
+            self.collect(set, typename, &mut groups);
+        }
+        self.out.push(b'{');
+        for (i, group) in groups.iter().enumerate() {
+            if i > 0 {
+                self.out.push(b',');
+            }
+            write_str(&mut self.out, group.key);
+            self.out.push(b':');
+            self.path.push(Step::Key(group.key));
+            let written = self.field(group, typename, data, is_root);
+            self.path.pop();
+            written?;
+        }
+        self.out.push(b'}');
         Ok(())
     }
 
+    /// Writes one response key's value.
     fn field(
         &mut self,
-        field: &FieldSelection,
+        group: &Group<'s>,
         parent: &str,
         data: &Value,
-        path: &mut Path,
         is_root: bool,
-    ) -> Result<Value, Propagate> {
+    ) -> Result<(), Propagate> {
+        let field = group.first;
         if field.name == "__typename" {
-            return Ok(Value::String(parent.to_owned()));
+            write_str(&mut self.out, parent);
+            return Ok(());
         }
-        let key = field.selection_identifier();
-        let raw = data.get(key).unwrap_or(&Value::Null);
+        let raw = data.get(group.key).unwrap_or(&Value::Null);
         if is_root && field.name.starts_with("__") {
             // Answered by the router's introspection, already shaped.
-            return Ok(raw.clone());
+            write_value(&mut self.out, raw);
+            return Ok(());
         }
-        let Some(ty) = self.schema.field_type(parent, &field.name).cloned() else {
-            return Ok(Value::Null);
+        let schema = self.schema;
+        let Some(ty) = schema.field_type(parent, &field.name) else {
+            self.out.extend_from_slice(b"null");
+            return Ok(());
         };
-        self.complete(&ty, raw, parent, field, path)
+        self.complete(ty, raw, parent, group).map(|_| ())
     }
 
+    /// Writes `raw` completed as a value of type `ty`; `Ok(false)` when it wrote `null`.
     fn complete(
         &mut self,
         ty: &Type,
         raw: &Value,
         parent: &str,
-        field: &FieldSelection,
-        path: &mut Path,
-    ) -> Result<Value, Propagate> {
+        group: &Group<'s>,
+    ) -> Result<bool, Propagate> {
+        let field = group.first;
         match ty {
             Type::NonNullType(inner) => {
-                let v = self.complete(inner, raw, parent, field, path)?;
-                if v.is_null() {
-                    if !self.is_explained(path) {
-                        self.invalid(
-                            path,
-                            format!(
-                                "Cannot return null for non-nullable field {parent}.{}.",
-                                field.name
-                            ),
-                        );
-                    }
-                    return Err(Propagate);
+                let mark = self.out.len();
+                if self.complete(inner, raw, parent, group)? {
+                    return Ok(true);
                 }
-                Ok(v)
+                self.out.truncate(mark);
+                if !self.is_explained() {
+                    self.invalid(format!(
+                        "Cannot return null for non-nullable field {parent}.{}.",
+                        field.name
+                    ));
+                }
+                Err(Propagate)
             }
             Type::ListType(inner) => {
                 let items = match raw {
                     Value::Array(items) => items,
-                    Value::Null => return Ok(Value::Null),
+                    Value::Null => return Ok(self.null()),
                     _ => {
-                        self.invalid(
-                            path,
-                            format!("Expected a list for field {parent}.{}.", field.name),
-                        );
-                        return Ok(Value::Null);
+                        self.invalid(format!(
+                            "Expected a list for field {parent}.{}.",
+                            field.name
+                        ));
+                        return Ok(self.null());
                     }
                 };
-                let mut out = Vec::with_capacity(items.len());
+                let mark = self.out.len();
+                self.out.push(b'[');
                 for (i, item) in items.iter().enumerate() {
-                    path.push(json!(i));
-                    let v = self.complete(inner, item, parent, field, path);
-                    path.pop();
-                    match v {
-                        Ok(v) => out.push(v),
+                    if i > 0 {
+                        self.out.push(b',');
+                    }
+                    self.path.push(Step::Index(i));
+                    let v = self.complete(inner, item, parent, group);
+                    self.path.pop();
+                    if v.is_err() {
                         // A failed non-null item nulls the whole list.
-                        Err(Propagate) => return Ok(Value::Null),
+                        self.out.truncate(mark);
+                        return Ok(self.null());
                     }
                 }
-                Ok(Value::Array(out))
+                self.out.push(b']');
+                Ok(true)
             }
             Type::NamedType(name) => {
                 if raw.is_null() {
-                    return Ok(Value::Null);
+                    return Ok(self.null());
                 }
                 match self.schema.type_kind(name) {
                     Some(kind @ (TypeKind::Object | TypeKind::Interface | TypeKind::Union)) => {
                         if !raw.is_object() {
-                            self.invalid(
-                                path,
-                                format!("Expected an object for field {parent}.{}.", field.name),
-                            );
-                            return Ok(Value::Null);
+                            self.invalid(format!(
+                                "Expected an object for field {parent}.{}.",
+                                field.name
+                            ));
+                            return Ok(self.null());
                         }
                         let runtime = if kind == TypeKind::Object {
                             name.as_str()
@@ -221,62 +255,89 @@ impl Projector<'_> {
                                     t
                                 }
                                 _ => {
-                                    self.invalid(
-                                        path,
-                                        format!(
-                                            "Abstract type \"{name}\" resolved to a type that is not part of the API."
-                                        ),
-                                    );
-                                    return Ok(Value::Null);
+                                    self.invalid(format!(
+                                        "Abstract type \"{name}\" resolved to a type that is not part of the API."
+                                    ));
+                                    return Ok(self.null());
                                 }
                             }
                         };
-                        match self.object(&field.selections, runtime, raw, path, false) {
-                            Ok(m) => Ok(Value::Object(m)),
-                            Err(Propagate) => Ok(Value::Null),
+                        let mark = self.out.len();
+                        let written = if group.more.is_empty() {
+                            self.object(&[&field.selections], runtime, raw, false)
+                        } else {
+                            let sets: Vec<&'s SelectionSet> = std::iter::once(group.first)
+                                .chain(group.more.iter().copied())
+                                .map(|f| &f.selections)
+                                .collect();
+                            self.object(&sets, runtime, raw, false)
+                        };
+                        match written {
+                            Ok(()) => Ok(true),
+                            Err(Propagate) => {
+                                self.out.truncate(mark);
+                                Ok(self.null())
+                            }
                         }
                     }
                     Some(TypeKind::Enum) => match raw {
-                        Value::String(v) if self.schema.has_enum_value(name, v) => Ok(raw.clone()),
+                        Value::String(v) if self.schema.has_enum_value(name, v) => {
+                            write_str(&mut self.out, v);
+                            Ok(true)
+                        }
                         _ => {
-                            self.invalid(
-                                path,
-                                format!("Enum \"{name}\" cannot represent this value."),
-                            );
-                            Ok(Value::Null)
+                            self.invalid(format!("Enum \"{name}\" cannot represent this value."));
+                            Ok(self.null())
                         }
                     },
-                    _ => match serialize_scalar(name, raw) {
-                        Some(v) => Ok(v),
-                        None => {
-                            self.invalid(
-                                path,
-                                format!(
-                                    "{name} cannot represent the value of {parent}.{}.",
-                                    field.name
-                                ),
-                            );
-                            Ok(Value::Null)
+                    _ => {
+                        if write_scalar(&mut self.out, name, raw) {
+                            Ok(true)
+                        } else {
+                            self.invalid(format!(
+                                "{name} cannot represent the value of {parent}.{}.",
+                                field.name
+                            ));
+                            Ok(self.null())
                         }
-                    },
+                    }
                 }
             }
         }
     }
 
-    /// Reports a value the API cannot return, at `path`.
-    fn invalid(&mut self, path: &Path, message: String) {
+    /// Writes `null`; false, for `complete`'s "wrote a value".
+    fn null(&mut self) -> bool {
+        self.out.extend_from_slice(b"null");
+        false
+    }
+
+    /// The response path being written, as JSON.
+    fn json_path(&self) -> Path {
+        self.path
+            .iter()
+            .map(|s| match s {
+                Step::Key(k) => Value::String((*k).to_owned()),
+                Step::Index(i) => json!(i),
+            })
+            .collect()
+    }
+
+    /// Reports a value the API cannot return, at the current path.
+    fn invalid(&mut self, message: String) {
+        let path = self.json_path();
         self.errors.push(json!({
             "message": message,
-            "path": path.clone(),
+            "path": path,
             "extensions": { "code": RESPONSE_VALIDATION_FAILED },
         }));
     }
 
-    /// Whether a reported error already accounts for a null at `path`: an error at, below
-    /// or above it (or with no path: the whole fetch failed), or an object a failed fetch
-    /// was for at or above it.
-    fn is_explained(&self, path: &Path) -> bool {
+    /// Whether a reported error already accounts for a null at the current path: an error
+    /// at, below or above it (or with no path: the whole fetch failed), or an object a
+    /// failed fetch was for at or above it.
+    fn is_explained(&self) -> bool {
+        let path = self.json_path();
         let related = |p: &[Value]| {
             let n = p.len().min(path.len());
             p[..n] == path[..n]
@@ -291,6 +352,40 @@ impl Projector<'_> {
                 .explained
                 .iter()
                 .any(|x| x.len() <= path.len() && x[..] == path[..x.len()])
+    }
+}
+
+/// Writes a string as JSON.
+fn write_str(out: &mut Vec<u8>, s: &str) {
+    // Writing a `str` into a `Vec` cannot fail.
+    let _ = serde_json::to_writer(&mut *out, s);
+}
+
+/// Writes any JSON value.
+fn write_value(out: &mut Vec<u8>, v: &Value) {
+    let _ = serde_json::to_writer(&mut *out, v);
+}
+
+/// Writes a scalar's value as graphql-js serializes it (see [`serialize_scalar`]); false
+/// (and nothing written) when it cannot be represented.
+fn write_scalar(out: &mut Vec<u8>, name: &str, raw: &Value) -> bool {
+    match (name, raw) {
+        // The common cases, written as they came.
+        ("String" | "ID", Value::String(s)) => {
+            write_str(out, s);
+            true
+        }
+        ("Boolean", Value::Bool(_)) | ("Float", Value::Number(_)) => {
+            write_value(out, raw);
+            true
+        }
+        _ => match serialize_scalar(name, raw) {
+            Some(v) => {
+                write_value(out, &v);
+                true
+            }
+            None => false,
+        },
     }
 }
 

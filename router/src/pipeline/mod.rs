@@ -82,20 +82,18 @@ impl Pipeline {
         operation_type: &mut &'static str,
     ) -> Result<Executed, RouterError> {
         let is_get = matches!(incoming, Incoming::Get(_));
-        let (request, uploads) = self.read(incoming, headers).await?;
-        self.limits.check_tokens(&request.query)?;
-        let document = parse(&request.query)?;
-        *operation_type =
-            match limits::select_operation(&document, request.operation_name.as_deref()) {
-                Some(op) => match op.ty {
-                    OperationType::Query => "query",
-                    OperationType::Mutation => "mutation",
-                    OperationType::Subscription => "subscription",
-                },
-                None => "none",
-            };
-        self.limits
-            .check_document(&document, request.operation_name.as_deref())?;
+        let (mut request, uploads) = self.read(incoming, headers).await?;
+        // A cached plan's text was parsed and passed the limits when it was first planned
+        // (they depend on the text and this process's settings alone): a known operation
+        // costs a cache lookup, not a parse, a measurement and a hop to a blocking thread.
+        let cached = self.planner.cached(&PlanRequest::new(
+            &request.query,
+            request.operation_name.as_deref(),
+        ));
+        match &cached {
+            Some(planned) => *operation_type = planned.kind.as_str(),
+            None => *operation_type = self.check_document(&request)?,
+        }
         if is_get && matches!(*operation_type, "mutation" | "subscription") {
             return Err(RouterError::MethodNotAllowed);
         }
@@ -104,9 +102,12 @@ impl Pipeline {
             .authenticate(headers, peer)
             .await
             .map_err(RouterError::Unauthenticated)?;
-        let planned = self.plan(&request).await?;
+        let planned = match cached {
+            Some(planned) => planned,
+            None => self.plan(&request).await?,
+        };
         self.check_introspection(&planned)?;
-        let given = request.variables.clone().unwrap_or_default();
+        let given = request.variables.take().unwrap_or_default();
         let variables = crate::execute::variables::coerce(&planned, &given)
             .map_err(RouterError::InvalidVariables)?;
 
@@ -121,12 +122,34 @@ impl Pipeline {
             .execute(&planned, self.planner.introspection(), &cx)
             .await;
         let ok = result.errors.is_empty();
-        let mut response = (StatusCode::OK, axum::Json(result.into_json())).into_response();
-        response.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static(format.content_type()),
-        );
+        let response = (
+            StatusCode::OK,
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(format.content_type()),
+            )],
+            result.into_body(),
+        )
+            .into_response();
         Ok(Executed { ok, response })
+    }
+
+    /// parse and limits: the operation's size within bounds; its kind (`query`,
+    /// `mutation`, `subscription`, or `none` when the named operation is not there).
+    fn check_document(&self, request: &GraphQLRequest) -> Result<&'static str, RouterError> {
+        self.limits.check_tokens(&request.query)?;
+        let document = parse(&request.query)?;
+        let name = request.operation_name.as_deref();
+        let kind = match limits::select_operation(&document, name) {
+            Some(op) => match op.ty {
+                OperationType::Query => "query",
+                OperationType::Mutation => "mutation",
+                OperationType::Subscription => "subscription",
+            },
+            None => "none",
+        };
+        self.limits.check_document(&document, name)?;
+        Ok(kind)
     }
 
     /// http: the GraphQL request from a GET, a JSON POST or a multipart upload.

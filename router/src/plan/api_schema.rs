@@ -4,7 +4,11 @@
 use graphql_tools::static_graphql::schema::{
     Definition, Document, Field, SchemaDefinition, Type, TypeDefinition,
 };
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
+
+/// The type index is read for every field of every response: a fast hasher (its keys are
+/// the schema's own names, not request input).
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 
 use super::OperationKind;
 
@@ -130,7 +134,7 @@ impl ApiSchema {
         }
         let document = Document { definitions };
 
-        let mut types: HashMap<String, TypeEntry> = HashMap::new();
+        let mut types: HashMap<String, TypeEntry> = HashMap::default();
         for scalar in BUILTIN_SCALARS {
             types.insert(scalar.to_string(), TypeEntry::new(TypeKind::Scalar));
         }
@@ -274,7 +278,7 @@ impl TypeEntry {
     fn new(kind: TypeKind) -> Self {
         TypeEntry {
             kind,
-            fields: HashMap::new(),
+            fields: HashMap::default(),
             possible_types: BTreeSet::new(),
             enum_values: BTreeSet::new(),
         }

@@ -219,6 +219,11 @@ impl QueryPlanner for HivePlanner {
         Ok(planned)
     }
 
+    fn cached(&self, request: &PlanRequest<'_>) -> Option<Arc<Planned>> {
+        let operation_name = request.operation_name.filter(|n| !n.is_empty());
+        self.documents.get(request.query, operation_name)
+    }
+
     fn api_schema(&self) -> &Arc<ApiSchema> {
         &self.api
     }
