@@ -72,6 +72,69 @@ fn upload_paths(variables: &Map<String, Value>, uploads: &Uploads) -> Vec<(Strin
     out
 }
 
+/// A fetch's variables: JSON values, and values already written as JSON text (the
+/// entity representations, written once while they are collected).
+#[derive(Debug, Default)]
+pub struct Variables {
+    pub values: Map<String, Value>,
+    /// (name, JSON text).
+    pub raw: Vec<(String, String)>,
+}
+
+impl From<Map<String, Value>> for Variables {
+    fn from(values: Map<String, Value>) -> Self {
+        Variables {
+            values,
+            raw: Vec::new(),
+        }
+    }
+}
+
+impl Variables {
+    /// All of them as one JSON map (the raw ones parsed back).
+    fn to_map(&self) -> Map<String, Value> {
+        let mut all = self.values.clone();
+        for (name, text) in &self.raw {
+            let value = serde_json::from_str(text).unwrap_or(Value::Null);
+            all.insert(name.clone(), value);
+        }
+        all
+    }
+}
+
+/// `{"query": …, "variables": …}` as JSON text, written directly (no intermediate tree).
+fn request_json(query: &str, variables: &Variables) -> String {
+    let raw_len: usize = variables
+        .raw
+        .iter()
+        .map(|(n, t)| n.len() + t.len() + 4)
+        .sum();
+    let mut out = Vec::with_capacity(query.len() + raw_len + 64);
+    // Serializing strings and JSON values into a `Vec` cannot fail.
+    out.extend_from_slice(b"{\"query\":");
+    let _ = serde_json::to_writer(&mut out, query);
+    out.extend_from_slice(b",\"variables\":{");
+    let mut first = true;
+    let mut name = |out: &mut Vec<u8>, name: &str| {
+        if !first {
+            out.push(b',');
+        }
+        first = false;
+        let _ = serde_json::to_writer(&mut *out, name);
+        out.push(b':');
+    };
+    for (k, v) in &variables.values {
+        name(&mut out, k);
+        let _ = serde_json::to_writer(&mut out, v);
+    }
+    for (k, text) in &variables.raw {
+        name(&mut out, k);
+        out.extend_from_slice(text.as_bytes());
+    }
+    out.extend_from_slice(b"}}");
+    String::from_utf8(out).unwrap_or_default()
+}
+
 /// Sets the value at a dotted `variables.…` path of `operations` to `null`.
 fn null_at(operations: &mut Value, path: &str) {
     let mut current = operations;
@@ -209,7 +272,7 @@ impl SubgraphClient {
         self.fetch_with_uploads(
             subgraph,
             query,
-            variables,
+            Variables::from(variables),
             &Uploads::default(),
             viewer,
             traceparent,
@@ -225,7 +288,7 @@ impl SubgraphClient {
         &self,
         subgraph: &str,
         query: &str,
-        variables: Map<String, Value>,
+        variables: Variables,
         uploads: &Uploads,
         viewer: &Viewer,
         traceparent: Option<&HeaderValue>,
@@ -235,16 +298,17 @@ impl SubgraphClient {
             .endpoints
             .get(subgraph)
             .ok_or_else(|| FetchError::UnknownSubgraph(subgraph.to_owned()))?;
-        let marked = upload_paths(&variables, uploads);
-        let mut operations = serde_json::json!({ "query": query, "variables": variables });
+        let marked = upload_paths(&variables.values, uploads);
         let mut headers: Vec<(header::HeaderName, HeaderValue)> =
             self.identity.sign(viewer, now_unix());
         if let Some(tp) = traceparent {
             headers.push((header::HeaderName::from_static("traceparent"), tp.clone()));
         }
         let body = if marked.is_empty() {
-            Body::Json(operations.to_string())
+            Body::Json(request_json(query, &variables))
         } else {
+            let mut operations =
+                serde_json::json!({ "query": query, "variables": variables.to_map() });
             // One part per distinct file, numbered for this fetch; a file may fill
             // several paths.
             let mut parts: Vec<(String, UploadFile)> = Vec::new();
@@ -347,6 +411,16 @@ impl SubgraphClient {
     }
 }
 
+/// A GraphQL response as it comes over the wire: a JSON object whose `data` and `errors`
+/// are read (anything else is ignored).
+#[derive(serde::Deserialize)]
+struct Wire {
+    #[serde(default)]
+    data: Option<Value>,
+    #[serde(default)]
+    errors: Option<Value>,
+}
+
 /// One HTTP round trip to a subgraph, owning everything it needs (so it can be shared).
 #[allow(clippy::too_many_arguments)]
 #[tracing::instrument(name = "fetch", skip_all, fields(subgraph = %subgraph))]
@@ -397,7 +471,7 @@ async fn send(
         let answer = request.send().await.map_err(|e| e.to_string())?;
         let status = answer.status();
         let bytes = answer.bytes().await.map_err(|e| e.to_string())?;
-        serde_json::from_slice::<Value>(&bytes)
+        serde_json::from_slice::<Wire>(&bytes)
             .map_err(|_| format!("HTTP {status} without a GraphQL response"))
     })
     .await;
@@ -412,17 +486,11 @@ async fn send(
             return Err(FetchError::Unavailable("timed out".into()));
         }
     };
-    let Value::Object(mut parsed) = parsed else {
-        metrics.fetch(&subgraph, false, started.elapsed());
-        return Err(FetchError::Unavailable(
-            "the answer is not a JSON object".into(),
-        ));
-    };
-    let data = match parsed.remove("data") {
+    let data = match parsed.data {
         Some(Value::Object(d)) => Some(d),
         _ => None,
     };
-    let errors = match parsed.remove("errors") {
+    let errors = match parsed.errors {
         Some(Value::Array(e)) => e,
         _ => Vec::new(),
     };

@@ -20,7 +20,7 @@ use crate::plan::nodes::{
 };
 use crate::plan::{ApiSchema, Introspection, Planned};
 use axum::http::HeaderValue;
-use fetch::{FetchError, SubgraphClient};
+use fetch::{FetchError, SubgraphClient, Variables};
 use folio_common::Viewer;
 use indexmap::IndexSet;
 use serde_json::{Map, Value, json};
@@ -236,7 +236,10 @@ impl Executor {
     }
 
     async fn root_fetch(&self, f: &FetchNode, state: &State<'_>) {
-        let variables = used_variables(f.variable_usages.as_ref(), state.cx.variables);
+        let variables = Variables::from(used_variables(
+            f.variable_usages.as_ref(),
+            state.cx.variables,
+        ));
         let answer = self
             .client
             .fetch_with_uploads(
@@ -305,8 +308,13 @@ impl Executor {
         if representations.is_empty() {
             return;
         }
-        let mut variables = used_variables(f.variable_usages.as_ref(), state.cx.variables);
-        variables.insert("representations".into(), Value::Array(representations));
+        let mut variables = Variables::from(used_variables(
+            f.variable_usages.as_ref(),
+            state.cx.variables,
+        ));
+        variables
+            .raw
+            .push(("representations".into(), representations.into_json()));
         let answer = self
             .client
             .fetch_with_uploads(
@@ -338,7 +346,65 @@ impl Executor {
             ));
         }
         report_distinct(state, located);
-        self.merge_entities(entities, &targets, f.output_rewrites.as_deref(), state);
+        // An answer that is ours alone gives its entities away; a shared one is copied from.
+        match Arc::try_unwrap(response) {
+            Ok(owned) => {
+                let entities = match owned.data.and_then(|mut d| d.swap_remove("_entities")) {
+                    Some(Value::Array(list)) => list,
+                    _ => Vec::new(),
+                };
+                self.merge_owned_entities(entities, &targets, f.output_rewrites.as_deref(), state);
+            }
+            Err(shared) => {
+                let entities = match shared.data.as_ref().and_then(|d| d.get("_entities")) {
+                    Some(Value::Array(list)) => list.as_slice(),
+                    _ => &[],
+                };
+                self.merge_entities(entities, &targets, f.output_rewrites.as_deref(), state);
+            }
+        }
+    }
+
+    /// [`Executor::merge_entities`] from an answer of our own: each entity moves into the
+    /// last object it serves (and is copied for any others).
+    fn merge_owned_entities(
+        &self,
+        mut entities: Vec<Value>,
+        targets: &[Target<'_>],
+        rewrites: Option<&[FetchRewrite]>,
+        state: &State<'_>,
+    ) {
+        if let Some(rewrites) = rewrites {
+            for e in &mut entities {
+                apply_rewrites(e, rewrites, state.schema);
+            }
+        }
+        let mut uses = vec![0usize; entities.len()];
+        for (_, index) in targets {
+            if let Some(n) = uses.get_mut(*index) {
+                *n += 1;
+            }
+        }
+        let Ok(mut data) = state.data.lock() else {
+            return;
+        };
+        for (path, index) in targets {
+            let (Some(entity), Some(n)) = (entities.get_mut(*index), uses.get_mut(*index)) else {
+                continue;
+            };
+            if !entity.is_object() {
+                continue;
+            }
+            let Some(target) = value_at_mut(&mut data, path) else {
+                continue;
+            };
+            *n -= 1;
+            if *n == 0 {
+                deep_merge(target, entity.take());
+            } else {
+                merge_ref(target, entity);
+            }
+        }
     }
 
     /// Merges each entity into every object it was fetched for, copying from the answer
@@ -375,7 +441,10 @@ impl Executor {
     }
 
     async fn batch_fetch(&self, b: &crate::plan::nodes::BatchFetchNode, state: &State<'_>) {
-        let mut variables = used_variables(b.variable_usages.as_ref(), state.cx.variables);
+        let mut variables = Variables::from(used_variables(
+            b.variable_usages.as_ref(),
+            state.cx.variables,
+        ));
         let mut per_alias = Vec::new();
         {
             let Ok(data) = state.data.lock() else { return };
@@ -389,10 +458,10 @@ impl Executor {
                     alias.input_rewrites.as_deref(),
                     state.planned,
                 );
-                variables.insert(
+                variables.raw.push((
                     alias.representations_variable_name.clone(),
-                    Value::Array(reps),
-                );
+                    reps.into_json(),
+                ));
                 per_alias.push(targets);
             }
         }
@@ -532,6 +601,41 @@ fn used_variables(
         .collect()
 }
 
+/// De-duplicated entity representations, each written as JSON text once.
+#[derive(Default)]
+struct Representations {
+    set: IndexSet<Vec<u8>, foldhash::fast::RandomState>,
+}
+
+impl Representations {
+    fn is_empty(&self) -> bool {
+        self.set.is_empty()
+    }
+
+    /// The index of this representation, added if it is new.
+    fn index_of(&mut self, rep: &[u8]) -> usize {
+        match self.set.get_index_of(rep) {
+            Some(i) => i,
+            None => self.set.insert_full(rep.to_vec()).0,
+        }
+    }
+
+    /// The list as a JSON array, for the fetch's variables.
+    fn into_json(self) -> String {
+        let mut out = Vec::with_capacity(self.set.iter().map(|r| r.len() + 1).sum::<usize>() + 2);
+        out.push(b'[');
+        for (i, rep) in self.set.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(rep);
+        }
+        out.push(b']');
+        // Only whole JSON texts written by serde_json went in.
+        String::from_utf8(out).unwrap_or_else(|_| "[]".to_owned())
+    }
+}
+
 /// Finds the objects at each path and builds their de-duplicated representations.
 /// Returns (path of each object, index of its representation) and the representations.
 /// An object that cannot make a representation (a key field null or missing) is left
@@ -539,27 +643,154 @@ fn used_variables(
 fn collect_representations<'p>(
     data: &Value,
     paths: &[&'p [FlattenNodePathSegment]],
-    requires: &SelectionSet,
+    requires: &'p SelectionSet,
     input_rewrites: Option<&[FetchRewrite]>,
     planned: &Planned,
-) -> (Vec<Target<'p>>, Vec<Value>) {
+) -> (Vec<Target<'p>>, Representations) {
     let mut targets = Vec::new();
-    let mut representations: IndexSet<Value, foldhash::fast::RandomState> = IndexSet::default();
+    let mut representations = Representations::default();
+    let mut one = Vec::with_capacity(128);
+    let mut written = Vec::new();
+    let mut found = Vec::new();
     for path in paths {
-        let mut found = Vec::new();
+        found.clear();
         walk(data, path, &mut Vec::new(), &mut found);
-        for (object_path, object) in found {
-            let Some(mut rep) = represent(object, requires, planned) else {
-                continue;
+        for (object_path, object) in found.drain(..) {
+            one.clear();
+            let ok = match input_rewrites {
+                None => write_representation(object, requires, planned, &mut one, &mut written),
+                Some(rewrites) => represent(object, requires, planned).map(|mut rep| {
+                    apply_rewrites(&mut rep, rewrites, &planned.schema);
+                    write_json(&mut one, &rep);
+                }),
             };
-            if let Some(rewrites) = input_rewrites {
-                apply_rewrites(&mut rep, rewrites, &planned.schema);
+            if ok.is_none() {
+                continue;
             }
-            let (index, _) = representations.insert_full(rep);
+            let index = representations.index_of(&one);
             targets.push((object_path, index));
         }
     }
-    (targets, representations.into_iter().collect())
+    (targets, representations)
+}
+
+fn write_json(out: &mut Vec<u8>, v: &(impl serde::Serialize + ?Sized)) {
+    // Serializing strings and JSON values into a `Vec` cannot fail.
+    let _ = serde_json::to_writer(out, v);
+}
+
+/// [`represent`] written straight as JSON text (no intermediate map). `written` is scratch
+/// space for the keys of the objects being written (a key selected twice is written once).
+fn write_representation<'p>(
+    object: &Value,
+    requires: &'p SelectionSet,
+    planned: &Planned,
+    out: &mut Vec<u8>,
+    written: &mut Vec<&'p str>,
+) -> Option<()> {
+    let typename = object.get("__typename")?.as_str()?;
+    written.clear();
+    out.push(b'{');
+    write_fields(object, requires, typename, planned, out, written, 0)?;
+    if !written.contains(&"__typename") {
+        if !written.is_empty() {
+            out.push(b',');
+        }
+        out.extend_from_slice(b"\"__typename\":");
+        write_json(out, typename);
+    }
+    out.push(b'}');
+    Some(())
+}
+
+/// Writes the fields `set` selects of `object` (comma-separated, no braces); the keys
+/// written so far for this object are `written[level..]`.
+fn write_fields<'p>(
+    object: &Value,
+    set: &'p SelectionSet,
+    typename: &str,
+    planned: &Planned,
+    out: &mut Vec<u8>,
+    written: &mut Vec<&'p str>,
+    level: usize,
+) -> Option<()> {
+    for item in &set.items {
+        match item {
+            SelectionItem::Field(field) => {
+                let key = field.alias.as_deref().unwrap_or(&field.name);
+                if written[level..].contains(&key) {
+                    continue;
+                }
+                let value = object.get(&field.name)?;
+                if value.is_null() && planned.facts.must_not_be_null(typename, &field.name) {
+                    return None;
+                }
+                if written.len() > level {
+                    out.push(b',');
+                }
+                written.push(key);
+                write_json(out, key);
+                out.push(b':');
+                if value.is_null() || field.selections.items.is_empty() {
+                    write_json(out, value);
+                } else {
+                    let child = planned
+                        .facts
+                        .field_type_name(typename, &field.name)
+                        .unwrap_or_default();
+                    write_selected(value, &field.selections, child, planned, out, written)?;
+                }
+            }
+            SelectionItem::InlineFragment(fragment) => {
+                if fragment.type_condition == typename
+                    || planned
+                        .schema
+                        .is_possible_type(&fragment.type_condition, typename)
+                {
+                    let inner = &fragment.selections;
+                    write_fields(object, inner, typename, planned, out, written, level)?;
+                }
+            }
+            SelectionItem::FragmentSpread(_) => {}
+        }
+    }
+    Some(())
+}
+
+/// [`select_value`] written as JSON text.
+fn write_selected<'p>(
+    value: &Value,
+    set: &'p SelectionSet,
+    declared: &str,
+    planned: &Planned,
+    out: &mut Vec<u8>,
+    written: &mut Vec<&'p str>,
+) -> Option<()> {
+    match value {
+        Value::Array(items) => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_selected(item, set, declared, planned, out, written)?;
+            }
+            out.push(b']');
+        }
+        Value::Object(_) => {
+            let typename = value
+                .get("__typename")
+                .and_then(Value::as_str)
+                .unwrap_or(declared);
+            let level = written.len();
+            out.push(b'{');
+            write_fields(value, set, typename, planned, out, written, level)?;
+            written.truncate(level);
+            out.push(b'}');
+        }
+        other => write_json(out, other),
+    }
+    Some(())
 }
 
 /// Collects the objects that `path` reaches from `value`.
