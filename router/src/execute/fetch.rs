@@ -11,6 +11,7 @@
 //! multipart request (`operations` with `null` at those paths, `map`, the files, and the
 //! `apollo-require-preflight: true` header). Such fetches are never shared.
 
+use super::data::Data;
 use crate::metrics::Metrics;
 use async_graphql::futures_util::future::{BoxFuture, FutureExt, Shared};
 use axum::http::{HeaderValue, header};
@@ -175,7 +176,8 @@ pub enum FetchError {
 /// A subgraph's GraphQL response.
 #[derive(Debug, Clone, Default)]
 pub struct SubgraphResponse {
-    pub data: Option<Map<String, Value>>,
+    /// The answer's `data` when it is an object.
+    pub data: Option<Data>,
     pub errors: Vec<Value>,
 }
 
@@ -416,7 +418,7 @@ impl SubgraphClient {
 #[derive(serde::Deserialize)]
 struct Wire {
     #[serde(default)]
-    data: Option<Value>,
+    data: Option<Data>,
     #[serde(default)]
     errors: Option<Value>,
 }
@@ -487,7 +489,7 @@ async fn send(
         }
     };
     let data = match parsed.data {
-        Some(Value::Object(d)) => Some(d),
+        Some(d @ Data::Object(_)) => Some(d),
         _ => None,
     };
     let errors = match parsed.errors {

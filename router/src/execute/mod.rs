@@ -8,6 +8,7 @@
 //! fetch is done, [`project`] shapes the merged data to exactly the client's selection
 //! (aliases, fragments, `__typename`, `@skip`/`@include`) and propagates nulls.
 
+mod data;
 pub mod fetch;
 mod project;
 pub use project::RESPONSE_VALIDATION_FAILED;
@@ -20,6 +21,7 @@ use crate::plan::nodes::{
 };
 use crate::plan::{ApiSchema, Introspection, Planned};
 use axum::http::HeaderValue;
+use data::{Data, Object};
 use fetch::{FetchError, SubgraphClient, Variables};
 use folio_common::Viewer;
 use indexmap::IndexSet;
@@ -100,7 +102,7 @@ pub struct Executor {
 }
 
 struct State<'a> {
-    data: Mutex<Value>,
+    data: Mutex<Data>,
     errors: Mutex<Vec<Value>>,
     /// Response paths whose missing data one reported error already explains (every
     /// object a failed entity fetch was for), so projection adds no second error there.
@@ -155,7 +157,7 @@ impl Executor {
     ) -> ExecutionResult {
         let variables = cx.variables;
         let state = State {
-            data: Mutex::new(Value::Object(Map::new())),
+            data: Mutex::new(Data::Object(Vec::new())),
             errors: Mutex::new(Vec::new()),
             explained: Mutex::new(Vec::new()),
             cx,
@@ -175,9 +177,11 @@ impl Executor {
                 state.error(e);
             }
         }
-        let mut merged = state.data.into_inner().unwrap_or(Value::Null);
-        if let Value::Object(root) = &mut merged {
-            root.extend(introspected);
+        let mut merged = state.data.into_inner().unwrap_or_default();
+        if let Data::Object(root) = &mut merged {
+            for (k, v) in introspected {
+                set_key(root, k, v.into());
+            }
         }
         let mut errors = state.errors.into_inner().unwrap_or_default();
         let explained = state.explained.into_inner().unwrap_or_default();
@@ -262,17 +266,15 @@ impl Executor {
         // The answer is ours alone unless an identical fetch shared it: then merge from it
         // by reference, copying only what lands in our data.
         let data = match Arc::try_unwrap(response) {
-            Ok(owned) => owned.data.map(Value::Object),
+            Ok(owned) => owned.data,
             Err(shared) => match (&shared.data, &f.output_rewrites) {
                 (Some(d), None) => {
-                    if let Ok(mut root) = state.data.lock()
-                        && let Value::Object(root) = &mut *root
-                    {
-                        merge_map_ref(root, d);
+                    if let Ok(mut root) = state.data.lock() {
+                        merge_ref(&mut root, d);
                     }
                     return;
                 }
-                (d, _) => d.clone().map(Value::Object),
+                (d, _) => d.clone(),
             },
         };
         if let Some(mut data) = data {
@@ -332,7 +334,7 @@ impl Executor {
             Err(e) => return fetch_failed(state, &f.service_name, &e, &targets),
         };
         let entities = match response.data.as_ref().and_then(|d| d.get("_entities")) {
-            Some(Value::Array(list)) => list.as_slice(),
+            Some(Data::Array(list)) => list.as_slice(),
             _ => &[],
         };
         let mut located = Vec::new();
@@ -349,15 +351,15 @@ impl Executor {
         // An answer that is ours alone gives its entities away; a shared one is copied from.
         match Arc::try_unwrap(response) {
             Ok(owned) => {
-                let entities = match owned.data.and_then(|mut d| d.swap_remove("_entities")) {
-                    Some(Value::Array(list)) => list,
+                let entities = match owned.data.and_then(|mut d| d.remove("_entities")) {
+                    Some(Data::Array(list)) => list,
                     _ => Vec::new(),
                 };
                 self.merge_owned_entities(entities, &targets, f.output_rewrites.as_deref(), state);
             }
             Err(shared) => {
                 let entities = match shared.data.as_ref().and_then(|d| d.get("_entities")) {
-                    Some(Value::Array(list)) => list.as_slice(),
+                    Some(Data::Array(list)) => list.as_slice(),
                     _ => &[],
                 };
                 self.merge_entities(entities, &targets, f.output_rewrites.as_deref(), state);
@@ -369,7 +371,7 @@ impl Executor {
     /// last object it serves (and is copied for any others).
     fn merge_owned_entities(
         &self,
-        mut entities: Vec<Value>,
+        mut entities: Vec<Data>,
         targets: &[Target<'_>],
         rewrites: Option<&[FetchRewrite]>,
         state: &State<'_>,
@@ -411,7 +413,7 @@ impl Executor {
     /// (which may be shared with other requests, and an entity may serve several objects).
     fn merge_entities(
         &self,
-        entities: &[Value],
+        entities: &[Data],
         targets: &[Target<'_>],
         rewrites: Option<&[FetchRewrite]>,
         state: &State<'_>,
@@ -432,7 +434,7 @@ impl Executor {
             return;
         };
         for (path, index) in targets {
-            if let (Some(entity @ Value::Object(_)), Some(target)) =
+            if let (Some(entity @ Data::Object(_)), Some(target)) =
                 (entities.get(*index), value_at_mut(&mut data, path))
             {
                 merge_ref(target, entity);
@@ -487,13 +489,13 @@ impl Executor {
                 return fetch_failed(state, &b.service_name, &e, &all);
             }
         };
-        let per_alias_entities: Vec<&[Value]> = b
+        let per_alias_entities: Vec<&[Data]> = b
             .entity_batch
             .aliases
             .iter()
             .map(
                 |alias| match response.data.as_ref().and_then(|d| d.get(&alias.alias)) {
-                    Some(Value::Array(entities)) => entities.as_slice(),
+                    Some(Data::Array(entities)) => entities.as_slice(),
                     _ => &[],
                 },
             )
@@ -641,7 +643,7 @@ impl Representations {
 /// An object that cannot make a representation (a key field null or missing) is left
 /// out, so only that entity goes without this fetch's fields.
 fn collect_representations<'p>(
-    data: &Value,
+    data: &Data,
     paths: &[&'p [FlattenNodePathSegment]],
     requires: &'p SelectionSet,
     input_rewrites: Option<&[FetchRewrite]>,
@@ -682,7 +684,7 @@ fn write_json(out: &mut Vec<u8>, v: &(impl serde::Serialize + ?Sized)) {
 /// [`represent`] written straight as JSON text (no intermediate map). `written` is scratch
 /// space for the keys of the objects being written (a key selected twice is written once).
 fn write_representation<'p>(
-    object: &Value,
+    object: &Data,
     requires: &'p SelectionSet,
     planned: &Planned,
     out: &mut Vec<u8>,
@@ -706,7 +708,7 @@ fn write_representation<'p>(
 /// Writes the fields `set` selects of `object` (comma-separated, no braces); the keys
 /// written so far for this object are `written[level..]`.
 fn write_fields<'p>(
-    object: &Value,
+    object: &Data,
     set: &'p SelectionSet,
     typename: &str,
     planned: &Planned,
@@ -759,7 +761,7 @@ fn write_fields<'p>(
 
 /// [`select_value`] written as JSON text.
 fn write_selected<'p>(
-    value: &Value,
+    value: &Data,
     set: &'p SelectionSet,
     declared: &str,
     planned: &Planned,
@@ -767,7 +769,7 @@ fn write_selected<'p>(
     written: &mut Vec<&'p str>,
 ) -> Option<()> {
     match value {
-        Value::Array(items) => {
+        Data::Array(items) => {
             out.push(b'[');
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
@@ -777,10 +779,10 @@ fn write_selected<'p>(
             }
             out.push(b']');
         }
-        Value::Object(_) => {
+        Data::Object(_) => {
             let typename = value
                 .get("__typename")
-                .and_then(Value::as_str)
+                .and_then(Data::as_str)
                 .unwrap_or(declared);
             let level = written.len();
             out.push(b'{');
@@ -795,10 +797,10 @@ fn write_selected<'p>(
 
 /// Collects the objects that `path` reaches from `value`.
 fn walk<'v, 'p>(
-    value: &'v Value,
+    value: &'v Data,
     path: &'p [FlattenNodePathSegment],
     at: &mut Vec<Seg<'p>>,
-    out: &mut Vec<(Vec<Seg<'p>>, &'v Value)>,
+    out: &mut Vec<(Vec<Seg<'p>>, &'v Data)>,
 ) {
     let Some((first, rest)) = path.split_first() else {
         if value.is_object() {
@@ -815,7 +817,7 @@ fn walk<'v, 'p>(
             }
         }
         FlattenNodePathSegment::List => {
-            if let Value::Array(items) = value {
+            if let Data::Array(items) = value {
                 for (i, item) in items.iter().enumerate() {
                     at.push(Seg::Index(i));
                     walk(item, rest, at, out);
@@ -824,7 +826,7 @@ fn walk<'v, 'p>(
             }
         }
         FlattenNodePathSegment::TypeCondition(types) => {
-            let typename = value.get("__typename").and_then(Value::as_str);
+            let typename = value.get("__typename").and_then(Data::as_str);
             if typename.is_some_and(|t| types.contains(t)) {
                 walk(value, rest, at, out);
             }
@@ -839,32 +841,33 @@ fn walk<'v, 'p>(
 /// A required field may read another response key than it writes: `price:
 /// _internal_qp_alias_0` reads the value the planner fetched under its alias (the
 /// client's own `price` may have other arguments) and sends it as `price`.
-fn represent(object: &Value, requires: &SelectionSet, planned: &Planned) -> Option<Value> {
+fn represent(object: &Data, requires: &SelectionSet, planned: &Planned) -> Option<Data> {
     let typename = object.get("__typename")?.as_str()?;
-    let mut out = Map::new();
+    let mut out = Vec::new();
     select_into(object, requires, typename, planned, &mut out)?;
-    out.entry("__typename")
-        .or_insert_with(|| Value::String(typename.to_owned()));
-    Some(Value::Object(out))
+    if !out.iter().any(|(k, _)| k == "__typename") {
+        out.push(("__typename".to_owned(), Data::String(typename.to_owned())));
+    }
+    Some(Data::Object(out))
 }
 
 fn select_into(
-    object: &Value,
+    object: &Data,
     set: &SelectionSet,
     typename: &str,
     planned: &Planned,
-    out: &mut Map<String, Value>,
+    out: &mut Object,
 ) -> Option<()> {
     for item in &set.items {
         match item {
             SelectionItem::Field(field) => {
                 let value = object.get(&field.name)?;
                 let projected = match value {
-                    Value::Null => {
+                    Data::Null => {
                         if planned.facts.must_not_be_null(typename, &field.name) {
                             return None;
                         }
-                        Value::Null
+                        Data::Null
                     }
                     _ if field.selections.items.is_empty() => value.clone(),
                     _ => {
@@ -876,7 +879,7 @@ fn select_into(
                     }
                 };
                 let key = field.alias.as_deref().unwrap_or(&field.name);
-                out.insert(key.to_owned(), projected);
+                set_key(out, key.to_owned(), projected);
             }
             SelectionItem::InlineFragment(fragment) => {
                 if fragment.type_condition == typename
@@ -894,47 +897,55 @@ fn select_into(
 }
 
 fn select_value(
-    value: &Value,
+    value: &Data,
     set: &SelectionSet,
     declared: &str,
     planned: &Planned,
-) -> Option<Value> {
+) -> Option<Data> {
     match value {
-        Value::Array(items) => items
+        Data::Array(items) => items
             .iter()
             .map(|v| select_value(v, set, declared, planned))
             .collect::<Option<Vec<_>>>()
-            .map(Value::Array),
-        Value::Object(_) => {
+            .map(Data::Array),
+        Data::Object(_) => {
             let typename = value
                 .get("__typename")
-                .and_then(Value::as_str)
+                .and_then(Data::as_str)
                 .unwrap_or(declared);
-            let mut out = Map::new();
+            let mut out = Vec::new();
             select_into(value, set, typename, planned, &mut out)?;
-            Some(Value::Object(out))
+            Some(Data::Object(out))
         }
         other => Some(other.clone()),
     }
 }
 
+/// Sets `key` in an object: replaced where it is, or added at the end.
+fn set_key(entries: &mut Object, key: String, value: Data) {
+    match entries.iter_mut().find(|(k, _)| *k == key) {
+        Some((_, slot)) => *slot = value,
+        None => entries.push((key, value)),
+    }
+}
+
 /// Applies the planner's input or output rewrites to one value.
-fn apply_rewrites(value: &mut Value, rewrites: &[FetchRewrite], schema: &ApiSchema) {
+fn apply_rewrites(value: &mut Data, rewrites: &[FetchRewrite], schema: &ApiSchema) {
     for rewrite in rewrites {
         match rewrite {
             FetchRewrite::ValueSetter(setter) => {
                 rewrite_at(value, &setter.path, schema, &mut |parent, key| {
-                    if let Value::Object(m) = parent {
-                        m.insert(key.to_owned(), Value::String(setter.set_value_to.clone()));
+                    if let Data::Object(m) = parent {
+                        set_key(m, key.to_owned(), Data::String(setter.set_value_to.clone()));
                     }
                 });
             }
             FetchRewrite::KeyRenamer(renamer) => {
                 rewrite_at(value, &renamer.path, schema, &mut |parent, key| {
-                    if let Value::Object(m) = parent
-                        && let Some(v) = m.remove(key)
+                    if let Some(v) = parent.remove(key)
+                        && let Data::Object(m) = parent
                     {
-                        m.insert(renamer.rename_key_to.clone(), v);
+                        set_key(m, renamer.rename_key_to.clone(), v);
                     }
                 });
             }
@@ -944,12 +955,12 @@ fn apply_rewrites(value: &mut Value, rewrites: &[FetchRewrite], schema: &ApiSche
 
 /// Calls `apply(parent, last_key)` where `path` leads (through lists and type filters).
 fn rewrite_at(
-    value: &mut Value,
+    value: &mut Data,
     path: &[FetchNodePathSegment],
     schema: &ApiSchema,
-    apply: &mut dyn FnMut(&mut Value, &str),
+    apply: &mut dyn FnMut(&mut Data, &str),
 ) {
-    if let Value::Array(items) = value {
+    if let Data::Array(items) = value {
         for item in items {
             rewrite_at(item, path, schema, apply);
         }
@@ -966,7 +977,7 @@ fn rewrite_at(
         [FetchNodePathSegment::TypenameEquals(types), rest @ ..] => {
             let typename = value
                 .get("__typename")
-                .and_then(Value::as_str)
+                .and_then(Data::as_str)
                 .unwrap_or_default();
             let matches = types
                 .iter()
@@ -978,31 +989,30 @@ fn rewrite_at(
     }
 }
 
-fn value_at_mut<'v>(value: &'v mut Value, path: &[Seg<'_>]) -> Option<&'v mut Value> {
+fn value_at_mut<'v>(value: &'v mut Data, path: &[Seg<'_>]) -> Option<&'v mut Data> {
     let mut current = value;
     for seg in path {
-        current = match seg {
-            Seg::Key(k) => current.get_mut(*k)?,
-            Seg::Index(i) => current.get_mut(*i)?,
+        current = match (seg, current) {
+            (Seg::Key(k), c) => c.get_mut(k)?,
+            (Seg::Index(i), Data::Array(items)) => items.get_mut(*i)?,
+            (Seg::Index(_), _) => return None,
         };
     }
     Some(current)
 }
 
 /// Merges `from` into `into`: objects key by key, lists item by item, else replace.
-pub fn deep_merge(into: &mut Value, from: Value) {
+fn deep_merge(into: &mut Data, from: Data) {
     match (into, from) {
-        (Value::Object(a), Value::Object(b)) => {
+        (Data::Object(a), Data::Object(b)) => {
             for (k, v) in b {
-                match a.get_mut(&k) {
-                    Some(existing) => deep_merge(existing, v),
-                    None => {
-                        a.insert(k, v);
-                    }
+                match a.iter_mut().find(|(key, _)| *key == k) {
+                    Some((_, existing)) => deep_merge(existing, v),
+                    None => a.push((k, v)),
                 }
             }
         }
-        (Value::Array(a), Value::Array(b)) if a.len() == b.len() => {
+        (Data::Array(a), Data::Array(b)) if a.len() == b.len() => {
             for (x, y) in a.iter_mut().zip(b) {
                 deep_merge(x, y);
             }
@@ -1012,26 +1022,22 @@ pub fn deep_merge(into: &mut Value, from: Value) {
 }
 
 /// [`deep_merge`] from a borrowed value, copying only what it adds or replaces.
-fn merge_ref(into: &mut Value, from: &Value) {
+fn merge_ref(into: &mut Data, from: &Data) {
     match (into, from) {
-        (Value::Object(a), Value::Object(b)) => merge_map_ref(a, b),
-        (Value::Array(a), Value::Array(b)) if a.len() == b.len() => {
+        (Data::Object(a), Data::Object(b)) => {
+            for (k, v) in b {
+                match a.iter_mut().find(|(key, _)| key == k) {
+                    Some((_, existing)) => merge_ref(existing, v),
+                    None => a.push((k.clone(), v.clone())),
+                }
+            }
+        }
+        (Data::Array(a), Data::Array(b)) if a.len() == b.len() => {
             for (x, y) in a.iter_mut().zip(b) {
                 merge_ref(x, y);
             }
         }
         (slot, v) => *slot = v.clone(),
-    }
-}
-
-fn merge_map_ref(into: &mut Map<String, Value>, from: &Map<String, Value>) {
-    for (k, v) in from {
-        match into.get_mut(k) {
-            Some(existing) => merge_ref(existing, v),
-            None => {
-                into.insert(k.clone(), v.clone());
-            }
-        }
     }
 }
 
@@ -1080,7 +1086,7 @@ fn entity_errors(
     service: &str,
     field: &str,
     targets: &[Target<'_>],
-    entities: &[Value],
+    entities: &[Data],
 ) -> Vec<Value> {
     let error = subgraph_error(e, service);
     let path = error.get("path").and_then(Value::as_array).cloned();
@@ -1092,7 +1098,7 @@ fn entity_errors(
         Some([Value::String(root), rest @ ..]) if root == field => (None, rest.to_vec()),
         _ => (None, Vec::new()),
     };
-    let missing = |rep: usize| !entities.get(rep).is_some_and(Value::is_object);
+    let missing = |rep: usize| !entities.get(rep).is_some_and(Data::is_object);
     let any_missing = targets.iter().any(|(_, rep)| missing(*rep));
     let mut located: Vec<Value> = targets
         .iter()

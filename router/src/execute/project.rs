@@ -9,6 +9,7 @@
 //! `RESPONSE_VALIDATION_FAILED` error that names neither the hidden value nor the type.
 
 use super::Path;
+use super::data::Data;
 use crate::plan::ast::selection_item::SelectionItem;
 use crate::plan::ast::selection_set::{FieldSelection, SelectionSet};
 use crate::plan::{ApiSchema, TypeKind};
@@ -56,7 +57,7 @@ pub(super) fn project_root(
     schema: &ApiSchema,
     root_type: &str,
     selection: &SelectionSet,
-    merged: &Value,
+    merged: &Data,
     variables: &Map<String, Value>,
     explained: &[Path],
     errors: &mut Vec<Value>,
@@ -123,7 +124,7 @@ impl<'s> Projector<'_, 's> {
         &mut self,
         sets: &[&'s SelectionSet],
         typename: &str,
-        data: &Value,
+        data: &Data,
         is_root: bool,
     ) -> Result<(), Propagate> {
         let mut groups = Vec::new();
@@ -151,7 +152,7 @@ impl<'s> Projector<'_, 's> {
         &mut self,
         group: &Group<'s>,
         parent: &str,
-        data: &Value,
+        data: &Data,
         is_root: bool,
     ) -> Result<(), Propagate> {
         let field = group.first;
@@ -159,7 +160,7 @@ impl<'s> Projector<'_, 's> {
             write_str(&mut self.out, parent);
             return Ok(());
         }
-        let raw = data.get(group.key).unwrap_or(&Value::Null);
+        let raw = data.get(group.key).unwrap_or(&Data::Null);
         if is_root && field.name.starts_with("__") {
             // Answered by the router's introspection, already shaped.
             write_value(&mut self.out, raw);
@@ -177,7 +178,7 @@ impl<'s> Projector<'_, 's> {
     fn complete(
         &mut self,
         ty: &Type,
-        raw: &Value,
+        raw: &Data,
         parent: &str,
         group: &Group<'s>,
     ) -> Result<bool, Propagate> {
@@ -199,8 +200,8 @@ impl<'s> Projector<'_, 's> {
             }
             Type::ListType(inner) => {
                 let items = match raw {
-                    Value::Array(items) => items,
-                    Value::Null => return Ok(self.null()),
+                    Data::Array(items) => items,
+                    Data::Null => return Ok(self.null()),
                     _ => {
                         self.invalid(format!(
                             "Expected a list for field {parent}.{}.",
@@ -248,7 +249,7 @@ impl<'s> Projector<'_, 's> {
                             // all there is to project.
                             match raw.get("__typename") {
                                 None => name.as_str(),
-                                Some(Value::String(t))
+                                Some(Data::String(t))
                                     if self.schema.type_kind(t) == Some(TypeKind::Object)
                                         && self.schema.is_possible_type(name, t) =>
                                 {
@@ -281,7 +282,7 @@ impl<'s> Projector<'_, 's> {
                         }
                     }
                     Some(TypeKind::Enum) => match raw {
-                        Value::String(v) if self.schema.has_enum_value(name, v) => {
+                        Data::String(v) if self.schema.has_enum_value(name, v) => {
                             write_str(&mut self.out, v);
                             Ok(true)
                         }
@@ -362,26 +363,30 @@ fn write_str(out: &mut Vec<u8>, s: &str) {
 }
 
 /// Writes any JSON value.
-fn write_value(out: &mut Vec<u8>, v: &Value) {
+fn write_value(out: &mut Vec<u8>, v: &Data) {
     let _ = serde_json::to_writer(&mut *out, v);
 }
 
 /// Writes a scalar's value as graphql-js serializes it (see [`serialize_scalar`]); false
 /// (and nothing written) when it cannot be represented.
-fn write_scalar(out: &mut Vec<u8>, name: &str, raw: &Value) -> bool {
+fn write_scalar(out: &mut Vec<u8>, name: &str, raw: &Data) -> bool {
     match (name, raw) {
         // The common cases, written as they came.
-        ("String" | "ID", Value::String(s)) => {
+        ("String" | "ID", Data::String(s)) => {
             write_str(out, s);
             true
         }
-        ("Boolean", Value::Bool(_)) | ("Float", Value::Number(_)) => {
+        ("Boolean", Data::Bool(_)) | ("Float", Data::Number(_)) => {
             write_value(out, raw);
             true
         }
-        _ => match serialize_scalar(name, raw) {
+        ("Int", Data::Number(n)) if n.as_i64().is_some_and(|i| i32::try_from(i).is_ok()) => {
+            write_value(out, raw);
+            true
+        }
+        _ => match serialize_scalar(name, &raw.to_value()) {
             Some(v) => {
-                write_value(out, &v);
+                let _ = serde_json::to_writer(&mut *out, &v);
                 true
             }
             None => false,
