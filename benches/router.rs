@@ -29,6 +29,37 @@
 //! and on (identical anonymous requests in flight at once share fetches), and, for
 //! comparison, the interactions subgraph's own part (`{ topComments(first: 3) { text author
 //! { id name } } }`) is posted to that subgraph directly. Same workers, duration and checks.
+//!
+//! A third part, "Folio's subgraphs, router in its own process", measures the router the
+//! way a deployment runs it, over Folio's own subgraphs and without any peer router:
+//! - A fresh platform starts in-process (`TestApp`: SQLite in a temporary directory, or
+//!   PostgreSQL as above) and is seeded through its in-process router, as
+//!   `tools/side-by-side/run.sh` does: 20 users register, create 200 contents (title,
+//!   story, tags), and send 1,000 `like` + `recordRead` pairs on contents drawn from a
+//!   Pareto distribution (the same every run).
+//! - The router under test is a separate process: this package's binary, `folio serve
+//!   --only router`, configured by environment variables only (`FOLIO_<SUBGRAPH>_URL` to
+//!   the in-process subgraphs, `FOLIO_JWKS_URL` to the users subgraph's, the platform's
+//!   `FOLIO_IDENTITY_SECRET`, a free port, `FOLIO_LOG=warn`), once with
+//!   `FOLIO_DEDUPE_SUBGRAPH_REQUESTS=true` and once `false`; it is killed when its part
+//!   ends (or on a panic).
+//! - Three anonymous queries: `top` (`{ topContents(first: 10) { id title author {
+//!   firstName lastName } likeCount readCount } }`), `new20` (`{ newContents(first: 20) {
+//!   nodes { id title tags author { id firstName lastName } likeCount commentCount } } }`)
+//!   and `content20` (`{ newContents(first: 20) { nodes { id title tags publishedAt } }
+//!   }`, a single fetch to the content subgraph), each at one connection and at
+//!   `FOLIO_BENCH_CONCURRENCY`, with the same closed loop and checks (the reference is the
+//!   in-process router's answer, which both router processes and the content subgraph must
+//!   match). `content20` is also posted straight to the content subgraph (`direct`), and
+//!   "router overhead at p50, one connection" is the router's content20 p50 minus that.
+//! - "router CPU µs/req" is the router process's own CPU time (user + system, all threads,
+//!   from fields 14 and 15 of `/proc/<pid>/stat`, in clock ticks of `getconf CLK_TCK`)
+//!   grown between the end of the warm-up and the end of the run, divided by the requests
+//!   counted in that window; "RSS MB" is its `VmRSS` at the end of the run (`n/a` without
+//!   `/proc`). Neither counts the subgraphs or the load generator, which share the bench
+//!   process (and its cores) with each other and compete with the router for them: the
+//!   latencies and req/s are those of the whole machine, the CPU per request the router's.
+//!
 //! `cargo bench --bench router`.
 
 use folio_common::graphql::now_unix;
@@ -193,6 +224,18 @@ async fn load(
     workers: Vec<(Target, Arc<Value>)>,
     secs: Duration,
 ) -> Stats {
+    load_probed(client, query, workers, secs, || None).await.0
+}
+
+/// `load`, and what `probe` (a process's CPU time so far) grew by over the measured
+/// window: sampled when the warm-up ends and again once the last worker has finished.
+async fn load_probed(
+    client: &reqwest::Client,
+    query: &str,
+    workers: Vec<(Target, Arc<Value>)>,
+    secs: Duration,
+    probe: impl Fn() -> Option<Duration>,
+) -> (Stats, Option<Duration>) {
     let body: Arc<str> = json!({ "query": query }).to_string().into();
     let measure_from = Instant::now() + WARM_UP;
     let end = measure_from + secs;
@@ -207,6 +250,8 @@ async fn load(
             end,
         ));
     }
+    tokio::time::sleep_until(measure_from.into()).await;
+    let cpu_from = probe();
     let mut lat = Vec::new();
     let (mut failures, mut shown, mut last) = (0, Vec::new(), measure_from);
     let mut sent = 0;
@@ -218,10 +263,13 @@ async fn load(
         shown.extend(o.shown);
         last = last.max(o.last_done.unwrap_or(measure_from));
     }
+    let cpu = cpu_from
+        .zip(probe())
+        .map(|(from, to)| to.saturating_sub(from));
     lat.sort();
     shown.truncate(SHOWN_FAILURES);
     let window = (last - measure_from).as_secs_f64().max(f64::EPSILON);
-    Stats {
+    let stats = Stats {
         ok: lat.len(),
         failures,
         shown,
@@ -229,7 +277,8 @@ async fn load(
         p50: percentile(&lat, 0.50),
         p99: percentile(&lat, 0.99),
         sent,
-    }
+    };
+    (stats, cpu)
 }
 
 /// One row of the table; `base` is the direct path the overhead is measured against.
@@ -453,6 +502,408 @@ async fn social_rows(client: &reqwest::Client, workers: usize, secs: Duration) -
     rows
 }
 
+// ---------------------------------------------------------------------------------------
+// Third part: Folio's own subgraphs, the router in a process of its own.
+
+/// Users, contents and like + recordRead pairs the third part seeds.
+const OWN_USERS: usize = 20;
+const OWN_CONTENTS: usize = 200;
+const OWN_ACTIVITY: usize = 1000;
+/// Seeding requests in flight at once.
+const SEED_TASKS: usize = 16;
+
+const CREATE_CONTENT: &str =
+    "mutation($i: CreateContentInput!) { createContent(input: $i) { id } }";
+const LIKE_AND_READ: &str =
+    "mutation($c: ID!) { like(contentId: $c) { id } recordRead(contentId: $c) { id } }";
+
+/// content's `topContents` (on interactions' `contentRanking`), then users and
+/// interactions entity fetches.
+const TOP_QUERY: &str =
+    "{ topContents(first: 10) { id title author { firstName lastName } likeCount readCount } }";
+/// content's `newContents`, then users and interactions entity fetches.
+const NEW20_QUERY: &str = "{ newContents(first: 20) { nodes { id title tags author { id firstName lastName } likeCount commentCount } } }";
+/// A single fetch to the content subgraph: posted to it directly, the baseline.
+const CONTENT20_QUERY: &str = "{ newContents(first: 20) { nodes { id title tags publishedAt } } }";
+/// The third part's queries, by name, with the list in `data` and its expected length.
+const OWN_QUERIES: [(&str, &str, &str, usize); 3] = [
+    ("top", TOP_QUERY, "/topContents", 10),
+    ("new20", NEW20_QUERY, "/newContents/nodes", 20),
+    ("content20", CONTENT20_QUERY, "/newContents/nodes", 20),
+];
+
+/// Runs `op` through the in-process router (as `token`'s holder), asserting it had no
+/// error; its `data`.
+async fn seed_op(app: &TestApp, token: &str, op: &str, variables: Value) -> Value {
+    let body = app.gql(Some(token), op, variables).await;
+    assert!(
+        body.get("errors").is_none() && body["data"].is_object(),
+        "{op}: {body}"
+    );
+    body["data"].clone()
+}
+
+/// `f(i)` for every `i` in `0..n`, `SEED_TASKS` at a time; the results in order of `i`.
+async fn for_each_concurrently<T, F, Fut>(n: usize, f: F) -> Vec<T>
+where
+    T: Send + 'static,
+    F: Fn(usize) -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = T> + Send,
+{
+    let mut set = JoinSet::new();
+    for w in 0..SEED_TASKS.min(n) {
+        let f = f.clone();
+        set.spawn(async move {
+            let mut done = Vec::new();
+            for i in (w..n).step_by(SEED_TASKS) {
+                done.push((i, f(i).await));
+            }
+            done
+        });
+    }
+    let mut all = Vec::with_capacity(n);
+    while let Some(done) = set.join_next().await {
+        all.extend(done.expect("a seeding task"));
+    }
+    all.sort_by_key(|(i, _)| *i);
+    all.into_iter().map(|(_, t)| t).collect()
+}
+
+/// Through the platform's in-process router, as `tools/side-by-side/run.sh` does: registers
+/// `OWN_USERS` users, has them create `OWN_CONTENTS` contents (title, story, tags), and
+/// sends `OWN_ACTIVITY` like + recordRead pairs, each by the next user on a content drawn
+/// from a Pareto distribution (a few contents get most of them; the same seed every run).
+async fn seed_own(app: &Arc<TestApp>) {
+    let a = app.clone();
+    let tokens = for_each_concurrently(OWN_USERS, move |i| {
+        let a = a.clone();
+        async move {
+            let email = format!("writer{i:02}@example.com");
+            let (first, last) = (format!("First{i}"), format!("Last{i}"));
+            let s = a
+                .register_named(&email, PASSWORD, &first, &last, json!({}))
+                .await;
+            s.access_token
+        }
+    })
+    .await;
+    let tokens = Arc::new(tokens);
+    let (a, t) = (app.clone(), tokens.clone());
+    let contents = for_each_concurrently(OWN_CONTENTS, move |i| {
+        let (a, t) = (a.clone(), t.clone());
+        async move {
+            let input = json!({
+                "title": format!("Story {i}"),
+                "story": "word ".repeat(80),
+                "tags": [format!("t{}", i % 7), "bench"],
+            });
+            let data = seed_op(&a, &t[i % OWN_USERS], CREATE_CONTENT, json!({ "i": input })).await;
+            data["createContent"]["id"]
+                .as_str()
+                .expect("a content id")
+                .to_owned()
+        }
+    })
+    .await;
+    // Python's `paretovariate(1.2)`, less one, as run.sh draws them.
+    let mut rng = folio_testkit::load::Rng(7);
+    let picks: Vec<String> = (0..OWN_ACTIVITY)
+        .map(|_| {
+            let pareto = (1.0 - rng.unit()).powf(-1.0 / 1.2);
+            contents[((pareto as usize).saturating_sub(1)).min(OWN_CONTENTS - 1)].clone()
+        })
+        .collect();
+    let (a, picks) = (app.clone(), Arc::new(picks));
+    for_each_concurrently(OWN_ACTIVITY, move |k| {
+        let (a, t, picks) = (a.clone(), tokens.clone(), picks.clone());
+        async move {
+            let vars = json!({ "c": picks[k] });
+            seed_op(&a, &t[k % OWN_USERS], LIKE_AND_READ, vars).await;
+        }
+    })
+    .await;
+}
+
+/// The `data` of one anonymous answer, checked to be free of errors and to hold a list of
+/// `len` items at `list` (a JSON pointer).
+async fn own_answer(
+    client: &reqwest::Client,
+    url: &str,
+    query: &str,
+    list: &str,
+    len: usize,
+) -> Value {
+    let res = client
+        .post(url)
+        .json(&json!({ "query": query }))
+        .send()
+        .await
+        .expect("reference request");
+    let status = res.status();
+    let v: Value = res.json().await.expect("reference answer");
+    let items = v["data"].pointer(list).and_then(Value::as_array);
+    assert!(
+        status == 200 && v.get("errors").is_none() && items.is_some_and(|l| l.len() == len),
+        "{url}: {status} {v}"
+    );
+    v["data"].clone()
+}
+
+/// `folio serve --only router` in a process of its own (the bench's binary), pointed at
+/// the in-process subgraphs; killed when dropped, a panic included.
+struct RouterProcess {
+    child: std::process::Child,
+    url: String,
+    log: std::path::PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl RouterProcess {
+    /// Starts it with fetch sharing on or off and waits until it answers `{__typename}`.
+    async fn start(app: &TestApp, dedupe: bool, client: &reqwest::Client) -> RouterProcess {
+        let dir = tempfile::tempdir().expect("temp dir");
+        // A free port: bound, read, released for the router to bind.
+        let addr = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port");
+        let log = dir.path().join("router.log");
+        let out = std::fs::File::create(&log).expect("log file");
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_folio"));
+        cmd.args(["serve", "--only", "router"])
+            .current_dir(dir.path())
+            .stdin(std::process::Stdio::null())
+            .stdout(out.try_clone().expect("log file"))
+            .stderr(out);
+        // Configured by what is set here only, not by the bench's own FOLIO_ variables.
+        for (key, _) in std::env::vars_os() {
+            if key.to_string_lossy().starts_with("FOLIO_") {
+                cmd.env_remove(key);
+            }
+        }
+        for name in folio::platform::subgraph_names() {
+            let var = format!("FOLIO_{}_URL", name.to_ascii_uppercase());
+            cmd.env(var, app.subgraph_url(name));
+        }
+        let users = app.subgraph_url("users");
+        let jwks = users.replace("/graphql", "/.well-known/jwks.json");
+        let secret = app.cfg.identity_secret.as_ref().expect("identity secret");
+        cmd.env("FOLIO_ROUTER_ADDR", addr.to_string())
+            .env("FOLIO_JWKS_URL", jwks)
+            .env("FOLIO_IDENTITY_SECRET", secret)
+            .env("FOLIO_DATA_DIR", dir.path())
+            .env("FOLIO_DEDUPE_SUBGRAPH_REQUESTS", dedupe.to_string())
+            .env("FOLIO_LOG", "warn");
+        let child = cmd.spawn().expect("the folio binary starts");
+        let mut router = RouterProcess {
+            child,
+            url: format!("http://{addr}/graphql"),
+            log,
+            _dir: dir,
+        };
+        router.wait_up(client).await;
+        router
+    }
+
+    /// Polls `{__typename}` for up to 30 s; panics with the router's log if it exits or
+    /// never answers.
+    async fn wait_up(&mut self, client: &reqwest::Client) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("the router exited ({status}): {}", self.log_text());
+            }
+            let res = client
+                .post(&self.url)
+                .json(&json!({ "query": "{__typename}" }))
+                .send()
+                .await;
+            if let Ok(res) = res
+                && let Ok(v) = res.json::<Value>().await
+                && v["data"]["__typename"].is_string()
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the router did not answer within 30 s: {}", self.log_text());
+    }
+
+    fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for RouterProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Clock ticks per second, the unit of `/proc/<pid>/stat`'s times: `getconf CLK_TCK`, or
+/// 100 (Linux's value everywhere it runs) if that cannot say.
+fn clock_ticks() -> f64 {
+    std::process::Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .and_then(|s| s.trim().parse().ok())
+        .filter(|&t: &f64| t > 0.0)
+        .unwrap_or(100.0)
+}
+
+/// The CPU time (user + system, every thread) process `pid` has used so far: fields 14
+/// and 15 of `/proc/<pid>/stat`; `None` without `/proc`.
+fn cpu_time(pid: u32, ticks_per_sec: f64) -> Option<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Field 2, the command, is in parentheses and may hold spaces: count from after it
+    // (field 3 first).
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let utime: u64 = fields.get(14 - 3)?.parse().ok()?;
+    let stime: u64 = fields.get(15 - 3)?.parse().ok()?;
+    Some(Duration::from_secs_f64(
+        (utime + stime) as f64 / ticks_per_sec,
+    ))
+}
+
+/// The resident memory of process `pid` (`VmRSS` of `/proc/<pid>/status`), in MB.
+fn rss_mb(pid: u32) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let kb: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kb / 1024.0)
+}
+
+/// One row of the third part's table.
+struct OwnRow {
+    query: &'static str,
+    /// `on`/`off` (the router's fetch sharing), or `direct`.
+    sharing: &'static str,
+    conns: usize,
+    stats: Stats,
+    /// The router process's CPU time per request of the window; `None`: not measured
+    /// (`direct`) or no `/proc`.
+    cpu_per_req: Option<Duration>,
+    rss_mb: Option<f64>,
+}
+
+impl OwnRow {
+    fn line(&self) -> String {
+        let na = |direct: bool| if direct { "-" } else { "n/a" }.to_owned();
+        let direct = self.sharing == "direct";
+        let cpu = self
+            .cpu_per_req
+            .map_or_else(|| na(direct), |d| format!("{:.1}", d.as_secs_f64() * 1e6));
+        let rss = self
+            .rss_mb
+            .map_or_else(|| na(direct), |m| format!("{m:.1}"));
+        let s = &self.stats;
+        format!(
+            "{:<10} {:<7} {:>5} {:>8.0} {:>8.3} {:>8.3} {:>17} {:>7} {:>8}",
+            self.query,
+            self.sharing,
+            self.conns,
+            s.rps,
+            ms(s.p50),
+            ms(s.p99),
+            cpu,
+            rss,
+            s.failures
+        )
+    }
+}
+
+/// The third part: a fresh platform in-process, seeded; content20 straight to the content
+/// subgraph; then each query through a router process with fetch sharing on, then off, at
+/// one connection and at `conns`. Returns the rows and a line on the seeding.
+async fn own_rows(client: &reqwest::Client, conns: usize, secs: Duration) -> (Vec<OwnRow>, String) {
+    let app = Arc::new(TestApp::spawn().await);
+    let seeding = Instant::now();
+    seed_own(&app).await;
+    let seeded = format!(
+        "seeded {OWN_USERS} users, {OWN_CONTENTS} contents, {OWN_ACTIVITY} like + recordRead \
+         pairs in {:.1} s",
+        seeding.elapsed().as_secs_f64()
+    );
+    // The in-process router's answers are the reference every path must match.
+    let mut expected = Vec::new();
+    for (_, query, list, len) in OWN_QUERIES {
+        expected.push(Arc::new(
+            own_answer(client, &app.url, query, list, len).await,
+        ));
+    }
+    let mut counts = vec![1, conns];
+    counts.dedup();
+    let mut rows = Vec::new();
+
+    let content = app.subgraph_url("content");
+    let (_, _, list, len) = OWN_QUERIES[2];
+    let direct = own_answer(client, &content, CONTENT20_QUERY, list, len).await;
+    assert_eq!(
+        direct, *expected[2],
+        "the content subgraph and the router disagree"
+    );
+    for &n in &counts {
+        let target = Target::Anonymous {
+            url: content.clone(),
+        };
+        let workers = vec![(target, expected[2].clone()); n];
+        let stats = load(client, CONTENT20_QUERY, workers, secs).await;
+        rows.push(OwnRow {
+            query: "content20",
+            sharing: "direct",
+            conns: n,
+            stats,
+            cpu_per_req: None,
+            rss_mb: None,
+        });
+    }
+
+    let ticks = clock_ticks();
+    for (sharing, dedupe) in [("on", true), ("off", false)] {
+        let router = RouterProcess::start(&app, dedupe, client).await;
+        let pid = router.pid();
+        for ((name, query, list, len), expected) in OWN_QUERIES.into_iter().zip(&expected) {
+            let got = own_answer(client, &router.url, query, list, len).await;
+            assert_eq!(got, **expected, "{name}: the router processes disagree");
+            for &n in &counts {
+                let target = Target::Anonymous {
+                    url: router.url.clone(),
+                };
+                let workers = vec![(target, expected.clone()); n];
+                let probe = || cpu_time(pid, ticks);
+                let (stats, cpu) = load_probed(client, query, workers, secs, probe).await;
+                let done = stats.ok as u32 + stats.failures as u32;
+                rows.push(OwnRow {
+                    query: name,
+                    sharing,
+                    conns: n,
+                    cpu_per_req: cpu.map(|c| c / done.max(1)),
+                    rss_mb: rss_mb(pid),
+                    stats,
+                });
+            }
+        }
+        drop(router);
+    }
+    if let Ok(app) = Arc::try_unwrap(app) {
+        app.stop().await;
+    }
+    (rows, seeded)
+}
+
 #[tokio::main]
 async fn main() {
     let secs = Duration::from_secs(env_or("FOLIO_BENCH_SECS", 5));
@@ -507,7 +958,11 @@ async fn main() {
         let r = load(&client, query, cycle(router), secs).await;
         rows.push((name, d, r));
     }
+    if let Ok(app) = Arc::try_unwrap(app) {
+        app.stop().await;
+    }
     let social = social_rows(&client, workers, secs).await;
+    let (own, seeded) = own_rows(&client, workers, secs).await;
 
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     let mut out = vec![
@@ -545,6 +1000,58 @@ async fn main() {
         out.push(table_line(name, path, s, base, *fetches));
         failures.extend(s.shown.iter().map(|e| format!("{name} via {path}: {e}")));
     }
+    out.push(String::new());
+    out.push(format!(
+        "Folio's subgraphs, router in its own process (`folio serve --only router`; the \
+         subgraphs and the load generator share this process), anonymous; {seeded}:"
+    ));
+    out.push(
+        "router CPU = the router process's own user + system time over the measured window, \
+         per request in it; RSS at the end of the run; direct = content20 posted to the \
+         content subgraph"
+            .into(),
+    );
+    out.push(format!(
+        "{:<10} {:<7} {:>5} {:>8} {:>8} {:>8} {:>17} {:>7} {:>8}",
+        "query",
+        "sharing",
+        "conns",
+        "req/s",
+        "p50 ms",
+        "p99 ms",
+        "router CPU µs/req",
+        "RSS MB",
+        "failures"
+    ));
+    for row in &own {
+        out.push(row.line());
+        let (q, path) = (row.query, row.sharing);
+        failures.extend(
+            row.stats
+                .shown
+                .iter()
+                .map(|e| format!("{q} via {path}: {e}")),
+        );
+    }
+    let p50_at_one = |sharing: &str| {
+        own.iter()
+            .find(|r| r.query == "content20" && r.sharing == sharing && r.conns == 1)
+            .map(|r| r.stats.p50)
+    };
+    if let Some(direct) = p50_at_one("direct") {
+        let overheads: Vec<String> = ["on", "off"]
+            .iter()
+            .filter_map(|&s| p50_at_one(s).map(|r| (s, r)))
+            .map(|(s, r)| {
+                let us = (r.as_secs_f64() - direct.as_secs_f64()) * 1e6;
+                format!("{us:+.0} µs (sharing {s})")
+            })
+            .collect();
+        out.push(format!(
+            "router overhead at p50, one connection (content20 through the router − direct): {}",
+            overheads.join(", ")
+        ));
+    }
     out.extend(failures);
     // A bench binary's output is its result.
     #[allow(clippy::print_stdout)]
@@ -552,8 +1059,5 @@ async fn main() {
         for line in out {
             println!("{line}");
         }
-    }
-    if let Ok(app) = Arc::try_unwrap(app) {
-        app.stop().await;
     }
 }

@@ -183,6 +183,17 @@ impl TestApp {
         self.running = Some(running);
     }
 
+    /// The GraphQL endpoint of the subgraph `name` (`users`, `content`, `interactions`),
+    /// as the router reaches it (for a router started elsewhere, or a direct request).
+    pub fn subgraph_url(&self, name: &str) -> String {
+        let running = self.running.as_ref().expect("running");
+        let addr = running
+            .addrs
+            .get(name)
+            .unwrap_or_else(|| panic!("no subgraph named {name}"));
+        format!("http://{addr}/graphql")
+    }
+
     /// The bus the platform's events travel on.
     pub fn bus(&self) -> Arc<dyn Bus> {
         self.running.as_ref().expect("running").bus.clone()
