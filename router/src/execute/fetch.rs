@@ -413,16 +413,6 @@ impl SubgraphClient {
     }
 }
 
-/// A GraphQL response as it comes over the wire: a JSON object whose `data` and `errors`
-/// are read (anything else is ignored).
-#[derive(serde::Deserialize)]
-struct Wire {
-    #[serde(default)]
-    data: Option<Data>,
-    #[serde(default)]
-    errors: Option<Value>,
-}
-
 /// One HTTP round trip to a subgraph, owning everything it needs (so it can be shared).
 #[allow(clippy::too_many_arguments)]
 #[tracing::instrument(name = "fetch", skip_all, fields(subgraph = %subgraph))]
@@ -473,7 +463,7 @@ async fn send(
         let answer = request.send().await.map_err(|e| e.to_string())?;
         let status = answer.status();
         let bytes = answer.bytes().await.map_err(|e| e.to_string())?;
-        serde_json::from_slice::<Wire>(&bytes)
+        serde_json::from_slice::<Data>(&bytes)
             .map_err(|_| format!("HTTP {status} without a GraphQL response"))
     })
     .await;
@@ -488,12 +478,22 @@ async fn send(
             return Err(FetchError::Unavailable("timed out".into()));
         }
     };
-    let data = match parsed.data {
+    let Data::Object(mut parsed) = parsed else {
+        metrics.fetch(&subgraph, false, started.elapsed());
+        return Err(FetchError::Unavailable(
+            "the answer is not a JSON object".into(),
+        ));
+    };
+    let mut take = |key: &str| {
+        let i = parsed.iter().position(|(k, _)| k == key)?;
+        Some(parsed.swap_remove(i).1)
+    };
+    let data = match take("data") {
         Some(d @ Data::Object(_)) => Some(d),
         _ => None,
     };
-    let errors = match parsed.errors {
-        Some(Value::Array(e)) => e,
+    let errors = match take("errors") {
+        Some(Data::Array(e)) => e.iter().map(Data::to_value).collect(),
         _ => Vec::new(),
     };
     metrics.fetch(&subgraph, errors.is_empty(), started.elapsed());

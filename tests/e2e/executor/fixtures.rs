@@ -337,6 +337,22 @@ async fn a_scalar_of_the_wrong_kind_is_null_with_an_error() {
     assert_eq!(body["errors"][0]["path"], json!(["books", 0, "title"]));
 }
 
+/// An answer that is JSON but not a GraphQL response object (here a two-item array, which
+/// a derived struct parser would read as `[data, errors]`) is no answer at all.
+#[tokio::test]
+async fn an_answer_that_is_not_a_json_object_makes_the_subgraph_unavailable() {
+    let shelves: Handler = Arc::new(
+        |_: &Value| json!([{ "books": [{ "__typename": "Book", "isbn": "1", "title": "T" }] }, null]),
+    );
+    let ratings: Handler = Arc::new(|body: &Value| entities(body, |_| json!(null)));
+    let subgraphs = spawn(vec![("shelves", shelves), ("ratings", ratings)]).await;
+    let body = subgraphs
+        .run(&fixture("null_keys"), "{ books { isbn title } }", json!({}))
+        .await;
+    assert_eq!(body["data"], json!({ "books": null }), "{body}");
+    assert_eq!(error_codes(&body), ["SUBGRAPH_UNAVAILABLE"], "{body}");
+}
+
 // ---------------------------------------------------------------------------------------
 // Entities with null or missing keys
 
