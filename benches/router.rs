@@ -419,16 +419,21 @@ async fn spawn_social_router(social: &Social, dedupe: bool, dir: &std::path::Pat
     format!("http://{addr}/graphql")
 }
 
-/// The `data` of one anonymous answer, checked to be a non-empty object without errors.
-async fn reference(client: &reqwest::Client, url: &str, query: &str) -> Value {
+/// One anonymous request: the HTTP status and the JSON answer.
+async fn post_anonymous(client: &reqwest::Client, url: &str, query: &str) -> (u16, Value) {
     let res = client
         .post(url)
         .json(&json!({ "query": query }))
         .send()
         .await
         .expect("reference request");
-    let status = res.status();
-    let v: Value = res.json().await.expect("reference answer");
+    let status = res.status().as_u16();
+    (status, res.json().await.expect("reference answer"))
+}
+
+/// The `data` of one anonymous answer, checked to be a non-empty object without errors.
+async fn reference(client: &reqwest::Client, url: &str, query: &str) -> Value {
+    let (status, v) = post_anonymous(client, url, query).await;
     let data = &v["data"];
     assert!(
         status == 200
@@ -633,14 +638,7 @@ async fn own_answer(
     list: &str,
     len: usize,
 ) -> Value {
-    let res = client
-        .post(url)
-        .json(&json!({ "query": query }))
-        .send()
-        .await
-        .expect("reference request");
-    let status = res.status();
-    let v: Value = res.json().await.expect("reference answer");
+    let (status, v) = post_anonymous(client, url, query).await;
     let items = v["data"].pointer(list).and_then(Value::as_array);
     assert!(
         status == 200 && v.get("errors").is_none() && items.is_some_and(|l| l.len() == len),
