@@ -661,10 +661,14 @@ fn collect_representations<'p>(
             one.clear();
             let ok = match input_rewrites {
                 None => write_representation(object, requires, planned, &mut one, &mut written),
-                Some(rewrites) => represent(object, requires, planned).map(|mut rep| {
-                    apply_rewrites(&mut rep, rewrites, &planned.schema);
-                    write_json(&mut one, &rep);
-                }),
+                Some(rewrites) => {
+                    write_representation(object, requires, planned, &mut one, &mut written)
+                        .and_then(|()| rewritten(&one, rewrites, &planned.schema))
+                        .map(|rep| {
+                            one.clear();
+                            write_json(&mut one, &rep);
+                        })
+                }
             };
             if ok.is_none() {
                 continue;
@@ -676,13 +680,28 @@ fn collect_representations<'p>(
     (targets, representations)
 }
 
+/// A representation written by [`write_representation`], with the planner's input
+/// rewrites applied (rare: only some supergraphs need them).
+fn rewritten(rep: &[u8], rewrites: &[FetchRewrite], schema: &ApiSchema) -> Option<Data> {
+    let mut rep: Data = serde_json::from_slice(rep).ok()?;
+    apply_rewrites(&mut rep, rewrites, schema);
+    Some(rep)
+}
+
 fn write_json(out: &mut Vec<u8>, v: &(impl serde::Serialize + ?Sized)) {
     // Serializing strings and JSON values into a `Vec` cannot fail.
     let _ = serde_json::to_writer(out, v);
 }
 
-/// [`represent`] written straight as JSON text (no intermediate map). `written` is scratch
-/// space for the keys of the objects being written (a key selected twice is written once).
+/// `object` projected onto a `requires` selection (`... on T { __typename id … }`) and
+/// written as JSON text, or `None` when it lacks what a representation needs: its
+/// `__typename`, a selected field, or a non-null value for a key field or a field
+/// declared non-null. `written` is scratch space for the keys of the objects being
+/// written (a key selected twice is written once).
+///
+/// A required field may read another response key than it writes: `price:
+/// _internal_qp_alias_0` reads the value the planner fetched under its alias (the
+/// client's own `price` may have other arguments) and sends it as `price`.
 fn write_representation<'p>(
     object: &Data,
     requires: &'p SelectionSet,
@@ -759,7 +778,7 @@ fn write_fields<'p>(
     Some(())
 }
 
-/// [`select_value`] written as JSON text.
+/// A value projected onto a selection (lists item by item), written as JSON text.
 fn write_selected<'p>(
     value: &Data,
     set: &'p SelectionSet,
@@ -831,93 +850,6 @@ fn walk<'v, 'p>(
                 walk(value, rest, at, out);
             }
         }
-    }
-}
-
-/// `object` projected onto a `requires` selection (`... on T { __typename id … }`), or
-/// `None` when it lacks what a representation needs: its `__typename`, a selected field,
-/// or a non-null value for a key field or a field declared non-null.
-///
-/// A required field may read another response key than it writes: `price:
-/// _internal_qp_alias_0` reads the value the planner fetched under its alias (the
-/// client's own `price` may have other arguments) and sends it as `price`.
-fn represent(object: &Data, requires: &SelectionSet, planned: &Planned) -> Option<Data> {
-    let typename = object.get("__typename")?.as_str()?;
-    let mut out = Vec::new();
-    select_into(object, requires, typename, planned, &mut out)?;
-    if !out.iter().any(|(k, _)| k == "__typename") {
-        out.push(("__typename".to_owned(), Data::String(typename.to_owned())));
-    }
-    Some(Data::Object(out))
-}
-
-fn select_into(
-    object: &Data,
-    set: &SelectionSet,
-    typename: &str,
-    planned: &Planned,
-    out: &mut Object,
-) -> Option<()> {
-    for item in &set.items {
-        match item {
-            SelectionItem::Field(field) => {
-                let value = object.get(&field.name)?;
-                let projected = match value {
-                    Data::Null => {
-                        if planned.facts.must_not_be_null(typename, &field.name) {
-                            return None;
-                        }
-                        Data::Null
-                    }
-                    _ if field.selections.items.is_empty() => value.clone(),
-                    _ => {
-                        let child = planned
-                            .facts
-                            .field_type_name(typename, &field.name)
-                            .unwrap_or_default();
-                        select_value(value, &field.selections, child, planned)?
-                    }
-                };
-                let key = field.alias.as_deref().unwrap_or(&field.name);
-                set_key(out, key.to_owned(), projected);
-            }
-            SelectionItem::InlineFragment(fragment) => {
-                if fragment.type_condition == typename
-                    || planned
-                        .schema
-                        .is_possible_type(&fragment.type_condition, typename)
-                {
-                    select_into(object, &fragment.selections, typename, planned, out)?;
-                }
-            }
-            SelectionItem::FragmentSpread(_) => {}
-        }
-    }
-    Some(())
-}
-
-fn select_value(
-    value: &Data,
-    set: &SelectionSet,
-    declared: &str,
-    planned: &Planned,
-) -> Option<Data> {
-    match value {
-        Data::Array(items) => items
-            .iter()
-            .map(|v| select_value(v, set, declared, planned))
-            .collect::<Option<Vec<_>>>()
-            .map(Data::Array),
-        Data::Object(_) => {
-            let typename = value
-                .get("__typename")
-                .and_then(Data::as_str)
-                .unwrap_or(declared);
-            let mut out = Vec::new();
-            select_into(value, set, typename, planned, &mut out)?;
-            Some(Data::Object(out))
-        }
-        other => Some(other.clone()),
     }
 }
 

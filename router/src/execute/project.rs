@@ -8,8 +8,8 @@
 //! kind, or a null no reported error explains is never sent. The field becomes null with a
 //! `RESPONSE_VALIDATION_FAILED` error that names neither the hidden value nor the type.
 
-use super::Path;
 use super::data::Data;
+use super::{Path, Seg, json_path};
 use crate::plan::ast::selection_item::SelectionItem;
 use crate::plan::ast::selection_set::{FieldSelection, SelectionSet};
 use crate::plan::{ApiSchema, TypeKind};
@@ -21,14 +21,6 @@ struct Propagate;
 
 /// The code of an error for a subgraph value the API cannot return as it is.
 pub const RESPONSE_VALIDATION_FAILED: &str = "RESPONSE_VALIDATION_FAILED";
-
-/// One step of the response path being written: a response key or a list index. Turned
-/// into JSON only for an error.
-#[derive(Clone, Copy)]
-enum Step<'a> {
-    Key(&'a str),
-    Index(usize),
-}
 
 /// The fields of one response key in an object: the first selection and any others the
 /// operation merges into it (`{ a { x } ... on T { a { y } } }`), whose sub-selections
@@ -48,7 +40,8 @@ struct Projector<'a, 's> {
     explained: &'a [Path],
     errors: &'a mut Vec<Value>,
     out: Vec<u8>,
-    path: Vec<Step<'s>>,
+    /// The response path being written (made JSON only for an error).
+    path: Vec<Seg<'s>>,
 }
 
 /// The response `data` for the root selection, as JSON text, from the subgraphs' merged
@@ -138,7 +131,7 @@ impl<'s> Projector<'_, 's> {
             }
             write_str(&mut self.out, group.key);
             self.out.push(b':');
-            self.path.push(Step::Key(group.key));
+            self.path.push(Seg::Key(group.key));
             let written = self.field(group, typename, data, is_root);
             self.path.pop();
             written?;
@@ -216,7 +209,7 @@ impl<'s> Projector<'_, 's> {
                     if i > 0 {
                         self.out.push(b',');
                     }
-                    self.path.push(Step::Index(i));
+                    self.path.push(Seg::Index(i));
                     let v = self.complete(inner, item, parent, group);
                     self.path.pop();
                     if v.is_err() {
@@ -313,20 +306,9 @@ impl<'s> Projector<'_, 's> {
         false
     }
 
-    /// The response path being written, as JSON.
-    fn json_path(&self) -> Path {
-        self.path
-            .iter()
-            .map(|s| match s {
-                Step::Key(k) => Value::String((*k).to_owned()),
-                Step::Index(i) => json!(i),
-            })
-            .collect()
-    }
-
     /// Reports a value the API cannot return, at the current path.
     fn invalid(&mut self, message: String) {
-        let path = self.json_path();
+        let path = json_path(&self.path);
         self.errors.push(json!({
             "message": message,
             "path": path,
@@ -338,7 +320,7 @@ impl<'s> Projector<'_, 's> {
     /// at, below or above it (or with no path: the whole fetch failed), or an object a
     /// failed fetch was for at or above it.
     fn is_explained(&self) -> bool {
-        let path = self.json_path();
+        let path = json_path(&self.path);
         let related = |p: &[Value]| {
             let n = p.len().min(path.len());
             p[..n] == path[..n]
