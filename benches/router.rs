@@ -42,7 +42,9 @@
 //!   the in-process subgraphs, `FOLIO_JWKS_URL` to the users subgraph's, the platform's
 //!   `FOLIO_IDENTITY_SECRET`, a free port, `FOLIO_LOG=warn`), once with
 //!   `FOLIO_DEDUPE_SUBGRAPH_REQUESTS=true` and once `false`; it is killed when its part
-//!   ends (or on a panic).
+//!   ends (or on a panic). A third process (`on+poll`: sharing on,
+//!   `FOLIO_ROUTER_BUSY_POLL_US=500`) runs `content20` only, to show what busy polling
+//!   buys in latency and costs in CPU.
 //! - Three anonymous queries: `top` (`{ topContents(first: 10) { id title author {
 //!   firstName lastName } likeCount readCount } }`), `new20` (`{ newContents(first: 20) {
 //!   nodes { id title tags author { id firstName lastName } likeCount commentCount } } }`)
@@ -51,7 +53,8 @@
 //!   `FOLIO_BENCH_CONCURRENCY`, with the same closed loop and checks (the reference is the
 //!   in-process router's answer, which both router processes and the content subgraph must
 //!   match). `content20` is also posted straight to the content subgraph (`direct`), and
-//!   "router overhead at p50, one connection" is the router's content20 p50 minus that.
+//!   "router overhead at p50, one connection" is the router's content20 p50 minus that,
+//!   for each router process.
 //! - "router CPU µs/req" is the router process's own CPU time (user + system, all threads,
 //!   from fields 14 and 15 of `/proc/<pid>/stat`, in clock ticks of `getconf CLK_TCK`)
 //!   grown between the end of the warm-up and the end of the run, divided by the requests
@@ -59,6 +62,8 @@
 //!   `/proc`). Neither counts the subgraphs or the load generator, which share the bench
 //!   process (and its cores) with each other and compete with the router for them: the
 //!   latencies and req/s are those of the whole machine, the CPU per request the router's.
+//!   With two cores or more and `taskset`, the part places them as the side-by-side
+//!   script does: the bench process (every thread) on CPU 1, each router process on CPU 0.
 //!
 //! `cargo bench --bench router`.
 
@@ -512,6 +517,9 @@ async fn social_rows(client: &reqwest::Client, workers: usize, secs: Duration) -
 
 /// Users, contents and like + recordRead pairs the third part seeds.
 const OWN_USERS: usize = 20;
+/// The busy-polling window of the third part's `on+poll` router: longer than the content
+/// subgraph's answer takes, so the router does not sleep between request and answer.
+const BUSY_POLL_US: u64 = 500;
 const OWN_CONTENTS: usize = 200;
 const OWN_ACTIVITY: usize = 1000;
 /// Seeding requests in flight at once.
@@ -657,8 +665,15 @@ struct RouterProcess {
 }
 
 impl RouterProcess {
-    /// Starts it with fetch sharing on or off and waits until it answers `{__typename}`.
-    async fn start(app: &TestApp, dedupe: bool, client: &reqwest::Client) -> RouterProcess {
+    /// Starts it with fetch sharing on or off and busy polling for `busy_poll_us` (0: off),
+    /// and waits until it answers `{__typename}`.
+    async fn start(
+        app: &TestApp,
+        dedupe: bool,
+        busy_poll_us: u64,
+        pinned: bool,
+        client: &reqwest::Client,
+    ) -> RouterProcess {
         let dir = tempfile::tempdir().expect("temp dir");
         // A free port: bound, read, released for the router to bind.
         let addr = std::net::TcpListener::bind("127.0.0.1:0")
@@ -666,7 +681,14 @@ impl RouterProcess {
             .expect("a free port");
         let log = dir.path().join("router.log");
         let out = std::fs::File::create(&log).expect("log file");
-        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_folio"));
+        let bin = env!("CARGO_BIN_EXE_folio");
+        let mut cmd = if pinned {
+            let mut c = std::process::Command::new("taskset");
+            c.args(["-c", "0", bin]);
+            c
+        } else {
+            std::process::Command::new(bin)
+        };
         cmd.args(["serve", "--only", "router"])
             .current_dir(dir.path())
             .stdin(std::process::Stdio::null())
@@ -690,6 +712,7 @@ impl RouterProcess {
             .env("FOLIO_IDENTITY_SECRET", secret)
             .env("FOLIO_DATA_DIR", dir.path())
             .env("FOLIO_DEDUPE_SUBGRAPH_REQUESTS", dedupe.to_string())
+            .env("FOLIO_ROUTER_BUSY_POLL_US", busy_poll_us.to_string())
             .env("FOLIO_LOG", "warn");
         let child = cmd.spawn().expect("the folio binary starts");
         let mut router = RouterProcess {
@@ -826,8 +849,13 @@ impl OwnRow {
 /// The third part: a fresh platform in-process, seeded; content20 straight to the content
 /// subgraph; then each query through a router process with fetch sharing on, then off, at
 /// one connection and at `conns`. Returns the rows and a line on the seeding.
-async fn own_rows(client: &reqwest::Client, conns: usize, secs: Duration) -> (Vec<OwnRow>, String) {
+async fn own_rows(
+    client: &reqwest::Client,
+    conns: usize,
+    secs: Duration,
+) -> (Vec<OwnRow>, String, bool) {
     let app = Arc::new(TestApp::spawn().await);
+    let pinned = pin_apart();
     let seeding = Instant::now();
     seed_own(&app).await;
     let seeded = format!(
@@ -870,10 +898,19 @@ async fn own_rows(client: &reqwest::Client, conns: usize, secs: Duration) -> (Ve
     }
 
     let ticks = clock_ticks();
-    for (sharing, dedupe) in [("on", true), ("off", false)] {
-        let router = RouterProcess::start(&app, dedupe, client).await;
+    let modes = [
+        ("on", true, 0),
+        ("off", false, 0),
+        ("on+poll", true, BUSY_POLL_US),
+    ];
+    for (sharing, dedupe, busy_poll_us) in modes {
+        let router = RouterProcess::start(&app, dedupe, busy_poll_us, pinned, client).await;
         let pid = router.pid();
         for ((name, query, list, len), expected) in OWN_QUERIES.into_iter().zip(&expected) {
+            // Busy polling is measured where it matters, the single-fetch query.
+            if busy_poll_us > 0 && name != "content20" {
+                continue;
+            }
             let got = own_answer(client, &router.url, query, list, len).await;
             assert_eq!(got, **expected, "{name}: the router processes disagree");
             for &n in &counts {
@@ -899,7 +936,20 @@ async fn own_rows(client: &reqwest::Client, conns: usize, secs: Duration) -> (Ve
     if let Ok(app) = Arc::try_unwrap(app) {
         app.stop().await;
     }
-    (rows, seeded)
+    (rows, seeded, pinned)
+}
+
+/// As `tools/side-by-side/run.sh` places them: with two cores or more and `taskset`,
+/// this process (the subgraphs and the load generator, every thread) moves to CPU 1 and
+/// each router process starts on CPU 0, so the router's CPU is its own. Whether it did.
+fn pin_apart() -> bool {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    cores >= 2
+        && std::process::Command::new("taskset")
+            .args(["-a", "-p", "-c", "1", &std::process::id().to_string()])
+            .stdout(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
 }
 
 #[tokio::main]
@@ -960,7 +1010,7 @@ async fn main() {
         app.stop().await;
     }
     let social = social_rows(&client, workers, secs).await;
-    let (own, seeded) = own_rows(&client, workers, secs).await;
+    let (own, seeded, pinned) = own_rows(&client, workers, secs).await;
 
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     let mut out = vec![
@@ -999,9 +1049,14 @@ async fn main() {
         failures.extend(s.shown.iter().map(|e| format!("{name} via {path}: {e}")));
     }
     out.push(String::new());
+    let placement = if pinned {
+        "the router on CPU 0, the subgraphs and the load generator in this process on CPU 1"
+    } else {
+        "not pinned: the subgraphs and the load generator share this process and the cores"
+    };
     out.push(format!(
-        "Folio's subgraphs, router in its own process (`folio serve --only router`; the \
-         subgraphs and the load generator share this process), anonymous; {seeded}:"
+        "Folio's subgraphs, router in its own process (`folio serve --only router`; \
+         {placement}), anonymous; {seeded}:"
     ));
     out.push(
         "router CPU = the router process's own user + system time over the measured window, \
@@ -1037,12 +1092,17 @@ async fn main() {
             .map(|r| r.stats.p50)
     };
     if let Some(direct) = p50_at_one("direct") {
-        let overheads: Vec<String> = ["on", "off"]
+        let overheads: Vec<String> = ["on", "off", "on+poll"]
             .iter()
             .filter_map(|&s| p50_at_one(s).map(|r| (s, r)))
             .map(|(s, r)| {
                 let us = (r.as_secs_f64() - direct.as_secs_f64()) * 1e6;
-                format!("{us:+.0} µs (sharing {s})")
+                match s.strip_suffix("+poll") {
+                    Some(s) => format!(
+                        "{us:+.0} µs (sharing {s}, FOLIO_ROUTER_BUSY_POLL_US={BUSY_POLL_US})"
+                    ),
+                    None => format!("{us:+.0} µs (sharing {s})"),
+                }
             })
             .collect();
         out.push(format!(

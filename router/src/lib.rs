@@ -5,6 +5,7 @@
 //! supergraph) → `execute` (fetch from the subgraphs with a signed identity, merge,
 //! project). `lib.rs` wires the HTTP routes and builds the state from `Config`.
 
+pub mod busy_poll;
 pub mod error;
 pub mod execute;
 pub mod graphiql;
@@ -71,6 +72,7 @@ pub async fn init(cfg: &Config, jwks_wait: Duration) -> anyhow::Result<RouterSta
             *slot = url;
         }
     }
+    let busy_poll = busy_poll::BusyPoll::start(Duration::from_micros(cfg.router_busy_poll_us));
     let client = execute::fetch::SubgraphClient::new(
         urls,
         identity,
@@ -78,7 +80,8 @@ pub async fn init(cfg: &Config, jwks_wait: Duration) -> anyhow::Result<RouterSta
         cfg.subgraph_max_in_flight,
         metrics.clone(),
     )?
-    .with_dedupe(cfg.dedupe_subgraph_requests);
+    .with_dedupe(cfg.dedupe_subgraph_requests)
+    .with_busy_poll(busy_poll.clone());
     let limits = pipeline::limits::Limits {
         max_tokens: cfg.max_tokens,
         max_depth: cfg.max_depth,
@@ -98,6 +101,7 @@ pub async fn init(cfg: &Config, jwks_wait: Duration) -> anyhow::Result<RouterSta
             },
             metrics,
             introspection: cfg.introspection,
+            busy_poll,
         }),
         max_body_bytes: cfg.max_body_bytes,
         graphiql: graphiql::Playground::new(cfg.graphiql_assets_dir.as_deref()),

@@ -444,3 +444,29 @@ async fn the_router_starts_on_any_composed_supergraph_and_introspects_it() {
         app.stop().await;
     }
 }
+
+/// `FOLIO_ROUTER_BUSY_POLL_US` changes when the router's thread sleeps, never what it
+/// answers: a query joining two subgraphs gets the same answer while the poller polls
+/// (right after a request) and after it has gone back to sleep (a quiet window later).
+#[tokio::test]
+async fn busy_polling_changes_no_answer_while_polling_or_after_sleeping() {
+    let app = TestApp::spawn_with(|cfg| cfg.router_busy_poll_us = 2_000).await;
+    let ada = app.register("ada@example.com", "correct horse").await;
+    let created = app
+        .ok(
+            &ada,
+            "mutation { createContent(input: { title: \"Polled\", story: \"S\" }) { id } }",
+            json!({}),
+        )
+        .await;
+    let id = created["createContent"]["id"].clone();
+    let query = "query($id: ID!) { content(id: $id) { title author { email } } }";
+    let expected =
+        json!({ "content": { "title": "Polled", "author": { "email": "ada@example.com" } } });
+    for pause_ms in [0, 0, 50, 0, 50] {
+        tokio::time::sleep(std::time::Duration::from_millis(pause_ms)).await;
+        let body = app.ok(&ada, query, json!({ "id": id })).await;
+        assert_eq!(body, expected, "after a {pause_ms} ms pause");
+    }
+    app.stop().await;
+}

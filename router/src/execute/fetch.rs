@@ -12,6 +12,7 @@
 //! `apollo-require-preflight: true` header). Such fetches are never shared.
 
 use super::data::Data;
+use crate::busy_poll::BusyPoll;
 use crate::metrics::Metrics;
 use async_graphql::futures_util::future::{BoxFuture, FutureExt, Shared};
 use axum::http::{HeaderValue, header};
@@ -214,6 +215,7 @@ pub struct SubgraphClient {
     metrics: Arc<Metrics>,
     dedupe: bool,
     in_flight: Mutex<HashMap<String, InFlight>>,
+    busy_poll: Option<Arc<BusyPoll>>,
 }
 
 impl SubgraphClient {
@@ -244,12 +246,19 @@ impl SubgraphClient {
             metrics,
             dedupe: true,
             in_flight: Mutex::new(HashMap::new()),
+            busy_poll: None,
         })
     }
 
     /// Whether identical in-flight query fetches are shared (on by default).
     pub fn with_dedupe(mut self, dedupe: bool) -> Self {
         self.dedupe = dedupe;
+        self
+    }
+
+    /// Tells `poll` of every fetch it sends (`FOLIO_ROUTER_BUSY_POLL_US`).
+    pub fn with_busy_poll(mut self, poll: Option<Arc<BusyPoll>>) -> Self {
+        self.busy_poll = poll;
         self
     }
 
@@ -300,6 +309,9 @@ impl SubgraphClient {
             .endpoints
             .get(subgraph)
             .ok_or_else(|| FetchError::UnknownSubgraph(subgraph.to_owned()))?;
+        if let Some(poll) = &self.busy_poll {
+            poll.mark();
+        }
         let marked = upload_paths(&variables.values, uploads);
         let mut headers: Vec<(header::HeaderName, HeaderValue)> =
             self.identity.sign(viewer, now_unix());

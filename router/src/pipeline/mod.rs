@@ -8,6 +8,7 @@ pub mod auth;
 pub mod http;
 pub mod limits;
 
+use crate::busy_poll::BusyPoll;
 use crate::error::RouterError;
 use crate::execute::{ExecutionContext, Executor};
 use crate::metrics::Metrics;
@@ -39,6 +40,8 @@ pub struct Pipeline {
     pub metrics: Arc<Metrics>,
     /// Whether introspection is answered (and suggestions shown).
     pub introspection: bool,
+    /// Told of each request's start and end (`FOLIO_ROUTER_BUSY_POLL_US`).
+    pub busy_poll: Option<Arc<BusyPoll>>,
 }
 
 /// A request that reached execution: whether it ran without errors, and its response.
@@ -52,6 +55,9 @@ impl Pipeline {
     #[tracing::instrument(name = "graphql", skip_all)]
     pub async fn run(&self, incoming: Incoming<'_>, headers: &HeaderMap, peer: IpAddr) -> Response {
         let started = Instant::now();
+        if let Some(poll) = &self.busy_poll {
+            poll.mark();
+        }
         // The operation type, for metrics, once it is known.
         let mut operation_type = "none";
         // The media type first, so that even refusals come in a type the client reads.
@@ -69,6 +75,9 @@ impl Pipeline {
             Err(e) => (false, e.into_response(format, self.introspection)),
         };
         self.metrics.request(operation_type, ok, started.elapsed());
+        if let Some(poll) = &self.busy_poll {
+            poll.mark();
+        }
         response
     }
 
