@@ -157,7 +157,7 @@ pub async fn start_with_bus(
         if let Some(consumer) = &built.consumer {
             let handler = consumer::handler(
                 built.db.connection().clone(),
-                name,
+                built.db.outbox().clone(),
                 name,
                 consumer.apply.clone(),
             );

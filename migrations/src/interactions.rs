@@ -7,6 +7,9 @@
 //! - `interactions`: one row per user, content and kind (a unique index), so a repeated
 //!   read or like inserts nothing.
 //! - `comments`: ordered by id (UUID v7) per content.
+//! - `forgotten_contents`: the contents whose `content.deleted` this subgraph applied, so
+//!   that a write on one is NOT_FOUND without asking the content subgraph (which still
+//!   resolves a deleted content's references for a while, from its tombstones).
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
@@ -27,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(crate::events::EventTables {
                 service: "interactions",
             }),
+            Box::new(ForgottenContents),
         ]
     }
 }
@@ -185,5 +189,54 @@ impl MigrationTrait for CreateTables {
             m.drop_table(Table::drop().table(table).to_owned()).await?;
         }
         Ok(())
+    }
+}
+
+/// The contents this subgraph was told are deleted (see the module's documentation).
+struct ForgottenContents;
+
+impl MigrationName for ForgottenContents {
+    fn name(&self) -> &str {
+        "m20261130_000002_forgotten_contents"
+    }
+}
+
+#[derive(DeriveIden, Clone, Copy)]
+enum ForgottenContentsTable {
+    #[sea_orm(iden = "forgotten_contents")]
+    Table,
+    ContentId,
+    ForgottenAt,
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for ForgottenContents {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        use ForgottenContentsTable as F;
+        m.create_table(
+            Table::create()
+                .table(F::Table)
+                .col(string(F::ContentId).primary_key())
+                .col(timestamp_with_time_zone(F::ForgottenAt))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            Index::create()
+                .name("forgotten_contents_at")
+                .table(F::Table)
+                .col(F::ForgottenAt)
+                .to_owned(),
+        )
+        .await
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.drop_table(
+            Table::drop()
+                .table(ForgottenContentsTable::Table)
+                .to_owned(),
+        )
+        .await
     }
 }

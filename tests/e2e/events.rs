@@ -498,3 +498,151 @@ async fn events_tail_follows_new_events_of_a_type() {
     );
     app.stop().await;
 }
+
+/// Between a content's deletion and the moment its cascade reaches interactions (held
+/// open here: the bus carries nothing), a like, a read or a comment on it still lands in
+/// interactions, and its answer shows the content as it was when deleted (the content
+/// subgraph resolves the reference from its tombstone); a ranking read lists it the same
+/// way rather than failing. Once the deletion has reached interactions, each write is
+/// NOT_FOUND and the ranking leaves it out.
+#[tokio::test]
+async fn writes_and_rankings_on_a_deleted_content_never_fail() {
+    let mut app = TestApp::spawn().await;
+    let switch = Switchable::new(Arc::new(LocalBus::new()), false);
+    app.restart_with(switch.clone()).await;
+    let ada = app.register("ada@example.com", PASSWORD).await;
+    let bob = app.register("bob@example.com", PASSWORD).await;
+    let doomed = app.create_content(&ada, "Doomed").await;
+    let kept = app.create_content(&ada, "Kept").await;
+    for c in [&doomed, &kept] {
+        app.ok(
+            &bob,
+            "mutation($c: ID!) { like(contentId: $c) { id } }",
+            json!({ "c": c }),
+        )
+        .await;
+    }
+    eventually("interactions counts both likes", || async {
+        app.ranking_counts(&doomed).await == (0, 1, 1)
+            && app.ranking_counts(&kept).await == (0, 1, 1)
+    })
+    .await;
+
+    switch.set_down(true);
+    app.ok(
+        &ada,
+        "mutation($id: ID!) { deleteContent(id: $id) }",
+        json!({ "id": doomed }),
+    )
+    .await;
+    let writes = [
+        "mutation($c: ID!) { like(contentId: $c) { id kind content { id title } } }",
+        "mutation($c: ID!) { recordRead(contentId: $c) { id content { title author { id } } } }",
+        "mutation($c: ID!) { addComment(contentId: $c, body: \"Still there?\") { id body content { title } } }",
+    ];
+    for write in writes {
+        let body = app
+            .gql(Some(&bob.access_token), write, json!({ "c": doomed }))
+            .await;
+        assert_eq!(code(&body), "", "{write}: {body}");
+        let answer = body["data"].as_object().and_then(|d| d.values().next());
+        assert_eq!(
+            answer.map(|a| &a["content"]["title"]),
+            Some(&json!("Doomed")),
+            "{write}: {body}"
+        );
+    }
+    let ranking_query = "{ contentRanking(first: 10, by: LIKES) { content { id title } likes } }";
+    let ranking = app.gql(None, ranking_query, json!({})).await;
+    assert_eq!(code(&ranking), "", "{ranking}");
+    let titles: HashSet<&str> = ranking["data"]["contentRanking"]
+        .as_array()
+        .expect("a ranking")
+        .iter()
+        .filter_map(|s| s["content"]["title"].as_str())
+        .collect();
+    assert_eq!(titles, HashSet::from(["Doomed", "Kept"]), "{ranking}");
+
+    switch.set_down(false);
+    eventually("the deletion reaches interactions", || async {
+        app.ranking_counts(&doomed).await == (0, 0, 0)
+    })
+    .await;
+    for write in writes {
+        let body = app
+            .gql(Some(&bob.access_token), write, json!({ "c": doomed }))
+            .await;
+        assert_eq!(code(&body), "NOT_FOUND", "{write}: {body}");
+    }
+    let ranking = app.gql(None, ranking_query, json!({})).await;
+    assert_eq!(
+        ranking,
+        json!({ "data": { "contentRanking": [{ "content": { "id": kept, "title": "Kept" }, "likes": 1 }] } }),
+    );
+    app.stop().await;
+}
+
+/// Rankings read while other clients delete the ranked contents never fail: each answer
+/// lists what interactions still counts, every entry resolved (from a tombstone if the
+/// content went a moment ago), on whatever bus the suite runs with.
+#[tokio::test]
+async fn rankings_read_during_concurrent_deletions_never_fail() {
+    let app = Arc::new(TestApp::spawn().await);
+    let ada = app.register("ada@example.com", PASSWORD).await;
+    let bob = app.register("bob@example.com", PASSWORD).await;
+    let mut contents = Vec::new();
+    for i in 0..12 {
+        let c = app.create_content(&ada, &format!("Ranked {i}")).await;
+        app.ok(
+            &bob,
+            "mutation($c: ID!) { like(contentId: $c) { id } }",
+            json!({ "c": c }),
+        )
+        .await;
+        contents.push(c);
+    }
+    eventually("every like is counted", || async {
+        app.ranking_counts(&contents[11]).await == (0, 1, 1)
+    })
+    .await;
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut readers = tokio::task::JoinSet::new();
+    for _ in 0..2 {
+        let (app, done) = (app.clone(), done.clone());
+        readers.spawn(async move {
+            let mut answers = 0;
+            while !done.load(std::sync::atomic::Ordering::Relaxed) || answers == 0 {
+                let body = app
+                    .gql(
+                        None,
+                        "{ contentRanking(first: 20) { content { id title author { id } } likes } topContents(first: 20) { id title } }",
+                        json!({}),
+                    )
+                    .await;
+                assert_eq!(code(&body), "", "{body}");
+                assert!(body["data"]["contentRanking"].is_array(), "{body}");
+                answers += 1;
+            }
+            answers
+        });
+    }
+    for c in &contents {
+        app.ok(
+            &ada,
+            "mutation($id: ID!) { deleteContent(id: $id) }",
+            json!({ "id": c }),
+        )
+        .await;
+    }
+    eventually("the ranking empties", || async {
+        app.ranking_counts(&contents[11]).await == (0, 0, 0)
+    })
+    .await;
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    while let Some(answers) = readers.join_next().await {
+        assert!(answers.expect("a reader") > 0);
+    }
+    if let Ok(app) = Arc::try_unwrap(app) {
+        app.stop().await;
+    }
+}

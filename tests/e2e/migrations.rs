@@ -71,7 +71,12 @@ async fn users_migrations_go_up_down_and_up_again() {
 async fn content_migrations_go_up_down_and_up_again() {
     cycle::<folio_migrations::content::Migrator>(
         "content",
-        &["contents", "content_outbox", "content_processed_events"],
+        &[
+            "contents",
+            "content_outbox",
+            "content_processed_events",
+            "content_tombstones",
+        ],
     )
     .await;
 }
@@ -86,6 +91,7 @@ async fn interactions_migrations_go_up_down_and_up_again() {
             "comments",
             "interactions_outbox",
             "interactions_processed_events",
+            "forgotten_contents",
         ],
     )
     .await;

@@ -5,6 +5,7 @@
 //! [`Payload`] before anything is written, and the consumer sees only that: what it reads
 //! of an event is checked by the compiler, not looked up by name in JSON.
 
+use super::outbox::Outbox;
 use super::{BoxFuture, Event, Handler, Payload};
 use crate::db::begin_write;
 use crate::{Id, Result};
@@ -47,11 +48,11 @@ pub fn event_id(raw: String) -> Option<Id> {
 #[tracing::instrument(
     name = "consume",
     skip_all,
-    fields(service = %service, consumer = %consumer, event_id = %event.id, kind = %event.kind)
+    fields(service = %outbox.service(), consumer = %consumer, event_id = %event.id, kind = %event.kind)
 )]
 pub async fn process_once(
     db: &DatabaseConnection,
-    service: &str,
+    outbox: &Outbox,
     consumer: &str,
     event: &Event,
     apply: &dyn Apply,
@@ -59,7 +60,7 @@ pub async fn process_once(
     let payload = event.payload()?;
     let tx = begin_write(db).await?;
     let insert = Query::insert()
-        .into_table(Alias::new(table(service)))
+        .into_table(Alias::new(table(outbox.service())))
         .columns([
             Alias::new("consumer"),
             Alias::new("event_id"),
@@ -78,21 +79,23 @@ pub async fn process_once(
         return Ok(false);
     }
     apply.apply(&tx, payload).await?;
-    tx.commit().await?;
+    // The cascade's own events (a deleted content's likes) go out at once.
+    outbox.commit(tx).await?;
     Ok(true)
 }
 
-/// A bus handler that applies events once through `apply`.
+/// A bus handler that applies events once through `apply`, recording them in the
+/// processed-events table of `outbox`'s service and waking its relay after each commit.
 pub fn handler(
     db: DatabaseConnection,
-    service: &'static str,
+    outbox: Outbox,
     consumer: &'static str,
     apply: Arc<dyn Apply>,
 ) -> Handler {
     Arc::new(move |event: Event| {
-        let (db, apply) = (db.clone(), apply.clone());
+        let (db, apply, outbox) = (db.clone(), apply.clone(), outbox.clone());
         Box::pin(async move {
-            match process_once(&db, service, consumer, &event, apply.as_ref()).await {
+            match process_once(&db, &outbox, consumer, &event, apply.as_ref()).await {
                 Ok(applied) => {
                     tracing::debug!(consumer, id = %event.id, kind = %event.kind, applied, "event consumed");
                     Ok(())
@@ -147,11 +150,12 @@ mod tests {
         .expect("the processed-events table");
         let event = Event::new(None, Payload::UserDeleted(UserDeleted { id: "u1".into() }))
             .expect("an event");
+        let outbox = Outbox::new("content");
         let seen = SeenSpans::default();
         let _guard = seen.watch();
-        let first = process_once(&db, "content", "content", &event, &Nothing).await;
+        let first = process_once(&db, &outbox, "content", &event, &Nothing).await;
         assert!(first.expect("applied"));
-        let again = process_once(&db, "content", "content", &event, &Nothing).await;
+        let again = process_once(&db, &outbox, "content", &event, &Nothing).await;
         assert!(!again.expect("skipped"));
         seen.assert_seen(&format!(
             "consume service=content consumer=content event_id={} kind=user.deleted",

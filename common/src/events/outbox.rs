@@ -12,7 +12,10 @@ use super::{Bus, Event, Payload};
 use crate::{Error, Result};
 use chrono::Utc;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order, Query};
-use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, Statement, TransactionTrait};
+use sea_orm::{
+    ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction, Statement,
+    TransactionTrait,
+};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{Notify, watch};
@@ -111,7 +114,16 @@ impl Outbox {
             }
             db.execute(&insert).await?;
         }
-        // The relay may look before the transaction commits; it polls again shortly.
+        Ok(())
+    }
+
+    /// Commits `tx`, the transaction of a change that recorded events here, then wakes
+    /// the relay: it looks once the rows are visible, not before (a relay woken inside
+    /// the transaction found nothing and slept until its next poll). Every transaction
+    /// that emits ends with this; one that ends with a plain commit is still published,
+    /// at the relay's next poll.
+    pub async fn commit(&self, tx: DatabaseTransaction) -> Result<()> {
+        tx.commit().await?;
         self.wake.notify_one();
         Ok(())
     }

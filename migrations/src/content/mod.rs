@@ -4,6 +4,7 @@ use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_contents;
 mod m20261123_000002_search;
+mod m20261130_000003_tombstones;
 
 /// The content database's migrator.
 pub struct Migrator;
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_contents::Migration),
             Box::new(m20261123_000002_search::Migration),
             Box::new(crate::events::EventTables { service: "content" }),
+            Box::new(m20261130_000003_tombstones::Migration),
         ]
     }
 }

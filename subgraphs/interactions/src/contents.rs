@@ -7,8 +7,10 @@
 //! remembers a content from `content.created` (so it is usually known before anyone likes
 //! it) and forgets it, with its interactions and comments, on `content.deleted`. Asking on
 //! first use as well as listening means a like right after `createContent` never races
-//! the event. Between a deletion and its event a deleted content stays known here, and
-//! `topContents` leaves out ids the content subgraph no longer has.
+//! the event. Between a deletion and its event a deleted content stays known here (and the
+//! content subgraph resolves references to it from its tombstone), and `topContents`
+//! leaves out ids the content subgraph no longer has. Once the event is applied, the id
+//! is in `forgotten_contents` and every write on it is NOT_FOUND.
 
 use crate::store::{ContentFacts, StatsRow, Store};
 use chrono::{DateTime, Utc};
@@ -55,6 +57,11 @@ impl ContentDirectory {
     pub async fn require(&self, id: &Id) -> Result<StatsRow> {
         if let Some(known) = self.store.known_content(id).await? {
             return Ok(known);
+        }
+        // The content subgraph still resolves a deleted content's references for a
+        // while (its tombstones); what this subgraph was told is deleted stays deleted.
+        if self.store.forgotten(id).await? {
+            return Err(Error::NotFound("content"));
         }
         let answer: Lookup = self
             .content

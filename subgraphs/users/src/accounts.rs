@@ -59,7 +59,7 @@ impl UsersState {
             )
             .await?;
         let session = self.start_session(&tx, user).await?;
-        tx.commit().await?;
+        self.store.outbox().commit(tx).await?;
         Ok(session)
     }
 
@@ -125,7 +125,7 @@ impl UsersState {
         let tx = folio_common::db::begin_write(self.store.connection()).await?;
         self.store.set_password_hash(&tx, user_id, hash).await?;
         self.store.revoke_all_sessions(&tx, user_id).await?;
-        tx.commit().await?;
+        self.store.outbox().commit(tx).await?;
         Ok(())
     }
 
@@ -165,7 +165,7 @@ impl UsersState {
                 },
             )
             .await?;
-        tx.commit().await?;
+        self.store.outbox().commit(tx).await?;
         Ok(user)
     }
 

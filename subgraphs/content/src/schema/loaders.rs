@@ -1,5 +1,5 @@
-//! Per-request batch loaders: the contents that one request resolves by id (federation
-//! `_entities` included) are one query.
+//! Per-request batch loaders: the contents that one request resolves by reference
+//! (federation `_entities`) are one query, plus one for tombstones when some are gone.
 
 use crate::store::{ContentRow, Store};
 use async_graphql::dataloader::Loader;
@@ -27,7 +27,7 @@ impl Loader<ContentKey> for ContentLoader {
 
     async fn load(&self, keys: &[ContentKey]) -> Result<HashMap<ContentKey, ContentRow>, Error> {
         let ids: Vec<Id> = keys.iter().map(|k| k.0.clone()).collect();
-        let mut rows = self.store.contents_by_ids(&ids).await?;
+        let mut rows = self.store.referenced_contents(&ids).await?;
         Ok(keys
             .iter()
             .filter_map(|k| rows.remove(k.0.as_str()).map(|c| (k.clone(), c)))

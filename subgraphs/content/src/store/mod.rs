@@ -12,10 +12,11 @@ use folio_common::events::catalog::{ContentData, ContentDeleted};
 use folio_common::events::outbox::Outbox;
 use folio_common::pagination::{Page, PageRequest, encode_cursor};
 use folio_common::{Error, Id, Result};
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, DatabaseBackend, DatabaseTransaction, EntityTrait,
-    FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, Statement, Value,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseBackend,
+    DatabaseTransaction, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, Statement, Value,
 };
 use std::collections::HashMap;
 
@@ -126,7 +127,7 @@ impl Store {
         let row = row.insert(&tx).await?;
         let payload = Payload::ContentCreated(content_event_data(&row));
         self.outbox.emit(&tx, Some(actor.as_str()), payload).await?;
-        tx.commit().await?;
+        self.outbox.commit(tx).await?;
         Ok(row)
     }
 
@@ -160,6 +161,34 @@ impl Store {
             .all(&self.db)
             .await?;
         Ok(rows.into_iter().map(|c| (c.id.clone(), c)).collect())
+    }
+
+    /// The contents among `ids` as references resolve them (federation `_entities`): those
+    /// that exist, and for the others a tombstone, the last row of a content deleted
+    /// lately. Two queries at most.
+    #[tracing::instrument(skip_all, fields(ids = ids.len()))]
+    pub async fn referenced_contents(&self, ids: &[Id]) -> Result<HashMap<String, ContentRow>> {
+        let mut found = self.contents_by_ids(ids).await?;
+        let missing: Vec<&str> = ids
+            .iter()
+            .map(Id::as_str)
+            .filter(|id| !found.contains_key(*id))
+            .collect();
+        if missing.is_empty() {
+            return Ok(found);
+        }
+        let select = Query::select()
+            .columns(CONTENT_COLUMNS.map(Alias::new))
+            .from(Alias::new(TOMBSTONES))
+            .and_where(Expr::col(Alias::new("id")).is_in(missing))
+            .to_owned();
+        let statement = self.db.get_database_backend().build(&select);
+        let buried = Contents::find()
+            .from_raw_sql(statement)
+            .all(&self.db)
+            .await?;
+        found.extend(buried.into_iter().map(|c| (c.id.clone(), c)));
+        Ok(found)
     }
 
     /// Counts one view and returns the content as it is after it, in one atomic
@@ -257,7 +286,7 @@ impl Store {
         self.outbox
             .emit(&tx, actor.map(Id::as_str), payload)
             .await?;
-        tx.commit().await?;
+        self.outbox.commit(tx).await?;
         Ok(Some(row))
     }
 
@@ -365,6 +394,7 @@ impl Store {
     #[tracing::instrument(skip_all, fields(id = %id))]
     pub async fn delete_content(&self, id: &Id, actor: Option<&Id>) -> Result<bool> {
         let tx = folio_common::db::begin_write(&self.db).await?;
+        bury(&tx, &[id.to_string()]).await?;
         let res = Contents::delete_by_id(id.as_str()).exec(&tx).await?;
         if res.rows_affected == 0 {
             return Ok(false);
@@ -373,7 +403,7 @@ impl Store {
         self.outbox
             .emit(&tx, actor.map(Id::as_str), payload)
             .await?;
-        tx.commit().await?;
+        self.outbox.commit(tx).await?;
         Ok(true)
     }
 
@@ -393,6 +423,7 @@ impl Store {
             .all(tx)
             .await?;
         for chunk in ids.chunks(INSERT_CHUNK) {
+            bury(tx, chunk).await?;
             Contents::delete_many()
                 .filter(Column::Id.is_in(chunk.iter().cloned()))
                 .exec(tx)
@@ -405,6 +436,43 @@ impl Store {
         tracing::Span::current().record("deleted", ids.len());
         Ok(ids.len() as u64)
     }
+}
+
+/// The tombstones table (see the content migrations): deleted contents' last rows.
+const TOMBSTONES: &str = "content_tombstones";
+
+/// The columns a content row and its tombstone share.
+const CONTENT_COLUMNS: [&str; 9] = [
+    "id",
+    "author_id",
+    "title",
+    "description",
+    "story",
+    "tags",
+    "view_count",
+    "published_at",
+    "updated_at",
+];
+
+/// Copies the rows of `ids` to the tombstones, deleted now, in `tx` (the deletion's own
+/// transaction, so a tombstone exists exactly when its content was deleted).
+async fn bury(tx: &DatabaseTransaction, ids: &[String]) -> Result<()> {
+    let select = Query::select()
+        .columns(CONTENT_COLUMNS.map(Alias::new))
+        .expr(Expr::val(Utc::now()))
+        .from(Alias::new("contents"))
+        .and_where(Expr::col(Alias::new("id")).is_in(ids.iter().cloned()))
+        .to_owned();
+    let mut columns = CONTENT_COLUMNS.map(Alias::new).to_vec();
+    columns.push(Alias::new("deleted_at"));
+    let insert = Query::insert()
+        .into_table(Alias::new(TOMBSTONES))
+        .columns(columns)
+        .select_from(select)
+        .map_err(Error::internal)?
+        .to_owned();
+    tx.execute(&insert).await?;
+    Ok(())
 }
 
 /// A bulk insert in progress (see [`Store::begin_import`]): nothing it inserted is visible
@@ -459,7 +527,7 @@ impl ContentImport {
     /// Commits every row inserted; returns how many.
     #[tracing::instrument(skip_all, fields(rows = self.inserted))]
     pub async fn commit(self) -> Result<u64> {
-        self.txn.commit().await?;
+        self.outbox.commit(self.txn).await?;
         Ok(self.inserted)
     }
 

@@ -20,7 +20,7 @@ use folio_common::events::Payload;
 use folio_common::events::catalog::{CommentData, CommentDeleted, InteractionData};
 use folio_common::pagination::{Page, PageRequest};
 use folio_common::{Error, Id, RankingMetric, Result};
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect, Set, TryInsertResult,
@@ -111,9 +111,26 @@ impl Store {
     }
 }
 
-/// Records that a content exists (idempotent), on `db`.
+/// The table of contents whose deletion this subgraph applied (see the migrations).
+const FORGOTTEN: &str = "forgotten_contents";
+
+/// Whether the deletion of `id` reached this subgraph, on `db`.
+async fn is_forgotten<C: ConnectionTrait>(db: &C, id: &str) -> Result<bool> {
+    let select = Query::select()
+        .expr(Expr::val(1))
+        .from(Alias::new(FORGOTTEN))
+        .and_where(Expr::col(Alias::new("content_id")).eq(id))
+        .to_owned();
+    Ok(db.query_one(&select).await?.is_some())
+}
+
+/// Records that a content exists (idempotent), on `db`; a content already forgotten (its
+/// deletion applied here) stays forgotten.
 #[tracing::instrument(skip_all, fields(id = %facts.content_id))]
 pub async fn remember<C: ConnectionTrait>(db: &C, facts: &ContentFacts) -> Result<()> {
+    if is_forgotten(db, facts.content_id.as_str()).await? {
+        return Ok(());
+    }
     let row = content_stats::ActiveModel {
         content_id: Set(facts.content_id.to_string()),
         author_id: Set(facts.author_id.to_string()),
@@ -131,6 +148,11 @@ pub async fn remember<C: ConnectionTrait>(db: &C, facts: &ContentFacts) -> Resul
 }
 
 impl Store {
+    /// Whether the deletion of `id` reached this subgraph (a write on it is NOT_FOUND).
+    pub async fn forgotten(&self, id: &Id) -> Result<bool> {
+        is_forgotten(&self.db, id.as_str()).await
+    }
+
     /// Records `kind` of `content_id` by `user_id` once: a repeat (or a concurrent twin)
     /// inserts nothing and returns the first. The content must be known.
     #[tracing::instrument(skip_all, fields(user = %user_id, content = %content_id, kind = kind.as_str()))]
@@ -170,7 +192,7 @@ impl Store {
                 .emit(&tx, Some(user_id.as_str()), payload)
                 .await?;
         }
-        tx.commit().await?;
+        self.outbox.commit(tx).await?;
         Ok(first)
     }
 
@@ -198,7 +220,7 @@ impl Store {
                 .emit(&tx, Some(user_id.as_str()), payload)
                 .await?;
         }
-        tx.commit().await?;
+        self.outbox.commit(tx).await?;
         Ok(deleted > 0)
     }
 
@@ -285,7 +307,7 @@ impl Store {
         self.outbox
             .emit(&tx, Some(author_id.as_str()), payload)
             .await?;
-        tx.commit().await?;
+        self.outbox.commit(tx).await?;
         Ok(row)
     }
 
@@ -325,7 +347,7 @@ impl Store {
         };
         let payload = Payload::CommentUpdated(comment_data(&row));
         self.outbox.emit(&tx, Some(actor.as_str()), payload).await?;
-        tx.commit().await?;
+        self.outbox.commit(tx).await?;
         Ok(Some(row))
     }
 
@@ -349,12 +371,13 @@ impl Store {
                 .emit(&tx, Some(actor.as_str()), comment_deleted(comment))
                 .await?;
         }
-        tx.commit().await?;
+        self.outbox.commit(tx).await?;
         Ok(deleted > 0)
     }
 
     /// Forgets a deleted content (the consumer of `content.deleted`), in `tx`: its
-    /// counters, interactions and comments, each removal with its event, by the system.
+    /// counters, interactions and comments, each removal with its event, by the system;
+    /// and notes it in `forgotten_contents`, so that later writes on it are NOT_FOUND.
     #[tracing::instrument(skip_all, fields(content = %content_id))]
     pub async fn forget_content(&self, tx: &DatabaseTransaction, content_id: &Id) -> Result<()> {
         let gone_interactions = Interactions::find()
@@ -376,6 +399,17 @@ impl Store {
         ContentStats::delete_by_id(content_id.as_str())
             .exec(tx)
             .await?;
+        let forget = Query::insert()
+            .into_table(Alias::new(FORGOTTEN))
+            .columns([Alias::new("content_id"), Alias::new("forgotten_at")])
+            .values_panic([content_id.as_str().into(), Utc::now().into()])
+            .on_conflict(
+                OnConflict::column(Alias::new("content_id"))
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .to_owned();
+        tx.execute(&forget).await?;
         self.record_removals(tx, &gone_interactions, &gone_comments)
             .await
     }

@@ -115,7 +115,7 @@ impl Store {
                 .emit(&tx, Some(follower.as_str()), payload)
                 .await?;
         }
-        tx.commit().await?;
+        self.outbox.commit(tx).await?;
         Ok(target)
     }
 
@@ -136,7 +136,7 @@ impl Store {
                 .emit(&tx, Some(follower.as_str()), payload)
                 .await?;
         }
-        tx.commit().await?;
+        self.outbox.commit(tx).await?;
         Ok(target)
     }
 
@@ -178,7 +178,7 @@ impl Store {
             )
             .exec(&tx)
             .await?;
-        tx.commit().await?;
+        self.outbox.commit(tx).await?;
         Ok(())
     }
 
@@ -199,7 +199,7 @@ impl Store {
                 .emit(&tx, Some(blocker.as_str()), payload)
                 .await?;
         }
-        tx.commit().await?;
+        self.outbox.commit(tx).await?;
         Ok(())
     }
 

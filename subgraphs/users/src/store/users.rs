@@ -224,7 +224,7 @@ impl Store {
         self.outbox
             .emit(&tx, actor.map(Id::as_str), payload)
             .await?;
-        tx.commit().await?;
+        self.outbox.commit(tx).await?;
         Ok(user)
     }
 
@@ -241,7 +241,7 @@ impl Store {
         self.outbox
             .emit(&tx, actor.map(Id::as_str), payload)
             .await?;
-        tx.commit().await?;
+        self.outbox.commit(tx).await?;
         Ok(user)
     }
 
@@ -279,7 +279,7 @@ impl Store {
         self.outbox
             .emit(&tx, actor.map(Id::as_str), payload)
             .await?;
-        tx.commit().await?;
+        self.outbox.commit(tx).await?;
         Ok(true)
     }
 }

@@ -1,0 +1,102 @@
+//! Benchmark: how long a cascade takes to be visible through the router.
+//!
+//! For each of `BENCH_DELETIONS` contents (default 300): ada creates it, bob likes it,
+//! and once interactions counts the like, ada deletes it. The lag is the time from
+//! `deleteContent`'s answer to the moment the router's `contentRanking(by: LIKES)` no
+//! longer lists the content (interactions applied `content.deleted`), polled back to
+//! back. Printed as p50, p99 and max, for the in-process bus and, when
+//! `FOLIO_BENCH_NATS_URL` names a NATS server with JetStream (or `FOLIO_TEST_NATS_URL`
+//! does), over NATS. The platform runs in-process on SQLite in a temporary directory, or
+//! on PostgreSQL when `FOLIO_TEST_DATABASE_URL` is set. `cargo bench --bench events`.
+
+// What a benchmark prints is its report.
+#![allow(clippy::print_stdout)]
+
+use folio_testkit::TestApp;
+use folio_testkit::load::{env_or, ms, percentile};
+use serde_json::json;
+use std::time::{Duration, Instant};
+
+const PASSWORD: &str = "correct horse battery";
+const RANKING: &str = "{ contentRanking(first: 5, by: LIKES) { content { id } } }";
+
+/// Whether the router's ranking lists `content`.
+async fn ranked(app: &TestApp, content: &str) -> bool {
+    let body = app.gql(None, RANKING, json!({})).await;
+    let list = body["data"]["contentRanking"]
+        .as_array()
+        .unwrap_or_else(|| panic!("a ranking: {body}"));
+    list.iter().any(|s| s["content"]["id"] == json!(content))
+}
+
+/// Polls `ranked` until it equals `want`; how long that took. Panics after 10 s.
+async fn until_ranked(app: &TestApp, content: &str, want: bool) -> Duration {
+    let start = Instant::now();
+    while ranked(app, content).await != want {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "{content} still {}ranked after 10 s",
+            if want { "not " } else { "" }
+        );
+    }
+    start.elapsed()
+}
+
+/// The lags of `n` deletions on a fresh platform over `nats` (`None`: in process).
+async fn lags(nats: Option<String>, n: u64) -> Vec<Duration> {
+    let app = TestApp::spawn_with(|cfg| cfg.nats_url = nats).await;
+    let ada = app.register("ada@example.com", PASSWORD).await;
+    let bob = app.register("bob@example.com", PASSWORD).await;
+    let mut lags = Vec::with_capacity(n as usize);
+    for i in 0..n {
+        let c = app.create_content(&ada, &format!("Doomed {i}")).await;
+        app.ok(
+            &bob,
+            "mutation($c: ID!) { like(contentId: $c) { id } }",
+            json!({ "c": c }),
+        )
+        .await;
+        until_ranked(&app, &c, true).await;
+        app.ok(
+            &ada,
+            "mutation($id: ID!) { deleteContent(id: $id) }",
+            json!({ "id": c }),
+        )
+        .await;
+        lags.push(until_ranked(&app, &c, false).await);
+    }
+    app.stop().await;
+    lags.sort();
+    lags
+}
+
+fn line(bus: &str, lags: &[Duration]) -> String {
+    format!(
+        "{bus:<12} {:>6} {:>9.2} {:>9.2} {:>9.2}",
+        lags.len(),
+        ms(percentile(lags, 0.5)),
+        ms(percentile(lags, 0.99)),
+        ms(lags.last().copied().unwrap_or_default()),
+    )
+}
+
+#[tokio::main]
+async fn main() {
+    let n = env_or("BENCH_DELETIONS", 300);
+    let nats = std::env::var("FOLIO_BENCH_NATS_URL")
+        .or_else(|_| std::env::var("FOLIO_TEST_NATS_URL"))
+        .ok()
+        .filter(|u| !u.is_empty());
+    println!(
+        "cascade lag: deleteContent's answer → contentRanking no longer lists it (through the router)"
+    );
+    println!(
+        "{:<12} {:>6} {:>9} {:>9} {:>9}",
+        "bus", "n", "p50 ms", "p99 ms", "max ms"
+    );
+    println!("{}", line("in process", &lags(None, n).await));
+    match nats {
+        Some(url) => println!("{}", line("NATS", &lags(Some(url), n).await)),
+        None => println!("NATS: skipped (set FOLIO_BENCH_NATS_URL=nats://127.0.0.1:4222)"),
+    }
+}
