@@ -5,7 +5,7 @@ use folio_common::Config;
 use folio_common::events::local::LocalBus;
 use folio_common::events::nats::NatsBus;
 use folio_common::events::outbox::Relay;
-use folio_common::events::{Bus, consumer};
+use folio_common::events::{Bus, consumer, retention};
 use folio_common::kit::Subgraph;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -166,7 +166,15 @@ pub async fn start_with_bus(
                 .map_err(|_| anyhow::anyhow!("subscribing the {name} service to events"))?;
         }
     }
-    for (_, _, built) in &started {
+    for (name, _, built) in &started {
+        let mut expiring = retention::event_tables(name);
+        expiring.extend(built.expiring.iter().cloned());
+        let (db, age) = (built.db.connection().clone(), cfg.retention_secs);
+        let stopped_too = stopped.clone();
+        tasks.spawn(async move {
+            retention::run(db, expiring, Duration::from_secs(age), stopped_too).await;
+            Ok(())
+        });
         let relay = Relay {
             db: built.db.connection().clone(),
             outbox: built.db.outbox().clone(),

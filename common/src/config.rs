@@ -104,6 +104,10 @@ pub struct Config {
     /// Lifetime of refresh tokens, in seconds.
     pub refresh_token_ttl_secs: u64,
 
+    /// How long, in seconds, published outbox rows, processed-event ids and deletion
+    /// tombstones are kept before a background task prunes them.
+    pub retention_secs: u64,
+
     /// Comma-separated ISO 3166 country codes allowed to register; empty means anyone.
     pub signup_countries: String,
     /// CSV of `first_ip,last_ip,country_code` ranges (DB-IP "IP to Country Lite"
@@ -151,6 +155,7 @@ impl Default for Config {
             jwt_audience: "folio-api".into(),
             access_token_ttl_secs: 15 * 60,
             refresh_token_ttl_secs: 30 * 24 * 60 * 60,
+            retention_secs: 7 * 24 * 60 * 60,
             signup_countries: String::new(),
             geoip_csv: None,
             bootstrap_admin_email: None,
@@ -358,6 +363,11 @@ pub const KEYS: &[Key] = &[
         env: "FOLIO_REFRESH_TOKEN_TTL_SECS",
         default: "2592000",
         doc: "Refresh token lifetime in seconds (30 days).",
+    },
+    Key {
+        env: "FOLIO_RETENTION_SECS",
+        default: "604800",
+        doc: "How long published outbox rows, processed-event ids and deletion tombstones are kept (7 days, longer than any redelivery window) before a background task prunes them, in batches.",
     },
     Key {
         env: "FOLIO_SIGNUP_COUNTRIES",

@@ -11,6 +11,7 @@ use crate::config::Config;
 use crate::events::BoxFuture;
 use crate::events::consumer::Apply;
 use crate::events::outbox::Outbox;
+pub use crate::events::retention::Expiring;
 use crate::identity::{IdentityKey, Viewer};
 use anyhow::Context as _;
 use async_graphql::{EmptySubscription, ObjectType, Schema};
@@ -56,6 +57,9 @@ pub struct Built {
     pub db: ServiceDb,
     /// The events it follows, if any.
     pub consumer: Option<EventConsumer>,
+    /// Tables of its own whose rows expire like its event bookkeeping
+    /// (`FOLIO_RETENTION_SECS`; `events::retention`).
+    pub expiring: Vec<Expiring>,
 }
 
 /// The events a subgraph follows and what it does with each (applied once, in a

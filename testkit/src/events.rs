@@ -82,6 +82,21 @@ impl TestApp {
         out
     }
 
+    /// How many rows `table` of `service`'s database holds.
+    pub async fn count_rows(&self, service: &str, table: &str) -> i64 {
+        let db = self.database(service).await;
+        let row = db
+            .query_one_raw(Statement::from_string(
+                db.get_database_backend(),
+                format!("SELECT COUNT(*) AS n FROM {table}"),
+            ))
+            .await
+            .expect("count the rows")
+            .expect("a count");
+        let _ = db.close().await;
+        row.try_get("", "n").expect("n")
+    }
+
     /// Whether `service`'s consumer has processed the event `event_id` (applied it, or
     /// skipped it as seen before).
     pub async fn processed(&self, service: &str, event_id: &str) -> bool {

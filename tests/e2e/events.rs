@@ -646,3 +646,50 @@ async fn rankings_read_during_concurrent_deletions_never_fail() {
         app.stop().await;
     }
 }
+
+/// With a retention of one second, published outbox rows, processed-event ids and a
+/// deleted content's tombstone go in the background; an outbox row that could not be
+/// published yet stays, however old.
+#[tokio::test]
+async fn pruning_removes_old_bookkeeping_and_never_an_unpublished_row() {
+    let mut app = TestApp::spawn_with(|cfg| cfg.retention_secs = 1).await;
+    let switch = Switchable::new(Arc::new(LocalBus::new()), false);
+    app.restart_with(switch.clone()).await;
+    let ada = app.register("ada@example.com", PASSWORD).await;
+    let gone = app.create_content(&ada, "Gone").await;
+    app.ok(
+        &ada,
+        "mutation($id: ID!) { deleteContent(id: $id) }",
+        json!({ "id": gone }),
+    )
+    .await;
+    eventually("the deletion is published", || async {
+        app.outbox("content")
+            .await
+            .iter()
+            .all(|(_, published)| *published)
+    })
+    .await;
+    switch.set_down(true);
+    let stuck = app.create_content(&ada, "Stuck").await;
+    eventually("published rows and processed ids are pruned", || async {
+        let outbox = app.outbox("content").await;
+        let processed = app
+            .count_rows("interactions", "interactions_processed_events")
+            .await;
+        let tombstones = app.count_rows("content", "content_tombstones").await;
+        outbox.iter().all(|(_, published)| !published) && processed == 0 && tombstones == 0
+    })
+    .await;
+    let outbox = app.outbox("content").await;
+    assert_eq!(outbox.len(), 1, "{outbox:?}");
+    assert_eq!(outbox[0].0.kind, "content.created");
+    assert!(!outbox[0].1, "the unpublished row stays");
+    assert!(
+        serde_json::to_string(&outbox[0].0)
+            .expect("json")
+            .contains(&stuck),
+        "it is the stuck content's"
+    );
+    app.stop().await;
+}

@@ -115,7 +115,6 @@ mod tests {
     use super::*;
     use crate::events::catalog::UserDeleted;
     use crate::events::test_spans::SeenSpans;
-    use sea_orm::{ConnectOptions, Database};
 
     struct Nothing;
 
@@ -138,16 +137,7 @@ mod tests {
 
     #[tokio::test]
     async fn each_event_is_applied_once_in_a_span_naming_it() {
-        let mut opts = ConnectOptions::new("sqlite::memory:");
-        opts.max_connections(1).sqlx_logging(false);
-        let db = Database::connect(opts).await.expect("sqlite");
-        db.execute_unprepared(
-            "CREATE TABLE content_processed_events (consumer TEXT NOT NULL, \
-             event_id TEXT NOT NULL, processed_at TEXT NOT NULL, \
-             PRIMARY KEY (consumer, event_id))",
-        )
-        .await
-        .expect("the processed-events table");
+        let db = crate::events::test_db::content_event_tables().await;
         let event = Event::new(None, Payload::UserDeleted(UserDeleted { id: "u1".into() }))
             .expect("an event");
         let outbox = Outbox::new("content");

@@ -21,6 +21,9 @@ pub mod consumer;
 pub mod local;
 pub mod nats;
 pub mod outbox;
+pub mod retention;
+#[cfg(test)]
+pub(crate) mod test_db;
 #[cfg(test)]
 pub(crate) mod test_spans;
 

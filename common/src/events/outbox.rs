@@ -2,7 +2,7 @@
 //! it describes ([`Outbox::emit`]), so it exists exactly when the change committed;
 //! the [`Relay`] publishes pending rows in order and marks them published only once the
 //! bus has them. Rows are kept after publishing (`folio events tail` reads them when
-//! there is no broker).
+//! there is no broker) for `FOLIO_RETENTION_SECS`, then pruned (`retention`).
 //!
 //! Each service's table is `<service>_outbox` (services may share one database or
 //! PostgreSQL schema): `seq` (order), `event_id`, `kind`, `payload` (the event's JSON),
@@ -262,21 +262,11 @@ mod tests {
     use crate::events::catalog::{ContentData, ContentDeleted, UserDeleted};
     use crate::events::local::LocalBus;
     use crate::events::test_spans::SeenSpans;
-    use sea_orm::{ConnectOptions, Database};
 
     /// An in-memory SQLite database (one connection, so one database) with the content
     /// outbox as the migration creates it.
     async fn content_outbox() -> (DatabaseConnection, Outbox) {
-        let mut opts = ConnectOptions::new("sqlite::memory:");
-        opts.max_connections(1).sqlx_logging(false);
-        let db = Database::connect(opts).await.expect("sqlite");
-        db.execute_unprepared(
-            "CREATE TABLE content_outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, \
-             event_id TEXT NOT NULL UNIQUE, kind TEXT NOT NULL, payload TEXT NOT NULL, \
-             created_at TEXT NOT NULL, published_at TEXT NULL)",
-        )
-        .await
-        .expect("the outbox table");
+        let db = crate::events::test_db::content_event_tables().await;
         (db, Outbox::new("content"))
     }
 

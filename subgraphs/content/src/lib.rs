@@ -14,7 +14,7 @@ pub mod schema;
 pub mod store;
 
 use async_graphql::dataloader::DataLoader;
-use folio_common::kit::{Built, EventConsumer, Opened, Subgraph};
+use folio_common::kit::{Built, EventConsumer, Expiring, Opened, Subgraph};
 use folio_common::{Config, ServiceClient};
 use folio_migrations::MigratorTrait;
 use schema::ContentLoader;
@@ -83,5 +83,7 @@ async fn build(cfg: &Config, opened: Opened) -> anyhow::Result<Built> {
             state.store.clone(),
             |store, tx, payload| Box::pin(consumer::apply(store, tx, payload)),
         )),
+        // A deleted content's references resolve from its tombstone for a while.
+        expiring: vec![Expiring::new("content_tombstones", &["id"], "deleted_at")],
     })
 }

@@ -14,7 +14,7 @@ pub mod store;
 
 use async_graphql::dataloader::DataLoader;
 use contents::ContentDirectory;
-use folio_common::kit::{Built, EventConsumer, Opened, Subgraph};
+use folio_common::kit::{Built, EventConsumer, Expiring, Opened, Subgraph};
 use folio_common::{Config, ServiceClient};
 use folio_migrations::MigratorTrait;
 use schema::InteractionsLoader;
@@ -65,5 +65,11 @@ async fn build(cfg: &Config, opened: Opened) -> anyhow::Result<Built> {
             store,
             |store, tx, payload| Box::pin(consumer::apply(store, tx, payload)),
         )),
+        // Kept as long as content keeps the tombstone (it is recorded later).
+        expiring: vec![Expiring::new(
+            "forgotten_contents",
+            &["content_id"],
+            "forgotten_at",
+        )],
     })
 }

@@ -126,6 +126,7 @@ async fn build(cfg: &Config, opened: Opened) -> anyhow::Result<Built> {
         app,
         db: (*state.store).clone(),
         consumer: None,
+        expiring: Vec::new(),
     })
 }
 
