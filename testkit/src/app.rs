@@ -183,6 +183,29 @@ impl TestApp {
         self.running = Some(running);
     }
 
+    /// A second instance of every service of this platform, as a deployment with two
+    /// replicas runs them: the same configuration (databases, PostgreSQL schema, NATS
+    /// stream, identity secret, signing key in the data directory), its own ports and its
+    /// own bus connection. What outlives the platforms is the first one's to drop: stop
+    /// the replica first.
+    pub async fn replica(&self) -> TestApp {
+        let bus = platform::event_bus(&self.cfg, false)
+            .await
+            .expect("event bus");
+        let mut replica = TestApp {
+            url: String::new(),
+            base: String::new(),
+            users_url: String::new(),
+            client: reqwest::Client::new(),
+            leftovers: None,
+            cfg: self.cfg.clone(),
+            running: None,
+            _dir: tempfile::tempdir().expect("temp dir"),
+        };
+        replica.run(bus).await;
+        replica
+    }
+
     /// The GraphQL endpoint of the subgraph `name` (`users`, `content`, `interactions`),
     /// as the router reaches it (for a router started elsewhere, or a direct request).
     pub fn subgraph_url(&self, name: &str) -> String {

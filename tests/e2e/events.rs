@@ -693,3 +693,102 @@ async fn pruning_removes_old_bookkeeping_and_never_an_unpublished_row() {
     );
     app.stop().await;
 }
+
+/// Two instances of every service on one PostgreSQL database and one NATS stream, as two
+/// replicas of each run: every event's effect happens once, and every event is published
+/// once and in its outbox's order (a core NATS subscriber sees each publish, duplicates
+/// included), so one relay at a time publishes each outbox. Replicas share a database and
+/// a broker, so this runs in the PostgreSQL and NATS pass (`.ci/run`'s second); with the
+/// embedded database and the in-process bus there are no replicas to run, and it returns.
+#[tokio::test]
+async fn two_replicas_apply_each_event_once_and_publish_each_outbox_once_in_order() {
+    let postgres = std::env::var("FOLIO_TEST_DATABASE_URL").is_ok_and(|u| !u.is_empty());
+    let (Some(url), true) = (nats_url(), postgres) else {
+        eprintln!("two replicas need FOLIO_TEST_DATABASE_URL and FOLIO_TEST_NATS_URL");
+        return;
+    };
+    let first = TestApp::spawn().await;
+    let second = first.replica().await;
+    let mut rx = NatsBus::connect(&url, &first.cfg.events_prefix)
+        .await
+        .expect("observer")
+        .observe()
+        .await
+        .expect("observe");
+    let apps = [&first, &second];
+    let ada = first.register("ada@example.com", PASSWORD).await;
+    let bob = second.register("bob@example.com", PASSWORD).await;
+    let mut contents = Vec::new();
+    for i in 0..10 {
+        contents.push(
+            apps[i % 2]
+                .create_content(&ada, &format!("Twice {i}"))
+                .await,
+        );
+    }
+    for (i, c) in contents.iter().enumerate() {
+        apps[(i + 1) % 2]
+            .ok(
+                &bob,
+                "mutation($c: ID!) { like(contentId: $c) { id } }",
+                json!({ "c": c }),
+            )
+            .await;
+    }
+    for c in &contents {
+        eventually("the like is counted", || async {
+            first.ranking_counts(c).await == (0, 1, 1)
+        })
+        .await;
+    }
+    second
+        .ok(
+            &ada,
+            "mutation($id: ID!) { deleteUser(id: $id) }",
+            json!({ "id": ada.id }),
+        )
+        .await;
+    for c in &contents {
+        eventually("the content and its like follow their author", || async {
+            !second.content_exists(c).await && first.ranking_counts(c).await == (0, 0, 0)
+        })
+        .await;
+    }
+    let mut outboxes = Vec::new();
+    for service in ["users", "content", "interactions"] {
+        let outbox = first.outbox(service).await;
+        assert!(
+            outbox.iter().all(|(_, published)| *published),
+            "{service}: {outbox:?}"
+        );
+        outboxes.push(outbox);
+    }
+    // Once: one content.deleted per content, one interaction.deleted per like.
+    let count = |outbox: &[(folio_common::events::Event, bool)], kind: &str| {
+        outbox.iter().filter(|(e, _)| e.kind == kind).count()
+    };
+    assert_eq!(count(&outboxes[1], "content.deleted"), contents.len());
+    assert_eq!(count(&outboxes[2], "interaction.deleted"), contents.len());
+    // Each published once, in its outbox's order.
+    let total: usize = outboxes.iter().map(Vec::len).sum();
+    let mut seen = Vec::new();
+    let deadline = Instant::now() + PATIENCE;
+    while seen.len() < total && Instant::now() < deadline {
+        if let Ok(Some(e)) = tokio::time::timeout(Duration::from_millis(200), rx.recv()).await {
+            seen.push(e.id);
+        }
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    while let Ok(e) = rx.try_recv() {
+        seen.push(e.id);
+    }
+    let unique: HashSet<&String> = seen.iter().collect();
+    assert_eq!(unique.len(), seen.len(), "an event was published twice");
+    for outbox in &outboxes {
+        let order: Vec<&String> = outbox.iter().map(|(e, _)| &e.id).collect();
+        let observed: Vec<&String> = seen.iter().filter(|id| order.contains(id)).collect();
+        assert_eq!(observed, order, "published out of the outbox's order");
+    }
+    second.stop().await;
+    first.stop().await;
+}
