@@ -7,14 +7,24 @@
 //! back. Printed as p50, p99 and max, for the in-process bus and, when
 //! `FOLIO_BENCH_NATS_URL` names a NATS server with JetStream (or `FOLIO_TEST_NATS_URL`
 //! does), over NATS. The platform runs in-process on SQLite in a temporary directory, or
-//! on PostgreSQL when `FOLIO_TEST_DATABASE_URL` is set. `cargo bench --bench events`.
+//! on PostgreSQL when `FOLIO_TEST_DATABASE_URL` is set.
+//!
+//! Then bulk events: `BENCH_IMPORT_EVENTS` contents (default 100,000; the figure
+//! is 1,000,000) are imported in one transaction through the engine behind `folio
+//! import-csv`, against the platform's own content database, which records one
+//! `content.created` per row. Printed: the import's time, and the time from its commit
+//! until interactions knows every one of them (its `content_stats` holds them all,
+//! polled every 50 ms), with the in-process bus (or NATS when `FOLIO_TEST_NATS_URL` is
+//! set). `cargo bench --bench events`.
 
 // What a benchmark prints is its report.
 #![allow(clippy::print_stdout)]
 
+use folio_content::import::{ImportOptions, import_csv};
 use folio_testkit::TestApp;
 use folio_testkit::load::{env_or, ms, percentile};
 use serde_json::json;
+use std::io::Write;
 use std::time::{Duration, Instant};
 
 const PASSWORD: &str = "correct horse battery";
@@ -80,6 +90,62 @@ fn line(bus: &str, lags: &[Duration]) -> String {
     )
 }
 
+/// Imports `n` contents as one user, then waits until interactions knows them all.
+/// Returns the import's duration and the time from its commit until then.
+async fn import_known(n: u64) -> (Duration, Duration) {
+    let app = TestApp::spawn().await;
+    let ada = app.register("ada@example.com", PASSWORD).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("import.csv");
+    let mut w = std::io::BufWriter::new(std::fs::File::create(&path).expect("create"));
+    writeln!(w, "title,tags,description,story").expect("write");
+    for i in 0..n {
+        writeln!(
+            w,
+            "Imported {i},bulk,,The story of imported content number {i}."
+        )
+        .expect("write");
+    }
+    w.flush().expect("flush");
+    drop(w);
+    let service = folio_content::init(&app.cfg)
+        .await
+        .expect("content database");
+    let reader = std::io::BufReader::new(std::fs::File::open(&path).expect("open"));
+    let opts = ImportOptions {
+        viewer_id: ada.id.clone(),
+        is_admin: true,
+        max_rows: n,
+    };
+    let start = Instant::now();
+    let report = import_csv(&service.store, reader, opts)
+        .await
+        .expect("the import runs");
+    let imported = start.elapsed();
+    assert_eq!(
+        report.created,
+        n,
+        "{:?}",
+        &report.errors[..report.errors.len().min(3)]
+    );
+    let committed = Instant::now();
+    loop {
+        let known = app.count_rows("interactions", "content_stats").await;
+        if known as u64 >= n {
+            break;
+        }
+        assert!(
+            committed.elapsed() < Duration::from_secs(600),
+            "interactions knows {known} of {n} after 10 minutes"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let known = committed.elapsed();
+    service.store.connection().clone().close().await.ok();
+    app.stop().await;
+    (imported, known)
+}
+
 #[tokio::main]
 async fn main() {
     let n = env_or("BENCH_DELETIONS", 300);
@@ -99,4 +165,11 @@ async fn main() {
         Some(url) => println!("{}", line("NATS", &lags(Some(url), n).await)),
         None => println!("NATS: skipped (set FOLIO_BENCH_NATS_URL=nats://127.0.0.1:4222)"),
     }
+    let n = env_or("BENCH_IMPORT_EVENTS", 100_000);
+    let (imported, known) = import_known(n).await;
+    println!(
+        "bulk events: {n} contents imported in {:.1} s; interactions knew all of them {:.1} s after the commit",
+        imported.as_secs_f64(),
+        known.as_secs_f64()
+    );
 }

@@ -161,6 +161,15 @@ impl Bus for Switchable {
         }
         self.inner.publish(event)
     }
+    fn publish_all<'a>(
+        &'a self,
+        events: &'a [Event],
+    ) -> BoxFuture<'a, (usize, Option<folio_common::Error>)> {
+        if self.down.load(Ordering::SeqCst) {
+            return Box::pin(async { (0, Some(folio_common::Error::Unavailable("test broker"))) });
+        }
+        self.inner.publish_all(events)
+    }
     fn subscribe<'a>(
         &'a self,
         name: &'a str,

@@ -59,8 +59,58 @@ pub async fn process_once(
 ) -> Result<bool> {
     let payload = event.payload()?;
     let tx = begin_write(db).await?;
+    if !first_time(&tx, outbox.service(), consumer, event).await? {
+        // Seen before: roll back (nothing was written) and acknowledge.
+        return Ok(false);
+    }
+    apply.apply(&tx, payload).await?;
+    // The cascade's own events (a deleted content's likes) go out at once.
+    outbox.commit(tx).await?;
+    Ok(true)
+}
+
+/// Applies `events` (one publisher's, in order) for `consumer` in one transaction, each
+/// once: those seen before are skipped. Returns how many were applied. All or nothing:
+/// an event that does not decode or fails to apply fails the batch before anything
+/// commits.
+#[tracing::instrument(
+    name = "consume_batch",
+    skip_all,
+    fields(service = %outbox.service(), consumer = %consumer, events = events.len(), applied = tracing::field::Empty)
+)]
+pub async fn process_batch(
+    db: &DatabaseConnection,
+    outbox: &Outbox,
+    consumer: &str,
+    events: &[Event],
+    apply: &dyn Apply,
+) -> Result<usize> {
+    let payloads = events
+        .iter()
+        .map(Event::payload)
+        .collect::<Result<Vec<Payload>>>()?;
+    let tx = begin_write(db).await?;
+    let mut applied = 0;
+    for (event, payload) in events.iter().zip(payloads) {
+        if first_time(&tx, outbox.service(), consumer, event).await? {
+            apply.apply(&tx, payload).await?;
+            applied += 1;
+        }
+    }
+    outbox.commit(tx).await?;
+    tracing::Span::current().record("applied", applied);
+    Ok(applied)
+}
+
+/// Records in `tx` that `consumer` processed `event`; whether this is the first time.
+async fn first_time(
+    tx: &DatabaseTransaction,
+    service: &str,
+    consumer: &str,
+    event: &Event,
+) -> Result<bool> {
     let insert = Query::insert()
-        .into_table(Alias::new(table(outbox.service())))
+        .into_table(Alias::new(table(service)))
         .columns([
             Alias::new("consumer"),
             Alias::new("event_id"),
@@ -73,38 +123,55 @@ pub async fn process_once(
                 .to_owned(),
         )
         .to_owned();
-    let inserted = tx.execute(&insert).await?.rows_affected();
-    if inserted == 0 {
-        // Seen before: roll back (nothing was written) and acknowledge.
-        return Ok(false);
-    }
-    apply.apply(&tx, payload).await?;
-    // The cascade's own events (a deleted content's likes) go out at once.
-    outbox.commit(tx).await?;
-    Ok(true)
+    Ok(tx.execute(&insert).await?.rows_affected() > 0)
 }
 
 /// A bus handler that applies events once through `apply`, recording them in the
 /// processed-events table of `outbox`'s service and waking its relay after each commit.
+/// A batch is applied in one transaction ([`process_batch`]); if that fails, each event
+/// is tried on its own, so that one event that cannot be applied holds back only itself
+/// (the batch comes again, and what was applied is skipped then).
 pub fn handler(
     db: DatabaseConnection,
     outbox: Outbox,
     consumer: &'static str,
     apply: Arc<dyn Apply>,
 ) -> Handler {
-    Arc::new(move |event: Event| {
+    Arc::new(move |events: Vec<Event>| {
         let (db, apply, outbox) = (db.clone(), apply.clone(), outbox.clone());
         Box::pin(async move {
-            match process_once(&db, &outbox, consumer, &event, apply.as_ref()).await {
-                Ok(applied) => {
-                    tracing::debug!(consumer, id = %event.id, kind = %event.kind, applied, "event consumed");
-                    Ok(())
+            if events.len() > 1 {
+                match process_batch(&db, &outbox, consumer, &events, apply.as_ref()).await {
+                    Ok(applied) => {
+                        tracing::debug!(
+                            consumer,
+                            events = events.len(),
+                            applied,
+                            "events consumed"
+                        );
+                        return Ok(());
+                    }
+                    Err(e) => {
+                        tracing::warn!(consumer, events = events.len(), error = %e.log_message(), "consuming a batch failed; trying each event alone");
+                    }
                 }
-                Err(e) => {
-                    // No client ever sees this error, so the log must carry its real cause.
-                    tracing::warn!(consumer, id = %event.id, kind = %event.kind, error = %e.log_message(), "consuming an event failed; it will come again");
-                    Err(e)
+            }
+            let mut failed = None;
+            for event in &events {
+                match process_once(&db, &outbox, consumer, event, apply.as_ref()).await {
+                    Ok(applied) => {
+                        tracing::debug!(consumer, id = %event.id, kind = %event.kind, applied, "event consumed");
+                    }
+                    Err(e) => {
+                        // No client ever sees this error, so the log must carry its real cause.
+                        tracing::warn!(consumer, id = %event.id, kind = %event.kind, error = %e.log_message(), "consuming an event failed; it will come again");
+                        failed = Some(e);
+                    }
                 }
+            }
+            match failed {
+                Some(e) => Err(e),
+                None => Ok(()),
             }
         })
     })
@@ -151,5 +218,86 @@ mod tests {
             "consume service=content consumer=content event_id={} kind=user.deleted",
             event.id
         ));
+    }
+
+    /// Fails on the user it names, applies every other event.
+    struct FailsOn(&'static str);
+
+    impl Apply for FailsOn {
+        fn apply<'a>(
+            &'a self,
+            _tx: &'a DatabaseTransaction,
+            payload: Payload,
+        ) -> BoxFuture<'a, Result<()>> {
+            let fails = matches!(&payload, Payload::UserDeleted(u) if u.id == self.0);
+            Box::pin(async move {
+                if fails {
+                    Err(crate::Error::internal("cannot apply"))
+                } else {
+                    Ok(())
+                }
+            })
+        }
+    }
+
+    fn deleted(user: &str) -> Event {
+        Event::new(None, Payload::UserDeleted(UserDeleted { id: user.into() })).expect("an event")
+    }
+
+    #[tokio::test]
+    async fn a_batch_applies_what_is_new_once_in_one_transaction() {
+        let db = crate::events::test_db::content_event_tables().await;
+        let outbox = Outbox::new("content");
+        let (a, b, c) = (deleted("a"), deleted("b"), deleted("c"));
+        assert!(
+            process_once(&db, &outbox, "content", &a, &Nothing)
+                .await
+                .expect("a")
+        );
+        let batch = [a.clone(), b.clone(), c.clone(), b.clone()];
+        let applied = process_batch(&db, &outbox, "content", &batch, &Nothing).await;
+        assert_eq!(applied.expect("applied"), 2, "b and c, once each");
+        let again = process_batch(&db, &outbox, "content", &batch, &Nothing).await;
+        assert_eq!(again.expect("skipped"), 0);
+    }
+
+    #[tokio::test]
+    async fn an_event_that_fails_holds_back_only_itself() {
+        let db = crate::events::test_db::content_event_tables().await;
+        let outbox = Outbox::new("content");
+        let batch = vec![deleted("a"), deleted("poison"), deleted("c")];
+        // All or nothing as one transaction...
+        let whole = process_batch(&db, &outbox, "content", &batch, &FailsOn("poison")).await;
+        assert!(whole.is_err());
+        for e in &batch {
+            assert!(
+                process_once(&db, &outbox, "content", e, &Nothing)
+                    .await
+                    .is_ok()
+            );
+        }
+        // ...and through the handler, the others are applied and the batch comes again.
+        let db = crate::events::test_db::content_event_tables().await;
+        let h = handler(
+            db.clone(),
+            outbox.clone(),
+            "content",
+            Arc::new(FailsOn("poison")),
+        );
+        assert!(h(batch.clone()).await.is_err(), "the batch must come again");
+        let applied_alone = |e: Event| {
+            let (db, outbox) = (db.clone(), outbox.clone());
+            async move {
+                process_once(&db, &outbox, "content", &e, &Nothing)
+                    .await
+                    .expect("ok")
+            }
+        };
+        assert!(!applied_alone(batch[0].clone()).await, "a was applied");
+        assert!(!applied_alone(batch[2].clone()).await, "c was applied");
+        assert!(
+            applied_alone(batch[1].clone()).await,
+            "the poison one was not"
+        );
     }
 }

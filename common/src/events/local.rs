@@ -1,6 +1,7 @@
 //! The in-process bus of the one-process run: publishing an event hands it to every
 //! subscriber whose types match, in this process, and succeeds once all of them have
-//! handled it. A subscriber that fails makes the publish fail, so the outbox relay tries
+//! handled it. Publishing several (a relay round) hands each subscriber the ones it
+//! wants as one batch. A subscriber that fails makes the publish fail, so the outbox relay tries
 //! again later (subscribers that had succeeded see the event twice and ignore it).
 //! Observers (`folio events tail`, tests) get each event as it is published.
 
@@ -39,29 +40,52 @@ impl LocalBus {
 impl Bus for LocalBus {
     fn publish<'a>(&'a self, event: &'a Event) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
-            let targets: Vec<Arc<Subscriber>> = self
+            match self.publish_all(std::slice::from_ref(event)).await {
+                (_, Some(e)) => Err(e),
+                (_, None) => Ok(()),
+            }
+        })
+    }
+
+    /// All or nothing: a subscriber that fails its batch fails the whole publish, and
+    /// the relay publishes the same events again (the others skip what they applied).
+    fn publish_all<'a>(
+        &'a self,
+        events: &'a [Event],
+    ) -> BoxFuture<'a, (usize, Option<crate::Error>)> {
+        Box::pin(async move {
+            let subscribers: Vec<Arc<Subscriber>> = self
                 .subscribers
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .iter()
                 .filter(|s| !*s.stop.borrow())
-                .filter(|s| s.kinds.iter().any(|k| matches(k, &event.kind)))
                 .cloned()
                 .collect();
-            // Observers see the event as published, before anything it causes (a
-            // subscriber's own events can be published while it handles this one). A
+            // Observers see the events as published, before anything they cause (a
+            // subscriber's own events can be published while it handles these). A
             // publish that fails and is retried is seen again: at least once, as on NATS.
-            let _ = self.observers.send(event.clone());
+            for event in events {
+                let _ = self.observers.send(event.clone());
+            }
             let mut failed = None;
-            for s in targets {
-                if let Err(e) = (s.handler)(event.clone()).await {
+            for s in subscribers {
+                let batch: Vec<Event> = events
+                    .iter()
+                    .filter(|e| s.kinds.iter().any(|k| matches(k, &e.kind)))
+                    .cloned()
+                    .collect();
+                if batch.is_empty() {
+                    continue;
+                }
+                if let Err(e) = (s.handler)(batch).await {
                     failed = Some(e);
                 }
             }
-            if let Some(e) = failed {
-                return Err(e);
+            match failed {
+                Some(e) => (0, Some(e)),
+                None => (events.len(), None),
             }
-            Ok(())
         })
     }
 

@@ -133,8 +133,10 @@ pub fn matches(pattern: &str, kind: &str) -> bool {
     p.len() == k.len() && p.iter().zip(&k).all(|(p, k)| *p == "*" || p == k)
 }
 
-/// Handles one delivered event; `Err` asks for it again later.
-pub type Handler = Arc<dyn Fn(Event) -> BoxFuture<'static, Result<()>> + Send + Sync>;
+/// Handles a batch of delivered events: what one publishing service published, in its
+/// order (often one event; up to a relay round's or a pull's worth). `Err` asks for the
+/// whole batch again later.
+pub type Handler = Arc<dyn Fn(Vec<Event>) -> BoxFuture<'static, Result<()>> + Send + Sync>;
 
 /// A transport for events.
 pub trait Bus: Send + Sync + 'static {
@@ -158,7 +160,8 @@ pub trait Bus: Send + Sync + 'static {
         })
     }
 
-    /// Delivers every event whose type matches one of `kinds` to `handler`, as the
+    /// Delivers every event whose type matches one of `kinds` to `handler`, in batches
+    /// (see [`Handler`]), as the
     /// durable consumer `name`: replicas subscribing under the same name share the
     /// events, each handled by one of them; an event whose handler fails comes again.
     /// Runs in the background until `stop` turns true.

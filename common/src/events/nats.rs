@@ -13,7 +13,7 @@ use async_nats::jetstream::consumer::{AckPolicy, DeliverPolicy, pull};
 use async_nats::jetstream::message::AckKind;
 use async_nats::jetstream::message::PublishMessage;
 use async_nats::jetstream::{self, stream};
-use futures_util::StreamExt;
+use futures_util::{FutureExt, StreamExt};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
@@ -24,6 +24,8 @@ const PUBLISH_TIMEOUT: Duration = Duration::from_secs(5);
 const ACK_WAIT: Duration = Duration::from_secs(30);
 /// The pause before a failed event comes again.
 const RETRY_AFTER: Duration = Duration::from_secs(1);
+/// Most events one delivery hands a consumer (those already arrived, never waited for).
+const MAX_BATCH: usize = 256;
 
 /// The stream that holds the events of `prefix`: `FOLIO` for `folio`.
 pub fn stream_name(prefix: &str) -> String {
@@ -115,7 +117,7 @@ impl NatsBus {
                     next = messages.next() => next,
                     _ = stop.changed() => return,
                 };
-                let message = match next {
+                let first = match next {
                     Some(Ok(m)) => m,
                     Some(Err(e)) => {
                         tracing::warn!(consumer = %name, error = %e, "receiving events failed");
@@ -123,19 +125,43 @@ impl NatsBus {
                     }
                     None => break,
                 };
-                let ack = match serde_json::from_slice::<Event>(&message.payload) {
-                    Ok(event) => match handler(event).await {
-                        Ok(()) => AckKind::Ack,
-                        Err(_) => AckKind::Nak(Some(RETRY_AFTER)),
-                    },
-                    Err(e) => {
-                        // Not an event of ours: it will never parse, so do not retry it.
-                        tracing::error!(consumer = %name, error = %e, subject = %message.subject, "dropping a message that is not an event");
-                        AckKind::Term
+                // With it, whatever else has already arrived (never waiting for more):
+                // one batch, handled in one transaction.
+                let mut messages_in_batch = vec![first];
+                while messages_in_batch.len() < MAX_BATCH {
+                    match messages.next().now_or_never() {
+                        Some(Some(Ok(m))) => messages_in_batch.push(m),
+                        _ => break,
                     }
+                }
+                let mut events = Vec::with_capacity(messages_in_batch.len());
+                let mut batch = Vec::with_capacity(messages_in_batch.len());
+                for message in messages_in_batch {
+                    match serde_json::from_slice::<Event>(&message.payload) {
+                        Ok(event) => {
+                            events.push(event);
+                            batch.push(message);
+                        }
+                        Err(e) => {
+                            // Not an event of ours: it will never parse, so do not retry it.
+                            tracing::error!(consumer = %name, error = %e, subject = %message.subject, "dropping a message that is not an event");
+                            if let Err(e) = message.ack_with(AckKind::Term).await {
+                                tracing::warn!(consumer = %name, error = %e, "refusing a message failed; it may come again");
+                            }
+                        }
+                    }
+                }
+                if events.is_empty() {
+                    continue;
+                }
+                let ack = match handler(events).await {
+                    Ok(()) => AckKind::Ack,
+                    Err(_) => AckKind::Nak(Some(RETRY_AFTER)),
                 };
-                if let Err(e) = message.ack_with(ack).await {
-                    tracing::warn!(consumer = %name, error = %e, "acknowledging an event failed; it may come again");
+                for message in batch {
+                    if let Err(e) = message.ack_with(ack).await {
+                        tracing::warn!(consumer = %name, error = %e, "acknowledging an event failed; it may come again");
+                    }
                 }
             }
         }
@@ -273,11 +299,12 @@ impl Bus for NatsBus {
                     .await
                     .map_err(unavailable)?;
                 let (handler, wanted) = (handler.clone(), wanted.clone());
-                let filtered: Handler = Arc::new(move |event: Event| {
-                    if wanted.iter().any(|k| matches(k, &event.kind)) {
-                        handler(event)
-                    } else {
+                let filtered: Handler = Arc::new(move |mut events: Vec<Event>| {
+                    events.retain(|e| wanted.iter().any(|k| matches(k, &e.kind)));
+                    if events.is_empty() {
                         Box::pin(async { Ok(()) })
+                    } else {
+                        handler(events)
                     }
                 });
                 tokio::spawn(NatsBus::consume(consumer, durable, filtered, stop.clone()));
