@@ -73,3 +73,40 @@ impl MigrationTrait for EventTables {
             .await
     }
 }
+
+/// A partial index of the outbox rows still to publish, by `seq`: the relay's question
+/// reads only pending rows, however many published ones the table keeps. (With only
+/// `(published_at, seq)`, PostgreSQL chose the primary key after a bulk insert and
+/// filtered every published row: 454 ms per round at 800,000 of them.)
+pub struct UnpublishedIndex {
+    pub service: &'static str,
+}
+
+impl MigrationName for UnpublishedIndex {
+    fn name(&self) -> &str {
+        "m20261130_000200_outbox_unpublished"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for UnpublishedIndex {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        let s = self.service;
+        m.get_connection()
+            .execute_unprepared(&format!(
+                "CREATE INDEX {s}_outbox_unpublished ON {s}_outbox (seq) WHERE published_at IS NULL"
+            ))
+            .await?;
+        Ok(())
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.get_connection()
+            .execute_unprepared(&format!(
+                "DROP INDEX IF EXISTS {}_outbox_unpublished",
+                self.service
+            ))
+            .await?;
+        Ok(())
+    }
+}

@@ -31,6 +31,9 @@ impl MigratorTrait for Migrator {
                 service: "interactions",
             }),
             Box::new(ForgottenContents),
+            Box::new(crate::events::UnpublishedIndex {
+                service: "interactions",
+            }),
         ]
     }
 }

@@ -22,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000002_search::Migration),
             Box::new(crate::events::EventTables { service: "content" }),
             Box::new(m20261130_000003_tombstones::Migration),
+            Box::new(crate::events::UnpublishedIndex { service: "content" }),
         ]
     }
 }

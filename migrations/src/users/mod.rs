@@ -12,6 +12,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261123_000001_init::Migration),
             Box::new(crate::events::EventTables { service: "users" }),
+            Box::new(crate::events::UnpublishedIndex { service: "users" }),
         ]
     }
 }
