@@ -14,7 +14,7 @@ pub fn is_sqlite(url: &str) -> bool {
 /// `schema` is given, that schema is created if missing and becomes the search path.
 pub async fn connect(url: &str, schema: Option<&str>) -> Result<DatabaseConnection, DbErr> {
     if is_sqlite(url) {
-        return connect_sqlite(url).await;
+        return connect_sqlite(url, 8).await;
     }
     let mut opts = ConnectOptions::new(url.to_owned());
     opts.max_connections(16)
@@ -38,7 +38,23 @@ pub async fn connect(url: &str, schema: Option<&str>) -> Result<DatabaseConnecti
     Database::connect(opts).await
 }
 
-async fn connect_sqlite(url: &str) -> Result<DatabaseConnection, DbErr> {
+/// Connects to `url` to run migrations. On SQLite that is one connection: SQLite checks a
+/// connection's cached schema only when a statement names something missing, so a `CREATE`
+/// prepared on a pooled connection that last looked before another connection's `DROP`
+/// fails with "already exists". Migrations run their statements one by one (SQLite
+/// migrations are not wrapped in a transaction), so on a pool they could land on such a
+/// connection. PostgreSQL has no such cache: the pool is the usual one.
+pub async fn connect_for_migrations(
+    url: &str,
+    schema: Option<&str>,
+) -> Result<DatabaseConnection, DbErr> {
+    if is_sqlite(url) {
+        return connect_sqlite(url, 1).await;
+    }
+    connect(url, schema).await
+}
+
+async fn connect_sqlite(url: &str, connections: u32) -> Result<DatabaseConnection, DbErr> {
     let path = url
         .trim_start_matches("sqlite://")
         .trim_start_matches("sqlite:")
@@ -58,7 +74,7 @@ async fn connect_sqlite(url: &str) -> Result<DatabaseConnection, DbErr> {
         format!("{url}?mode=rwc")
     };
     let mut opts = ConnectOptions::new(url);
-    opts.max_connections(8)
+    opts.max_connections(connections)
         .min_connections(1)
         .acquire_timeout(Duration::from_secs(10))
         .sqlx_logging(false)

@@ -112,13 +112,18 @@ impl Subgraph {
     /// Connects to its database and runs its pending migrations.
     pub async fn open_database(&self, cfg: &Config) -> anyhow::Result<DatabaseConnection> {
         let url = cfg.service_database(self.name);
-        let db = crate::db::connect(&url, cfg.database_schema.as_deref())
+        let schema = cfg.database_schema.as_deref();
+        let connecting = || format!("connecting to the {} database", self.name);
+        let migrations = crate::db::connect_for_migrations(&url, schema)
             .await
-            .with_context(|| format!("connecting to the {} database", self.name))?;
-        (self.migrate)(&db)
+            .with_context(connecting)?;
+        (self.migrate)(&migrations)
             .await
             .with_context(|| format!("migrating the {} database", self.name))?;
-        Ok(db)
+        migrations.close().await.with_context(connecting)?;
+        crate::db::connect(&url, schema)
+            .await
+            .with_context(connecting)
     }
 
     /// Opens its database (migrated) and the identity key.

@@ -8,7 +8,7 @@ async fn cycle<M: MigratorTrait>(name: &str, tables: &[&str]) {
     let dir = tempfile::tempdir().expect("temp dir");
     let (url, schema) = fresh_database();
     let url = url.unwrap_or_else(|| format!("sqlite://{}/{name}.db", dir.path().display()));
-    let db = folio_common::db::connect(&url, schema.as_deref())
+    let db = folio_common::db::connect_for_migrations(&url, schema.as_deref())
         .await
         .expect("connect");
     let manager = SchemaManager::new(&db);
