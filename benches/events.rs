@@ -22,6 +22,7 @@
 
 use folio_content::import::{ImportOptions, import_csv};
 use folio_testkit::TestApp;
+use folio_testkit::events::count_rows_on;
 use folio_testkit::load::{env_or, ms, percentile};
 use serde_json::json;
 use std::io::Write;
@@ -128,9 +129,12 @@ async fn import_known(n: u64) -> (Duration, Duration) {
         "{:?}",
         &report.errors[..report.errors.len().min(3)]
     );
+    // One connection for every probe (a new one each time would cost PostgreSQL a backend
+    // process per probe, competing with what is measured).
+    let interactions = app.database("interactions").await;
     let committed = Instant::now();
     loop {
-        let known = app.count_rows("interactions", "content_stats").await;
+        let known = count_rows_on(&interactions, "content_stats").await;
         if known as u64 >= n {
             break;
         }
@@ -141,6 +145,7 @@ async fn import_known(n: u64) -> (Duration, Duration) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let known = committed.elapsed();
+    interactions.close().await.ok();
     service.store.connection().clone().close().await.ok();
     app.stop().await;
     (imported, known)

@@ -70,13 +70,13 @@ pub struct EventConsumer {
     pub apply: Arc<dyn Apply>,
 }
 
-/// How a subgraph applies one event's payload, given its store, inside the transaction
-/// that records the event. Write it as an `async fn` and box it:
-/// `|store, tx, payload| Box::pin(consumer::apply(store, tx, payload))`.
+/// How a subgraph applies events' payloads (in order: one, or a batch), given its store,
+/// inside the transaction that records the events. Write it as an `async fn` and box it:
+/// `|store, tx, payloads| Box::pin(consumer::apply(store, tx, payloads))`.
 pub type ApplyFn<S> = for<'a> fn(
     &'a S,
     &'a sea_orm::DatabaseTransaction,
-    crate::events::Payload,
+    Vec<crate::events::Payload>,
 ) -> BoxFuture<'a, crate::Result<()>>;
 
 impl EventConsumer {
@@ -102,9 +102,9 @@ impl<S: Send + Sync + 'static> Apply for ApplyWith<S> {
     fn apply<'a>(
         &'a self,
         tx: &'a sea_orm::DatabaseTransaction,
-        payload: crate::events::Payload,
+        payloads: Vec<crate::events::Payload>,
     ) -> BoxFuture<'a, crate::Result<()>> {
-        (self.apply)(&self.store, tx, payload)
+        (self.apply)(&self.store, tx, payloads)
     }
 }
 

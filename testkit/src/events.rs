@@ -52,8 +52,9 @@ pub async fn next_of(rx: &mut mpsc::Receiver<Event>, kind: &str, seen: &mut Vec<
 }
 
 impl TestApp {
-    /// A connection to `service`'s database ("users", "content", "interactions").
-    async fn database(&self, service: &str) -> DatabaseConnection {
+    /// A connection to `service`'s database ("users", "content", "interactions"); a
+    /// caller that asks again and again keeps it rather than connecting each time.
+    pub async fn database(&self, service: &str) -> DatabaseConnection {
         let url = self.cfg.service_database(service);
         folio_common::db::connect(&url, self.cfg.database_schema.as_deref())
             .await
@@ -85,16 +86,9 @@ impl TestApp {
     /// How many rows `table` of `service`'s database holds.
     pub async fn count_rows(&self, service: &str, table: &str) -> i64 {
         let db = self.database(service).await;
-        let row = db
-            .query_one_raw(Statement::from_string(
-                db.get_database_backend(),
-                format!("SELECT COUNT(*) AS n FROM {table}"),
-            ))
-            .await
-            .expect("count the rows")
-            .expect("a count");
+        let n = count_rows_on(&db, table).await;
         let _ = db.close().await;
-        row.try_get("", "n").expect("n")
+        n
     }
 
     /// Whether `service`'s consumer has processed the event `event_id` (applied it, or
@@ -235,4 +229,17 @@ impl NatsProxy {
     pub fn restore(&self) {
         self.down.store(false, Ordering::SeqCst);
     }
+}
+
+/// How many rows `table` holds, on `db` (a connection of [`TestApp::database`]).
+pub async fn count_rows_on(db: &DatabaseConnection, table: &str) -> i64 {
+    let row = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            format!("SELECT COUNT(*) AS n FROM {table}"),
+        ))
+        .await
+        .expect("count the rows")
+        .expect("a count");
+    row.try_get("", "n").expect("n")
 }

@@ -12,6 +12,7 @@ use crate::{Id, Result};
 use chrono::Utc;
 use sea_orm::sea_query::{Alias, OnConflict, Query};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction};
+use std::collections::HashSet;
 use std::sync::Arc;
 
 /// The processed-events table of `service`.
@@ -19,13 +20,14 @@ pub fn table(service: &str) -> String {
     format!("{service}_processed_events")
 }
 
-/// What a consumer does with an event's payload, inside the transaction that records
-/// the event.
+/// What a consumer does with events' payloads, in order, inside the transaction that
+/// records the events: one payload for an event applied alone, several for a batch (so
+/// that a consumer may apply a run of alike events with one statement).
 pub trait Apply: Send + Sync + 'static {
     fn apply<'a>(
         &'a self,
         tx: &'a DatabaseTransaction,
-        payload: Payload,
+        payloads: Vec<Payload>,
     ) -> BoxFuture<'a, Result<()>>;
 }
 
@@ -59,11 +61,15 @@ pub async fn process_once(
 ) -> Result<bool> {
     let payload = event.payload()?;
     let tx = begin_write(db).await?;
-    if !first_time(&tx, outbox.service(), consumer, event).await? {
+    let events = std::slice::from_ref(event);
+    if first_times(&tx, outbox.service(), consumer, events)
+        .await?
+        .is_empty()
+    {
         // Seen before: roll back (nothing was written) and acknowledge.
         return Ok(false);
     }
-    apply.apply(&tx, payload).await?;
+    apply.apply(&tx, vec![payload]).await?;
     // The cascade's own events (a deleted content's likes) go out at once.
     outbox.commit(tx).await?;
     Ok(true)
@@ -90,41 +96,60 @@ pub async fn process_batch(
         .map(Event::payload)
         .collect::<Result<Vec<Payload>>>()?;
     let tx = begin_write(db).await?;
-    let mut applied = 0;
-    for (event, payload) in events.iter().zip(payloads) {
-        if first_time(&tx, outbox.service(), consumer, event).await? {
-            apply.apply(&tx, payload).await?;
-            applied += 1;
-        }
+    let mut new = first_times(&tx, outbox.service(), consumer, events).await?;
+    // Each new event once (a batch may hold an event twice), in the batch's order.
+    let fresh: Vec<Payload> = events
+        .iter()
+        .zip(payloads)
+        .filter(|(event, _)| new.remove(event.id.as_str()))
+        .map(|(_, payload)| payload)
+        .collect();
+    let applied = fresh.len();
+    if applied > 0 {
+        apply.apply(&tx, fresh).await?;
     }
     outbox.commit(tx).await?;
     tracing::Span::current().record("applied", applied);
     Ok(applied)
 }
 
-/// Records in `tx` that `consumer` processed `event`; whether this is the first time.
-async fn first_time(
+/// Records in `tx` that `consumer` processed `events`, with one statement per
+/// [`ROWS_PER_INSERT`]; the ids of those processed for the first time.
+async fn first_times(
     tx: &DatabaseTransaction,
     service: &str,
     consumer: &str,
-    event: &Event,
-) -> Result<bool> {
-    let insert = Query::insert()
-        .into_table(Alias::new(table(service)))
-        .columns([
+    events: &[Event],
+) -> Result<HashSet<String>> {
+    let now = Utc::now();
+    let mut new = HashSet::with_capacity(events.len());
+    for chunk in events.chunks(ROWS_PER_INSERT) {
+        let mut insert = Query::insert();
+        insert.into_table(Alias::new(table(service))).columns([
             Alias::new("consumer"),
             Alias::new("event_id"),
             Alias::new("processed_at"),
-        ])
-        .values_panic([consumer.into(), event.id.clone().into(), Utc::now().into()])
-        .on_conflict(
-            OnConflict::columns([Alias::new("consumer"), Alias::new("event_id")])
-                .do_nothing()
-                .to_owned(),
-        )
-        .to_owned();
-    Ok(tx.execute(&insert).await?.rows_affected() > 0)
+        ]);
+        for event in chunk {
+            insert.values_panic([consumer.into(), event.id.clone().into(), now.into()]);
+        }
+        insert
+            .on_conflict(
+                OnConflict::columns([Alias::new("consumer"), Alias::new("event_id")])
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .returning_col(Alias::new("event_id"));
+        for row in tx.query_all(&insert).await? {
+            new.insert(row.try_get::<String>("", "event_id")?);
+        }
+    }
+    Ok(new)
 }
+
+/// Rows per multi-row INSERT of processed-event ids (3 values each, well within both
+/// databases' bound-parameter limits).
+const ROWS_PER_INSERT: usize = 500;
 
 /// A bus handler that applies events once through `apply`, recording them in the
 /// processed-events table of `outbox`'s service and waking its relay after each commit.
@@ -189,7 +214,7 @@ mod tests {
         fn apply<'a>(
             &'a self,
             _tx: &'a DatabaseTransaction,
-            _payload: Payload,
+            _payloads: Vec<Payload>,
         ) -> BoxFuture<'a, Result<()>> {
             Box::pin(async { Ok(()) })
         }
@@ -227,9 +252,11 @@ mod tests {
         fn apply<'a>(
             &'a self,
             _tx: &'a DatabaseTransaction,
-            payload: Payload,
+            payloads: Vec<Payload>,
         ) -> BoxFuture<'a, Result<()>> {
-            let fails = matches!(&payload, Payload::UserDeleted(u) if u.id == self.0);
+            let fails = payloads
+                .iter()
+                .any(|p| matches!(p, Payload::UserDeleted(u) if u.id == self.0));
             Box::pin(async move {
                 if fails {
                     Err(crate::Error::internal("cannot apply"))

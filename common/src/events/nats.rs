@@ -25,7 +25,10 @@ const ACK_WAIT: Duration = Duration::from_secs(30);
 /// The pause before a failed event comes again.
 const RETRY_AFTER: Duration = Duration::from_secs(1);
 /// Most events one delivery hands a consumer (those already arrived, never waited for).
-const MAX_BATCH: usize = 256;
+const MAX_BATCH: usize = 1000;
+/// How many messages one pull asks JetStream for (async-nats asks for 200 by default):
+/// a backlog arrives in deliveries big enough to fill a batch.
+const PULL_BATCH: usize = 1000;
 
 /// The stream that holds the events of `prefix`: `FOLIO` for `folio`.
 pub fn stream_name(prefix: &str) -> String {
@@ -99,7 +102,8 @@ impl NatsBus {
     ) {
         let mut backoff = Duration::from_millis(100);
         while !*stop.borrow() {
-            let mut messages = match consumer.messages().await {
+            let pull = consumer.stream().max_messages_per_batch(PULL_BATCH);
+            let mut messages = match pull.messages().await {
                 Ok(m) => m,
                 Err(e) => {
                     tracing::warn!(consumer = %name, error = %e, "pulling events failed; retrying");

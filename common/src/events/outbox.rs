@@ -21,7 +21,7 @@ use std::time::Duration;
 use tokio::sync::{Notify, watch};
 
 /// Most rows one relay round publishes.
-const BATCH: u64 = 256;
+const BATCH: u64 = 1000;
 /// How often the relay looks for pending rows when nothing woke it.
 const POLL: Duration = Duration::from_millis(250);
 /// The longest pause after a failed publish.

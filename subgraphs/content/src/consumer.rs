@@ -13,18 +13,16 @@ use sea_orm::DatabaseTransaction;
 /// The event types this subgraph consumes (their wire strings, as the bus takes them).
 pub const KINDS: [&str; 1] = [EventType::UserDeleted.as_str()];
 
-/// Applies one event this subgraph follows.
-pub async fn apply(store: &Store, tx: &DatabaseTransaction, payload: Payload) -> Result<()> {
-    match payload {
-        Payload::UserDeleted(UserDeleted { id: user }) => {
-            let Some(user) = event_id(user) else {
-                return Ok(());
-            };
+/// Applies events this subgraph follows, in order.
+pub async fn apply(store: &Store, tx: &DatabaseTransaction, payloads: Vec<Payload>) -> Result<()> {
+    for payload in payloads {
+        // Only the types in `KINDS` are delivered; anything else has no effect here.
+        if let Payload::UserDeleted(UserDeleted { id: user }) = payload
+            && let Some(user) = event_id(user)
+        {
             let gone = store.delete_contents_of(tx, &user).await?;
             tracing::info!(%user, contents = gone, "deleted a deleted user's contents");
-            Ok(())
         }
-        // Only the types in `KINDS` are delivered; anything else has no effect here.
-        _ => Ok(()),
     }
+    Ok(())
 }

@@ -81,7 +81,7 @@ async fn build(cfg: &Config, opened: Opened) -> anyhow::Result<Built> {
         consumer: Some(EventConsumer::new(
             &consumer::KINDS,
             state.store.clone(),
-            |store, tx, payload| Box::pin(consumer::apply(store, tx, payload)),
+            |store, tx, payloads| Box::pin(consumer::apply(store, tx, payloads)),
         )),
         // A deleted content's references resolve from its tombstone for a while.
         expiring: vec![Expiring::new("content_tombstones", &["id"], "deleted_at")],

@@ -18,34 +18,43 @@ pub const KINDS: [&str; 3] = [
     EventType::UserDeleted.as_str(),
 ];
 
-/// Applies one event this subgraph follows.
-pub async fn apply(store: &Store, tx: &DatabaseTransaction, payload: Payload) -> Result<()> {
-    match payload {
-        Payload::ContentCreated(ContentData {
+/// Applies events this subgraph follows, in order; a run of `content.created` is
+/// remembered with one statement.
+pub async fn apply(store: &Store, tx: &DatabaseTransaction, payloads: Vec<Payload>) -> Result<()> {
+    let mut created: Vec<ContentFacts> = Vec::new();
+    for payload in payloads {
+        if let Payload::ContentCreated(ContentData {
             id,
             author_id,
             published_at,
             ..
-        }) => {
-            let (Some(content_id), Some(author_id)) = (event_id(id), event_id(author_id)) else {
-                return Ok(());
-            };
-            let facts = ContentFacts {
-                content_id,
-                author_id,
-                published_at,
-            };
-            remember(tx, &facts).await
+        }) = payload
+        {
+            if let (Some(content_id), Some(author_id)) = (event_id(id), event_id(author_id)) {
+                created.push(ContentFacts {
+                    content_id,
+                    author_id,
+                    published_at,
+                });
+            }
+            continue;
         }
-        Payload::ContentDeleted(ContentDeleted { id }) => match event_id(id) {
-            Some(id) => store.forget_content(tx, &id).await,
-            None => Ok(()),
-        },
-        Payload::UserDeleted(UserDeleted { id }) => match event_id(id) {
-            Some(id) => store.remove_user(tx, &id).await,
-            None => Ok(()),
-        },
-        // Only the types in `KINDS` are delivered; anything else has no effect here.
-        _ => Ok(()),
+        // Anything else comes after the contents created before it.
+        remember(tx, &std::mem::take(&mut created)).await?;
+        match payload {
+            Payload::ContentDeleted(ContentDeleted { id }) => {
+                if let Some(id) = event_id(id) {
+                    store.forget_content(tx, &id).await?;
+                }
+            }
+            Payload::UserDeleted(UserDeleted { id }) => {
+                if let Some(id) = event_id(id) {
+                    store.remove_user(tx, &id).await?;
+                }
+            }
+            // Only the types in `KINDS` are delivered; anything else has no effect here.
+            _ => {}
+        }
     }
+    remember(tx, &created).await
 }

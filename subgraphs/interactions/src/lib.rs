@@ -63,7 +63,7 @@ async fn build(cfg: &Config, opened: Opened) -> anyhow::Result<Built> {
         consumer: Some(EventConsumer::new(
             &consumer::KINDS,
             store,
-            |store, tx, payload| Box::pin(consumer::apply(store, tx, payload)),
+            |store, tx, payloads| Box::pin(consumer::apply(store, tx, payloads)),
         )),
         // Kept as long as content keeps the tombstone (it is recorded later).
         expiring: vec![Expiring::new(

@@ -196,3 +196,62 @@ async fn rankings_skip_zeros_and_break_ties_by_newer_content() {
     let reads = h.run(None, &ranking("READS"), json!({})).await;
     assert_eq!(ids(&reads), ["mid"]);
 }
+
+fn created(id: &str) -> folio_common::events::Payload {
+    let now = chrono::Utc::now();
+    folio_common::events::Payload::ContentCreated(folio_common::events::catalog::ContentData {
+        id: id.into(),
+        author_id: "author".into(),
+        title: "T".into(),
+        description: None,
+        tags: Vec::new(),
+        published_at: now,
+        updated_at: now,
+    })
+}
+
+#[tokio::test]
+async fn a_batch_of_created_contents_is_one_statement_and_a_deletion_in_it_holds() {
+    use folio_common::events::Payload;
+    use folio_common::events::catalog::ContentDeleted;
+    let h = Harness::new().await;
+    let ids: Vec<String> = (0..300).map(|i| format!("c{i}")).collect();
+    let tx = folio_common::db::begin_write(&h.store.db)
+        .await
+        .expect("tx");
+    let before = h.statements.load(Ordering::SeqCst);
+    crate::consumer::apply(&h.store, &tx, ids.iter().map(|i| created(i)).collect())
+        .await
+        .expect("apply");
+    assert_eq!(
+        h.statements.load(Ordering::SeqCst) - before,
+        1,
+        "300 content.created in one statement"
+    );
+    // In one batch: x created, deleted, then created again (a late duplicate): it stays
+    // forgotten; y, created twice, is known once.
+    let deleted = Payload::ContentDeleted(ContentDeleted { id: "x".into() });
+    let batch = vec![
+        created("x"),
+        deleted,
+        created("x"),
+        created("y"),
+        created("y"),
+    ];
+    crate::consumer::apply(&h.store, &tx, batch)
+        .await
+        .expect("apply");
+    tx.commit().await.expect("commit");
+    for i in ["c0", "c299", "y"] {
+        assert!(
+            h.store
+                .known_content(&id(i))
+                .await
+                .expect("known")
+                .is_some(),
+            "{i} is known"
+        );
+    }
+    assert!(h.store.known_content(&id("x")).await.expect("x").is_none());
+    assert!(h.store.forgotten(&id("x")).await.expect("forgotten"));
+}

@@ -20,7 +20,7 @@ use folio_common::events::Payload;
 use folio_common::events::catalog::{CommentData, CommentDeleted, InteractionData};
 use folio_common::pagination::{Page, PageRequest};
 use folio_common::{Error, Id, RankingMetric, Result};
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query, ValueTuple};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect, Set, TryInsertResult,
@@ -107,7 +107,7 @@ impl Store {
     /// Records that a content exists (idempotent), with zero counters.
     #[tracing::instrument(skip_all, fields(id = %facts.content_id))]
     pub async fn remember_content(&self, facts: &ContentFacts) -> Result<()> {
-        remember(&self.db, facts).await
+        remember(&self.db, std::slice::from_ref(facts)).await
     }
 }
 
@@ -124,46 +124,63 @@ async fn is_forgotten<C: ConnectionTrait>(db: &C, id: &str) -> Result<bool> {
     Ok(db.query_one(&select).await?.is_some())
 }
 
-/// Records that a content exists (idempotent), on `db`; a content already forgotten (its
-/// deletion applied here) stays forgotten. One statement, `INSERT … SELECT … WHERE NOT
-/// EXISTS` the forgotten row, so the consumer of a bulk import pays no extra round trip.
-#[tracing::instrument(skip_all, fields(id = %facts.content_id))]
-pub async fn remember<C: ConnectionTrait>(db: &C, facts: &ContentFacts) -> Result<()> {
+/// Rows per statement of [`remember`] (3 bound values each).
+const REMEMBER_CHUNK: usize = 500;
+
+/// Records that contents exist (idempotent), on `db`; a content already forgotten (its
+/// deletion applied here) stays forgotten. One statement per [`REMEMBER_CHUNK`] contents,
+/// `INSERT … SELECT … FROM (VALUES …) WHERE NOT EXISTS` the forgotten row, so the
+/// consumer of a bulk import pays one round trip per batch, not per content.
+#[tracing::instrument(skip_all, fields(contents = facts.len()))]
+pub async fn remember<C: ConnectionTrait>(db: &C, facts: &[ContentFacts]) -> Result<()> {
     use content_stats::Column as C;
-    let id = facts.content_id.as_str();
-    let forgotten = Query::select()
-        .expr(Expr::val(1))
-        .from(Alias::new(FORGOTTEN))
-        .and_where(Expr::col(Alias::new("content_id")).eq(id))
-        .to_owned();
-    let values = Query::select()
-        .exprs([
-            Expr::val(id),
-            Expr::val(facts.author_id.as_str()),
-            Expr::val(facts.published_at),
-            Expr::val(0),
-            Expr::val(0),
-            Expr::val(0),
-            Expr::val(0),
-        ])
-        .and_where(Expr::exists(forgotten).not())
-        .to_owned();
-    let insert = Query::insert()
-        .into_table(content_stats::Entity)
-        .columns([
-            C::ContentId,
-            C::AuthorId,
-            C::PublishedAt,
-            C::Reads,
-            C::Likes,
-            C::Total,
-            C::Comments,
-        ])
-        .select_from(values)
-        .map_err(Error::internal)?
-        .on_conflict(OnConflict::column(C::ContentId).do_nothing().to_owned())
-        .to_owned();
-    db.execute(&insert).await?;
+    // `VALUES` names its columns column1, column2… on both databases.
+    let v = |n: &str| Expr::col((Alias::new("v"), Alias::new(n)));
+    for chunk in facts.chunks(REMEMBER_CHUNK) {
+        let rows = chunk.iter().map(|f| {
+            ValueTuple::Three(
+                f.content_id.as_str().into(),
+                f.author_id.as_str().into(),
+                f.published_at.into(),
+            )
+        });
+        let forgotten = Query::select()
+            .expr(Expr::val(1))
+            .from(Alias::new(FORGOTTEN))
+            .and_where(
+                Expr::col((Alias::new(FORGOTTEN), Alias::new("content_id"))).eq(v("column1")),
+            )
+            .to_owned();
+        let values = Query::select()
+            .exprs([
+                v("column1"),
+                v("column2"),
+                v("column3"),
+                Expr::val(0),
+                Expr::val(0),
+                Expr::val(0),
+                Expr::val(0),
+            ])
+            .from_values(rows, Alias::new("v"))
+            .and_where(Expr::exists(forgotten).not())
+            .to_owned();
+        let insert = Query::insert()
+            .into_table(content_stats::Entity)
+            .columns([
+                C::ContentId,
+                C::AuthorId,
+                C::PublishedAt,
+                C::Reads,
+                C::Likes,
+                C::Total,
+                C::Comments,
+            ])
+            .select_from(values)
+            .map_err(Error::internal)?
+            .on_conflict(OnConflict::column(C::ContentId).do_nothing().to_owned())
+            .to_owned();
+        db.execute(&insert).await?;
+    }
     Ok(())
 }
 
