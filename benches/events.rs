@@ -61,12 +61,7 @@ async fn lags(nats: Option<String>, n: u64) -> Vec<Duration> {
     let mut lags = Vec::with_capacity(n as usize);
     for i in 0..n {
         let c = app.create_content(&ada, &format!("Doomed {i}")).await;
-        app.ok(
-            &bob,
-            "mutation($c: ID!) { like(contentId: $c) { id } }",
-            json!({ "c": c }),
-        )
-        .await;
+        app.like(&bob, &c).await;
         until_ranked(&app, &c, true).await;
         app.ok(
             &ada,

@@ -451,6 +451,16 @@ impl TestApp {
 
 /// Interactions.
 impl TestApp {
+    /// `who` likes `content` (an error fails the test).
+    pub async fn like(&self, who: &Session, content: &str) {
+        self.ok(
+            who,
+            "mutation($c: ID!) { like(contentId: $c) { id } }",
+            json!({ "c": content }),
+        )
+        .await;
+    }
+
     /// `likeCount readCount commentCount viewerHasRead viewerHasLiked` of a content as
     /// `who` sees them (asserting the query succeeds).
     pub async fn interaction_counts(&self, who: Option<&Session>, content: &str) -> Value {

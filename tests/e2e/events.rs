@@ -37,12 +37,7 @@ async fn a_user_lifecycle_publishes_its_events_in_order_without_secrets() {
     assert_eq!(e.actor_id.as_deref(), Some(ada.id.as_str()));
     assert_eq!(e.data["authorId"], json!(ada.id));
 
-    app.ok(
-        &bob,
-        "mutation($c: ID!) { like(contentId: $c) { id } }",
-        json!({ "c": content }),
-    )
-    .await;
+    app.like(&bob, &content).await;
     let e = next_of(&mut rx, "interaction.created", &mut seen).await;
     assert_eq!(e.data["kind"], json!("LIKE"));
     assert_eq!(e.data["contentId"], json!(content));
@@ -177,12 +172,7 @@ async fn deleting_a_content_removes_its_interactions_and_comments() {
     let ada = app.register("ada@example.com", PASSWORD).await;
     let bob = app.register("bob@example.com", PASSWORD).await;
     let c = app.create_content(&ada, "Short-lived").await;
-    app.ok(
-        &bob,
-        "mutation($c: ID!) { like(contentId: $c) { id } }",
-        json!({ "c": c }),
-    )
-    .await;
+    app.like(&bob, &c).await;
     let comment = app
         .ok(
             &bob,
@@ -272,12 +262,7 @@ async fn events_wait_out_a_broker_outage_and_none_is_lost() {
     }
     // Mutations go on while no event can be published.
     for c in &contents {
-        app.ok(
-            &bob,
-            "mutation($c: ID!) { like(contentId: $c) { id } }",
-            json!({ "c": c }),
-        )
-        .await;
+        app.like(&bob, c).await;
     }
     contents.push(app.create_content(&ada, "During").await);
     app.ok(
@@ -373,12 +358,7 @@ async fn a_restart_between_commit_and_publish_still_delivers_once() {
     let ada = app.register("ada@example.com", PASSWORD).await;
     let bob = app.register("bob@example.com", PASSWORD).await;
     let c = app.create_content(&ada, "Survivor?").await;
-    app.ok(
-        &bob,
-        "mutation($c: ID!) { like(contentId: $c) { id } }",
-        json!({ "c": c }),
-    )
-    .await;
+    app.like(&bob, &c).await;
     eventually("the like is counted", || async {
         app.ranking_counts(&c).await == (0, 1, 1)
     })
@@ -515,12 +495,7 @@ async fn writes_and_rankings_on_a_deleted_content_never_fail() {
     let doomed = app.create_content(&ada, "Doomed").await;
     let kept = app.create_content(&ada, "Kept").await;
     for c in [&doomed, &kept] {
-        app.ok(
-            &bob,
-            "mutation($c: ID!) { like(contentId: $c) { id } }",
-            json!({ "c": c }),
-        )
-        .await;
+        app.like(&bob, c).await;
     }
     eventually("interactions counts both likes", || async {
         app.ranking_counts(&doomed).await == (0, 1, 1)
@@ -593,12 +568,7 @@ async fn rankings_read_during_concurrent_deletions_never_fail() {
     let mut contents = Vec::new();
     for i in 0..12 {
         let c = app.create_content(&ada, &format!("Ranked {i}")).await;
-        app.ok(
-            &bob,
-            "mutation($c: ID!) { like(contentId: $c) { id } }",
-            json!({ "c": c }),
-        )
-        .await;
+        app.like(&bob, &c).await;
         contents.push(c);
     }
     eventually("every like is counted", || async {
@@ -727,13 +697,7 @@ async fn two_replicas_apply_each_event_once_and_publish_each_outbox_once_in_orde
         );
     }
     for (i, c) in contents.iter().enumerate() {
-        apps[(i + 1) % 2]
-            .ok(
-                &bob,
-                "mutation($c: ID!) { like(contentId: $c) { id } }",
-                json!({ "c": c }),
-            )
-            .await;
+        apps[(i + 1) % 2].like(&bob, c).await;
     }
     for c in &contents {
         eventually("the like is counted", || async {

@@ -59,20 +59,8 @@ pub async fn process_once(
     event: &Event,
     apply: &dyn Apply,
 ) -> Result<bool> {
-    let payload = event.payload()?;
-    let tx = begin_write(db).await?;
     let events = std::slice::from_ref(event);
-    if first_times(&tx, outbox.service(), consumer, events)
-        .await?
-        .is_empty()
-    {
-        // Seen before: roll back (nothing was written) and acknowledge.
-        return Ok(false);
-    }
-    apply.apply(&tx, vec![payload]).await?;
-    // The cascade's own events (a deleted content's likes) go out at once.
-    outbox.commit(tx).await?;
-    Ok(true)
+    Ok(process_batch(db, outbox, consumer, events, apply).await? == 1)
 }
 
 /// Applies `events` (one publisher's, in order) for `consumer` in one transaction, each
@@ -105,9 +93,12 @@ pub async fn process_batch(
         .map(|(_, payload)| payload)
         .collect();
     let applied = fresh.len();
-    if applied > 0 {
-        apply.apply(&tx, fresh).await?;
+    if applied == 0 {
+        // All seen before: roll back (nothing was written) and acknowledge.
+        return Ok(0);
     }
+    apply.apply(&tx, fresh).await?;
+    // The cascade's own events (a deleted content's likes) go out at once.
     outbox.commit(tx).await?;
     tracing::Span::current().record("applied", applied);
     Ok(applied)

@@ -114,16 +114,6 @@ impl Store {
 /// The table of contents whose deletion this subgraph applied (see the migrations).
 const FORGOTTEN: &str = "forgotten_contents";
 
-/// Whether the deletion of `id` reached this subgraph, on `db`.
-async fn is_forgotten<C: ConnectionTrait>(db: &C, id: &str) -> Result<bool> {
-    let select = Query::select()
-        .expr(Expr::val(1))
-        .from(Alias::new(FORGOTTEN))
-        .and_where(Expr::col(Alias::new("content_id")).eq(id))
-        .to_owned();
-    Ok(db.query_one(&select).await?.is_some())
-}
-
 /// Rows per statement of [`remember`] (3 bound values each).
 const REMEMBER_CHUNK: usize = 500;
 
@@ -187,7 +177,12 @@ pub async fn remember<C: ConnectionTrait>(db: &C, facts: &[ContentFacts]) -> Res
 impl Store {
     /// Whether the deletion of `id` reached this subgraph (a write on it is NOT_FOUND).
     pub async fn forgotten(&self, id: &Id) -> Result<bool> {
-        is_forgotten(&self.db, id.as_str()).await
+        let select = Query::select()
+            .expr(Expr::val(1))
+            .from(Alias::new(FORGOTTEN))
+            .and_where(Expr::col(Alias::new("content_id")).eq(id.as_str()))
+            .to_owned();
+        Ok(self.db.query_one(&select).await?.is_some())
     }
 
     /// Records `kind` of `content_id` by `user_id` once: a repeat (or a concurrent twin)
