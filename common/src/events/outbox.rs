@@ -9,6 +9,7 @@
 //! `created_at`, `published_at` (null while pending).
 
 use super::{Bus, Event, Payload};
+use crate::db::{BulkColumn, BulkTransaction};
 use crate::{Error, Result};
 use chrono::Utc;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order, Query};
@@ -93,27 +94,30 @@ impl Outbox {
         self.record(db, &events).await
     }
 
-    /// Writes `events` on `db`, which should be the transaction of the change.
+    /// Writes `events` on `db`, which should be the transaction of the change, in as
+    /// few statements as the database allows (`db::insert_columns`).
     async fn record<C: ConnectionTrait>(&self, db: &C, events: &[Event]) -> Result<()> {
-        for chunk in events.chunks(500) {
-            let mut insert = Query::insert();
-            insert.into_table(Alias::new(&*self.table)).columns([
-                Alias::new("event_id"),
-                Alias::new("kind"),
-                Alias::new("payload"),
-                Alias::new("created_at"),
-            ]);
-            for e in chunk {
-                let payload = serde_json::to_string(e).map_err(Error::internal)?;
-                insert.values_panic([
-                    e.id.clone().into(),
-                    e.kind.clone().into(),
-                    payload.into(),
-                    e.occurred_at.into(),
-                ]);
-            }
-            db.execute(&insert).await?;
+        let mut ids = Vec::with_capacity(events.len());
+        let mut kinds = Vec::with_capacity(events.len());
+        let mut payloads = Vec::with_capacity(events.len());
+        let mut times = Vec::with_capacity(events.len());
+        for e in events {
+            payloads.push(serde_json::to_string(e).map_err(Error::internal)?);
+            ids.push(e.id.clone());
+            kinds.push(e.kind.clone());
+            times.push(e.occurred_at);
         }
+        crate::db::insert_columns(
+            db,
+            &self.table,
+            vec![
+                BulkColumn::Text("event_id", ids),
+                BulkColumn::Text("kind", kinds),
+                BulkColumn::Text("payload", payloads),
+                BulkColumn::Time("created_at", times),
+            ],
+        )
+        .await?;
         Ok(())
     }
 
@@ -123,6 +127,13 @@ impl Outbox {
     /// that emits ends with this; one that ends with a plain commit is still published,
     /// at the relay's next poll.
     pub async fn commit(&self, tx: DatabaseTransaction) -> Result<()> {
+        tx.commit().await?;
+        self.wake.notify_one();
+        Ok(())
+    }
+
+    /// [`commit`](Self::commit) for a bulk load's transaction.
+    pub async fn commit_bulk(&self, tx: BulkTransaction) -> Result<()> {
         tx.commit().await?;
         self.wake.notify_one();
         Ok(())

@@ -206,20 +206,39 @@ enum QuoteState {
     QuoteInQuoted,
 }
 
+impl<R> QuoteTracker<R> {
+    /// Moves the state over `bytes`. Inside a quoted field only a `"` matters and in an
+    /// unquoted one only a separator, so those stretches are skipped with `memchr`.
+    fn follow(&mut self, mut bytes: &[u8]) {
+        while let Some(&b) = bytes.first() {
+            let skip = match self.state {
+                QuoteState::Quoted => memchr::memchr(b'"', bytes),
+                QuoteState::Unquoted => memchr::memchr3(b',', b'\n', b'\r', bytes),
+                QuoteState::FieldStart | QuoteState::QuoteInQuoted => Some(0),
+            };
+            let Some(i) = skip else { return };
+            self.state = Self::step(self.state, if i == 0 { b } else { bytes[i] });
+            bytes = &bytes[i + 1..];
+        }
+    }
+
+    fn step(state: QuoteState, b: u8) -> QuoteState {
+        let sep = matches!(b, b',' | b'\n' | b'\r');
+        match (state, b) {
+            (QuoteState::FieldStart, b'"') => QuoteState::Quoted,
+            (QuoteState::Quoted, b'"') => QuoteState::QuoteInQuoted,
+            (QuoteState::Quoted, _) => QuoteState::Quoted,
+            (QuoteState::QuoteInQuoted, b'"') => QuoteState::Quoted,
+            (_, _) if sep => QuoteState::FieldStart,
+            (_, _) => QuoteState::Unquoted,
+        }
+    }
+}
+
 impl<R: Read> Read for QuoteTracker<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
-        for &b in &buf[..n] {
-            let sep = matches!(b, b',' | b'\n' | b'\r');
-            self.state = match (self.state, b) {
-                (QuoteState::FieldStart, b'"') => QuoteState::Quoted,
-                (QuoteState::Quoted, b'"') => QuoteState::QuoteInQuoted,
-                (QuoteState::Quoted, _) => QuoteState::Quoted,
-                (QuoteState::QuoteInQuoted, b'"') => QuoteState::Quoted,
-                (_, _) if sep => QuoteState::FieldStart,
-                (_, _) => QuoteState::Unquoted,
-            };
-        }
+        self.follow(&buf[..n]);
         Ok(n)
     }
 }

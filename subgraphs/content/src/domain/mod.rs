@@ -46,6 +46,10 @@ impl Title {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
 }
 
 /// A description: at most 1,000 characters. Empty (after trimming) means none, so a
@@ -74,6 +78,10 @@ impl Description {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
 }
 
 /// The story itself: 1 to 100,000 characters. Kept as written (no trimming inside), but
@@ -97,6 +105,10 @@ impl Story {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
     }
 }
 

@@ -247,3 +247,39 @@ async fn an_io_error_after_a_batch_of_good_rows_creates_nothing() {
     let total = store.list_contents(None, &page).await.expect("list");
     assert_eq!(total.total_count, 0);
 }
+
+/// The quote tracker skips stretches with `memchr`; it must end in the state a
+/// byte-by-byte walk ends in, however the input is cut into reads.
+#[test]
+fn the_quote_tracker_agrees_with_a_byte_by_byte_walk() {
+    let alphabet = [b'a', b'"', b',', b'\n', b'\r', b' '];
+    let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    for _ in 0..2_000 {
+        let len = (next() % 40) as usize;
+        let bytes: Vec<u8> = (0..len)
+            .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+            .collect();
+        let mut expected = QuoteState::FieldStart;
+        for &b in &bytes {
+            expected = QuoteTracker::<()>::step(expected, b);
+        }
+        let cut = if len == 0 { 0 } else { (next() as usize) % len };
+        let mut tracker = QuoteTracker {
+            inner: (),
+            state: QuoteState::FieldStart,
+        };
+        tracker.follow(&bytes[..cut]);
+        tracker.follow(&bytes[cut..]);
+        assert!(
+            tracker.state == expected,
+            "{:?} cut at {cut}",
+            String::from_utf8_lossy(&bytes)
+        );
+    }
+}
