@@ -243,3 +243,23 @@ pub async fn count_rows_on(db: &DatabaseConnection, table: &str) -> i64 {
         .expect("a count");
     row.try_get("", "n").expect("n")
 }
+
+/// Whether `table` has a row whose `column` is `value`, on `db`: an index lookup where
+/// [`count_rows_on`] scans the whole table (a probe polled while something is measured
+/// must not be what the database spends its time on).
+pub async fn has_row_on(db: &DatabaseConnection, table: &str, column: &str, value: &str) -> bool {
+    let backend = db.get_database_backend();
+    let placeholder = if backend == sea_orm::DatabaseBackend::Postgres {
+        "$1"
+    } else {
+        "?"
+    };
+    db.query_one_raw(Statement::from_sql_and_values(
+        backend,
+        format!("SELECT 1 AS found FROM {table} WHERE {column} = {placeholder}"),
+        [value.into()],
+    ))
+    .await
+    .expect("look for the row")
+    .is_some()
+}

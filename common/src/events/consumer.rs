@@ -11,7 +11,9 @@ use crate::db::begin_write;
 use crate::{Id, Result};
 use chrono::Utc;
 use sea_orm::sea_query::{Alias, OnConflict, Query};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction};
+use sea_orm::{
+    ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction, Statement,
+};
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -104,8 +106,8 @@ pub async fn process_batch(
     Ok(applied)
 }
 
-/// Records in `tx` that `consumer` processed `events`, with one statement per
-/// [`ROWS_PER_INSERT`]; the ids of those processed for the first time.
+/// Records in `tx` that `consumer` processed `events`, with one statement (PostgreSQL) or
+/// one per [`ROWS_PER_INSERT`] (SQLite); the ids of those processed for the first time.
 async fn first_times(
     tx: &DatabaseTransaction,
     service: &str,
@@ -114,6 +116,32 @@ async fn first_times(
 ) -> Result<HashSet<String>> {
     let now = Utc::now();
     let mut new = HashSet::with_capacity(events.len());
+    if tx.get_database_backend() == DatabaseBackend::Postgres {
+        // The ids as one array parameter: one statement, whatever the batch's size.
+        let ids = sea_orm::Value::Array(
+            sea_orm::sea_query::ArrayType::String,
+            Some(Box::new(
+                events.iter().map(|e| e.id.clone().into()).collect(),
+            )),
+        );
+        let sql = format!(
+            "INSERT INTO \"{}\" (consumer, event_id, processed_at) \
+             SELECT $1, e, $2 FROM UNNEST($3::text[]) AS e \
+             ON CONFLICT (consumer, event_id) DO NOTHING RETURNING event_id",
+            table(service)
+        );
+        let rows = tx
+            .query_all_raw(Statement::from_sql_and_values(
+                DatabaseBackend::Postgres,
+                sql,
+                [consumer.into(), now.into(), ids],
+            ))
+            .await?;
+        for row in rows {
+            new.insert(row.try_get::<String>("", "event_id")?);
+        }
+        return Ok(new);
+    }
     for chunk in events.chunks(ROWS_PER_INSERT) {
         let mut insert = Query::insert();
         insert.into_table(Alias::new(table(service))).columns([

@@ -21,8 +21,11 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{Notify, watch};
 
-/// Most rows one relay round publishes.
+/// Most rows one relay batch publishes.
 const BATCH: u64 = 1000;
+/// Most batches one relay round publishes (in one transaction, holding the relay lock
+/// on PostgreSQL).
+const ROUND_BATCHES: usize = 10;
 /// How often the relay looks for pending rows when nothing woke it.
 const POLL: Duration = Duration::from_millis(250);
 /// The longest pause after a failed publish.
@@ -31,6 +34,15 @@ const MAX_BACKOFF: Duration = Duration::from_secs(5);
 /// The outbox table of `service`.
 pub fn table(service: &str) -> String {
     format!("{service}_outbox")
+}
+
+/// Events made ready to be written ([`Outbox::prepare`]), column by column.
+#[derive(Debug, Default)]
+pub struct PreparedEvents {
+    ids: Vec<String>,
+    kinds: Vec<String>,
+    payloads: Vec<String>,
+    times: Vec<chrono::DateTime<Utc>>,
 }
 
 /// Where a service records its events (cheap to clone).
@@ -75,46 +87,52 @@ impl Outbox {
         actor: Option<&str>,
         payloads: impl IntoIterator<Item = Payload>,
     ) -> Result<()> {
-        let events = payloads
-            .into_iter()
-            .map(|payload| {
-                // An event in another service's outbox would travel on that service's
-                // subject out of order with its own events; the catalog says whose it is.
-                let owner = payload.event_type().service();
-                if owner != self.service {
-                    return Err(Error::internal(format!(
-                        "{} is published by {owner}, not recorded in the {} outbox",
-                        payload.kind(),
-                        self.service
-                    )));
-                }
-                Event::new(actor, payload)
-            })
-            .collect::<Result<Vec<_>>>()?;
-        self.record(db, &events).await
+        let prepared = self.prepare(actor, payloads)?;
+        self.record(db, prepared).await
+    }
+
+    /// The events of `payloads`, made ready to [`record`](Self::record): ids given and
+    /// JSON written. Pure work, so a bulk load can do it off the task that talks to
+    /// the database.
+    pub fn prepare(
+        &self,
+        actor: Option<&str>,
+        payloads: impl IntoIterator<Item = Payload>,
+    ) -> Result<PreparedEvents> {
+        let mut prepared = PreparedEvents::default();
+        for payload in payloads {
+            // An event in another service's outbox would travel on that service's
+            // subject out of order with its own events; the catalog says whose it is.
+            let owner = payload.event_type().service();
+            if owner != self.service {
+                return Err(Error::internal(format!(
+                    "{} is published by {owner}, not recorded in the {} outbox",
+                    payload.kind(),
+                    self.service
+                )));
+            }
+            let event = Event::new(actor, payload)?;
+            prepared
+                .payloads
+                .push(serde_json::to_string(&event).map_err(Error::internal)?);
+            prepared.ids.push(event.id);
+            prepared.kinds.push(event.kind);
+            prepared.times.push(event.occurred_at);
+        }
+        Ok(prepared)
     }
 
     /// Writes `events` on `db`, which should be the transaction of the change, in as
     /// few statements as the database allows (`db::insert_columns`).
-    async fn record<C: ConnectionTrait>(&self, db: &C, events: &[Event]) -> Result<()> {
-        let mut ids = Vec::with_capacity(events.len());
-        let mut kinds = Vec::with_capacity(events.len());
-        let mut payloads = Vec::with_capacity(events.len());
-        let mut times = Vec::with_capacity(events.len());
-        for e in events {
-            payloads.push(serde_json::to_string(e).map_err(Error::internal)?);
-            ids.push(e.id.clone());
-            kinds.push(e.kind.clone());
-            times.push(e.occurred_at);
-        }
+    pub async fn record<C: ConnectionTrait>(&self, db: &C, events: PreparedEvents) -> Result<()> {
         crate::db::insert_columns(
             db,
             &self.table,
             vec![
-                BulkColumn::Text("event_id", ids),
-                BulkColumn::Text("kind", kinds),
-                BulkColumn::Text("payload", payloads),
-                BulkColumn::Time("created_at", times),
+                BulkColumn::Text("event_id", events.ids),
+                BulkColumn::Text("kind", events.kinds),
+                BulkColumn::Text("payload", events.payloads),
+                BulkColumn::Time("created_at", events.times),
             ],
         )
         .await?;
@@ -139,15 +157,22 @@ impl Outbox {
         Ok(())
     }
 
-    /// The pending rows, oldest first.
-    async fn pending<C: ConnectionTrait>(&self, db: &C) -> Result<Vec<(i64, Event)>> {
-        let select = Query::select()
+    /// The pending rows (after `after`, when given), oldest first.
+    async fn pending<C: ConnectionTrait>(
+        &self,
+        db: &C,
+        after: Option<i64>,
+    ) -> Result<Vec<(i64, Event)>> {
+        let mut select = Query::select()
             .columns([Alias::new("seq"), Alias::new("payload")])
             .from(Alias::new(&*self.table))
             .and_where(Expr::col(Alias::new("published_at")).is_null())
             .order_by(Alias::new("seq"), Order::Asc)
             .limit(BATCH)
             .to_owned();
+        if let Some(after) = after {
+            select.and_where(Expr::col(Alias::new("seq")).gt(after));
+        }
         let rows = db.query_all(&select).await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {
@@ -161,6 +186,24 @@ impl Outbox {
 
     async fn mark_published<C: ConnectionTrait>(&self, db: &C, seqs: &[i64]) -> Result<()> {
         if seqs.is_empty() {
+            return Ok(());
+        }
+        if db.get_database_backend() == DatabaseBackend::Postgres {
+            // One array parameter, not a thousand: nothing for the server to parse or
+            // plan per row.
+            let seqs = sea_orm::Value::Array(
+                sea_orm::sea_query::ArrayType::BigInt,
+                Some(Box::new(seqs.iter().map(|&s| s.into()).collect())),
+            );
+            db.execute_raw(Statement::from_sql_and_values(
+                DatabaseBackend::Postgres,
+                format!(
+                    "UPDATE \"{}\" SET published_at = $1 WHERE seq = ANY($2)",
+                    self.table
+                ),
+                [Utc::now().into(), seqs],
+            ))
+            .await?;
             return Ok(());
         }
         let update = Query::update()
@@ -190,7 +233,8 @@ impl Relay {
                 return;
             }
             let pause = match self.round().await {
-                Ok(n) if n as u64 == BATCH => Duration::ZERO,
+                // A full batch went out: there may be more.
+                Ok(n) if n as u64 >= BATCH => Duration::ZERO,
                 Ok(_) => {
                     backoff = Duration::from_millis(100);
                     POLL
@@ -252,17 +296,49 @@ impl Relay {
         }
     }
 
+    /// Publishes up to [`ROUND_BATCHES`] batches, pipelined: while the bus takes batch
+    /// N, the database marks batch N-1 published and reads batch N+1 (the rows after
+    /// N's last `seq`; a row that commits later with a smaller `seq` waits for the next
+    /// round). A row is marked only once the bus confirmed it.
     async fn publish_pending<C: ConnectionTrait>(&self, db: &C) -> Result<usize> {
-        let pending = self.outbox.pending(db).await?;
-        let (seqs, events): (Vec<i64>, Vec<Event>) = pending.into_iter().unzip();
-        let (published, failure) = self.bus.publish_all(&events).await;
-        let done = &seqs[..published.min(seqs.len())];
+        let mut batch = self.outbox.pending(db, None).await?;
+        let mut confirmed: Vec<i64> = Vec::new();
+        let mut total = 0;
+        let mut failure = None;
+        for _ in 0..ROUND_BATCHES {
+            let Some(&(last, _)) = batch.last() else {
+                break;
+            };
+            let (seqs, events): (Vec<i64>, Vec<Event>) =
+                std::mem::take(&mut batch).into_iter().unzip();
+            let previous = std::mem::take(&mut confirmed);
+            let database = async {
+                self.outbox.mark_published(db, &previous).await?;
+                self.outbox.pending(db, Some(last)).await
+            };
+            let ((published, failed), next) = tokio::join!(self.bus.publish_all(&events), database);
+            confirmed = seqs[..published.min(seqs.len())].to_vec();
+            total += confirmed.len();
+            match (failed, next) {
+                (None, Ok(next)) => batch = next,
+                // Rows the bus confirmed but the database could not mark go out again
+                // in a later round (the broker and the consumers drop the duplicates).
+                (_, Err(e)) => {
+                    tracing::Span::current().record("published", total);
+                    return Err(e);
+                }
+                (Some(e), Ok(_)) => {
+                    failure = Some(e);
+                    break;
+                }
+            }
+        }
+        self.outbox.mark_published(db, &confirmed).await?;
         // Inside the round's span: how many went out, also when the bus failed midway.
-        tracing::Span::current().record("published", done.len());
-        self.outbox.mark_published(db, done).await?;
+        tracing::Span::current().record("published", total);
         match failure {
             Some(e) => Err(e),
-            None => Ok(done.len()),
+            None => Ok(total),
         }
     }
 }
@@ -279,6 +355,21 @@ mod tests {
     async fn content_outbox() -> (DatabaseConnection, Outbox) {
         let db = crate::events::test_db::content_event_tables().await;
         (db, Outbox::new("content"))
+    }
+
+    /// A relay over `outbox` on an in-process bus, and what that bus delivers.
+    async fn observed_relay(
+        db: &DatabaseConnection,
+        outbox: &Outbox,
+    ) -> (Relay, tokio::sync::mpsc::Receiver<Event>) {
+        let bus = Arc::new(LocalBus::new());
+        let seen = bus.observe().await.expect("observe");
+        let relay = Relay {
+            db: db.clone(),
+            outbox: outbox.clone(),
+            bus,
+        };
+        (relay, seen)
     }
 
     fn created() -> Payload {
@@ -305,7 +396,7 @@ mod tests {
             .emit_all(&db, None, [deleted.clone()])
             .await
             .expect("emit_all");
-        let pending = outbox.pending(&db).await.expect("pending");
+        let pending = outbox.pending(&db, None).await.expect("pending");
         let got: Vec<(Payload, Option<String>)> = pending
             .iter()
             .map(|(_, e)| (e.payload().expect("decodes"), e.actor_id.clone()))
@@ -315,19 +406,36 @@ mod tests {
             [(created(), Some("u1".to_owned())), (deleted.clone(), None)]
         );
 
-        let bus = Arc::new(LocalBus::new());
-        let mut seen = bus.observe().await.expect("observe");
-        let relay = Relay {
-            db: db.clone(),
-            outbox: outbox.clone(),
-            bus,
-        };
+        let (relay, mut seen) = observed_relay(&db, &outbox).await;
         assert_eq!(relay.round().await.expect("a round"), 2);
         let first = seen.recv().await.expect("an event");
         let second = seen.recv().await.expect("an event");
         assert_eq!(first.payload().expect("decodes"), created());
         assert_eq!(second.payload().expect("decodes"), deleted);
-        assert!(outbox.pending(&db).await.expect("pending").is_empty());
+        assert!(outbox.pending(&db, None).await.expect("pending").is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_round_publishes_batch_after_batch_in_order_and_marks_them_all() {
+        let (db, outbox) = content_outbox().await;
+        let n = 2 * BATCH as usize + 500;
+        let deleted = |i: usize| {
+            Payload::ContentDeleted(ContentDeleted {
+                id: format!("c{i}"),
+            })
+        };
+        outbox
+            .emit_all(&db, None, (0..n).map(deleted))
+            .await
+            .expect("emit_all");
+        let (relay, mut seen) = observed_relay(&db, &outbox).await;
+        assert_eq!(relay.round().await.expect("a round"), n);
+        for i in 0..n {
+            let event = seen.recv().await.expect("an event");
+            assert_eq!(event.payload().expect("decodes"), deleted(i));
+        }
+        assert!(outbox.pending(&db, None).await.expect("pending").is_empty());
+        assert_eq!(relay.round().await.expect("a round"), 0, "nothing is left");
     }
 
     #[tokio::test]
@@ -360,7 +468,7 @@ mod tests {
         );
         assert_eq!(err.client_message(), "internal error");
         assert!(
-            outbox.pending(&db).await.expect("pending").is_empty(),
+            outbox.pending(&db, None).await.expect("pending").is_empty(),
             "nothing of the batch is written"
         );
     }

@@ -3,10 +3,11 @@
 //!
 //! The file is parsed record by record from any [`Read`] on a blocking thread: each row
 //! goes through the `domain` newtypes, and at most [`MAX_REPORTED_ERRORS`] bad rows are
-//! described (all are counted). Validated rows travel in batches of [`INSERT_CHUNK`] over
-//! a bounded channel to the async side, which inserts each batch as it arrives inside one
-//! transaction ([`Store::begin_import`]), so memory holds a few batches, not the file's
-//! rows. The first bad row stops the sending and the transaction is rolled back; it is
+//! described (all are counted). Validated rows are gathered in batches of
+//! [`INSERT_CHUNK`], prepared for the database on that same thread (ids, columns, the
+//! events' JSON: [`PreparedContents`]) and sent over a bounded channel to the async side,
+//! which inserts each batch as it arrives inside one transaction
+//! ([`Store::begin_import`]), so memory holds a few batches, not the file's rows. The first bad row stops the sending and the transaction is rolled back; it is
 //! committed only when the whole file was valid, so either every row is created or none
 //! (an I/O or database error rolls back too).
 //!
@@ -37,7 +38,8 @@
 //! PostgreSQL, where the transaction locks only its own new rows.
 
 use crate::domain::{Description, Story, Tags, Title};
-use crate::store::{ContentImport, INSERT_CHUNK, NewContent, Store};
+use crate::store::{ContentImport, INSERT_CHUNK, NewContent, PreparedContents, Store};
+use folio_common::events::outbox::Outbox;
 use folio_common::{Error, Id, Result};
 use std::io::Read;
 use tokio::sync::mpsc;
@@ -100,17 +102,21 @@ const CHANNEL_BATCHES: usize = 2;
 
 /// What the parser sends to the async side.
 enum Batch {
-    /// Up to [`INSERT_CHUNK`] validated rows, in file order.
-    Rows(Vec<NewContent>),
+    /// Up to [`INSERT_CHUNK`] validated rows, in file order, prepared for the database.
+    Rows(PreparedContents),
     /// A bad row was found: nothing will be created, roll back now. Sent at most once,
     /// and nothing follows it.
     Abandon,
 }
 
-/// The parser's end of the channel: collects validated rows into batches and sends each
-/// when full, until the first bad row.
+/// The parser's end of the channel: collects validated rows into batches, prepares each
+/// when full ([`PreparedContents::new`]: ids, columns, the events' JSON) and sends it,
+/// until the first bad row. Preparing here, on the parser's thread, leaves the async
+/// side nothing to do but the database's round trips.
 struct Sender {
     tx: mpsc::Sender<Batch>,
+    outbox: Outbox,
+    importer: Id,
     batch: Vec<NewContent>,
     /// Whether rows are still wanted (no bad row yet).
     sending: bool,
@@ -122,9 +128,11 @@ fn receiver_gone() -> std::io::Error {
 }
 
 impl Sender {
-    fn new(tx: mpsc::Sender<Batch>) -> Self {
+    fn new(tx: mpsc::Sender<Batch>, outbox: Outbox, importer: Id) -> Self {
         Sender {
             tx,
+            outbox,
+            importer,
             batch: Vec::with_capacity(INSERT_CHUNK),
             sending: true,
         }
@@ -151,8 +159,10 @@ impl Sender {
             return Ok(());
         }
         let full = std::mem::replace(&mut self.batch, Vec::with_capacity(INSERT_CHUNK));
+        let prepared = PreparedContents::new(full, &self.outbox, &self.importer)
+            .map_err(|e| std::io::Error::other(e.log_message()))?;
         self.tx
-            .blocking_send(Batch::Rows(full))
+            .blocking_send(Batch::Rows(prepared))
             .map_err(|_| receiver_gone())
     }
 
@@ -359,7 +369,7 @@ fn parse_row(
 fn parse<R: Read>(
     reader: R,
     importer: &Importer,
-    tx: mpsc::Sender<Batch>,
+    mut out: Sender,
 ) -> std::io::Result<ImportReport> {
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
@@ -368,7 +378,6 @@ fn parse<R: Read>(
             inner: reader,
             state: QuoteState::FieldStart,
         });
-    let mut out = Sender::new(tx);
     let mut record = csv::ByteRecord::new();
     let mut header_seen = false;
     let mut cols = Columns::default();
@@ -481,7 +490,7 @@ async fn receive(
                     Some(txn) => txn,
                     None => import.insert(store.begin_import(importer).await?),
                 };
-                txn.insert(rows).await?;
+                txn.insert_prepared(rows).await?;
             }
             // Never sent after `Abandon`.
             Batch::Rows(_) => {}
@@ -515,7 +524,8 @@ where
     };
     let (tx, mut rx) = mpsc::channel(CHANNEL_BATCHES);
     let importer_id = importer.id.clone();
-    let parser = tokio::task::spawn_blocking(move || parse(reader, &importer, tx));
+    let out = Sender::new(tx, store.outbox().clone(), importer.id.clone());
+    let parser = tokio::task::spawn_blocking(move || parse(reader, &importer, out));
     let received = receive(store, &importer_id, &mut rx).await;
     // Whatever happened, nothing more is received: a parser still sending stops.
     drop(rx);

@@ -10,7 +10,7 @@ use entity::contents::{self, Column, Entity as Contents};
 use folio_common::db::{BulkColumn, BulkTransaction};
 use folio_common::events::Payload;
 use folio_common::events::catalog::{ContentData, ContentDeleted};
-use folio_common::events::outbox::Outbox;
+use folio_common::events::outbox::{Outbox, PreparedEvents};
 use folio_common::pagination::{Page, PageRequest, encode_cursor};
 use folio_common::{Error, Id, Result};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
@@ -486,13 +486,19 @@ pub struct ContentImport {
     actor: Id,
 }
 
-impl ContentImport {
-    /// Inserts `new` inside the transaction, all published now, with their
-    /// `content.created` events: the rows and the events each in as few statements as
-    /// the database allows (`db::insert_columns`: one `UNNEST` on PostgreSQL, multi-row
-    /// `VALUES` on SQLite).
-    #[tracing::instrument(skip_all, fields(rows = new.len()))]
-    pub async fn insert(&mut self, new: Vec<NewContent>) -> Result<()> {
+/// A batch of validated rows made ready for [`ContentImport::insert_prepared`]: ids and
+/// times given, columns laid out, `content.created` events written as JSON. Pure work,
+/// which the CSV import does on its parser's thread, so that the task inserting into
+/// the database does nothing else.
+pub struct PreparedContents {
+    columns: Vec<BulkColumn>,
+    events: PreparedEvents,
+    rows: usize,
+}
+
+impl PreparedContents {
+    /// Prepares `new`, all published now, with events caused by `actor` for `outbox`.
+    pub fn new(new: Vec<NewContent>, outbox: &Outbox, actor: &Id) -> Result<Self> {
         let count = new.len();
         let now = Utc::now();
         let mut ids = Vec::with_capacity(count);
@@ -523,10 +529,8 @@ impl ContentImport {
             stories.push(new.story.into_string());
             tags.push(join_tags(&new.tags));
         }
-        folio_common::db::insert_columns(
-            &*self.txn,
-            "contents",
-            vec![
+        Ok(PreparedContents {
+            columns: vec![
                 BulkColumn::Text("id", ids),
                 BulkColumn::Text("author_id", authors),
                 BulkColumn::Text("title", titles),
@@ -536,12 +540,29 @@ impl ContentImport {
                 BulkColumn::Time("published_at", vec![now; count]),
                 BulkColumn::Time("updated_at", vec![now; count]),
             ],
-        )
-        .await?;
-        self.outbox
-            .emit_all(&*self.txn, Some(self.actor.as_str()), payloads)
-            .await?;
-        self.inserted += count as u64;
+            events: outbox.prepare(Some(actor.as_str()), payloads)?,
+            rows: count,
+        })
+    }
+}
+
+impl ContentImport {
+    /// Inserts `new` inside the transaction, all published now, with their
+    /// `content.created` events ([`PreparedContents::new`], then
+    /// [`insert_prepared`](Self::insert_prepared)).
+    pub async fn insert(&mut self, new: Vec<NewContent>) -> Result<()> {
+        let prepared = PreparedContents::new(new, &self.outbox, &self.actor)?;
+        self.insert_prepared(prepared).await
+    }
+
+    /// Inserts a prepared batch inside the transaction: the rows and the events each in
+    /// as few statements as the database allows (`db::insert_columns`: one `UNNEST` on
+    /// PostgreSQL, multi-row `VALUES` on SQLite).
+    #[tracing::instrument(skip_all, fields(rows = batch.rows))]
+    pub async fn insert_prepared(&mut self, batch: PreparedContents) -> Result<()> {
+        folio_common::db::insert_columns(&*self.txn, "contents", batch.columns).await?;
+        self.outbox.record(&*self.txn, batch.events).await?;
+        self.inserted += batch.rows as u64;
         Ok(())
     }
 

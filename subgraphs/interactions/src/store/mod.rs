@@ -22,8 +22,8 @@ use folio_common::pagination::{Page, PageRequest};
 use folio_common::{Error, Id, RankingMetric, Result};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query, ValueTuple};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, TryInsertResult,
+    ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseTransaction, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, Statement, TryInsertResult, Value,
 };
 use std::collections::{HashMap, HashSet};
 
@@ -118,12 +118,16 @@ const FORGOTTEN: &str = "forgotten_contents";
 const REMEMBER_CHUNK: usize = 500;
 
 /// Records that contents exist (idempotent), on `db`; a content already forgotten (its
-/// deletion applied here) stays forgotten. One statement per [`REMEMBER_CHUNK`] contents,
-/// `INSERT … SELECT … FROM (VALUES …) WHERE NOT EXISTS` the forgotten row, so the
-/// consumer of a bulk import pays one round trip per batch, not per content.
+/// deletion applied here) stays forgotten: `INSERT … SELECT … WHERE NOT EXISTS` the
+/// forgotten row, from `UNNEST` of array parameters on PostgreSQL (one statement) and
+/// from `VALUES` on SQLite (one per [`REMEMBER_CHUNK`] contents), so the consumer of a
+/// bulk import pays one round trip per batch, not per content.
 #[tracing::instrument(skip_all, fields(contents = facts.len()))]
 pub async fn remember<C: ConnectionTrait>(db: &C, facts: &[ContentFacts]) -> Result<()> {
     use content_stats::Column as C;
+    if db.get_database_backend() == DatabaseBackend::Postgres {
+        return remember_on_postgres(db, facts).await;
+    }
     // `VALUES` names its columns column1, column2… on both databases.
     let v = |n: &str| Expr::col((Alias::new("v"), Alias::new(n)));
     for chunk in facts.chunks(REMEMBER_CHUNK) {
@@ -171,6 +175,34 @@ pub async fn remember<C: ConnectionTrait>(db: &C, facts: &[ContentFacts]) -> Res
             .to_owned();
         db.execute(&insert).await?;
     }
+    Ok(())
+}
+
+/// [`remember`] on PostgreSQL: one statement for all of `facts`, each column one array
+/// parameter.
+async fn remember_on_postgres<C: ConnectionTrait>(db: &C, facts: &[ContentFacts]) -> Result<()> {
+    use sea_orm::sea_query::ArrayType;
+    let array = |ty: ArrayType, values: Vec<Value>| Value::Array(ty, Some(Box::new(values)));
+    let ids = facts.iter().map(|f| f.content_id.as_str().into()).collect();
+    let authors = facts.iter().map(|f| f.author_id.as_str().into()).collect();
+    let times = facts.iter().map(|f| f.published_at.into()).collect();
+    let sql = format!(
+        "INSERT INTO content_stats (content_id, author_id, published_at, reads, likes, total, comments) \
+         SELECT v.c, v.a, v.p, 0, 0, 0, 0 \
+         FROM UNNEST($1::text[], $2::text[], $3::timestamptz[]) AS v(c, a, p) \
+         WHERE NOT EXISTS (SELECT 1 FROM {FORGOTTEN} f WHERE f.content_id = v.c) \
+         ON CONFLICT (content_id) DO NOTHING"
+    );
+    db.execute_raw(Statement::from_sql_and_values(
+        DatabaseBackend::Postgres,
+        sql,
+        [
+            array(ArrayType::String, ids),
+            array(ArrayType::String, authors),
+            array(ArrayType::ChronoDateTimeUtc, times),
+        ],
+    ))
+    .await?;
     Ok(())
 }
 
