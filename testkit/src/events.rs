@@ -8,7 +8,7 @@
 
 use crate::app::TestApp;
 use crate::{PATIENCE, eventually};
-use folio_common::events::{BoxFuture, Bus, Event, Handler};
+use folio_common::events::{BoxFuture, Bus, Event, Handler, StoredEvent};
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -163,6 +163,15 @@ impl Bus for Switchable {
             return Box::pin(async { (0, Some(folio_common::Error::Unavailable("test broker"))) });
         }
         self.inner.publish_all(events)
+    }
+    fn publish_stored<'a>(
+        &'a self,
+        events: &'a [StoredEvent],
+    ) -> BoxFuture<'a, (usize, Option<folio_common::Error>)> {
+        if self.down.load(Ordering::SeqCst) {
+            return Box::pin(async { (0, Some(folio_common::Error::Unavailable("test broker"))) });
+        }
+        self.inner.publish_stored(events)
     }
     fn subscribe<'a>(
         &'a self,

@@ -138,6 +138,14 @@ pub fn matches(pattern: &str, kind: &str) -> bool {
 /// whole batch again later.
 pub type Handler = Arc<dyn Fn(Vec<Event>) -> BoxFuture<'static, Result<()>> + Send + Sync>;
 
+/// An event as an outbox row holds it: its id, its type and its JSON as written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredEvent {
+    pub id: String,
+    pub kind: String,
+    pub json: String,
+}
+
 /// A transport for events.
 pub trait Bus: Send + Sync + 'static {
     /// Publishes `event`; `Ok` once the transport holds it (JetStream: the publish was
@@ -157,6 +165,34 @@ pub trait Bus: Send + Sync + 'static {
                 }
             }
             (events.len(), None)
+        })
+    }
+
+    /// Publishes events as an outbox stores them, in order, as
+    /// [`publish_all`](Self::publish_all) does. By default each is decoded and published;
+    /// a transport that sends bytes (NATS) sends the stored JSON as it is. A row that
+    /// does not decode stops the batch there, with an internal error.
+    fn publish_stored<'a>(
+        &'a self,
+        events: &'a [StoredEvent],
+    ) -> BoxFuture<'a, (usize, Option<crate::Error>)> {
+        Box::pin(async move {
+            let mut decoded = Vec::with_capacity(events.len());
+            let mut failure = None;
+            for e in events {
+                match serde_json::from_str::<Event>(&e.json) {
+                    Ok(event) => decoded.push(event),
+                    Err(err) => {
+                        failure = Some(Error::internal(format!(
+                            "outbox event {} does not decode: {err}",
+                            e.id
+                        )));
+                        break;
+                    }
+                }
+            }
+            let (published, error) = self.publish_all(&decoded).await;
+            (published, error.or(failure))
         })
     }
 

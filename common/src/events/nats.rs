@@ -7,7 +7,7 @@
 //! handled by one of them. A handled event is acknowledged; a failed one is negatively
 //! acknowledged and comes back after a pause.
 
-use super::{BoxFuture, Bus, Event, EventType, Handler, matches};
+use super::{BoxFuture, Bus, Event, EventType, Handler, StoredEvent, matches};
 use crate::{Error, Result};
 use async_nats::jetstream::consumer::{AckPolicy, DeliverPolicy, pull};
 use async_nats::jetstream::message::AckKind;
@@ -175,6 +175,56 @@ impl NatsBus {
     fn subject(&self, event: &Event) -> Result<String> {
         Ok(event.event_type()?.subject(&self.prefix))
     }
+
+    /// Publishes encoded events (subject, payload, message id) in order: every publish
+    /// first, then the acknowledgements. How many, from the first, JetStream holds, and
+    /// the error that stopped it.
+    async fn publish_encoded<'a>(
+        &self,
+        events: impl Iterator<Item = Result<(String, Vec<u8>, &'a str)>>,
+    ) -> (usize, Option<Error>) {
+        let mut acks = Vec::with_capacity(events.size_hint().0);
+        let mut failure = None;
+        for encoded in events {
+            let (subject, payload, id) = match encoded {
+                Ok(e) => e,
+                Err(e) => {
+                    failure = Some(e);
+                    break;
+                }
+            };
+            let sent = tokio::time::timeout(
+                PUBLISH_TIMEOUT,
+                self.js.send_publish(
+                    subject,
+                    PublishMessage::build()
+                        .payload(payload.into())
+                        .message_id(id),
+                ),
+            )
+            .await;
+            match sent {
+                Ok(Ok(ack)) => acks.push(ack),
+                Ok(Err(e)) => {
+                    failure = Some(unavailable(e));
+                    break;
+                }
+                Err(_) => {
+                    failure = Some(unavailable("publishing timed out"));
+                    break;
+                }
+            }
+        }
+        let mut confirmed = 0;
+        for ack in acks {
+            match tokio::time::timeout(PUBLISH_TIMEOUT, ack).await {
+                Ok(Ok(_)) => confirmed += 1,
+                Ok(Err(e)) => return (confirmed, Some(unavailable(e))),
+                Err(_) => return (confirmed, Some(unavailable("no acknowledgement in time"))),
+            }
+        }
+        (confirmed, failure)
+    }
 }
 
 impl Bus for NatsBus {
@@ -206,53 +256,32 @@ impl Bus for NatsBus {
     /// round trip's wait for the whole batch instead of one per event. JetStream stores
     /// them in the order they were sent on this connection.
     fn publish_all<'a>(&'a self, events: &'a [Event]) -> BoxFuture<'a, (usize, Option<Error>)> {
-        Box::pin(async move {
-            let mut acks = Vec::with_capacity(events.len());
-            let mut failure = None;
-            for event in events {
-                let encoded = self.subject(event).and_then(|subject| {
-                    let payload = serde_json::to_vec(event).map_err(Error::internal)?;
-                    Ok((subject, payload))
-                });
-                let (subject, payload) = match encoded {
-                    Ok(e) => e,
-                    Err(e) => {
-                        failure = Some(e);
-                        break;
-                    }
-                };
-                let sent = tokio::time::timeout(
-                    PUBLISH_TIMEOUT,
-                    self.js.send_publish(
-                        subject,
-                        PublishMessage::build()
-                            .payload(payload.into())
-                            .message_id(&event.id),
-                    ),
-                )
-                .await;
-                match sent {
-                    Ok(Ok(ack)) => acks.push(ack),
-                    Ok(Err(e)) => {
-                        failure = Some(unavailable(e));
-                        break;
-                    }
-                    Err(_) => {
-                        failure = Some(unavailable("publishing timed out"));
-                        break;
-                    }
-                }
-            }
-            let mut confirmed = 0;
-            for ack in acks {
-                match tokio::time::timeout(PUBLISH_TIMEOUT, ack).await {
-                    Ok(Ok(_)) => confirmed += 1,
-                    Ok(Err(e)) => return (confirmed, Some(unavailable(e))),
-                    Err(_) => return (confirmed, Some(unavailable("no acknowledgement in time"))),
-                }
-            }
-            (confirmed, failure)
-        })
+        Box::pin(self.publish_encoded(events.iter().map(|event| {
+            let subject = self.subject(event)?;
+            let payload = serde_json::to_vec(event).map_err(Error::internal)?;
+            Ok((subject, payload, event.id.as_str()))
+        })))
+    }
+
+    /// As [`publish_all`](Self::publish_all), sending each event's stored JSON as it is
+    /// (no decoding and encoding again); the subject comes from its type.
+    fn publish_stored<'a>(
+        &'a self,
+        events: &'a [StoredEvent],
+    ) -> BoxFuture<'a, (usize, Option<Error>)> {
+        Box::pin(self.publish_encoded(events.iter().map(|event| {
+            let kind = EventType::from_wire(&event.kind).ok_or_else(|| {
+                Error::internal(format!(
+                    "event {} has a type the catalog does not know: {:?}",
+                    event.id, event.kind
+                ))
+            })?;
+            Ok((
+                kind.subject(&self.prefix),
+                event.json.clone().into_bytes(),
+                event.id.as_str(),
+            ))
+        })))
     }
 
     fn subscribe<'a>(

@@ -8,7 +8,7 @@
 //! PostgreSQL schema): `seq` (order), `event_id`, `kind`, `payload` (the event's JSON),
 //! `created_at`, `published_at` (null while pending).
 
-use super::{Bus, Event, Payload};
+use super::{Bus, Event, Payload, StoredEvent};
 use crate::db::{BulkColumn, BulkTransaction};
 use crate::{Error, Result};
 use chrono::Utc;
@@ -162,9 +162,14 @@ impl Outbox {
         &self,
         db: &C,
         after: Option<i64>,
-    ) -> Result<Vec<(i64, Event)>> {
+    ) -> Result<Vec<(i64, StoredEvent)>> {
         let mut select = Query::select()
-            .columns([Alias::new("seq"), Alias::new("payload")])
+            .columns([
+                Alias::new("seq"),
+                Alias::new("event_id"),
+                Alias::new("kind"),
+                Alias::new("payload"),
+            ])
             .from(Alias::new(&*self.table))
             .and_where(Expr::col(Alias::new("published_at")).is_null())
             .order_by(Alias::new("seq"), Order::Asc)
@@ -177,9 +182,14 @@ impl Outbox {
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {
             let seq: i64 = r.try_get("", "seq")?;
-            let payload: String = r.try_get("", "payload")?;
-            let event: Event = serde_json::from_str(&payload).map_err(Error::internal)?;
-            out.push((seq, event));
+            out.push((
+                seq,
+                StoredEvent {
+                    id: r.try_get("", "event_id")?,
+                    kind: r.try_get("", "kind")?,
+                    json: r.try_get("", "payload")?,
+                },
+            ));
         }
         Ok(out)
     }
@@ -309,14 +319,15 @@ impl Relay {
             let Some(&(last, _)) = batch.last() else {
                 break;
             };
-            let (seqs, events): (Vec<i64>, Vec<Event>) =
+            let (seqs, events): (Vec<i64>, Vec<StoredEvent>) =
                 std::mem::take(&mut batch).into_iter().unzip();
             let previous = std::mem::take(&mut confirmed);
             let database = async {
                 self.outbox.mark_published(db, &previous).await?;
                 self.outbox.pending(db, Some(last)).await
             };
-            let ((published, failed), next) = tokio::join!(self.bus.publish_all(&events), database);
+            let ((published, failed), next) =
+                tokio::join!(self.bus.publish_stored(&events), database);
             confirmed = seqs[..published.min(seqs.len())].to_vec();
             total += confirmed.len();
             match (failed, next) {
@@ -399,7 +410,11 @@ mod tests {
         let pending = outbox.pending(&db, None).await.expect("pending");
         let got: Vec<(Payload, Option<String>)> = pending
             .iter()
-            .map(|(_, e)| (e.payload().expect("decodes"), e.actor_id.clone()))
+            .map(|(_, stored)| {
+                let e: Event = serde_json::from_str(&stored.json).expect("an event");
+                assert_eq!((&e.id, &e.kind), (&stored.id, &stored.kind));
+                (e.payload().expect("decodes"), e.actor_id)
+            })
             .collect();
         assert_eq!(
             got,
