@@ -227,33 +227,17 @@ impl BulkColumn {
 
     /// The values as one array parameter, and how UNNEST casts it.
     fn into_array(self) -> (sea_orm::Value, &'static str) {
-        use sea_orm::Value;
         use sea_orm::sea_query::ArrayType;
-        let texts = |v: Vec<String>| {
-            Value::Array(
-                ArrayType::String,
-                Some(Box::new(
-                    v.into_iter().map(|s| Value::String(Some(s))).collect(),
-                )),
-            )
-        };
         match self {
-            BulkColumn::Text(_, v) => (texts(v), "text[]"),
+            BulkColumn::Text(_, v) => (pg_array(ArrayType::String, v), "text[]"),
             BulkColumn::NonEmptyText(_, v) => (
-                texts(v.into_iter().map(Option::unwrap_or_default).collect()),
+                pg_array(
+                    ArrayType::String,
+                    v.into_iter().map(Option::unwrap_or_default),
+                ),
                 "text[]",
             ),
-            BulkColumn::Time(_, v) => (
-                Value::Array(
-                    ArrayType::ChronoDateTimeUtc,
-                    Some(Box::new(
-                        v.into_iter()
-                            .map(|t| Value::ChronoDateTimeUtc(Some(t)))
-                            .collect(),
-                    )),
-                ),
-                "timestamptz[]",
-            ),
+            BulkColumn::Time(_, v) => (pg_array(ArrayType::ChronoDateTimeUtc, v), "timestamptz[]"),
         }
     }
 
@@ -268,6 +252,18 @@ impl BulkColumn {
             }
         }
     }
+}
+
+/// `values` as one PostgreSQL array parameter of element type `ty` (for `UNNEST($1)` or
+/// `= ANY($1)`: one parameter, however many values). Its elements must not be NULL.
+pub fn pg_array<T: Into<sea_orm::Value>>(
+    ty: sea_orm::sea_query::ArrayType,
+    values: impl IntoIterator<Item = T>,
+) -> sea_orm::Value {
+    sea_orm::Value::Array(
+        ty,
+        Some(Box::new(values.into_iter().map(Into::into).collect())),
+    )
 }
 
 /// Most rows of one SQLite statement of [`insert_columns`] (and at most 32,766 bound

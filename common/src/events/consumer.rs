@@ -118,11 +118,9 @@ async fn first_times(
     let mut new = HashSet::with_capacity(events.len());
     if tx.get_database_backend() == DatabaseBackend::Postgres {
         // The ids as one array parameter: one statement, whatever the batch's size.
-        let ids = sea_orm::Value::Array(
+        let ids = crate::db::pg_array(
             sea_orm::sea_query::ArrayType::String,
-            Some(Box::new(
-                events.iter().map(|e| e.id.clone().into()).collect(),
-            )),
+            events.iter().map(|e| e.id.as_str()),
         );
         let sql = format!(
             "INSERT INTO \"{}\" (consumer, event_id, processed_at) \

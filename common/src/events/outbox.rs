@@ -201,10 +201,8 @@ impl Outbox {
         if db.get_database_backend() == DatabaseBackend::Postgres {
             // One array parameter, not a thousand: nothing for the server to parse or
             // plan per row.
-            let seqs = sea_orm::Value::Array(
-                sea_orm::sea_query::ArrayType::BigInt,
-                Some(Box::new(seqs.iter().map(|&s| s.into()).collect())),
-            );
+            let seqs =
+                crate::db::pg_array(sea_orm::sea_query::ArrayType::BigInt, seqs.iter().copied());
             db.execute_raw(Statement::from_sql_and_values(
                 DatabaseBackend::Postgres,
                 format!(

@@ -23,7 +23,7 @@ use folio_common::{Error, Id, RankingMetric, Result};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query, ValueTuple};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseTransaction, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, Statement, TryInsertResult, Value,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, Statement, TryInsertResult,
 };
 use std::collections::{HashMap, HashSet};
 
@@ -181,11 +181,8 @@ pub async fn remember<C: ConnectionTrait>(db: &C, facts: &[ContentFacts]) -> Res
 /// [`remember`] on PostgreSQL: one statement for all of `facts`, each column one array
 /// parameter.
 async fn remember_on_postgres<C: ConnectionTrait>(db: &C, facts: &[ContentFacts]) -> Result<()> {
+    use folio_common::db::pg_array;
     use sea_orm::sea_query::ArrayType;
-    let array = |ty: ArrayType, values: Vec<Value>| Value::Array(ty, Some(Box::new(values)));
-    let ids = facts.iter().map(|f| f.content_id.as_str().into()).collect();
-    let authors = facts.iter().map(|f| f.author_id.as_str().into()).collect();
-    let times = facts.iter().map(|f| f.published_at.into()).collect();
     let sql = format!(
         "INSERT INTO content_stats (content_id, author_id, published_at, reads, likes, total, comments) \
          SELECT v.c, v.a, v.p, 0, 0, 0, 0 \
@@ -197,9 +194,18 @@ async fn remember_on_postgres<C: ConnectionTrait>(db: &C, facts: &[ContentFacts]
         DatabaseBackend::Postgres,
         sql,
         [
-            array(ArrayType::String, ids),
-            array(ArrayType::String, authors),
-            array(ArrayType::ChronoDateTimeUtc, times),
+            pg_array(
+                ArrayType::String,
+                facts.iter().map(|f| f.content_id.as_str()),
+            ),
+            pg_array(
+                ArrayType::String,
+                facts.iter().map(|f| f.author_id.as_str()),
+            ),
+            pg_array(
+                ArrayType::ChronoDateTimeUtc,
+                facts.iter().map(|f| f.published_at),
+            ),
         ],
     ))
     .await?;
