@@ -20,11 +20,14 @@
 //! by five registered authors. The seed goes through the import engine against the
 //! platform's own content database (`folio_content::init` on its configuration), like
 //! `folio import-csv` next to a running server: one transaction, no 10 MiB upload limit to
-//! split around, and the same rows the import part measures. Then a closed loop of
+//! split around, and the same rows the import part measures. The search subgraph indexes
+//! the import's `content.created` events; the bench waits until it has processed the last
+//! one and prints how long that took after the commit (contents/s, relay and consumer
+//! included). Then a closed loop of
 //! `FOLIO_BENCH_CONCURRENCY` workers (default 8) on one keep-alive client sends
 //! `searchContents(query: $q, first: 10) { totalCount edges { node { id title author {
-//! firstName } } } }` through the router (two fetches: content, then the authors from
-//! users) with one- and two-word queries from the same vocabulary, for `FOLIO_BENCH_SECS`
+//! firstName } } } }` through the router (three fetches: search, then the contents from
+//! content, then the authors from users) with one- and two-word queries from the same vocabulary, for `FOLIO_BENCH_SECS`
 //! (default 5) after a 1 s warm-up, and prints requests/s, p50 and p99. Every response must
 //! be HTTP 200 without `errors`, with a count and up to ten nodes each with an author's
 //! first name; failures are counted and the first few printed.
@@ -35,7 +38,9 @@
 use folio_common::Config;
 use folio_content::import::{ImportOptions, import_csv};
 use folio_testkit::TestApp;
+use folio_testkit::events::has_row_on;
 use folio_testkit::load::{Rng, env_or, ms, percentile};
+use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -630,6 +635,34 @@ async fn search_part(out: &mut Vec<String>, dir: &Path) {
         run.rows,
         seeded.elapsed().as_secs_f64()
     );
+    // The search subgraph indexes what the import's events carry: wait until it has
+    // processed the last one (events apply in order).
+    let indexing = Instant::now();
+    let content_db = app.database("content").await;
+    let last = content_db
+        .query_one_raw(sea_orm::Statement::from_string(
+            content_db.get_database_backend(),
+            "SELECT event_id FROM content_outbox ORDER BY seq DESC LIMIT 1",
+        ))
+        .await
+        .expect("read the outbox")
+        .and_then(|r| r.try_get::<String>("", "event_id").ok())
+        .expect("the import's last event");
+    content_db.close().await.ok();
+    let search_db = app.database("search").await;
+    while !has_row_on(&search_db, "search_processed_events", "event_id", &last).await {
+        assert!(
+            indexing.elapsed() < Duration::from_secs(1_800),
+            "search has not indexed the import after 30 minutes"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    search_db.close().await.ok();
+    let indexed = indexing.elapsed().as_secs_f64();
+    eprintln!(
+        "search: indexed {} contents in {indexed:.1} s after the import's commit",
+        run.rows
+    );
 
     // One- and two-word queries: Zipf-drawn words (as common as in the texts) and words
     // of the 2,000 most frequent drawn evenly (most match a few hundred contents).
@@ -679,6 +712,12 @@ async fn search_part(out: &mut Vec<String>, dir: &Path) {
     shown.truncate(SHOWN_FAILURES);
     let window = (last - measure_from).as_secs_f64().max(f64::EPSILON);
     out.push(String::new());
+    out.push(format!(
+        "search index: {} contents indexed {indexed:.1} s after the import's commit \
+         ({:.0} contents/s, relay and consumer included)",
+        run.rows,
+        run.rows as f64 / indexed.max(f64::EPSILON)
+    ));
     out.push(format!(
         "searchContents(first: 10) with authors, through the router, over {} contents on \
          {database}: {workers} workers, {} s after a 1 s warm-up, {} one- and two-word queries",

@@ -21,6 +21,7 @@ pub const SUBGRAPHS: &[&Subgraph] = &[
     &folio_users::SUBGRAPH,
     &folio_content::SUBGRAPH,
     &folio_interactions::SUBGRAPH,
+    &folio_search::SUBGRAPH,
 ];
 
 /// The subgraphs' names, in start order.
@@ -155,13 +156,14 @@ pub async fn start_with_bus(
     }
     for (name, _, built) in &started {
         if let Some(consumer) = &built.consumer {
+            let consumer_name: Arc<str> = consumer.name.as_deref().unwrap_or(name).into();
             let handler = consumer::handler(
                 built.db.connection().clone(),
                 built.db.outbox().clone(),
-                name,
+                consumer_name.clone(),
                 consumer.apply.clone(),
             );
-            bus.subscribe(name, &consumer.kinds, handler, stopped.clone())
+            bus.subscribe(&consumer_name, &consumer.kinds, handler, stopped.clone())
                 .await
                 .map_err(|_| anyhow::anyhow!("subscribing the {name} service to events"))?;
         }

@@ -15,6 +15,7 @@ mod e2e {
     mod profile;
     mod router;
     mod schema;
+    mod search;
     mod security;
     mod smoke;
     mod social;

@@ -76,6 +76,9 @@ pub struct Config {
     /// `tools/graphiql/node_modules`) so the playground works offline; unset means a CDN
     /// serves them.
     pub graphiql_assets_dir: Option<PathBuf>,
+    /// The directory of the search subgraph's index (default: `data_dir/search-index`).
+    /// Each replica of the search service keeps an index of its own.
+    pub search_index_dir: Option<PathBuf>,
 
     /// A JWKS file the router verifies access tokens with, instead of fetching `jwks_url`.
     pub jwks_file: Option<PathBuf>,
@@ -146,6 +149,7 @@ impl Default for Config {
             supergraph_file: None,
             jwks_file: None,
             graphiql_assets_dir: None,
+            search_index_dir: None,
             database_schema: None,
             identity_secret: None,
             nats_url: None,
@@ -308,6 +312,11 @@ pub const KEYS: &[Key] = &[
         env: "FOLIO_GRAPHIQL_ASSETS_DIR",
         default: "(none: CDN)",
         doc: "Directory with GraphiQL's pinned npm packages (npm --prefix tools/graphiql ci fills tools/graphiql/node_modules) to serve the playground offline.",
+    },
+    Key {
+        env: "FOLIO_SEARCH_INDEX_DIR",
+        default: "{data_dir}/search-index",
+        doc: "Directory of the search subgraph's tantivy index; each search replica needs its own.",
     },
     Key {
         env: "FOLIO_JWKS_FILE",

@@ -68,6 +68,11 @@ pub struct EventConsumer {
     /// The event types it subscribes to.
     pub kinds: Vec<&'static str>,
     pub apply: Arc<dyn Apply>,
+    /// The name it consumes as (its durable consumers, its processed-events rows). By
+    /// default the service's name, so that its replicas share the work: each event is
+    /// applied by one of them. [`each_replica`](Self::each_replica) gives every replica
+    /// every event instead.
+    pub name: Option<String>,
 }
 
 /// How a subgraph applies events' payloads (in order: one, or a batch), given its store,
@@ -89,7 +94,16 @@ impl EventConsumer {
         EventConsumer {
             kinds: kinds.to_vec(),
             apply: Arc::new(ApplyWith { store, apply }),
+            name: None,
         }
+    }
+
+    /// The same consumer, consuming as `name` (stable across restarts, unique to this
+    /// replica), so that this replica applies every event itself: for state each replica
+    /// keeps apart from the shared database (the search index).
+    pub fn each_replica(mut self, name: String) -> Self {
+        self.name = Some(name);
+        self
     }
 }
 

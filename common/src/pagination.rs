@@ -133,10 +133,19 @@ pub struct PageInfo {
 ///
 /// `connection!(UserConnection, UserEdge, User)` gives `UserConnection { edges, nodes,
 /// pageInfo, totalCount }` built `From<Page<User>>`. The node type must be `Clone`.
+/// `connection!(shareable ContentConnection, ContentEdge, Content)` marks both types
+/// `@shareable`, for a connection that more than one subgraph returns.
 #[macro_export]
 macro_rules! connection {
+    (shareable $conn:ident, $edge:ident, $node:ty) => {
+        $crate::connection!(@define [#[graphql(shareable)]] [shareable] $conn, $edge, $node);
+    };
     ($conn:ident, $edge:ident, $node:ty) => {
+        $crate::connection!(@define [] [] $conn, $edge, $node);
+    };
+    (@define [$($edge_attr:tt)*] [$($object_arg:tt)*] $conn:ident, $edge:ident, $node:ty) => {
         #[derive(::async_graphql::SimpleObject, Clone)]
+        $($edge_attr)*
         pub struct $edge {
             pub cursor: String,
             pub node: $node,
@@ -144,7 +153,7 @@ macro_rules! connection {
 
         pub struct $conn(pub $crate::pagination::Page<$node>);
 
-        #[::async_graphql::Object]
+        #[::async_graphql::Object($($object_arg)*)]
         impl $conn {
             async fn edges(&self) -> Vec<$edge> {
                 self.0

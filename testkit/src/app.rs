@@ -192,15 +192,19 @@ impl TestApp {
         let bus = platform::event_bus(&self.cfg, false)
             .await
             .expect("event bus");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut cfg = self.cfg.clone();
+        // Each search replica keeps an index of its own.
+        cfg.search_index_dir = Some(dir.path().join("search-index"));
         let mut replica = TestApp {
             url: String::new(),
             base: String::new(),
             users_url: String::new(),
             client: reqwest::Client::new(),
             leftovers: None,
-            cfg: self.cfg.clone(),
+            cfg,
             running: None,
-            _dir: tempfile::tempdir().expect("temp dir"),
+            _dir: dir,
         };
         replica.run(bus).await;
         replica

@@ -33,3 +33,12 @@ where
     }
     panic!("{what}: not within {PATIENCE:?}");
 }
+
+/// An address nothing listens on (a listener bound to port 0 and dropped at once), for a
+/// subgraph that is down.
+pub async fn dead_addr() -> std::net::SocketAddr {
+    let dead = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    dead.local_addr().expect("addr")
+}

@@ -705,6 +705,13 @@ async fn two_replicas_apply_each_event_once_and_publish_each_outbox_once_in_orde
         })
         .await;
     }
+    // Each search replica applies every event to its own index.
+    for app in apps {
+        eventually("each replica's search finds every content", || async {
+            app.search_contents("twice", Some(20), None).await["totalCount"] == json!(10)
+        })
+        .await;
+    }
     second
         .ok(
             &ada,
@@ -716,6 +723,15 @@ async fn two_replicas_apply_each_event_once_and_publish_each_outbox_once_in_orde
         eventually("the content and its like follow their author", || async {
             !second.content_exists(c).await && first.ranking_counts(c).await == (0, 0, 0)
         })
+        .await;
+    }
+    for app in apps {
+        eventually(
+            "each replica's search forgets the author's contents",
+            || async {
+                app.search_contents("twice", Some(20), None).await["totalCount"] == json!(0)
+            },
+        )
         .await;
     }
     // The cascade's last events (the likes' removals) are published just after the

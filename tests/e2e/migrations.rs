@@ -96,3 +96,67 @@ async fn interactions_migrations_go_up_down_and_up_again() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn search_migrations_go_up_down_and_up_again() {
+    cycle::<folio_migrations::search::Migrator>(
+        "search",
+        &["search_authors", "search_outbox", "search_processed_events"],
+    )
+    .await;
+}
+
+/// Full-text search left the content database for the search subgraph; undoing that
+/// migration brings the old index back, filled from the contents.
+#[tokio::test]
+async fn contents_lose_their_search_index_and_down_restores_it_filled() {
+    use sea_orm::ConnectionTrait;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (url, schema) = fresh_database();
+    let url = url.unwrap_or_else(|| format!("sqlite://{}/content.db", dir.path().display()));
+    let db = folio_common::db::connect_for_migrations(&url, schema.as_deref())
+        .await
+        .expect("connect");
+    let manager = SchemaManager::new(&db);
+    let sqlite = db.get_database_backend() == sea_orm::DatabaseBackend::Sqlite;
+    let has_index = || async {
+        if sqlite {
+            manager.has_table("contents_fts").await.expect("has_table")
+        } else {
+            manager
+                .has_column("contents", "search")
+                .await
+                .expect("has_column")
+        }
+    };
+    folio_migrations::content::Migrator::up(&db, None)
+        .await
+        .expect("up");
+    assert!(!has_index().await, "the search index is gone after up");
+    db.execute_unprepared(
+        "INSERT INTO contents (id, author_id, title, story, tags, view_count, published_at, updated_at) \
+         VALUES ('c1', 'a1', 'Ferris', 'A crab.', '', 0, '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')",
+    )
+    .await
+    .expect("insert a content");
+    folio_migrations::content::Migrator::down(&db, Some(1))
+        .await
+        .expect("down one");
+    assert!(has_index().await, "down restores the search index");
+    let found = db
+        .query_one_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            if sqlite {
+                "SELECT count(*) AS n FROM contents_fts WHERE contents_fts MATCH 'ferris'"
+            } else {
+                "SELECT count(*) AS n FROM contents WHERE search @@ to_tsquery('simple', 'ferris')"
+            },
+        ))
+        .await
+        .expect("search")
+        .and_then(|r| r.try_get::<i64>("", "n").ok());
+    assert_eq!(found, Some(1), "filled from the existing contents");
+    if let (Ok(url), Some(schema)) = (std::env::var("FOLIO_TEST_DATABASE_URL"), schema) {
+        folio_testkit::drop_schema(&url, &schema).await;
+    }
+}

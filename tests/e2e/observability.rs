@@ -42,12 +42,7 @@ async fn ready_and_metrics_report_what_happened() {
 
 #[tokio::test]
 async fn a_subgraph_that_is_down_gives_a_coded_error_and_not_ready() {
-    // Nothing listens on the port of a listener we bind and drop at once.
-    let dead = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let dead_addr = dead.local_addr().expect("addr");
-    drop(dead);
+    let dead_addr = folio_testkit::dead_addr().await;
     let app = TestApp::spawn_with(|cfg| {
         cfg.service_mut("users").url = Some(format!("http://{dead_addr}/graphql"));
     })

@@ -42,6 +42,14 @@ fn interactions_sdl_matches_its_golden_file() {
     );
 }
 
+#[test]
+fn search_sdl_matches_its_golden_file() {
+    check_golden(
+        "subgraphs/search/schema.graphql",
+        &folio_search::schema::sdl(),
+    );
+}
+
 #[tokio::test]
 async fn users_subgraph_serves_its_golden_sdl() {
     let app = TestApp::spawn().await;

@@ -17,6 +17,7 @@ const SUBGRAPHS = [
   { name: "users", url: "http://127.0.0.1:4001/graphql" },
   { name: "content", url: "http://127.0.0.1:4002/graphql" },
   { name: "interactions", url: "http://127.0.0.1:4003/graphql" },
+  { name: "search", url: "http://127.0.0.1:4004/graphql" },
 ];
 
 const services = SUBGRAPHS.filter(({ name }) =>

@@ -13,7 +13,7 @@
 //! | `user.deleted` | users | [`UserDeleted`]: `{id}` |
 //! | `user.followed`, `user.unfollowed` | users | [`FollowData`]: `{followerId, followeeId}` |
 //! | `user.blocked`, `user.unblocked` | users | [`BlockData`]: `{blockerId, blockedId}` |
-//! | `content.created`, `content.updated` | content | [`ContentData`]: `{id, authorId, title, description, tags, publishedAt, updatedAt}` |
+//! | `content.created`, `content.updated` | content | [`ContentData`]: `{id, authorId, title, description, story, tags, publishedAt, updatedAt}` |
 //! | `content.deleted` | content | [`ContentDeleted`]: `{id}` |
 //! | `interaction.created`, `interaction.deleted` | interactions | [`InteractionData`]: `{id, kind, userId, contentId, createdAt}` |
 //! | `comment.created`, `comment.updated` | interactions | [`CommentData`]: `{id, contentId, authorId, body, createdAt, updatedAt}` |
@@ -21,8 +21,9 @@
 //!
 //! Times are RFC 3339 in UTC with milliseconds (`2026-11-23T20:41:22.123Z`). User
 //! payloads carry the public profile only (no email, phone, address or credential);
-//! content payloads leave out the story and the view count. Types that describe the same
-//! entity after a change share one payload struct, so they cannot drift apart.
+//! content payloads carry the story (search indexes it) but not the view count. Types
+//! that describe the same entity after a change share one payload struct, so they cannot
+//! drift apart.
 
 use super::rfc3339;
 use chrono::{DateTime, Utc};
@@ -73,8 +74,8 @@ pub struct BlockData {
     pub blocked_id: String,
 }
 
-/// `content.created`, `content.updated`: the content after the change, without its story
-/// (up to 100,000 characters, which no consumer needs) or view count (views are reads).
+/// `content.created`, `content.updated`: the content after the change, with its story
+/// (the search subgraph indexes it) but not its view count (views are reads).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ContentData {
@@ -83,6 +84,7 @@ pub struct ContentData {
     pub title: String,
     /// `null` on the wire when there is none (the key is always present).
     pub description: Option<String>,
+    pub story: String,
     pub tags: Vec<String>,
     #[serde(with = "rfc3339")]
     pub published_at: DateTime<Utc>,
@@ -297,6 +299,7 @@ mod tests {
             author_id: "u1".into(),
             title: "T".into(),
             description: description.map(str::to_owned),
+            story: "S".into(),
             tags: vec!["rust".into(), "web".into()],
             published_at: at("2026-01-02T03:04:05.678Z"),
             updated_at: at("2026-01-02T03:04:05.678Z"),
@@ -309,6 +312,7 @@ mod tests {
             "authorId": "u1",
             "title": "T",
             "description": description,
+            "story": "S",
             "tags": ["rust", "web"],
             "publishedAt": "2026-01-02T03:04:05.678Z",
             "updatedAt": "2026-01-02T03:04:05.678Z",

@@ -176,12 +176,14 @@ const ROWS_PER_INSERT: usize = 500;
 pub fn handler(
     db: DatabaseConnection,
     outbox: Outbox,
-    consumer: &'static str,
+    consumer: Arc<str>,
     apply: Arc<dyn Apply>,
 ) -> Handler {
     Arc::new(move |events: Vec<Event>| {
         let (db, apply, outbox) = (db.clone(), apply.clone(), outbox.clone());
+        let consumer = consumer.clone();
         Box::pin(async move {
+            let consumer = &*consumer;
             if events.len() > 1 {
                 match process_batch(&db, &outbox, consumer, &events, apply.as_ref()).await {
                     Ok(applied) => {
@@ -325,7 +327,7 @@ mod tests {
         let h = handler(
             db.clone(),
             outbox.clone(),
-            "content",
+            "content".into(),
             Arc::new(FailsOn("poison")),
         );
         assert!(h(batch.clone()).await.is_err(), "the batch must come again");

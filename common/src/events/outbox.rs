@@ -390,6 +390,7 @@ mod tests {
             author_id: "u1".into(),
             title: "T".into(),
             description: None,
+            story: "S".into(),
             tags: Vec::new(),
             published_at: at,
             updated_at: at,

@@ -5,6 +5,7 @@ use sea_orm_migration::prelude::*;
 mod m20261123_000001_contents;
 mod m20261123_000002_search;
 mod m20261130_000003_tombstones;
+mod m20261130_000004_search_moves_out;
 
 /// The content database's migrator.
 pub struct Migrator;
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(crate::events::EventTables { service: "content" }),
             Box::new(m20261130_000003_tombstones::Migration),
             Box::new(crate::events::UnpublishedIndex { service: "content" }),
+            Box::new(m20261130_000004_search_moves_out::Migration),
         ]
     }
 }

@@ -59,4 +59,4 @@ impl Content {
     }
 }
 
-folio_common::connection!(ContentConnection, ContentEdge, Content);
+folio_common::connection!(shareable ContentConnection, ContentEdge, Content);

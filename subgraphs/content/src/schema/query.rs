@@ -90,27 +90,6 @@ impl Query {
             .collect())
     }
 
-    /// Full-text search over title, description, story and tags; best match first.
-    async fn search_contents(
-        &self,
-        ctx: &Context<'_>,
-        query: String,
-        first: Option<i32>,
-        after: Option<String>,
-    ) -> Result<ContentConnection> {
-        if query.trim().is_empty() {
-            return Err(folio_common::Error::validation("query", "must not be empty").into());
-        }
-        let page = PageRequest::parse(first, after)?;
-        let state = ctx.data::<ContentState>()?;
-        Ok(state
-            .store
-            .search_contents(&query, &page)
-            .await?
-            .map(Content::new)
-            .into())
-    }
-
     /// Federation: resolves `Content` references, batched into one query per request.
     /// Never counts a view.
     #[graphql(entity)]

@@ -11,13 +11,12 @@ use folio_common::db::{BulkColumn, BulkTransaction};
 use folio_common::events::Payload;
 use folio_common::events::catalog::{ContentData, ContentDeleted};
 use folio_common::events::outbox::{Outbox, PreparedEvents};
-use folio_common::pagination::{Page, PageRequest, encode_cursor};
+use folio_common::pagination::{Page, PageRequest};
 use folio_common::{Error, Id, Result};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseBackend,
-    DatabaseTransaction, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, Statement, Value,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use std::collections::HashMap;
 
@@ -26,14 +25,15 @@ folio_common::service_store! {
     pub struct Store("content");
 }
 
-/// A content as events carry it: everything but the story (up to 100,000 characters,
-/// which no consumer needs) and the view count (views are reads, not events).
+/// A content as events carry it: everything but the view count (views are reads, not
+/// events). The story is in, for the search subgraph's index.
 pub fn content_event_data(c: &ContentRow) -> ContentData {
     ContentData {
         id: c.id.clone(),
         author_id: c.author_id.clone(),
         title: c.title.clone(),
         description: c.description.clone(),
+        story: c.story.clone(),
         tags: c.tag_list(),
         published_at: c.published_at,
         updated_at: c.updated_at,
@@ -82,21 +82,6 @@ pub fn join_tags(tags: &Tags) -> String {
 /// Rows per batch the CSV import hands [`ContentImport::insert`] (about 1 MiB of
 /// generated rows; the import holds at most four batches at once).
 pub const INSERT_CHUNK: usize = 1_000;
-
-/// At most this many words of a search query are used; the rest are ignored.
-pub const MAX_SEARCH_TERMS: usize = 32;
-
-/// The words of a search query: runs of letters and digits, lower-cased, at most
-/// [`MAX_SEARCH_TERMS`]. Everything else (quotes, operators, `*`, `:`, NUL…) only
-/// separates words, so no input is FTS5 or tsquery syntax.
-pub fn search_terms(query: &str) -> Vec<String> {
-    query
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .take(MAX_SEARCH_TERMS)
-        .map(str::to_lowercase)
-        .collect()
-}
 
 /// The stored tags column back as a list.
 pub fn split_tags(stored: &str) -> Vec<String> {
@@ -291,105 +276,6 @@ impl Store {
         Ok(Some(row))
     }
 
-    /// Full-text search over title, description, story and tags: every word of `query`
-    /// must match, as a word prefix, case-insensitively. Best match first (a title match
-    /// outranks a tag, description, then story match), ties newest first. A query with no
-    /// words matches nothing.
-    ///
-    /// The cursor holds the offset of the item in the ranked list (ranks are not stable
-    /// keys), so a page after a concurrent write may repeat or skip an item.
-    #[tracing::instrument(skip_all, fields(terms = tracing::field::Empty))]
-    pub async fn search_contents(
-        &self,
-        query: &str,
-        page: &PageRequest,
-    ) -> Result<Page<ContentRow>> {
-        let offset: u64 = match &page.after {
-            None => 0,
-            Some(after) => after
-                .parse()
-                .map_err(|_| Error::validation("after", "is not a cursor from this API"))?,
-        };
-        let terms = search_terms(query);
-        // How many words, never which: a search query is the user's text.
-        tracing::Span::current().record("terms", terms.len());
-        if terms.is_empty() {
-            return Ok(Page::empty());
-        }
-        let backend = self.db.get_database_backend();
-        let (count_sql, rows_sql, q) = match backend {
-            DatabaseBackend::Postgres => (
-                "SELECT count(*) AS n FROM contents WHERE search @@ to_tsquery('simple', $1)",
-                // Rank on the index's matches alone, then read only the page's rows.
-                "SELECT c.id, c.author_id, c.title, c.description, c.story, c.tags, \
-                 c.view_count, c.published_at, c.updated_at \
-                 FROM (SELECT m.id, ts_rank(m.search, q) AS r \
-                       FROM contents m, to_tsquery('simple', $1) q \
-                       WHERE m.search @@ q \
-                       ORDER BY r DESC, m.id DESC LIMIT $2 OFFSET $3) t \
-                 JOIN contents c ON c.id = t.id \
-                 ORDER BY t.r DESC, c.id DESC",
-                // Only letters and digits, so each term is one plain prefix lexeme.
-                terms
-                    .iter()
-                    .map(|t| format!("{t}:*"))
-                    .collect::<Vec<_>>()
-                    .join(" & "),
-            ),
-            _ => (
-                "SELECT count(*) AS n FROM contents_fts WHERE contents_fts MATCH ?",
-                // Rank inside the FTS table alone, then join only the page's rows.
-                "SELECT c.id, c.author_id, c.title, c.description, c.story, c.tags, \
-                 c.view_count, c.published_at, c.updated_at \
-                 FROM (SELECT id, bm25(contents_fts, 0.0, 10.0, 2.0, 1.0, 5.0) AS r \
-                       FROM contents_fts WHERE contents_fts MATCH ? \
-                       ORDER BY r, id DESC LIMIT ? OFFSET ?) f \
-                 JOIN contents c ON c.id = f.id \
-                 ORDER BY f.r, c.id DESC",
-                // Quoted prefix strings; the terms hold no quote.
-                terms
-                    .iter()
-                    .map(|t| format!("\"{t}\"*"))
-                    .collect::<Vec<_>>()
-                    .join(" "),
-            ),
-        };
-        #[derive(FromQueryResult)]
-        struct Count {
-            n: i64,
-        }
-        let total = Count::find_by_statement(Statement::from_sql_and_values(
-            backend,
-            count_sql,
-            [Value::from(q.clone())],
-        ))
-        .one(&self.db)
-        .await?
-        .map_or(0, |c| c.n);
-        let limit = i64::try_from(page.fetch_limit()).unwrap_or(i64::MAX);
-        let skip = i64::try_from(offset).unwrap_or(i64::MAX);
-        let rows = Contents::find()
-            .from_raw_sql(Statement::from_sql_and_values(
-                backend,
-                rows_sql,
-                [Value::from(q), Value::from(limit), Value::from(skip)],
-            ))
-            .all(&self.db)
-            .await?;
-        let has_next_page = rows.len() as u64 > page.limit;
-        let edges = rows
-            .into_iter()
-            .take(page.limit as usize)
-            .enumerate()
-            .map(|(i, row)| (encode_cursor(&(offset + i as u64 + 1).to_string()), row))
-            .collect();
-        Ok(Page {
-            edges,
-            has_next_page,
-            total_count: u64::try_from(total).unwrap_or(0),
-        })
-    }
-
     /// Deletes a content on behalf of `actor`; `content.deleted` tells the interactions
     /// subgraph to remove its interactions and comments. Whether it existed.
     #[tracing::instrument(skip_all, fields(id = %id))]
@@ -513,11 +399,13 @@ impl PreparedContents {
             let author_id = new.author_id.into_string();
             let title = new.title.into_string();
             let description = new.description.map(Description::into_string);
+            let story = new.story.into_string();
             payloads.push(Payload::ContentCreated(ContentData {
                 id: id.clone(),
                 author_id: author_id.clone(),
                 title: title.clone(),
                 description: description.clone(),
+                story: story.clone(),
                 tags: new.tags.iter().map(str::to_owned).collect(),
                 published_at: now,
                 updated_at: now,
@@ -526,7 +414,7 @@ impl PreparedContents {
             authors.push(author_id);
             titles.push(title);
             descriptions.push(description);
-            stories.push(new.story.into_string());
+            stories.push(story);
             tags.push(join_tags(&new.tags));
         }
         Ok(PreparedContents {

@@ -204,6 +204,7 @@ fn created(id: &str) -> folio_common::events::Payload {
         author_id: "author".into(),
         title: "T".into(),
         description: None,
+        story: "S".into(),
         tags: Vec::new(),
         published_at: now,
         updated_at: now,

@@ -1,0 +1,536 @@
+//! The search index: one tantivy document per content, on local disk.
+//!
+//! | field | analysed as | used for |
+//! |---|---|---|
+//! | `id` | the raw id, stored | the hit's content; deleting and replacing a document |
+//! | `author_id` | the raw id | `author:` (through the names the store knows); a deleted user's contents |
+//! | `title`, `description`, `story`, `tag_words` | words, lower-cased, English stems, positions | words and phrases, BM25 |
+//! | `tags` | each whole tag | `tag:` |
+//! | `title_raw`, `words` | words, lower-cased, no stems, no positions | the trailing prefix |
+//! | `published` | publication time (ms), a fast field | ties: newer first |
+//!
+//! Ranking: every clause must match. A word found in the title adds [`TITLE_TIER`], so a
+//! title match ranks above a story-only match whatever BM25 says; within a tier BM25
+//! decides (title ×2, description and tags ×1.5, story ×1); ties go to the newer content.
+//!
+//! Writes go through one `IndexWriter` (behind a mutex, on a blocking thread); each batch
+//! of events is committed and the reader reloaded before the batch's events count as
+//! processed, so what an event changed is searchable when it is acknowledged. A
+//! replayed event replaces its document again: applying twice changes nothing.
+
+use crate::query::Clause;
+use folio_common::{Error, Result};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use tantivy::collector::{Count, TopDocs};
+use tantivy::directory::MmapDirectory;
+use tantivy::query::{
+    BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, Occur, PhraseQuery, Query, RegexQuery,
+    TermQuery, TermSetQuery,
+};
+use tantivy::schema::{
+    FAST, Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value,
+};
+use tantivy::tokenizer::{
+    Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, TextAnalyzer,
+};
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+
+/// The score a word or phrase found in the title adds: above any BM25 sum of a query
+/// of [`crate::query::MAX_CLAUSES`] clauses.
+pub const TITLE_TIER: f32 = 1_000.0;
+
+const STEMMED: &str = "folio_en";
+const RAW: &str = "folio_raw";
+/// Indexing memory of the writer (tantivy's arena; a commit flushes it).
+const WRITER_BYTES: usize = 64 << 20;
+
+/// A content as the index holds it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IndexedContent {
+    pub id: String,
+    pub author_id: String,
+    pub title: String,
+    pub description: Option<String>,
+    pub story: String,
+    pub tags: Vec<String>,
+    /// Publication time, in milliseconds since 1970.
+    pub published_ms: i64,
+}
+
+/// A change to the index, from one event.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Change {
+    /// Adds or replaces a content.
+    Put(IndexedContent),
+    /// Removes a content.
+    DeleteContent(String),
+    /// Removes every content of an author.
+    DeleteAuthor(String),
+}
+
+#[derive(Clone, Copy)]
+struct Fields {
+    id: Field,
+    author_id: Field,
+    title: Field,
+    description: Field,
+    story: Field,
+    tag_words: Field,
+    tags: Field,
+    title_raw: Field,
+    words: Field,
+    published: Field,
+}
+
+/// One page of hits: content ids, best first, and how many match in all.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hits {
+    pub ids: Vec<String>,
+    pub total: u64,
+}
+
+/// The index of a search service (cheap to clone).
+#[derive(Clone)]
+pub struct SearchIndex {
+    fields: Fields,
+    reader: IndexReader,
+    writer: Arc<Mutex<IndexWriter>>,
+    stemmed: TextAnalyzer,
+}
+
+fn schema() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let text = |tokenizer: &str, record: IndexRecordOption| {
+        TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(tokenizer)
+                .set_index_option(record),
+        )
+    };
+    let positions = text(STEMMED, IndexRecordOption::WithFreqsAndPositions);
+    let fields = Fields {
+        id: b.add_text_field("id", STRING | STORED),
+        author_id: b.add_text_field("author_id", STRING),
+        title: b.add_text_field("title", positions.clone()),
+        description: b.add_text_field("description", positions.clone()),
+        story: b.add_text_field("story", positions),
+        tag_words: b.add_text_field("tag_words", text(STEMMED, IndexRecordOption::WithFreqs)),
+        tags: b.add_text_field("tags", STRING),
+        title_raw: b.add_text_field("title_raw", text(RAW, IndexRecordOption::Basic)),
+        words: b.add_text_field("words", text(RAW, IndexRecordOption::Basic)),
+        published: b.add_i64_field("published", FAST),
+    };
+    (b.build(), fields)
+}
+
+fn analyzers() -> (TextAnalyzer, TextAnalyzer) {
+    let stemmed = TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(64))
+        .filter(LowerCaser)
+        .filter(Stemmer::new(Language::English))
+        .build();
+    let raw = TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(64))
+        .filter(LowerCaser)
+        .build();
+    (stemmed, raw)
+}
+
+impl SearchIndex {
+    /// Opens the index in `dir` (created, with the directory, when there is none).
+    pub fn open(dir: &Path) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(dir)?;
+        let (schema, fields) = schema();
+        let directory = MmapDirectory::open(dir)?;
+        let index = Index::open_or_create(directory, schema)?;
+        let (stemmed, raw) = analyzers();
+        index.tokenizers().register(STEMMED, stemmed.clone());
+        index.tokenizers().register(RAW, raw);
+        let writer = index.writer_with_num_threads(1, WRITER_BYTES)?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        Ok(SearchIndex {
+            fields,
+            reader,
+            writer: Arc::new(Mutex::new(writer)),
+            stemmed,
+        })
+    }
+
+    /// Applies `changes` in order, commits them and makes them searchable.
+    pub async fn apply(&self, changes: Vec<Change>) -> Result<()> {
+        if changes.is_empty() {
+            return Ok(());
+        }
+        let this = self.clone();
+        tokio::task::spawn_blocking(move || this.apply_blocking(changes))
+            .await
+            .map_err(Error::internal)?
+    }
+
+    fn apply_blocking(&self, changes: Vec<Change>) -> Result<()> {
+        let f = self.fields;
+        let mut writer = self
+            .writer
+            .lock()
+            .map_err(|_| Error::internal("the search index writer panicked"))?;
+        for change in changes {
+            match change {
+                Change::Put(c) => {
+                    writer.delete_term(Term::from_field_text(f.id, &c.id));
+                    writer
+                        .add_document(self.document(c))
+                        .map_err(Error::internal)?;
+                }
+                Change::DeleteContent(id) => {
+                    writer.delete_term(Term::from_field_text(f.id, &id));
+                }
+                Change::DeleteAuthor(id) => {
+                    writer.delete_term(Term::from_field_text(f.author_id, &id));
+                }
+            }
+        }
+        writer.commit().map_err(Error::internal)?;
+        drop(writer);
+        self.reader.reload().map_err(Error::internal)
+    }
+
+    fn document(&self, c: IndexedContent) -> TantivyDocument {
+        let f = self.fields;
+        let mut doc = TantivyDocument::default();
+        doc.add_text(f.id, &c.id);
+        doc.add_text(f.author_id, &c.author_id);
+        doc.add_text(f.title, &c.title);
+        doc.add_text(f.title_raw, &c.title);
+        doc.add_text(f.words, &c.title);
+        if let Some(d) = &c.description {
+            doc.add_text(f.description, d);
+            doc.add_text(f.words, d);
+        }
+        doc.add_i64(f.published, c.published_ms);
+        doc.add_text(f.story, &c.story);
+        doc.add_text(f.words, &c.story);
+        for tag in &c.tags {
+            doc.add_text(f.tags, tag.to_lowercase());
+            doc.add_text(f.tag_words, tag);
+            doc.add_text(f.words, tag);
+        }
+        doc
+    }
+
+    /// How many documents the index holds (deleted ones excluded).
+    pub fn len(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    /// Whether the index holds no document.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The hits `offset..offset + limit` of `clauses`, `authors` being the ids that each
+    /// `author:` clause names (in order; an empty set matches nothing).
+    pub async fn search(
+        &self,
+        clauses: Vec<Clause>,
+        authors: Vec<Vec<String>>,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Hits> {
+        let this = self.clone();
+        tokio::task::spawn_blocking(move || this.search_blocking(&clauses, &authors, offset, limit))
+            .await
+            .map_err(Error::internal)?
+    }
+
+    fn search_blocking(
+        &self,
+        clauses: &[Clause],
+        authors: &[Vec<String>],
+        offset: usize,
+        limit: usize,
+    ) -> Result<Hits> {
+        let query = self.query(clauses, authors)?;
+        let searcher = self.reader.searcher();
+        let (top, total) = if limit == 0 {
+            (
+                Vec::new(),
+                searcher.search(&query, &Count).map_err(Error::internal)?,
+            )
+        } else {
+            // Best score first; on a tie the newer content.
+            let top = TopDocs::with_limit(limit).and_offset(offset).tweak_score(
+                |segment: &tantivy::SegmentReader| {
+                    let published = segment
+                        .fast_fields()
+                        .i64("published")
+                        .ok()
+                        .map(|c| c.first_or_default_col(0));
+                    move |doc: tantivy::DocId, score: tantivy::Score| {
+                        (score, published.as_ref().map_or(0, |p| p.get_val(doc)))
+                    }
+                },
+            );
+            searcher
+                .search(&query, &(top, Count))
+                .map_err(Error::internal)?
+        };
+        let mut ids = Vec::with_capacity(top.len());
+        for (_, address) in top {
+            let doc: TantivyDocument = searcher.doc(address).map_err(Error::internal)?;
+            if let Some(id) = doc.get_first(self.fields.id).and_then(|v| v.as_str()) {
+                ids.push(id.to_owned());
+            }
+        }
+        Ok(Hits {
+            ids,
+            total: total as u64,
+        })
+    }
+
+    /// The stems of `text`, as the stemmed fields index it.
+    fn stems(&self, text: &str) -> Vec<String> {
+        let mut analyzer = self.stemmed.clone();
+        let mut stream = analyzer.token_stream(text);
+        let mut out = Vec::new();
+        while stream.advance() {
+            out.push(stream.token().text.clone());
+        }
+        out
+    }
+
+    fn query(&self, clauses: &[Clause], authors: &[Vec<String>]) -> Result<Box<dyn Query>> {
+        let f = self.fields;
+        let mut must: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let mut authors = authors.iter();
+        for clause in clauses {
+            let q: Box<dyn Query> = match clause {
+                Clause::Word { text, prefix } => {
+                    let mut should: Vec<Box<dyn Query>> = Vec::new();
+                    if let Some(stem) = self.stems(text).into_iter().next() {
+                        should.extend(self.scored(&[stem]));
+                    }
+                    if *prefix {
+                        // Letters and digits only (the parser's words): nothing to escape.
+                        let pattern = format!("{text}.*");
+                        let title = RegexQuery::from_pattern(&pattern, f.title_raw)
+                            .map_err(Error::internal)?;
+                        let any =
+                            RegexQuery::from_pattern(&pattern, f.words).map_err(Error::internal)?;
+                        should.push(Box::new(ConstScoreQuery::new(Box::new(title), TITLE_TIER)));
+                        should.push(Box::new(ConstScoreQuery::new(Box::new(any), 0.5)));
+                    }
+                    if should.is_empty() {
+                        return Ok(Box::new(EmptyQuery));
+                    }
+                    any_of(should)
+                }
+                Clause::Phrase(words) => {
+                    let stems: Vec<String> = words.iter().flat_map(|w| self.stems(w)).collect();
+                    if stems.is_empty() {
+                        return Ok(Box::new(EmptyQuery));
+                    }
+                    any_of(self.scored(&stems))
+                }
+                Clause::Tag(tag) => Box::new(ConstScoreQuery::new(
+                    Box::new(TermQuery::new(
+                        Term::from_field_text(f.tags, tag),
+                        IndexRecordOption::Basic,
+                    )),
+                    1.0,
+                )),
+                Clause::Author(_) => {
+                    let ids = authors.next().map(Vec::as_slice).unwrap_or_default();
+                    if ids.is_empty() {
+                        return Ok(Box::new(EmptyQuery));
+                    }
+                    let terms = ids.iter().map(|id| Term::from_field_text(f.author_id, id));
+                    Box::new(ConstScoreQuery::new(
+                        Box::new(TermSetQuery::new(terms)),
+                        1.0,
+                    ))
+                }
+            };
+            must.push((Occur::Must, q));
+        }
+        if must.is_empty() {
+            return Ok(Box::new(EmptyQuery));
+        }
+        Ok(Box::new(BooleanQuery::new(must)))
+    }
+
+    /// A word (one stem) or phrase (several) in each stemmed field, BM25-scored and
+    /// boosted by field, with the title tier.
+    fn scored(&self, stems: &[String]) -> Vec<Box<dyn Query>> {
+        let f = self.fields;
+        let one = |field: Field| -> Box<dyn Query> {
+            let terms: Vec<Term> = stems
+                .iter()
+                .map(|s| Term::from_field_text(field, s))
+                .collect();
+            if terms.len() == 1 {
+                let record = IndexRecordOption::WithFreqs;
+                Box::new(TermQuery::new(
+                    terms.into_iter().next().expect("one"),
+                    record,
+                ))
+            } else {
+                Box::new(PhraseQuery::new(terms))
+            }
+        };
+        let mut out: Vec<Box<dyn Query>> = vec![
+            Box::new(ConstScoreQuery::new(one(f.title), TITLE_TIER)),
+            Box::new(BoostQuery::new(one(f.title), 2.0)),
+            Box::new(BoostQuery::new(one(f.description), 1.5)),
+            one(f.story),
+        ];
+        if stems.len() == 1 {
+            out.push(Box::new(BoostQuery::new(one(f.tag_words), 1.5)));
+        }
+        out
+    }
+}
+
+fn any_of(queries: Vec<Box<dyn Query>>) -> Box<dyn Query> {
+    Box::new(BooleanQuery::new(
+        queries.into_iter().map(|q| (Occur::Should, q)).collect(),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::query::parse;
+
+    fn content(id: &str, author: &str, title: &str, story: &str, tags: &[&str]) -> Change {
+        Change::Put(IndexedContent {
+            id: id.into(),
+            author_id: author.into(),
+            title: title.into(),
+            description: None,
+            story: story.into(),
+            tags: tags.iter().map(|t| (*t).to_owned()).collect(),
+            // Numbered ids are published in their order.
+            published_ms: id.parse().unwrap_or(0),
+        })
+    }
+
+    async fn find(index: &SearchIndex, q: &str) -> Vec<String> {
+        find_by(index, q, vec![]).await
+    }
+
+    async fn find_by(index: &SearchIndex, q: &str, authors: Vec<Vec<String>>) -> Vec<String> {
+        let hits = index
+            .search(parse(q).expect("parses"), authors, 0, 100)
+            .await
+            .expect("searches");
+        assert_eq!(hits.total as usize, hits.ids.len(), "{q}");
+        hits.ids
+    }
+
+    #[tokio::test]
+    async fn words_stems_phrases_tags_prefixes_and_authors() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let index = SearchIndex::open(dir.path()).expect("opens");
+        index
+            .apply(vec![
+                content(
+                    "a",
+                    "ada",
+                    "Other things",
+                    "A long tale about crabs and friends.",
+                    &[],
+                ),
+                content(
+                    "b",
+                    "ada",
+                    "Ferris the crab goes home",
+                    "Nothing to see.",
+                    &["rust"],
+                ),
+                content(
+                    "c",
+                    "bob",
+                    "Programming",
+                    "friends about the long tale",
+                    &["async-io"],
+                ),
+            ])
+            .await
+            .expect("applies");
+        assert_eq!(index.len(), 3);
+        // A stem matches, and the title match ranks first.
+        assert_eq!(find(&index, "CRAB").await, ["b", "a"]);
+        // Every word must match; words inside other words do not.
+        assert_eq!(find(&index, "crab home").await, ["b"]);
+        assert!(find(&index, "rab ome").await.is_empty());
+        // A phrase is words next to each other, in order.
+        let mut phrase = find(&index, r#""long tale""#).await;
+        phrase.sort();
+        assert_eq!(phrase, ["a", "c"]);
+        assert!(find(&index, r#""tale long""#).await.is_empty());
+        // Tags whole; tag words as words.
+        assert_eq!(find(&index, "tag:async-io").await, ["c"]);
+        assert!(find(&index, "tag:async").await.is_empty());
+        assert_eq!(find(&index, "io").await, ["c"]);
+        // The trailing word is a prefix.
+        assert_eq!(find(&index, "progr").await, ["c"]);
+        assert!(find(&index, "progr tale").await.is_empty());
+        // author: is the ids the names resolved to.
+        assert_eq!(
+            find_by(&index, "tale author:ada", vec![vec!["ada".into()]]).await,
+            ["a"]
+        );
+        assert!(
+            find_by(&index, "tale author:nobody", vec![vec![]])
+                .await
+                .is_empty()
+        );
+
+        // Replacing, deleting one, deleting an author's.
+        index
+            .apply(vec![content("a", "ada", "Crabs", "Gone.", &[])])
+            .await
+            .expect("applies");
+        assert_eq!(find(&index, "crab").await, ["a", "b"]);
+        index
+            .apply(vec![Change::DeleteContent("b".into())])
+            .await
+            .expect("applies");
+        assert_eq!(find(&index, "crab").await, ["a"]);
+        index
+            .apply(vec![Change::DeleteAuthor("ada".into())])
+            .await
+            .expect("applies");
+        assert!(find(&index, "crab").await.is_empty());
+        assert_eq!(index.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn pages_follow_each_other_newest_first_on_ties_and_reopening_keeps_the_index() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        {
+            let index = SearchIndex::open(dir.path()).expect("opens");
+            let changes = (0..25)
+                .map(|i| content(&format!("{i:02}"), "ada", "Same", "same words", &[]))
+                .collect();
+            index.apply(changes).await.expect("applies");
+        }
+        let index = SearchIndex::open(dir.path()).expect("reopens");
+        let clauses = parse("same").expect("parses");
+        let mut seen = Vec::new();
+        for offset in [0, 10, 20] {
+            let hits = index
+                .search(clauses.clone(), vec![], offset, 10)
+                .await
+                .expect("searches");
+            assert_eq!(hits.total, 25);
+            seen.extend(hits.ids);
+        }
+        let newest_first: Vec<String> = (0..25).rev().map(|i| format!("{i:02}")).collect();
+        assert_eq!(seen, newest_first, "equal scores: newer first, each once");
+    }
+}

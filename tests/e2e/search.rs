@@ -1,0 +1,297 @@
+//! The search subgraph through the router: `searchContents` answered from the tantivy
+//! index that content and user events feed. The index follows writes a moment after they
+//! commit, so each expectation is waited for (up to `PATIENCE`); how long that moment is, the
+//! content bench measures.
+
+use folio_testkit::{PATIENCE, Session, TestApp, code, field, node_ids};
+use serde_json::{Value, json};
+
+const PASSWORD: &str = "correct horse";
+
+const SEARCH: &str = "query($q: String!, $first: Int, $after: String) {
+    searchContents(query: $q, first: $first, after: $after) {
+        totalCount nodes { id title } pageInfo { hasNextPage endCursor } } }";
+
+/// Waits until searching `q` finds exactly `ids`, in this order.
+async fn until_found(app: &TestApp, q: &str, ids: &[&str]) {
+    let deadline = std::time::Instant::now() + PATIENCE;
+    loop {
+        let found = app.search_contents(q, None, None).await;
+        if node_ids(&found) == ids && found["totalCount"] == json!(ids.len()) {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "searching {q:?} should find {ids:?}; it finds {found}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+async fn create(app: &TestApp, who: &Session, input: Value) -> String {
+    let body = app.create_content_body(who, input).await;
+    assert_eq!(code(&body), "", "{body}");
+    body["data"]["createContent"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned()
+}
+
+#[tokio::test]
+async fn search_ranks_title_matches_first_and_follows_writes() {
+    let app = TestApp::spawn().await;
+    let ada = app.register("ada@example.com", PASSWORD).await;
+    let story_only = create(&app, &ada,
+        json!({ "title": "Other things", "story": "A long tale about Ferris the crab and friends." }),
+    )
+    .await;
+    let in_title = create(
+        &app,
+        &ada,
+        json!({ "title": "Ferris goes home", "story": "Nothing to see." }),
+    )
+    .await;
+    let tagged = create(&app, &ada,
+        json!({ "title": "Tagged", "story": "Plain.", "description": "Short", "tags": ["Async-IO"] }),
+    )
+    .await;
+
+    // A title match ranks above a story-only match, case-insensitively.
+    until_found(&app, "fErRiS", &[&in_title, &story_only]).await;
+    let found = app.search_contents("ferris", None, None).await;
+    assert_eq!(
+        found["nodes"][0]["title"],
+        json!("Ferris goes home"),
+        "{found}"
+    );
+    // Words match by stem; tag words and the description are searched too.
+    until_found(&app, "crabs", &[&story_only]).await;
+    until_found(&app, "async", &[&tagged]).await;
+    until_found(&app, "short", &[&tagged]).await;
+
+    let update = "mutation($id: ID!, $i: UpdateContentInput!) { updateContent(id: $id, input: $i) { title } }";
+    let body = app
+        .gql(
+            Some(&ada.access_token),
+            update,
+            json!({ "id": tagged, "i": { "title": "Zebra crossing" } }),
+        )
+        .await;
+    assert_eq!(code(&body), "", "{body}");
+    until_found(&app, "zebra", &[&tagged]).await;
+    until_found(&app, "tagged", &[]).await;
+
+    let delete = "mutation($id: ID!) { deleteContent(id: $id) }";
+    let body = app
+        .gql(Some(&ada.access_token), delete, json!({ "id": in_title }))
+        .await;
+    assert_eq!(body["data"]["deleteContent"], json!(true), "{body}");
+    until_found(&app, "ferris", &[&story_only]).await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn phrases_tags_authors_and_a_trailing_prefix() {
+    let app = TestApp::spawn().await;
+    let ada = app
+        .register_named("ada@example.com", PASSWORD, "Ada", "Lovelace", json!({}))
+        .await;
+    let bob = app
+        .register_named("bob@example.com", PASSWORD, "Bob", "Lovelace", json!({}))
+        .await;
+    let engine = create(
+        &app,
+        &ada,
+        json!({
+        "title": "The analytical engine", "story": "Programming a machine that weaves patterns.",
+        "tags": ["history", "computing"] }),
+    )
+    .await;
+    let loom = create(
+        &app,
+        &bob,
+        json!({
+        "title": "Looms", "story": "A machine that weaves cloth, then analytical thought.",
+        "tags": ["craft"] }),
+    )
+    .await;
+    // BM25: the shorter story first.
+    until_found(&app, "machine weaves", &[&engine, &loom]).await;
+
+    // A phrase: the words next to each other, in order.
+    until_found(&app, "\"analytical engine\"", &[&engine]).await;
+    until_found(&app, "\"engine analytical\"", &[]).await;
+    // A whole tag; a tag's part is not the tag.
+    until_found(&app, "tag:computing machine", &[&engine]).await;
+    until_found(&app, "tag:COMPUTING", &[&engine]).await;
+    until_found(&app, "tag:comp", &[]).await;
+    // An author's first or last name, whole, any case.
+    until_found(&app, "machine author:ada", &[&engine]).await;
+    until_found(&app, "author:LOVELACE weaves", &[&engine, &loom]).await;
+    until_found(&app, "author:ad", &[]).await;
+    // The last bare word is a prefix too; an earlier one is not.
+    until_found(&app, "progr", &[&engine]).await;
+    until_found(&app, "progr machine", &[]).await;
+
+    // A rename reaches author: without touching a document.
+    let rename =
+        "mutation($id: ID!, $i: UpdateUserInput!) { updateUser(id: $id, input: $i) { firstName } }";
+    let body = app
+        .gql(
+            Some(&bob.access_token),
+            rename,
+            json!({ "id": bob.id, "i": { "firstName": "Robert" } }),
+        )
+        .await;
+    assert_eq!(code(&body), "", "{body}");
+    until_found(&app, "author:robert", &[&loom]).await;
+    until_found(&app, "author:bob", &[]).await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_deleted_users_contents_leave_the_index() {
+    let app = TestApp::spawn().await;
+    let ada = app.register("ada@example.com", PASSWORD).await;
+    let bob = app.register("bob@example.com", PASSWORD).await;
+    let kept = create(&app, &ada, json!({ "title": "Shared words", "story": "x" })).await;
+    let gone = create(
+        &app,
+        &bob,
+        json!({ "title": "Shared words too", "story": "x" }),
+    )
+    .await;
+    // BM25: the shorter title first.
+    until_found(&app, "shared", &[&kept, &gone]).await;
+    let body = app
+        .gql(
+            Some(&bob.access_token),
+            "mutation($id: ID!) { deleteUser(id: $id) }",
+            json!({ "id": bob.id }),
+        )
+        .await;
+    assert_eq!(code(&body), "", "{body}");
+    until_found(&app, "shared", &[&kept]).await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn search_survives_hostile_input_and_codes_bad_syntax() {
+    let app = TestApp::spawn().await;
+    let ada = app.register("ada@example.com", PASSWORD).await;
+    let id = app.create_content(&ada, "Drop table talk").await;
+    until_found(&app, "drop table", &[&id]).await;
+    for hostile in [
+        "\"; DROP TABLE contents; --\"",
+        "title:*) OR (",
+        "*",
+        "'",
+        "a\u{0}b",
+        "NEAR(x y) AND NOT -z",
+        "!!! & | <-> :*",
+        ".*",
+        "[[[(((",
+    ] {
+        let found = app.search_contents(hostile, None, None).await;
+        assert!(
+            found["totalCount"].as_i64().is_some(),
+            "{hostile:?}: {found}"
+        );
+    }
+    for (bad, why) in [
+        ("\"drop table", "closing"),
+        ("drop tag:", "tag:"),
+        ("author: drop", "author:"),
+    ] {
+        let body = app.gql(None, SEARCH, json!({ "q": bad })).await;
+        assert_eq!(code(&body), "BAD_USER_INPUT", "{bad:?}: {body}");
+        assert_eq!(field(&body), "query", "{body}");
+        let message = body["errors"][0]["message"].as_str().unwrap_or_default();
+        assert!(message.contains(why), "{bad:?}: {message}");
+    }
+    for empty in ["", "   \t"] {
+        let body = app.gql(None, SEARCH, json!({ "q": empty })).await;
+        assert_eq!(code(&body), "BAD_USER_INPUT", "{body}");
+        assert_eq!(field(&body), "query", "{body}");
+    }
+    for after in ["garbage", "YzE6OTk5OTk5OTk"] {
+        let body = app
+            .gql(None, SEARCH, json!({ "q": "drop", "after": after }))
+            .await;
+        assert_eq!(code(&body), "BAD_USER_INPUT", "{after}: {body}");
+        assert_eq!(field(&body), "after", "{body}");
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn search_pages_through_every_match_newest_first_on_ties() {
+    let app = TestApp::spawn().await;
+    let ada = app.register("ada@example.com", PASSWORD).await;
+    let mut created = Vec::new();
+    for i in 0..5 {
+        created.push(app.create_content(&ada, &format!("Paging story {i}")).await);
+    }
+    app.create_content(&ada, "Unrelated").await;
+    created.reverse();
+    let newest_first: Vec<&str> = created.iter().map(String::as_str).collect();
+    until_found(&app, "paging", &newest_first).await;
+    let mut seen = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let page = app
+            .search_contents("paging", Some(2), after.as_deref())
+            .await;
+        assert_eq!(page["totalCount"], json!(5), "{page}");
+        seen.extend(node_ids(&page));
+        if page["pageInfo"]["hasNextPage"] != json!(true) {
+            break;
+        }
+        after = page["pageInfo"]["endCursor"].as_str().map(str::to_owned);
+    }
+    assert_eq!(seen, created, "equal ranks come newest first, each once");
+    app.stop().await;
+}
+
+/// `searchContents` is non-null in the contract, so when search cannot answer, GraphQL's
+/// null propagation takes the whole `data` with it; the error names search alone, and
+/// whatever does not ask search goes on working.
+#[tokio::test]
+async fn search_down_fails_search_alone() {
+    let dead_addr = folio_testkit::dead_addr().await;
+    let app = TestApp::spawn_with(|cfg| {
+        cfg.service_mut("search").url = Some(format!("http://{dead_addr}/graphql"));
+    })
+    .await;
+    let ada = app.register("ada@example.com", PASSWORD).await;
+    app.create_content(&ada, "Still listed").await;
+    let body = app
+        .gql(
+            None,
+            "{ contents(first: 5) { nodes { title } } searchContents(query: \"listed\") { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(body["data"], Value::Null, "{body}");
+    let errors = body["errors"].as_array().expect("errors");
+    assert_eq!(errors.len(), 1, "{body}");
+    assert_eq!(code(&body), "SUBGRAPH_UNAVAILABLE", "{body}");
+    assert_eq!(
+        errors[0]["extensions"]["service"],
+        json!("search"),
+        "{body}"
+    );
+    let body = app
+        .gql(
+            None,
+            "{ contents(first: 5) { nodes { title } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["contents"]["nodes"],
+        json!([{ "title": "Still listed" }]),
+        "{body}"
+    );
+    app.stop().await;
+}
