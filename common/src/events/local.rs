@@ -1,6 +1,6 @@
 //! The in-process bus of the one-process run: publishing an event hands it to every
-//! subscriber whose types match, in this process, and succeeds once all of them have
-//! handled it. Publishing several (a relay round) hands each subscriber the ones it
+//! subscriber whose types match, in this process, all at once, and succeeds once all of
+//! them have handled it. Publishing several (a relay round) hands each subscriber the ones it
 //! wants as one batch. A subscriber that fails makes the publish fail, so the outbox relay tries
 //! again later (subscribers that had succeeded see the event twice and ignore it).
 //! Observers (`folio events tail`, tests) get each event as it is published.
@@ -68,20 +68,20 @@ impl Bus for LocalBus {
             for event in events {
                 let _ = self.observers.send(event.clone());
             }
-            let mut failed = None;
-            for s in subscribers {
+            // Every subscriber handles its batch at the same time, so a slow one (search
+            // committing its index) does not delay what the others make visible.
+            let handling = subscribers.iter().filter_map(|s| {
                 let batch: Vec<Event> = events
                     .iter()
                     .filter(|e| s.kinds.iter().any(|k| matches(k, &e.kind)))
                     .cloned()
                     .collect();
-                if batch.is_empty() {
-                    continue;
-                }
-                if let Err(e) = (s.handler)(batch).await {
-                    failed = Some(e);
-                }
-            }
+                (!batch.is_empty()).then(|| (s.handler)(batch))
+            });
+            let failed = futures_util::future::join_all(handling)
+                .await
+                .into_iter()
+                .find_map(Result::err);
             match failed {
                 Some(e) => (0, Some(e)),
                 None => (events.len(), None),

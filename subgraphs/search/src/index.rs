@@ -6,22 +6,28 @@
 //! | `author_id` | the raw id | `author:` (through the names the store knows); a deleted user's contents |
 //! | `title`, `description`, `story`, `tag_words` | words, lower-cased, English stems, positions | words and phrases, BM25 |
 //! | `tags` | each whole tag | `tag:` |
-//! | `title_raw`, `words` | words, lower-cased, no stems, no positions | the trailing prefix |
+//! | `title_raw` | the title's words, lower-cased, no stems, no positions | the trailing prefix in titles |
 //! | `published` | publication time (ms), a fast field | ties: newer first |
 //!
 //! Ranking: every clause must match. A word found in the title adds [`TITLE_TIER`], so a
 //! title match ranks above a story-only match whatever BM25 says; within a tier BM25
 //! decides (title ×2, description and tags ×1.5, story ×1); ties go to the newer content.
 //!
-//! Writes go through one `IndexWriter` (behind a mutex, on a blocking thread); each batch
-//! of events is committed and the reader reloaded before the batch's events count as
-//! processed, so what an event changed is searchable when it is acknowledged. A
-//! replayed event replaces its document again: applying twice changes nothing.
+//! Writes go through one `IndexWriter`, owned by an indexer thread. A batch of events is
+//! handed to it and acknowledged at once (unless it is [`QUEUED_BATCHES`] behind); it
+//! commits what is pending [`COMMIT_EVERY`] after the first uncommitted change and
+//! reloads the reader, so a write is searchable within that delay, and one commit (about
+//! 20 ms of fsyncs here) serves many batches instead of holding up each: the relays that
+//! deliver to search and to other subgraphs never wait for it. Dropping the last handle
+//! on the index commits what is pending. A
+//! crash loses at most the last [`COMMIT_EVERY`] of changes from this replica's index
+//! (they were acknowledged); a replayed event replaces its document again, so applying
+//! twice changes nothing.
 
 use crate::query::Clause;
 use folio_common::{Error, Result};
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::time::Duration;
 use tantivy::collector::{Count, TopDocs};
 use tantivy::directory::MmapDirectory;
 use tantivy::query::{
@@ -44,6 +50,9 @@ const STEMMED: &str = "folio_en";
 const RAW: &str = "folio_raw";
 /// Indexing memory of the writer (tantivy's arena; a commit flushes it).
 const WRITER_BYTES: usize = 64 << 20;
+
+/// Longest a change waits for the commit that makes it searchable.
+pub const COMMIT_EVERY: Duration = Duration::from_millis(50);
 
 /// A content as the index holds it.
 #[derive(Debug, Clone, PartialEq)]
@@ -79,7 +88,6 @@ struct Fields {
     tag_words: Field,
     tags: Field,
     title_raw: Field,
-    words: Field,
     published: Field,
 }
 
@@ -95,8 +103,123 @@ pub struct Hits {
 pub struct SearchIndex {
     fields: Fields,
     reader: IndexReader,
-    writer: Arc<Mutex<IndexWriter>>,
     stemmed: TextAnalyzer,
+    /// The indexer thread; when the last clone is dropped, it commits and stops.
+    indexer: std::sync::Arc<Indexer>,
+}
+
+/// The indexer thread and the way to it. Dropping it closes the way and waits for the
+/// thread's last commit, so the index can be opened again at once.
+struct Indexer {
+    jobs: Option<std::sync::mpsc::SyncSender<Job>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Indexer {
+    fn drop(&mut self) {
+        self.jobs = None;
+        if let Some(thread) = self.thread.take()
+            && thread.join().is_err()
+        {
+            tracing::error!("the search indexer thread panicked");
+        }
+    }
+}
+
+/// What the indexer thread is asked to do.
+enum Job {
+    Apply(Vec<Change>),
+    /// Commit now, and say when done.
+    Commit(tokio::sync::oneshot::Sender<Result<()>>),
+}
+
+/// Batches waiting for the indexer thread, at most (then `apply` waits: back-pressure).
+const QUEUED_BATCHES: usize = 16;
+
+/// The indexer thread: owns the writer, applies each batch as it comes, and commits
+/// [`COMMIT_EVERY`] after the first uncommitted change (or when asked, or at the end).
+fn indexer(
+    mut writer: IndexWriter,
+    reader: IndexReader,
+    fields: Fields,
+    jobs: std::sync::mpsc::Receiver<Job>,
+) {
+    use std::sync::mpsc::RecvTimeoutError;
+    let commit = |writer: &mut IndexWriter| -> Result<()> {
+        writer.commit().map_err(Error::internal)?;
+        reader.reload().map_err(Error::internal)
+    };
+    let mut due: Option<std::time::Instant> = None;
+    loop {
+        let job = match due {
+            None => jobs.recv().map_err(|_| RecvTimeoutError::Disconnected),
+            Some(at) => jobs.recv_timeout(at.saturating_duration_since(std::time::Instant::now())),
+        };
+        match job {
+            Ok(Job::Apply(changes)) => {
+                for change in changes {
+                    if let Err(e) = apply_change(&writer, fields, change) {
+                        tracing::error!(error = %e.log_message(), "indexing a change");
+                    }
+                }
+                due.get_or_insert_with(|| std::time::Instant::now() + COMMIT_EVERY);
+            }
+            Ok(Job::Commit(done)) => {
+                due = None;
+                let _ = done.send(commit(&mut writer));
+            }
+            Err(RecvTimeoutError::Timeout) => {
+                due = None;
+                if let Err(e) = commit(&mut writer) {
+                    tracing::error!(error = %e.log_message(), "committing the search index");
+                }
+            }
+            Err(RecvTimeoutError::Disconnected) => {
+                if due.is_some()
+                    && let Err(e) = commit(&mut writer)
+                {
+                    tracing::error!(error = %e.log_message(), "committing the search index on close");
+                }
+                return;
+            }
+        }
+    }
+}
+
+fn apply_change(writer: &IndexWriter, f: Fields, change: Change) -> Result<()> {
+    match change {
+        Change::Put(c) => {
+            writer.delete_term(Term::from_field_text(f.id, &c.id));
+            writer
+                .add_document(document(f, c))
+                .map_err(Error::internal)?;
+        }
+        Change::DeleteContent(id) => {
+            writer.delete_term(Term::from_field_text(f.id, &id));
+        }
+        Change::DeleteAuthor(id) => {
+            writer.delete_term(Term::from_field_text(f.author_id, &id));
+        }
+    }
+    Ok(())
+}
+
+fn document(f: Fields, c: IndexedContent) -> TantivyDocument {
+    let mut doc = TantivyDocument::default();
+    doc.add_text(f.id, &c.id);
+    doc.add_text(f.author_id, &c.author_id);
+    doc.add_text(f.title, &c.title);
+    doc.add_text(f.title_raw, &c.title);
+    if let Some(d) = &c.description {
+        doc.add_text(f.description, d);
+    }
+    doc.add_i64(f.published, c.published_ms);
+    doc.add_text(f.story, &c.story);
+    for tag in &c.tags {
+        doc.add_text(f.tags, tag.to_lowercase());
+        doc.add_text(f.tag_words, tag);
+    }
+    doc
 }
 
 fn schema() -> (Schema, Fields) {
@@ -118,7 +241,6 @@ fn schema() -> (Schema, Fields) {
         tag_words: b.add_text_field("tag_words", text(STEMMED, IndexRecordOption::WithFreqs)),
         tags: b.add_text_field("tags", STRING),
         title_raw: b.add_text_field("title_raw", text(RAW, IndexRecordOption::Basic)),
-        words: b.add_text_field("words", text(RAW, IndexRecordOption::Basic)),
         published: b.add_i64_field("published", FAST),
     };
     (b.build(), fields)
@@ -148,77 +270,59 @@ impl SearchIndex {
         index.tokenizers().register(STEMMED, stemmed.clone());
         index.tokenizers().register(RAW, raw);
         let writer = index.writer_with_num_threads(1, WRITER_BYTES)?;
-        let reader = index
+        let reader: IndexReader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
             .try_into()?;
+        let (indexer_tx, jobs) = std::sync::mpsc::sync_channel(QUEUED_BATCHES);
+        let thread_reader = reader.clone();
+        let thread = std::thread::Builder::new()
+            .name("search-indexer".into())
+            .spawn(move || indexer(writer, thread_reader, fields, jobs))?;
         Ok(SearchIndex {
             fields,
             reader,
-            writer: Arc::new(Mutex::new(writer)),
             stemmed,
+            indexer: std::sync::Arc::new(Indexer {
+                jobs: Some(indexer_tx),
+                thread: Some(thread),
+            }),
         })
     }
 
-    /// Applies `changes` in order, commits them and makes them searchable.
+    /// Hands `changes` to the indexer, in order; they are searchable after its next
+    /// commit, at most [`COMMIT_EVERY`] later. Waits only while the indexer is
+    /// [`QUEUED_BATCHES`] behind.
     pub async fn apply(&self, changes: Vec<Change>) -> Result<()> {
         if changes.is_empty() {
             return Ok(());
         }
-        let this = self.clone();
-        tokio::task::spawn_blocking(move || this.apply_blocking(changes))
-            .await
-            .map_err(Error::internal)?
+        self.send(Job::Apply(changes)).await
     }
 
-    fn apply_blocking(&self, changes: Vec<Change>) -> Result<()> {
-        let f = self.fields;
-        let mut writer = self
-            .writer
-            .lock()
-            .map_err(|_| Error::internal("the search index writer panicked"))?;
-        for change in changes {
-            match change {
-                Change::Put(c) => {
-                    writer.delete_term(Term::from_field_text(f.id, &c.id));
-                    writer
-                        .add_document(self.document(c))
-                        .map_err(Error::internal)?;
-                }
-                Change::DeleteContent(id) => {
-                    writer.delete_term(Term::from_field_text(f.id, &id));
-                }
-                Change::DeleteAuthor(id) => {
-                    writer.delete_term(Term::from_field_text(f.author_id, &id));
-                }
+    /// Commits what the indexer has been given so far, and makes it searchable.
+    pub async fn commit(&self) -> Result<()> {
+        let (done, committed) = tokio::sync::oneshot::channel();
+        self.send(Job::Commit(done)).await?;
+        committed.await.map_err(Error::internal)?
+    }
+
+    async fn send(&self, job: Job) -> Result<()> {
+        use std::sync::mpsc::TrySendError;
+        let stopped = || Error::internal("the search indexer stopped");
+        let Some(jobs) = &self.indexer.jobs else {
+            return Err(stopped());
+        };
+        match jobs.try_send(job) {
+            Ok(()) => Ok(()),
+            Err(TrySendError::Disconnected(_)) => Err(stopped()),
+            Err(TrySendError::Full(job)) => {
+                let indexer = jobs.clone();
+                tokio::task::spawn_blocking(move || indexer.send(job).map_err(|_| stopped()))
+                    .await
+                    .map_err(Error::internal)?
             }
         }
-        writer.commit().map_err(Error::internal)?;
-        drop(writer);
-        self.reader.reload().map_err(Error::internal)
-    }
-
-    fn document(&self, c: IndexedContent) -> TantivyDocument {
-        let f = self.fields;
-        let mut doc = TantivyDocument::default();
-        doc.add_text(f.id, &c.id);
-        doc.add_text(f.author_id, &c.author_id);
-        doc.add_text(f.title, &c.title);
-        doc.add_text(f.title_raw, &c.title);
-        doc.add_text(f.words, &c.title);
-        if let Some(d) = &c.description {
-            doc.add_text(f.description, d);
-            doc.add_text(f.words, d);
-        }
-        doc.add_i64(f.published, c.published_ms);
-        doc.add_text(f.story, &c.story);
-        doc.add_text(f.words, &c.story);
-        for tag in &c.tags {
-            doc.add_text(f.tags, tag.to_lowercase());
-            doc.add_text(f.tag_words, tag);
-            doc.add_text(f.words, tag);
-        }
-        doc
     }
 
     /// How many documents the index holds (deleted ones excluded).
@@ -315,13 +419,19 @@ impl SearchIndex {
                     }
                     if *prefix {
                         // Letters and digits only (the parser's words): nothing to escape.
+                        // The title's unstemmed words; elsewhere the stems, which a word
+                        // being typed starts (`progr`, `program`) until it is whole, when
+                        // its own stem matches.
                         let pattern = format!("{text}.*");
-                        let title = RegexQuery::from_pattern(&pattern, f.title_raw)
-                            .map_err(Error::internal)?;
-                        let any =
-                            RegexQuery::from_pattern(&pattern, f.words).map_err(Error::internal)?;
-                        should.push(Box::new(ConstScoreQuery::new(Box::new(title), TITLE_TIER)));
-                        should.push(Box::new(ConstScoreQuery::new(Box::new(any), 0.5)));
+                        let prefix_of = |field: Field, score: f32| -> Result<Box<dyn Query>> {
+                            let q = RegexQuery::from_pattern(&pattern, field)
+                                .map_err(Error::internal)?;
+                            Ok(Box::new(ConstScoreQuery::new(Box::new(q), score)))
+                        };
+                        should.push(prefix_of(f.title_raw, TITLE_TIER)?);
+                        for field in [f.description, f.tag_words, f.story] {
+                            should.push(prefix_of(field, 0.5)?);
+                        }
                     }
                     if should.is_empty() {
                         return Ok(Box::new(EmptyQuery));
@@ -461,6 +571,7 @@ mod tests {
             ])
             .await
             .expect("applies");
+        index.commit().await.expect("commits");
         assert_eq!(index.len(), 3);
         // A stem matches, and the title match ranks first.
         assert_eq!(find(&index, "CRAB").await, ["b", "a"]);
@@ -495,16 +606,19 @@ mod tests {
             .apply(vec![content("a", "ada", "Crabs", "Gone.", &[])])
             .await
             .expect("applies");
+        index.commit().await.expect("commits");
         assert_eq!(find(&index, "crab").await, ["a", "b"]);
         index
             .apply(vec![Change::DeleteContent("b".into())])
             .await
             .expect("applies");
+        index.commit().await.expect("commits");
         assert_eq!(find(&index, "crab").await, ["a"]);
         index
             .apply(vec![Change::DeleteAuthor("ada".into())])
             .await
             .expect("applies");
+        index.commit().await.expect("commits");
         assert!(find(&index, "crab").await.is_empty());
         assert_eq!(index.len(), 1);
     }
