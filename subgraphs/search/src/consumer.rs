@@ -9,7 +9,7 @@
 //! processed only once what it changed is searchable. If the transaction then fails the
 //! batch comes again, and applying it again changes nothing.
 
-use crate::Search;
+use crate::SearchState;
 use crate::index::{Change, IndexedContent};
 use crate::store::{Author, delete_author, put_author};
 use folio_common::Result;
@@ -29,7 +29,7 @@ pub const KINDS: [&str; 6] = [
 
 /// Applies a batch of events, in order.
 pub async fn apply(
-    search: &Search,
+    search: &SearchState,
     tx: &DatabaseTransaction,
     payloads: Vec<Payload>,
 ) -> Result<()> {

@@ -43,9 +43,6 @@ pub struct SearchState {
     pub index: SearchIndex,
 }
 
-/// What the consumer applies events to.
-pub type Search = SearchState;
-
 /// The name this replica consumes events as: `search-<id>`, the id kept in the index's
 /// directory (made on first start). Every replica applies every event to its own index;
 /// a new replica (an empty directory) starts from the oldest event the broker keeps.
