@@ -21,7 +21,7 @@
 //! platform's own content database (`folio_content::init` on its configuration), like
 //! `folio import-csv` next to a running server: one transaction, no 10 MiB upload limit to
 //! split around, and the same rows the import part measures. The search subgraph indexes
-//! the import's `content.created` events; the bench waits until it has processed the last
+//! the import's `content.imported` events; the bench waits until it has processed the last
 //! one and prints how long that took after the commit (contents/s, relay and consumer
 //! included). Then a closed loop of
 //! `FOLIO_BENCH_CONCURRENCY` workers (default 8) on one keep-alive client sends

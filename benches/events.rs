@@ -11,8 +11,8 @@
 //!
 //! Then bulk events: `BENCH_IMPORT_EVENTS` contents (default 100,000; the figure
 //! is 1,000,000) are imported in one transaction through the engine behind `folio
-//! import-csv`, against the platform's own content database, which records one
-//! `content.created` per row. Printed: the import's time, and the time from its commit
+//! import-csv`, against the platform's own content database, which records them in
+//! `content.imported` events of a few hundred contents each. Printed: the import's time, and the time from its commit
 //! until interactions knows every one of them (its `content_stats` holds the last one,
 //! polled every 50 ms by its key; as events are applied in order that means all, which
 //! a count then checks), with the in-process bus (or NATS when `FOLIO_TEST_NATS_URL` is

@@ -107,7 +107,9 @@ async fn search_migrations_go_up_down_and_up_again() {
 }
 
 /// Full-text search left the content database for the search subgraph; undoing that
-/// migration brings the old index back, filled from the contents.
+/// migration brings the old index back, filled from the contents. (On PostgreSQL the
+/// outbox's payloads are stored uncompressed, and undoing the later migration that did
+/// it compresses them again.)
 #[tokio::test]
 async fn contents_lose_their_search_index_and_down_restores_it_filled() {
     use sea_orm::ConnectionTrait;
@@ -133,15 +135,31 @@ async fn contents_lose_their_search_index_and_down_restores_it_filled() {
         .await
         .expect("up");
     assert!(!has_index().await, "the search index is gone after up");
+    let payload_storage = || async {
+        db.query_one_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            "SELECT a.attstorage::text AS s FROM pg_attribute a \
+             WHERE a.attrelid = 'content_outbox'::regclass AND a.attname = 'payload'",
+        ))
+        .await
+        .expect("attstorage")
+        .and_then(|r| r.try_get::<String>("", "s").ok())
+    };
+    if !sqlite {
+        assert_eq!(payload_storage().await.as_deref(), Some("e"), "external");
+    }
     db.execute_unprepared(
         "INSERT INTO contents (id, author_id, title, story, tags, view_count, published_at, updated_at) \
          VALUES ('c1', 'a1', 'Ferris', 'A crab.', '', 0, '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')",
     )
     .await
     .expect("insert a content");
-    folio_migrations::content::Migrator::down(&db, Some(1))
+    folio_migrations::content::Migrator::down(&db, Some(2))
         .await
-        .expect("down one");
+        .expect("down two");
+    if !sqlite {
+        assert_eq!(payload_storage().await.as_deref(), Some("x"), "extended");
+    }
     assert!(has_index().await, "down restores the search index");
     let found = db
         .query_one_raw(sea_orm::Statement::from_string(

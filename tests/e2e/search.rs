@@ -295,3 +295,67 @@ async fn search_down_fails_search_alone() {
     );
     app.stop().await;
 }
+
+/// A CSV import's contents travel as `content.imported` events of many contents each;
+/// search indexes every one of them and interactions learns every one.
+#[tokio::test]
+async fn an_imports_contents_are_searchable_and_known_to_interactions() {
+    let app = TestApp::spawn().await;
+    let ada = app.register("ada@example.com", PASSWORD).await;
+    const ROWS: usize = 600;
+    const LAST: usize = ROWS - 1;
+    let filler = "words of a story that go on and on ".repeat(30);
+    let mut csv = String::from("title,story\n");
+    for i in 0..ROWS {
+        let (title, story) = match i {
+            7 => ("Quokka at dawn".to_owned(), filler.clone()),
+            LAST => (format!("Row {i}"), format!("{filler} a wombat digs")),
+            _ => (format!("Row {i}"), filler.clone()),
+        };
+        csv.push_str(&format!("{title},\"{story}\"\n"));
+    }
+    let report = app.import_csv(&ada, &csv).await;
+    assert_eq!(
+        report["data"]["importContentsCsv"]["created"],
+        json!(ROWS),
+        "{report}"
+    );
+    // More than one event, fewer than one per row.
+    let imported: Vec<_> = app
+        .outbox("content")
+        .await
+        .into_iter()
+        .filter(|(e, _)| e.kind == "content.imported")
+        .collect();
+    assert!(
+        imported.len() > 1 && imported.len() < ROWS / 10,
+        "{} content.imported events for {ROWS} rows",
+        imported.len()
+    );
+    // The first event's contents and the last one's are searchable.
+    let found_alone = |q: &'static str| {
+        let app = &app;
+        async move {
+            let deadline = std::time::Instant::now() + PATIENCE;
+            loop {
+                let found = app.search_contents(q, None, None).await;
+                if let [id] = node_ids(&found).as_slice() {
+                    return id.clone();
+                }
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "searching {q:?} should find one imported content; it finds {found}"
+                );
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+        }
+    };
+    let first = found_alone("quokka").await;
+    let last = found_alone("wombat").await;
+    assert_ne!(first, last);
+    folio_testkit::eventually("interactions knows every imported content", || async {
+        app.count_rows("interactions", "content_stats").await == ROWS as i64
+    })
+    .await;
+    app.stop().await;
+}

@@ -14,6 +14,7 @@
 //! | `user.followed`, `user.unfollowed` | users | [`FollowData`]: `{followerId, followeeId}` |
 //! | `user.blocked`, `user.unblocked` | users | [`BlockData`]: `{blockerId, blockedId}` |
 //! | `content.created`, `content.updated` | content | [`ContentData`]: `{id, authorId, title, description, story, tags, publishedAt, updatedAt}` |
+//! | `content.imported` | content | [`ContentsImported`]: `{contents: [ContentData…]}` (a CSV import's contents, a chunk per event) |
 //! | `content.deleted` | content | [`ContentDeleted`]: `{id}` |
 //! | `interaction.created`, `interaction.deleted` | interactions | [`InteractionData`]: `{id, kind, userId, contentId, createdAt}` |
 //! | `comment.created`, `comment.updated` | interactions | [`CommentData`]: `{id, contentId, authorId, body, createdAt, updatedAt}` |
@@ -90,6 +91,35 @@ pub struct ContentData {
     pub published_at: DateTime<Utc>,
     #[serde(with = "rfc3339")]
     pub updated_at: DateTime<Utc>,
+}
+
+/// `content.imported`: contents a CSV import published, as many per event as fit in
+/// about [`ContentsImported::TARGET_BYTES`] of JSON (always at least one). A consumer
+/// treats each as a `content.created`; one event per chunk instead of per row is what
+/// lets a million-row import be written, relayed and consumed in seconds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContentsImported {
+    pub contents: Vec<ContentData>,
+}
+
+impl ContentsImported {
+    /// The size a producer fills an event up to (well under NATS's 1 MiB message limit,
+    /// even with a story of the longest kind, 100,000 characters, as the last one).
+    pub const TARGET_BYTES: usize = 128 * 1024;
+
+    /// About how many bytes `c` adds to the event's JSON (its texts, plus the keys,
+    /// quotes and times around them); escapes are not counted.
+    pub fn weight(c: &ContentData) -> usize {
+        const FIXED: usize = 200;
+        FIXED
+            + c.id.len()
+            + c.author_id.len()
+            + c.title.len()
+            + c.description.as_ref().map_or(0, String::len)
+            + c.story.len()
+            + c.tags.iter().map(|t| t.len() + 3).sum::<usize>()
+    }
 }
 
 /// `content.deleted`: the content that is gone.
@@ -220,8 +250,10 @@ catalog! {
     UserBlocked(BlockData) = "user.blocked" by "users";
     /// A user lifted a block.
     UserUnblocked(BlockData) = "user.unblocked" by "users";
-    /// A content was published (one per row of a CSV import too).
+    /// A content was published.
     ContentCreated(ContentData) = "content.created" by "content";
+    /// Contents were published by a CSV import (a chunk of its rows per event).
+    ContentImported(ContentsImported) = "content.imported" by "content";
     /// A content was edited.
     ContentUpdated(ContentData) = "content.updated" by "content";
     /// A content was deleted; the interactions subgraph forgets it.
@@ -416,6 +448,13 @@ mod tests {
                 "content.updated",
                 Payload::ContentUpdated(content(Some("D"))),
                 content_json(json!("D")),
+            ),
+            (
+                "content.imported",
+                Payload::ContentImported(ContentsImported {
+                    contents: vec![content(None), content(Some("D"))],
+                }),
+                json!({ "contents": [content_json(Value::Null), content_json(json!("D"))] }),
             ),
             (
                 "content.deleted",

@@ -26,9 +26,15 @@ const ACK_WAIT: Duration = Duration::from_secs(30);
 const RETRY_AFTER: Duration = Duration::from_secs(1);
 /// Most events one delivery hands a consumer (those already arrived, never waited for).
 const MAX_BATCH: usize = 1000;
+/// Most bytes of events one delivery hands a consumer (at least one event): a backlog of
+/// an import's 128 KiB `content.imported` events comes a few dozen at a time.
+const MAX_BATCH_BYTES: usize = 4 << 20;
 /// How many messages one pull asks JetStream for (async-nats asks for 200 by default):
 /// a backlog arrives in deliveries big enough to fill a batch.
 const PULL_BATCH: usize = 1000;
+/// The most bytes one pull asks for: twice a batch, and more than the largest message
+/// NATS takes (1 MiB by default; a message larger than a pull's bytes would never come).
+const PULL_BYTES: usize = 2 * MAX_BATCH_BYTES;
 
 /// The stream that holds the events of `prefix`: `FOLIO` for `folio`.
 pub fn stream_name(prefix: &str) -> String {
@@ -102,7 +108,10 @@ impl NatsBus {
     ) {
         let mut backoff = Duration::from_millis(100);
         while !*stop.borrow() {
-            let pull = consumer.stream().max_messages_per_batch(PULL_BATCH);
+            let pull = consumer
+                .stream()
+                .max_messages_per_batch(PULL_BATCH)
+                .max_bytes_per_batch(PULL_BYTES);
             let mut messages = match pull.messages().await {
                 Ok(m) => m,
                 Err(e) => {
@@ -131,10 +140,14 @@ impl NatsBus {
                 };
                 // With it, whatever else has already arrived (never waiting for more):
                 // one batch, handled in one transaction.
+                let mut bytes = first.payload.len();
                 let mut messages_in_batch = vec![first];
-                while messages_in_batch.len() < MAX_BATCH {
+                while messages_in_batch.len() < MAX_BATCH && bytes < MAX_BATCH_BYTES {
                     match messages.next().now_or_never() {
-                        Some(Some(Ok(m))) => messages_in_batch.push(m),
+                        Some(Some(Ok(m))) => {
+                            bytes += m.payload.len();
+                            messages_in_batch.push(m);
+                        }
                         _ => break,
                     }
                 }

@@ -23,6 +23,12 @@ use tokio::sync::{Notify, watch};
 
 /// Most rows one relay batch publishes.
 const BATCH: u64 = 1000;
+/// The bytes of events one relay batch aims at: its row count follows the size of the
+/// rows just read, so that a backlog of large events (an import's `content.imported`,
+/// 128 KiB each) is read a few dozen at a time, and small ones a thousand at a time.
+const BATCH_BYTES: usize = 4 << 20;
+/// Rows of a round's first batch, before their size is known.
+const FIRST_BATCH: u64 = 64;
 /// Most batches one relay round publishes (in one transaction, holding the relay lock
 /// on PostgreSQL).
 const ROUND_BATCHES: usize = 10;
@@ -157,11 +163,12 @@ impl Outbox {
         Ok(())
     }
 
-    /// The pending rows (after `after`, when given), oldest first.
+    /// Up to `limit` pending rows (after `after`, when given), oldest first.
     async fn pending<C: ConnectionTrait>(
         &self,
         db: &C,
         after: Option<i64>,
+        limit: u64,
     ) -> Result<Vec<(i64, StoredEvent)>> {
         let mut select = Query::select()
             .columns([
@@ -173,7 +180,7 @@ impl Outbox {
             .from(Alias::new(&*self.table))
             .and_where(Expr::col(Alias::new("published_at")).is_null())
             .order_by(Alias::new("seq"), Order::Asc)
-            .limit(BATCH)
+            .limit(limit)
             .to_owned();
         if let Some(after) = after {
             select.and_where(Expr::col(Alias::new("seq")).gt(after));
@@ -241,8 +248,8 @@ impl Relay {
                 return;
             }
             let pause = match self.round().await {
-                // A full batch went out: there may be more.
-                Ok(n) if n as u64 >= BATCH => Duration::ZERO,
+                // The round stopped with rows still pending.
+                Ok(round) if round.more => Duration::ZERO,
                 Ok(_) => {
                     backoff = Duration::from_millis(100);
                     POLL
@@ -270,7 +277,8 @@ impl Relay {
         }
     }
 
-    /// One round: the pending events, published in order. Returns how many went out.
+    /// One round: the pending events, published in order: how many went out, and
+    /// whether more were left.
     /// On PostgreSQL the round holds a transaction-scoped advisory lock, so that of
     /// several replicas of a service one relays at a time and the order holds.
     #[tracing::instrument(
@@ -278,7 +286,7 @@ impl Relay {
         skip_all,
         fields(service = self.outbox.service, published = tracing::field::Empty)
     )]
-    pub async fn round(&self) -> Result<usize> {
+    pub async fn round(&self) -> Result<Round> {
         if self.db.get_database_backend() == DatabaseBackend::Postgres {
             let tx = self.db.begin().await?;
             let key = format!("folio-relay:{}", self.outbox.table);
@@ -294,7 +302,7 @@ impl Relay {
                 .unwrap_or(false);
             if !locked {
                 tx.commit().await?;
-                return Ok(0);
+                return Ok(Round::default());
             }
             let result = self.publish_pending(&tx).await;
             tx.commit().await?;
@@ -308,8 +316,8 @@ impl Relay {
     /// N, the database marks batch N-1 published and reads batch N+1 (the rows after
     /// N's last `seq`; a row that commits later with a smaller `seq` waits for the next
     /// round). A row is marked only once the bus confirmed it.
-    async fn publish_pending<C: ConnectionTrait>(&self, db: &C) -> Result<usize> {
-        let mut batch = self.outbox.pending(db, None).await?;
+    async fn publish_pending<C: ConnectionTrait>(&self, db: &C) -> Result<Round> {
+        let mut batch = self.outbox.pending(db, None, FIRST_BATCH).await?;
         let mut confirmed: Vec<i64> = Vec::new();
         let mut total = 0;
         let mut failure = None;
@@ -320,9 +328,10 @@ impl Relay {
             let (seqs, events): (Vec<i64>, Vec<StoredEvent>) =
                 std::mem::take(&mut batch).into_iter().unzip();
             let previous = std::mem::take(&mut confirmed);
+            let limit = next_limit(&events);
             let database = async {
                 self.outbox.mark_published(db, &previous).await?;
-                self.outbox.pending(db, Some(last)).await
+                self.outbox.pending(db, Some(last), limit).await
             };
             let ((published, failed), next) =
                 tokio::join!(self.bus.publish_stored(&events), database);
@@ -347,9 +356,30 @@ impl Relay {
         tracing::Span::current().record("published", total);
         match failure {
             Some(e) => Err(e),
-            None => Ok(total),
+            // Rows read ahead but not published: the round ended before they did.
+            None => Ok(Round {
+                published: total,
+                more: !batch.is_empty(),
+            }),
         }
     }
+}
+
+/// What a relay round did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Round {
+    /// Events published.
+    pub published: usize,
+    /// Whether the round left pending rows behind (then the next starts at once).
+    pub more: bool,
+}
+
+/// The row count of the batch after `events`: as many rows of their average size as
+/// fit in [`BATCH_BYTES`], between 1 and [`BATCH`].
+fn next_limit(events: &[StoredEvent]) -> u64 {
+    let bytes: usize = events.iter().map(|e| e.json.len()).sum();
+    let average = (bytes / events.len().max(1)).max(1);
+    ((BATCH_BYTES / average) as u64).clamp(1, BATCH)
 }
 
 #[cfg(test)]
@@ -406,7 +436,7 @@ mod tests {
             .emit_all(&db, None, [deleted.clone()])
             .await
             .expect("emit_all");
-        let pending = outbox.pending(&db, None).await.expect("pending");
+        let pending = outbox.pending(&db, None, BATCH).await.expect("pending");
         let got: Vec<(Payload, Option<String>)> = pending
             .iter()
             .map(|(_, stored)| {
@@ -421,35 +451,105 @@ mod tests {
         );
 
         let (relay, mut seen) = observed_relay(&db, &outbox).await;
-        assert_eq!(relay.round().await.expect("a round"), 2);
+        assert_eq!(relay.round().await.expect("a round").published, 2);
         let first = seen.recv().await.expect("an event");
         let second = seen.recv().await.expect("an event");
         assert_eq!(first.payload().expect("decodes"), created());
         assert_eq!(second.payload().expect("decodes"), deleted);
-        assert!(outbox.pending(&db, None).await.expect("pending").is_empty());
+        assert!(nothing_pending(&db, &outbox).await);
+    }
+
+    async fn nothing_pending(db: &DatabaseConnection, outbox: &Outbox) -> bool {
+        let pending = outbox.pending(db, None, BATCH).await.expect("pending");
+        pending.is_empty()
+    }
+
+    /// The `content.deleted` payload of content `c<i>`.
+    fn deleted(i: usize) -> Payload {
+        Payload::ContentDeleted(ContentDeleted {
+            id: format!("c{i}"),
+        })
+    }
+
+    /// Records `n` deletions, `c0` to `c<n-1>`, in `outbox`.
+    async fn emit_deletions(db: &DatabaseConnection, outbox: &Outbox, n: usize) {
+        outbox
+            .emit_all(db, None, (0..n).map(deleted))
+            .await
+            .expect("emit_all");
     }
 
     #[tokio::test]
     async fn a_round_publishes_batch_after_batch_in_order_and_marks_them_all() {
         let (db, outbox) = content_outbox().await;
         let n = 2 * BATCH as usize + 500;
-        let deleted = |i: usize| {
-            Payload::ContentDeleted(ContentDeleted {
-                id: format!("c{i}"),
-            })
-        };
-        outbox
-            .emit_all(&db, None, (0..n).map(deleted))
-            .await
-            .expect("emit_all");
+        emit_deletions(&db, &outbox, n).await;
         let (relay, mut seen) = observed_relay(&db, &outbox).await;
-        assert_eq!(relay.round().await.expect("a round"), n);
+        assert_eq!(
+            relay.round().await.expect("a round"),
+            Round {
+                published: n,
+                more: false
+            }
+        );
         for i in 0..n {
             let event = seen.recv().await.expect("an event");
             assert_eq!(event.payload().expect("decodes"), deleted(i));
         }
-        assert!(outbox.pending(&db, None).await.expect("pending").is_empty());
-        assert_eq!(relay.round().await.expect("a round"), 0, "nothing is left");
+        assert!(nothing_pending(&db, &outbox).await);
+        assert_eq!(
+            relay.round().await.expect("a round"),
+            Round::default(),
+            "nothing is left"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_round_that_stops_with_rows_pending_says_so() {
+        let (db, outbox) = content_outbox().await;
+        // More than a round's batches hold: the first batch (64), then 9 of 1,000.
+        let per_round = FIRST_BATCH as usize + (ROUND_BATCHES - 1) * BATCH as usize;
+        let n = per_round + 10;
+        emit_deletions(&db, &outbox, n).await;
+        let relay = Relay {
+            db: db.clone(),
+            outbox: outbox.clone(),
+            bus: Arc::new(LocalBus::new()),
+        };
+        let first = relay.round().await.expect("a round");
+        assert_eq!(
+            first,
+            Round {
+                published: per_round,
+                more: true
+            }
+        );
+        let second = relay.round().await.expect("a round");
+        assert_eq!(
+            second,
+            Round {
+                published: 10,
+                more: false
+            }
+        );
+        assert!(nothing_pending(&db, &outbox).await);
+    }
+
+    #[test]
+    fn a_batch_of_large_events_is_followed_by_a_smaller_one() {
+        let stored = |bytes: usize| StoredEvent {
+            id: "e".into(),
+            kind: "content.imported".into(),
+            json: "x".repeat(bytes),
+        };
+        assert_eq!(
+            next_limit(&[stored(200)]),
+            BATCH,
+            "small rows: a full batch"
+        );
+        assert_eq!(next_limit(&[stored(128 << 10), stored(128 << 10)]), 32);
+        assert_eq!(next_limit(&[stored(16 << 20)]), 1, "at least one row");
+        assert_eq!(next_limit(&[]), BATCH);
     }
 
     #[tokio::test]
@@ -463,7 +563,7 @@ mod tests {
             outbox,
             bus: Arc::new(LocalBus::new()),
         };
-        assert_eq!(relay.round().await.expect("a round"), 1);
+        assert_eq!(relay.round().await.expect("a round").published, 1);
         seen.assert_seen(r#"relay_round service="content" published=1"#);
     }
 
@@ -482,7 +582,11 @@ mod tests {
         );
         assert_eq!(err.client_message(), "internal error");
         assert!(
-            outbox.pending(&db, None).await.expect("pending").is_empty(),
+            outbox
+                .pending(&db, None, BATCH)
+                .await
+                .expect("pending")
+                .is_empty(),
             "nothing of the batch is written"
         );
     }

@@ -25,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000003_tombstones::Migration),
             Box::new(crate::events::UnpublishedIndex { service: "content" }),
             Box::new(m20261130_000004_search_moves_out::Migration),
+            Box::new(crate::events::UncompressedPayloads { service: "content" }),
         ]
     }
 }

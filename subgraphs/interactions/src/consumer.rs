@@ -1,43 +1,50 @@
 //! What the interactions subgraph does with other services' events (applied once each,
 //! in a transaction that records the event: `folio_common::events::consumer`):
-//! - `content.created`: remember the content (so a like needs no lookup);
+//! - `content.created`, `content.imported`: remember the content(s) (so a like needs no
+//!   lookup);
 //! - `content.deleted`: forget it, with its interactions and comments;
 //! - `user.deleted`: remove the user's reads, likes and comments.
 
 use crate::store::{ContentFacts, Store, remember};
 use folio_common::Result;
-use folio_common::events::catalog::{ContentData, ContentDeleted, UserDeleted};
+use folio_common::events::catalog::{ContentData, ContentDeleted, ContentsImported, UserDeleted};
 use folio_common::events::consumer::event_id;
 use folio_common::events::{EventType, Payload};
 use sea_orm::DatabaseTransaction;
 
 /// The event types this subgraph consumes (their wire strings, as the bus takes them).
-pub const KINDS: [&str; 3] = [
+pub const KINDS: [&str; 4] = [
     EventType::ContentCreated.as_str(),
+    EventType::ContentImported.as_str(),
     EventType::ContentDeleted.as_str(),
     EventType::UserDeleted.as_str(),
 ];
 
-/// Applies events this subgraph follows, in order; a run of `content.created` is
-/// remembered with one statement.
+/// What this subgraph remembers of a created content.
+fn facts(c: ContentData) -> Option<ContentFacts> {
+    let (content_id, author_id) = (event_id(c.id)?, event_id(c.author_id)?);
+    Some(ContentFacts {
+        content_id,
+        author_id,
+        published_at: c.published_at,
+    })
+}
+
+/// Applies events this subgraph follows, in order; a run of created or imported
+/// contents is remembered with one statement.
 pub async fn apply(store: &Store, tx: &DatabaseTransaction, payloads: Vec<Payload>) -> Result<()> {
     let mut created: Vec<ContentFacts> = Vec::new();
     for payload in payloads {
-        if let Payload::ContentCreated(ContentData {
-            id,
-            author_id,
-            published_at,
-            ..
-        }) = payload
-        {
-            if let (Some(content_id), Some(author_id)) = (event_id(id), event_id(author_id)) {
-                created.push(ContentFacts {
-                    content_id,
-                    author_id,
-                    published_at,
-                });
+        match payload {
+            Payload::ContentCreated(c) => {
+                created.extend(facts(c));
+                continue;
             }
-            continue;
+            Payload::ContentImported(ContentsImported { contents }) => {
+                created.extend(contents.into_iter().filter_map(facts));
+                continue;
+            }
+            _ => {}
         }
         // Anything else comes after the contents created before it.
         remember(tx, &std::mem::take(&mut created)).await?;

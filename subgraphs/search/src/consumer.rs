@@ -1,6 +1,7 @@
 //! What the search subgraph does with other services' events (applied in batches, in a
 //! transaction that records them: `folio_common::events::consumer`):
-//! - `content.created`, `content.updated`: index the content (replacing what was there);
+//! - `content.created`, `content.updated`, `content.imported`: index the content(s)
+//!   (replacing what was there);
 //! - `content.deleted`: remove it from the index;
 //! - `user.created`, `user.updated`: remember the author's names (for `author:`);
 //! - `user.deleted`: forget the author and remove their contents from the index.
@@ -13,13 +14,16 @@ use crate::SearchState;
 use crate::index::{Change, IndexedContent};
 use crate::store::{Author, delete_author, put_author};
 use folio_common::Result;
-use folio_common::events::catalog::{ContentData, ContentDeleted, UserData, UserDeleted};
+use folio_common::events::catalog::{
+    ContentData, ContentDeleted, ContentsImported, UserData, UserDeleted,
+};
 use folio_common::events::{EventType, Payload};
 use sea_orm::DatabaseTransaction;
 
 /// The event types this subgraph consumes (their wire strings, as the bus takes them).
-pub const KINDS: [&str; 6] = [
+pub const KINDS: [&str; 7] = [
     EventType::ContentCreated.as_str(),
+    EventType::ContentImported.as_str(),
     EventType::ContentUpdated.as_str(),
     EventType::ContentDeleted.as_str(),
     EventType::UserCreated.as_str(),
@@ -38,6 +42,9 @@ pub async fn apply(
         match payload {
             Payload::ContentCreated(c) | Payload::ContentUpdated(c) => {
                 changes.push(Change::Put(indexed(c)));
+            }
+            Payload::ContentImported(ContentsImported { contents }) => {
+                changes.extend(contents.into_iter().map(|c| Change::Put(indexed(c))));
             }
             Payload::ContentDeleted(ContentDeleted { id }) => {
                 changes.push(Change::DeleteContent(id));

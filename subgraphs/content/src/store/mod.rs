@@ -9,7 +9,7 @@ use chrono::Utc;
 use entity::contents::{self, Column, Entity as Contents};
 use folio_common::db::{BulkColumn, BulkTransaction};
 use folio_common::events::Payload;
-use folio_common::events::catalog::{ContentData, ContentDeleted};
+use folio_common::events::catalog::{ContentData, ContentDeleted, ContentsImported};
 use folio_common::events::outbox::{Outbox, PreparedEvents};
 use folio_common::pagination::{Page, PageRequest};
 use folio_common::{Error, Id, Result};
@@ -393,14 +393,14 @@ impl PreparedContents {
         let mut descriptions = Vec::with_capacity(count);
         let mut stories = Vec::with_capacity(count);
         let mut tags = Vec::with_capacity(count);
-        let mut payloads = Vec::with_capacity(count);
+        let mut events = ImportedChunks::default();
         for new in new {
             let id = folio_common::new_id();
             let author_id = new.author_id.into_string();
             let title = new.title.into_string();
             let description = new.description.map(Description::into_string);
             let story = new.story.into_string();
-            payloads.push(Payload::ContentCreated(ContentData {
+            events.push(ContentData {
                 id: id.clone(),
                 author_id: author_id.clone(),
                 title: title.clone(),
@@ -409,7 +409,7 @@ impl PreparedContents {
                 tags: new.tags.iter().map(str::to_owned).collect(),
                 published_at: now,
                 updated_at: now,
-            }));
+            });
             ids.push(id);
             authors.push(author_id);
             titles.push(title);
@@ -428,9 +428,43 @@ impl PreparedContents {
                 BulkColumn::Time("published_at", vec![now; count]),
                 BulkColumn::Time("updated_at", vec![now; count]),
             ],
-            events: outbox.prepare(Some(actor.as_str()), payloads)?,
+            events: outbox.prepare(Some(actor.as_str()), events.finish())?,
             rows: count,
         })
+    }
+}
+
+/// A batch's contents gathered into `content.imported` events, each filled up to about
+/// [`ContentsImported::TARGET_BYTES`] of JSON.
+#[derive(Default)]
+struct ImportedChunks {
+    done: Vec<Payload>,
+    filling: Vec<ContentData>,
+    bytes: usize,
+}
+
+impl ImportedChunks {
+    fn push(&mut self, content: ContentData) {
+        let weight = ContentsImported::weight(&content);
+        if !self.filling.is_empty() && self.bytes + weight > ContentsImported::TARGET_BYTES {
+            self.seal();
+        }
+        self.bytes += weight;
+        self.filling.push(content);
+    }
+
+    fn seal(&mut self) {
+        let contents = std::mem::take(&mut self.filling);
+        self.bytes = 0;
+        self.done
+            .push(Payload::ContentImported(ContentsImported { contents }));
+    }
+
+    fn finish(mut self) -> Vec<Payload> {
+        if !self.filling.is_empty() {
+            self.seal();
+        }
+        self.done
     }
 }
 

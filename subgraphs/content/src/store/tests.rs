@@ -234,14 +234,35 @@ async fn an_import_shows_nothing_until_committed_and_a_drop_undoes_it() {
     let created = import.commit().await.expect("commit");
     assert_eq!(created, INSERT_CHUNK as u64 + 5);
     assert_eq!(count(&store).await, created);
-    let events = store
+    // The events: `content.imported`, each content in exactly one, each event filled
+    // to about its target size and no further.
+    let rows = store
         .connection()
-        .query_one_raw(sea_orm::Statement::from_string(
+        .query_all_raw(sea_orm::Statement::from_string(
             store.connection().get_database_backend(),
-            "SELECT count(*) AS n FROM content_outbox WHERE kind = 'content.created'",
+            "SELECT kind, payload FROM content_outbox ORDER BY seq",
         ))
         .await
-        .expect("count")
-        .and_then(|r| r.try_get::<i64>("", "n").ok());
-    assert_eq!(events, Some(created as i64), "one content.created per row");
+        .expect("outbox");
+    let mut seen = std::collections::HashSet::new();
+    for row in &rows {
+        let kind: String = row.try_get("", "kind").expect("kind");
+        let json: String = row.try_get("", "payload").expect("payload");
+        assert_eq!(kind, "content.imported");
+        assert!(
+            json.len() <= ContentsImported::TARGET_BYTES + 1024,
+            "an event of {} bytes",
+            json.len()
+        );
+        let event: folio_common::events::Event = serde_json::from_str(&json).expect("event");
+        let Payload::ContentImported(chunk) = event.payload().expect("payload") else {
+            panic!("not an import's event");
+        };
+        for c in chunk.contents {
+            assert!(seen.insert(c.id), "a content in two events");
+        }
+    }
+    assert_eq!(seen.len() as u64, created, "every content in an event");
+    // 1,003 rows of about 300 bytes do not fit one event; 2 rows make one more.
+    assert!(rows.len() >= 3, "{} events", rows.len());
 }
