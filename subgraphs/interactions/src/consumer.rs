@@ -36,25 +36,19 @@ pub async fn apply(store: &Store, tx: &DatabaseTransaction, payloads: Vec<Payloa
     let mut created: Vec<ContentFacts> = Vec::new();
     for payload in payloads {
         match payload {
-            Payload::ContentCreated(c) => {
-                created.extend(facts(c));
-                continue;
-            }
+            Payload::ContentCreated(c) => created.extend(facts(c)),
             Payload::ContentImported(ContentsImported { contents }) => {
                 created.extend(contents.into_iter().filter_map(facts));
-                continue;
             }
-            _ => {}
-        }
-        // Anything else comes after the contents created before it.
-        remember(tx, &std::mem::take(&mut created)).await?;
-        match payload {
+            // A deletion comes after the contents created before it.
             Payload::ContentDeleted(ContentDeleted { id }) => {
+                remember(tx, &std::mem::take(&mut created)).await?;
                 if let Some(id) = event_id(id) {
                     store.forget_content(tx, &id).await?;
                 }
             }
             Payload::UserDeleted(UserDeleted { id }) => {
+                remember(tx, &std::mem::take(&mut created)).await?;
                 if let Some(id) = event_id(id) {
                     store.remove_user(tx, &id).await?;
                 }

@@ -121,7 +121,7 @@ impl Store {
     /// [`ContentImport::insert`] adds rows to and [`ContentImport::commit`] makes visible.
     /// On SQLite it begins with `BEGIN IMMEDIATE`, so it holds the database's write lock
     /// (other writers wait, up to the busy timeout) until it is committed or dropped.
-    /// Every row's `content.created` event (by `actor`, the importer) is recorded in the
+    /// The rows' `content.imported` events (by `actor`, the importer) are recorded in the
     /// same transaction.
     #[tracing::instrument(skip_all, fields(actor = %actor))]
     pub async fn begin_import(&self, actor: &Id) -> Result<ContentImport> {
@@ -373,7 +373,7 @@ pub struct ContentImport {
 }
 
 /// A batch of validated rows made ready for [`ContentImport::insert_prepared`]: ids and
-/// times given, columns laid out, `content.created` events written as JSON. Pure work,
+/// times given, columns laid out, `content.imported` events written as JSON. Pure work,
 /// which the CSV import does on its parser's thread, so that the task inserting into
 /// the database does nothing else.
 pub struct PreparedContents {
@@ -470,7 +470,7 @@ impl ImportedChunks {
 
 impl ContentImport {
     /// Inserts `new` inside the transaction, all published now, with their
-    /// `content.created` events ([`PreparedContents::new`], then
+    /// `content.imported` events ([`PreparedContents::new`], then
     /// [`insert_prepared`](Self::insert_prepared)).
     pub async fn insert(&mut self, new: Vec<NewContent>) -> Result<()> {
         let prepared = PreparedContents::new(new, &self.outbox, &self.actor)?;
