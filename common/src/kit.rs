@@ -35,6 +35,9 @@ pub struct Subgraph {
     pub name: &'static str,
     /// The port it listens on by default (on 127.0.0.1; `FOLIO_<NAME>_ADDR` moves it).
     pub port: u16,
+    /// The page size its SQLite database file is created with
+    /// ([`crate::db::SQLITE_PAGE_SIZE`] unless its rows are long texts).
+    pub sqlite_page_size: u32,
     /// Runs the pending migrations of its database.
     pub migrate: for<'a> fn(&'a DatabaseConnection) -> BoxFuture<'a, Result<(), DbErr>>,
     /// Builds the service from its opened database.
@@ -128,7 +131,7 @@ impl Subgraph {
         let url = cfg.service_database(self.name);
         let schema = cfg.database_schema.as_deref();
         let connecting = || format!("connecting to the {} database", self.name);
-        let migrations = crate::db::connect_for_migrations(&url, schema)
+        let migrations = crate::db::connect_for_migrations(&url, schema, self.sqlite_page_size)
             .await
             .with_context(connecting)?;
         (self.migrate)(&migrations)

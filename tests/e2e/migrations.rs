@@ -4,16 +4,37 @@ use folio_migrations::MigratorTrait;
 use folio_testkit::fresh_database;
 use sea_orm_migration::SchemaManager;
 
-async fn cycle<M: MigratorTrait>(name: &str, tables: &[&str]) {
+async fn cycle<M: MigratorTrait>(subgraph: &folio_common::kit::Subgraph, tables: &[&str]) {
+    let name = subgraph.name;
     let dir = tempfile::tempdir().expect("temp dir");
     let (url, schema) = fresh_database();
     let url = url.unwrap_or_else(|| format!("sqlite://{}/{name}.db", dir.path().display()));
-    let db = folio_common::db::connect_for_migrations(&url, schema.as_deref())
-        .await
-        .expect("connect");
+    let db = folio_common::db::connect_for_migrations(
+        &url,
+        schema.as_deref(),
+        subgraph.sqlite_page_size,
+    )
+    .await
+    .expect("connect");
     let manager = SchemaManager::new(&db);
 
     M::up(&db, None).await.expect("up");
+    if db.get_database_backend() == sea_orm::DatabaseBackend::Sqlite {
+        use sea_orm::ConnectionTrait;
+        let page = db
+            .query_one_raw(sea_orm::Statement::from_string(
+                sea_orm::DatabaseBackend::Sqlite,
+                "PRAGMA page_size",
+            ))
+            .await
+            .expect("page_size")
+            .and_then(|r| r.try_get_by_index::<i64>(0).ok());
+        assert_eq!(
+            page,
+            Some(i64::from(subgraph.sqlite_page_size)),
+            "{name}: the file is created with its subgraph's page size"
+        );
+    }
     for t in tables {
         assert!(
             manager.has_table(*t).await.expect("has_table"),
@@ -54,7 +75,7 @@ async fn cycle<M: MigratorTrait>(name: &str, tables: &[&str]) {
 #[tokio::test]
 async fn users_migrations_go_up_down_and_up_again() {
     cycle::<folio_migrations::users::Migrator>(
-        "users",
+        &folio_users::SUBGRAPH,
         &[
             "users",
             "follows",
@@ -70,7 +91,7 @@ async fn users_migrations_go_up_down_and_up_again() {
 #[tokio::test]
 async fn content_migrations_go_up_down_and_up_again() {
     cycle::<folio_migrations::content::Migrator>(
-        "content",
+        &folio_content::SUBGRAPH,
         &[
             "contents",
             "content_outbox",
@@ -84,7 +105,7 @@ async fn content_migrations_go_up_down_and_up_again() {
 #[tokio::test]
 async fn interactions_migrations_go_up_down_and_up_again() {
     cycle::<folio_migrations::interactions::Migrator>(
-        "interactions",
+        &folio_interactions::SUBGRAPH,
         &[
             "content_stats",
             "interactions",
@@ -100,7 +121,7 @@ async fn interactions_migrations_go_up_down_and_up_again() {
 #[tokio::test]
 async fn search_migrations_go_up_down_and_up_again() {
     cycle::<folio_migrations::search::Migrator>(
-        "search",
+        &folio_search::SUBGRAPH,
         &["search_authors", "search_outbox", "search_processed_events"],
     )
     .await;
@@ -116,9 +137,13 @@ async fn contents_lose_their_search_index_and_down_restores_it_filled() {
     let dir = tempfile::tempdir().expect("temp dir");
     let (url, schema) = fresh_database();
     let url = url.unwrap_or_else(|| format!("sqlite://{}/content.db", dir.path().display()));
-    let db = folio_common::db::connect_for_migrations(&url, schema.as_deref())
-        .await
-        .expect("connect");
+    let db = folio_common::db::connect_for_migrations(
+        &url,
+        schema.as_deref(),
+        folio_content::SQLITE_PAGE_SIZE,
+    )
+    .await
+    .expect("connect");
     let manager = SchemaManager::new(&db);
     let sqlite = db.get_database_backend() == sea_orm::DatabaseBackend::Sqlite;
     let has_index = || async {

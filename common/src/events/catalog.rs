@@ -216,6 +216,14 @@ macro_rules! catalog {
                 }
             }
 
+            /// Writes the wire `data` of this payload straight to `s` (what
+            /// [`to_data`](Self::to_data) builds, without the tree of values between).
+            pub(super) fn serialize_data<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+                match self {
+                    $(Payload::$variant(p) => serde::Serialize::serialize(p, s),)*
+                }
+            }
+
             /// The wire `data` of this payload.
             pub(super) fn to_data(&self) -> serde_json::Result<Value> {
                 match self {

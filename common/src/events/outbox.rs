@@ -51,6 +51,18 @@ pub struct PreparedEvents {
     times: Vec<chrono::DateTime<Utc>>,
 }
 
+impl PreparedEvents {
+    /// The outbox columns they fill (`seq` and `published_at` take their defaults).
+    fn into_columns(self) -> Vec<BulkColumn> {
+        vec![
+            BulkColumn::Text("event_id", self.ids),
+            BulkColumn::Text("kind", self.kinds),
+            BulkColumn::Text("payload", self.payloads),
+            BulkColumn::Time("created_at", self.times),
+        ]
+    }
+}
+
 /// Where a service records its events (cheap to clone).
 #[derive(Clone, Debug)]
 pub struct Outbox {
@@ -117,13 +129,11 @@ impl Outbox {
                     self.service
                 )));
             }
-            let event = Event::new(actor, payload)?;
-            prepared
-                .payloads
-                .push(serde_json::to_string(&event).map_err(Error::internal)?);
-            prepared.ids.push(event.id);
-            prepared.kinds.push(event.kind);
-            prepared.times.push(event.occurred_at);
+            let (id, occurred_at, json) = Event::new_json(actor, &payload)?;
+            prepared.payloads.push(json);
+            prepared.ids.push(id);
+            prepared.kinds.push(payload.kind().to_owned());
+            prepared.times.push(occurred_at);
         }
         Ok(prepared)
     }
@@ -131,17 +141,17 @@ impl Outbox {
     /// Writes `events` on `db`, which should be the transaction of the change, in as
     /// few statements as the database allows (`db::insert_columns`).
     pub async fn record<C: ConnectionTrait>(&self, db: &C, events: PreparedEvents) -> Result<()> {
-        crate::db::insert_columns(
-            db,
-            &self.table,
-            vec![
-                BulkColumn::Text("event_id", events.ids),
-                BulkColumn::Text("kind", events.kinds),
-                BulkColumn::Text("payload", events.payloads),
-                BulkColumn::Time("created_at", events.times),
-            ],
-        )
-        .await?;
+        crate::db::insert_columns(db, &self.table, events.into_columns()).await?;
+        Ok(())
+    }
+
+    /// [`record`](Self::record) in a bulk load's transaction (`BulkTransaction::insert`).
+    pub async fn record_bulk(
+        &self,
+        tx: &mut BulkTransaction,
+        events: PreparedEvents,
+    ) -> Result<()> {
+        tx.insert(&self.table, events.into_columns()).await?;
         Ok(())
     }
 

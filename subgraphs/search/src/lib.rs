@@ -25,6 +25,7 @@ use store::Store;
 pub const SUBGRAPH: Subgraph = Subgraph {
     name: "search",
     port: 4004,
+    sqlite_page_size: folio_common::db::SQLITE_PAGE_SIZE,
     migrate: |db| folio_migrations::search::Migrator::up(db, None),
     build: |cfg, opened| Box::pin(build(cfg, opened)),
 };

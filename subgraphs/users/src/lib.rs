@@ -34,6 +34,7 @@ use store::Store;
 pub const SUBGRAPH: Subgraph = Subgraph {
     name: "users",
     port: 4001,
+    sqlite_page_size: folio_common::db::SQLITE_PAGE_SIZE,
     migrate: |db| folio_migrations::users::Migrator::up(db, None),
     build: |cfg, opened| Box::pin(build(cfg, opened)),
 };

@@ -478,12 +478,12 @@ impl ContentImport {
     }
 
     /// Inserts a prepared batch inside the transaction: the rows and the events each in
-    /// as few statements as the database allows (`db::insert_columns`: one `UNNEST` on
-    /// PostgreSQL, multi-row `VALUES` on SQLite).
+    /// as few statements as the database allows (`BulkTransaction::insert`: one `UNNEST`
+    /// on PostgreSQL, multi-row `VALUES` on SQLite).
     #[tracing::instrument(skip_all, fields(rows = batch.rows))]
     pub async fn insert_prepared(&mut self, batch: PreparedContents) -> Result<()> {
-        folio_common::db::insert_columns(&*self.txn, "contents", batch.columns).await?;
-        self.outbox.record(&*self.txn, batch.events).await?;
+        self.txn.insert("contents", batch.columns).await?;
+        self.outbox.record_bulk(&mut self.txn, batch.events).await?;
         self.inserted += batch.rows as u64;
         Ok(())
     }
