@@ -330,12 +330,11 @@ async fn pg_unnest(
 ) -> Result<(), DbErr> {
     use sqlx::Arguments as _;
     use std::fmt::Write as _;
-    let mut names = String::new();
+    let names = column_list(&columns);
     let mut unnest = String::new();
     let mut args = sqlx::postgres::PgArguments::default();
     for (i, column) in columns.into_iter().enumerate() {
         let sep = if i == 0 { "" } else { ", " };
-        let _ = write!(names, "{sep}\"{}\"", column.name());
         let (added, cast) = match column {
             BulkColumn::Text(_, v) => (args.add(v), "text[]"),
             BulkColumn::NonEmptyText(_, v) => (args.add(v), "text[]"),
