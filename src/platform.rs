@@ -181,6 +181,7 @@ pub async fn start_with_bus(
             db: built.db.connection().clone(),
             outbox: built.db.outbox().clone(),
             bus: bus.clone(),
+            fill: built.fill.clone(),
         };
         let stopped = stopped.clone();
         tasks.spawn(async move {

@@ -3,7 +3,9 @@
 //! With `FOLIO_NATS_URL` it subscribes to the stream's subjects (every event any service
 //! publishes from now on). Without NATS there is no broker to listen to, so it reads the
 //! services' outboxes (the same databases `folio serve` uses) for rows recorded from now
-//! on, every quarter of a second. Either way only events whose type matches the pattern
+//! on, every quarter of a second (an import's `content.imported` then shows as the outbox
+//! holds it: a claim naming its contents' ids, which the relay fills in when it
+//! publishes). Either way only events whose type matches the pattern
 //! (`user.*`, `*.deleted`, `content.created`, `*`) come out.
 
 use anyhow::Context as _;

@@ -10,7 +10,7 @@
 use crate::config::Config;
 use crate::events::BoxFuture;
 use crate::events::consumer::Apply;
-use crate::events::outbox::Outbox;
+use crate::events::outbox::{Fill, Outbox};
 pub use crate::events::retention::Expiring;
 use crate::identity::{IdentityKey, Viewer};
 use anyhow::Context as _;
@@ -63,6 +63,9 @@ pub struct Built {
     /// Tables of its own whose rows expire like its event bookkeeping
     /// (`FOLIO_RETENTION_SECS`; `events::retention`).
     pub expiring: Vec<Expiring>,
+    /// What fills in the claims its outbox holds, if it records any
+    /// ([`Outbox::prepare_claims`]).
+    pub fill: Option<Arc<dyn Fill>>,
 }
 
 /// The events a subgraph follows and what it does with each (applied once, in a

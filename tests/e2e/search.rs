@@ -296,8 +296,9 @@ async fn search_down_fails_search_alone() {
     app.stop().await;
 }
 
-/// A CSV import's contents travel as `content.imported` events of many contents each;
-/// search indexes every one of them and interactions learns every one.
+/// A CSV import's contents travel as `content.imported` events of many contents each,
+/// recorded as claims and filled in by the relay; search indexes every one of them
+/// (title and story) and interactions learns every one.
 #[tokio::test]
 async fn an_imports_contents_are_searchable_and_known_to_interactions() {
     let app = TestApp::spawn().await;
@@ -332,6 +333,16 @@ async fn an_imports_contents_are_searchable_and_known_to_interactions() {
         "{} content.imported events for {ROWS} rows",
         imported.len()
     );
+    // The outbox holds them as claims (their contents' ids), not the contents: the
+    // relay fills each in as it publishes it, which is what search and interactions see.
+    let claimed: usize = imported
+        .iter()
+        .map(|(e, _)| {
+            assert!(e.data.get("contents").is_none(), "{}", e.data);
+            e.data["contentIds"].as_array().expect("content ids").len()
+        })
+        .sum();
+    assert_eq!(claimed, ROWS);
     // The first event's contents and the last one's are searchable.
     let found_alone = |q: &'static str| {
         let app = &app;

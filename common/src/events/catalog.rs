@@ -111,15 +111,37 @@ impl ContentsImported {
     /// About how many bytes `c` adds to the event's JSON (its texts, plus the keys,
     /// quotes and times around them); escapes are not counted.
     pub fn weight(c: &ContentData) -> usize {
+        Self::weight_of(
+            [
+                &c.id,
+                &c.author_id,
+                &c.title,
+                c.description.as_deref().unwrap_or_default(),
+                &c.story,
+            ],
+            c.tags.iter().map(String::as_str),
+        )
+    }
+
+    /// [`weight`](Self::weight) from a content's parts: its id, author id, title,
+    /// description and story, and its tags.
+    pub fn weight_of<'a>(texts: [&str; 5], tags: impl IntoIterator<Item = &'a str>) -> usize {
         const FIXED: usize = 200;
         FIXED
-            + c.id.len()
-            + c.author_id.len()
-            + c.title.len()
-            + c.description.as_ref().map_or(0, String::len)
-            + c.story.len()
-            + c.tags.iter().map(|t| t.len() + 3).sum::<usize>()
+            + texts.iter().map(|t| t.len()).sum::<usize>()
+            + tags.into_iter().map(|t| t.len() + 3).sum::<usize>()
     }
+}
+
+/// How the content outbox records a `content.imported` event: the ids of its contents,
+/// in order (`outbox::Outbox::prepare_claims`). The content service's relay publishes
+/// the [`ContentsImported`] event it stands for, with those contents as they are then
+/// (one deleted since is left out: its `content.deleted` follows), so that an import
+/// writes each content once rather than twice. Never on the wire.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContentsImportedClaim {
+    pub content_ids: Vec<String>,
 }
 
 /// `content.deleted`: the content that is gone.

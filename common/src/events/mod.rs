@@ -44,7 +44,7 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// One state change, as it travels. Never carries passwords, hashes or tokens.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Event {
+pub struct Event<D = Value> {
     /// A UUID v7: unique, and the broker's de-duplication key.
     pub id: String,
     /// `<entity>.<change>`, e.g. `user.deleted`, `content.created`, `comment.deleted`.
@@ -55,37 +55,40 @@ pub struct Event {
     pub occurred_at: DateTime<Utc>,
     /// The signed-in user who caused it; `None` for the system (a cascade, an operator).
     pub actor_id: Option<String>,
-    /// The entity after the change, or `{ "id": … }` when it was deleted.
-    pub data: Value,
+    /// The entity after the change, or `{ "id": … }` when it was deleted (in a
+    /// [`Claim`], what the event will be about).
+    pub data: D,
 }
 
-/// An [`Event`] as it serializes, borrowing its parts and its typed payload.
+/// An [`Event`] as it serializes, borrowing its parts and its `data` (a typed
+/// [`Payload`], or what an outbox records in its place: `outbox::Fill`).
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct WireEvent<'a> {
+struct WireEvent<'a, D> {
     id: &'a str,
     #[serde(rename = "type")]
     kind: &'a str,
     #[serde(with = "rfc3339")]
     occurred_at: DateTime<Utc>,
     actor_id: Option<&'a str>,
-    #[serde(serialize_with = "serialize_payload")]
-    data: &'a Payload,
+    data: D,
 }
 
-impl WireEvent<'_> {
+impl<D: Serialize> WireEvent<'_, D> {
     fn to_json(&self) -> Result<String> {
         serde_json::to_string(self).map_err(|e| {
-            Error::internal(format!(
-                "a {} payload does not serialize: {e}",
-                self.data.kind()
-            ))
+            Error::internal(format!("a {} payload does not serialize: {e}", self.kind))
         })
     }
 }
 
-fn serialize_payload<S: serde::Serializer>(p: &&Payload, s: S) -> Result<S::Ok, S::Error> {
-    p.serialize_data(s)
+/// A payload as an event's `data`.
+struct PayloadData<'a>(&'a Payload);
+
+impl Serialize for PayloadData<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize_data(s)
+    }
 }
 
 mod rfc3339 {
@@ -132,15 +135,27 @@ impl Event {
     ) -> Result<(String, DateTime<Utc>, String)> {
         let id = crate::new_id();
         let occurred_at = Utc::now();
-        let json = WireEvent {
-            id: &id,
+        let json = Self::json(&id, occurred_at, actor_id, payload)?;
+        Ok((id, occurred_at, json))
+    }
+
+    /// The JSON of the event `id`, of `occurred_at`, caused by `actor_id`, carrying
+    /// `payload`: how [`new_json`](Self::new_json) writes a new event, and how an event
+    /// an outbox recorded as a claim is written once filled in ([`Claim::fill`]).
+    pub fn json(
+        id: &str,
+        occurred_at: DateTime<Utc>,
+        actor_id: Option<&str>,
+        payload: &Payload,
+    ) -> Result<String> {
+        WireEvent {
+            id,
             kind: payload.kind(),
             occurred_at,
             actor_id,
-            data: payload,
+            data: PayloadData(payload),
         }
-        .to_json()?;
-        Ok((id, occurred_at, json))
+        .to_json()
     }
 
     /// The catalog's type of this event; an internal error for a type it does not have
@@ -194,6 +209,48 @@ pub struct StoredEvent {
     pub id: String,
     pub kind: String,
     pub json: String,
+}
+
+/// An event an outbox recorded as a claim ([`outbox::Outbox::prepare_claims`]): the
+/// event's envelope, with a `data` that names what the event is about instead of
+/// carrying it (an import's content ids). The service's [`outbox::Fill`] turns it into
+/// the event it stands for as the relay publishes it; nothing else ever sees it.
+pub type Claim<T> = Event<T>;
+
+impl StoredEvent {
+    /// This row as a claim of type `kind` whose data is a `T`; `None` for any other row
+    /// (another type, or a whole event of that type).
+    pub fn claim<T: serde::de::DeserializeOwned>(&self, kind: EventType) -> Option<Claim<T>> {
+        if self.kind != kind.as_str() {
+            return None;
+        }
+        serde_json::from_str(&self.json).ok()
+    }
+}
+
+impl<T> Claim<T> {
+    /// The event this claim stands for, carrying `payload` (of the claim's type): its
+    /// id, time and actor are the claim's.
+    pub fn fill(&self, payload: &Payload) -> Result<StoredEvent> {
+        if payload.kind() != self.kind {
+            return Err(Error::internal(format!(
+                "claim {} of a {} event filled with a {} payload",
+                self.id,
+                self.kind,
+                payload.kind()
+            )));
+        }
+        Ok(StoredEvent {
+            id: self.id.clone(),
+            kind: self.kind.clone(),
+            json: Event::json(
+                &self.id,
+                self.occurred_at,
+                self.actor_id.as_deref(),
+                payload,
+            )?,
+        })
+    }
 }
 
 /// A transport for events.

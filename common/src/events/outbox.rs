@@ -8,7 +8,7 @@
 //! PostgreSQL schema): `seq` (order), `event_id`, `kind`, `payload` (the event's JSON),
 //! `created_at`, `published_at` (null while pending).
 
-use super::{Bus, Event, Payload, StoredEvent};
+use super::{BoxFuture, Bus, Event, EventType, Payload, StoredEvent};
 use crate::db::{BulkColumn, BulkTransaction};
 use crate::{Error, Result};
 use chrono::Utc;
@@ -52,6 +52,13 @@ pub struct PreparedEvents {
 }
 
 impl PreparedEvents {
+    fn push(&mut self, id: String, kind: &str, json: String, at: chrono::DateTime<Utc>) {
+        self.ids.push(id);
+        self.kinds.push(kind.to_owned());
+        self.payloads.push(json);
+        self.times.push(at);
+    }
+
     /// The outbox columns they fill (`seq` and `published_at` take their defaults).
     fn into_columns(self) -> Vec<BulkColumn> {
         vec![
@@ -119,23 +126,54 @@ impl Outbox {
     ) -> Result<PreparedEvents> {
         let mut prepared = PreparedEvents::default();
         for payload in payloads {
-            // An event in another service's outbox would travel on that service's
-            // subject out of order with its own events; the catalog says whose it is.
-            let owner = payload.event_type().service();
-            if owner != self.service {
-                return Err(Error::internal(format!(
-                    "{} is published by {owner}, not recorded in the {} outbox",
-                    payload.kind(),
-                    self.service
-                )));
-            }
+            self.check_owner(payload.event_type())?;
             let (id, occurred_at, json) = Event::new_json(actor, &payload)?;
-            prepared.payloads.push(json);
-            prepared.ids.push(id);
-            prepared.kinds.push(payload.kind().to_owned());
-            prepared.times.push(occurred_at);
+            prepared.push(id, payload.kind(), json, occurred_at);
         }
         Ok(prepared)
+    }
+
+    /// Events of type `kind` made ready to [`record`](Self::record) as claims, one per
+    /// item of `claims`: each row holds the event's envelope with the claim as its
+    /// `data`, and the service's [`Fill`] writes the event it stands for when the relay
+    /// publishes it. For a bulk load, whose events would otherwise repeat every row it
+    /// writes (an import's `content.imported`).
+    pub fn prepare_claims<T: serde::Serialize>(
+        &self,
+        actor: Option<&str>,
+        kind: EventType,
+        claims: impl IntoIterator<Item = T>,
+    ) -> Result<PreparedEvents> {
+        self.check_owner(kind)?;
+        let mut prepared = PreparedEvents::default();
+        for claim in claims {
+            let id = crate::new_id();
+            let occurred_at = Utc::now();
+            let json = super::WireEvent {
+                id: &id,
+                kind: kind.as_str(),
+                occurred_at,
+                actor_id: actor,
+                data: claim,
+            }
+            .to_json()?;
+            prepared.push(id, kind.as_str(), json, occurred_at);
+        }
+        Ok(prepared)
+    }
+
+    /// An event in another service's outbox would travel on that service's subject out
+    /// of order with its own events; the catalog says whose each type is.
+    fn check_owner(&self, kind: EventType) -> Result<()> {
+        let owner = kind.service();
+        if owner != self.service {
+            return Err(Error::internal(format!(
+                "{} is published by {owner}, not recorded in the {} outbox",
+                kind.as_str(),
+                self.service
+            )));
+        }
+        Ok(())
     }
 
     /// Writes `events` on `db`, which should be the transaction of the change, in as
@@ -241,11 +279,22 @@ impl Outbox {
     }
 }
 
+/// Fills in the claims a service's outbox holds ([`Outbox::prepare_claims`]) as its
+/// relay publishes them.
+pub trait Fill: Send + Sync + 'static {
+    /// `events` (pending rows, in order), each claim replaced by the event it stands for
+    /// as of now ([`super::Claim::fill`]), the other rows as they are: as many as given,
+    /// in the same order.
+    fn fill(&self, events: Vec<StoredEvent>) -> BoxFuture<'_, Result<Vec<StoredEvent>>>;
+}
+
 /// Publishes a service's outbox, in order, for as long as the service runs.
 pub struct Relay {
     pub db: DatabaseConnection,
     pub outbox: Outbox,
     pub bus: Arc<dyn Bus>,
+    /// Fills in the outbox's claims, for a service that records any.
+    pub fill: Option<Arc<dyn Fill>>,
 }
 
 impl Relay {
@@ -327,7 +376,8 @@ impl Relay {
     /// N's last `seq`; a row that commits later with a smaller `seq` waits for the next
     /// round). A row is marked only once the bus confirmed it.
     async fn publish_pending<C: ConnectionTrait>(&self, db: &C) -> Result<Round> {
-        let mut batch = self.outbox.pending(db, None, FIRST_BATCH).await?;
+        let first = self.outbox.pending(db, None, FIRST_BATCH).await?;
+        let mut batch = self.filled(first).await?;
         let mut confirmed: Vec<i64> = Vec::new();
         let mut total = 0;
         let mut failure = None;
@@ -341,7 +391,8 @@ impl Relay {
             let limit = next_limit(&events);
             let database = async {
                 self.outbox.mark_published(db, &previous).await?;
-                self.outbox.pending(db, Some(last), limit).await
+                let next = self.outbox.pending(db, Some(last), limit).await?;
+                self.filled(next).await
             };
             let ((published, failed), next) =
                 tokio::join!(self.bus.publish_stored(&events), database);
@@ -373,6 +424,27 @@ impl Relay {
             }),
         }
     }
+
+    /// `rows` with their claims filled in ([`Fill`]), ready to publish.
+    async fn filled(&self, rows: Vec<(i64, StoredEvent)>) -> Result<Vec<(i64, StoredEvent)>> {
+        let Some(fill) = &self.fill else {
+            return Ok(rows);
+        };
+        if rows.is_empty() {
+            return Ok(rows);
+        }
+        let (seqs, events): (Vec<i64>, Vec<StoredEvent>) = rows.into_iter().unzip();
+        let filled = fill.fill(events).await?;
+        if filled.len() != seqs.len() {
+            return Err(Error::internal(format!(
+                "the {} outbox's fill returned {} events for {} rows",
+                self.outbox.service,
+                filled.len(),
+                seqs.len()
+            )));
+        }
+        Ok(seqs.into_iter().zip(filled).collect())
+    }
 }
 
 /// What a relay round did.
@@ -395,7 +467,9 @@ fn next_limit(events: &[StoredEvent]) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::events::catalog::{ContentData, ContentDeleted, UserDeleted};
+    use crate::events::catalog::{
+        ContentData, ContentDeleted, ContentsImported, ContentsImportedClaim, UserDeleted,
+    };
     use crate::events::local::LocalBus;
     use crate::events::test_spans::SeenSpans;
 
@@ -417,6 +491,7 @@ mod tests {
             db: db.clone(),
             outbox: outbox.clone(),
             bus,
+            fill: None,
         };
         (relay, seen)
     }
@@ -525,6 +600,7 @@ mod tests {
             db: db.clone(),
             outbox: outbox.clone(),
             bus: Arc::new(LocalBus::new()),
+            fill: None,
         };
         let first = relay.round().await.expect("a round");
         assert_eq!(
@@ -572,9 +648,124 @@ mod tests {
             db,
             outbox,
             bus: Arc::new(LocalBus::new()),
+            fill: None,
         };
         assert_eq!(relay.round().await.expect("a round").published, 1);
         seen.assert_seen(r#"relay_round service="content" published=1"#);
+    }
+
+    /// Fills `content.imported` claims with contents made from their ids
+    /// ([`content`]); with `lose`, returns no events at all (a broken fill).
+    struct TestFill {
+        lose: bool,
+    }
+
+    impl Fill for TestFill {
+        fn fill(&self, events: Vec<StoredEvent>) -> BoxFuture<'_, Result<Vec<StoredEvent>>> {
+            Box::pin(async move {
+                if self.lose {
+                    return Ok(Vec::new());
+                }
+                events
+                    .into_iter()
+                    .map(
+                        |e| match e.claim::<ContentsImportedClaim>(EventType::ContentImported) {
+                            None => Ok(e),
+                            Some(claim) => {
+                                let contents = claim.data.content_ids.iter().map(|id| content(id));
+                                claim.fill(&Payload::ContentImported(ContentsImported {
+                                    contents: contents.collect(),
+                                }))
+                            }
+                        },
+                    )
+                    .collect()
+            })
+        }
+    }
+
+    /// The content `id` as [`created`] has it.
+    fn content(id: &str) -> ContentData {
+        let Payload::ContentCreated(mut c) = created() else {
+            unreachable!("created() is a content.created")
+        };
+        c.id = id.to_owned();
+        c
+    }
+
+    /// Records a `content.imported` claim for `ids`, by `u2`; returns its event id.
+    async fn record_claim(db: &DatabaseConnection, outbox: &Outbox, ids: &[&str]) -> String {
+        let claim = ContentsImportedClaim {
+            content_ids: ids.iter().map(|id| (*id).to_owned()).collect(),
+        };
+        let prepared = outbox
+            .prepare_claims(Some("u2"), EventType::ContentImported, [claim])
+            .expect("prepare_claims");
+        let id = prepared.ids[0].clone();
+        outbox.record(db, prepared).await.expect("record");
+        id
+    }
+
+    #[tokio::test]
+    async fn a_claim_is_published_as_the_event_its_fill_writes_in_its_place() {
+        let (db, outbox) = content_outbox().await;
+        outbox.emit(&db, Some("u1"), created()).await.expect("emit");
+        let claim_id = record_claim(&db, &outbox, &["c2", "c3"]).await;
+        emit_deletions(&db, &outbox, 1).await;
+        let (mut relay, mut seen) = observed_relay(&db, &outbox).await;
+        relay.fill = Some(Arc::new(TestFill { lose: false }));
+        assert_eq!(relay.round().await.expect("a round").published, 3);
+        let first = seen.recv().await.expect("an event");
+        assert_eq!(first.payload().expect("decodes"), created());
+        let filled = seen.recv().await.expect("an event");
+        assert_eq!(
+            (filled.id.as_str(), filled.actor_id.as_deref()),
+            (claim_id.as_str(), Some("u2")),
+            "the claim's id and actor"
+        );
+        assert_eq!(
+            filled.payload().expect("decodes"),
+            Payload::ContentImported(ContentsImported {
+                contents: vec![content("c2"), content("c3")]
+            })
+        );
+        let third = seen.recv().await.expect("an event");
+        assert_eq!(third.payload().expect("decodes"), deleted(0));
+        assert!(nothing_pending(&db, &outbox).await);
+    }
+
+    #[tokio::test]
+    async fn a_fill_that_loses_events_fails_the_round_and_publishes_nothing() {
+        let (db, outbox) = content_outbox().await;
+        record_claim(&db, &outbox, &["c1"]).await;
+        let (mut relay, mut seen) = observed_relay(&db, &outbox).await;
+        relay.fill = Some(Arc::new(TestFill { lose: true }));
+        let err = relay.round().await.expect_err("the fill lost the claim");
+        assert!(
+            err.log_message().contains("1 rows"),
+            "{}",
+            err.log_message()
+        );
+        assert!(seen.try_recv().is_err(), "nothing published");
+        assert!(
+            !nothing_pending(&db, &outbox).await,
+            "the claim is still pending"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_outbox_refuses_claims_of_another_services_events() {
+        let (_db, outbox) = content_outbox().await;
+        let err = outbox
+            .prepare_claims(
+                None,
+                EventType::UserDeleted,
+                [ContentsImportedClaim {
+                    content_ids: Vec::new(),
+                }],
+            )
+            .expect_err("user.deleted is the users service's");
+        assert!(err.log_message().contains("users"), "{}", err.log_message());
     }
 
     #[tokio::test]

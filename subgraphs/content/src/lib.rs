@@ -18,8 +18,9 @@ use folio_common::kit::{Built, EventConsumer, Expiring, Opened, Subgraph};
 use folio_common::{Config, ServiceClient};
 use folio_migrations::MigratorTrait;
 use schema::ContentLoader;
+use std::sync::Arc;
 use std::time::Duration;
-use store::Store;
+use store::{ImportedFill, Store};
 
 /// The page size of the content database's SQLite file: 8 KiB. Its rows are stories
 /// (hundreds to thousands of characters each) and imports write them by the million:
@@ -95,5 +96,7 @@ async fn build(cfg: &Config, opened: Opened) -> anyhow::Result<Built> {
         )),
         // A deleted content's references resolve from its tombstone for a while.
         expiring: vec![Expiring::new("content_tombstones", &["id"], "deleted_at")],
+        // An import records its `content.imported` events as claims.
+        fill: Some(Arc::new(ImportedFill(state.store.clone()))),
     })
 }

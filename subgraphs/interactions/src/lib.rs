@@ -72,5 +72,6 @@ async fn build(cfg: &Config, opened: Opened) -> anyhow::Result<Built> {
             &["content_id"],
             "forgotten_at",
         )],
+        fill: None,
     })
 }

@@ -85,5 +85,6 @@ async fn build(cfg: &Config, opened: Opened) -> anyhow::Result<Built> {
             .each_replica(consumer_name),
         ),
         expiring: Vec::new(),
+        fill: None,
     })
 }

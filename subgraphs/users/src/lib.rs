@@ -128,6 +128,7 @@ async fn build(cfg: &Config, opened: Opened) -> anyhow::Result<Built> {
         db: (*state.store).clone(),
         consumer: None,
         expiring: Vec::new(),
+        fill: None,
     })
 }
 

@@ -8,9 +8,11 @@ use crate::domain::{Description, Story, Tags, Title};
 use chrono::Utc;
 use entity::contents::{self, Column, Entity as Contents};
 use folio_common::db::{BulkColumn, BulkTransaction};
-use folio_common::events::Payload;
-use folio_common::events::catalog::{ContentData, ContentDeleted, ContentsImported};
-use folio_common::events::outbox::{Outbox, PreparedEvents};
+use folio_common::events::catalog::{
+    ContentData, ContentDeleted, ContentsImported, ContentsImportedClaim,
+};
+use folio_common::events::outbox::{Fill, Outbox, PreparedEvents};
+use folio_common::events::{BoxFuture, Claim, EventType, Payload, StoredEvent};
 use folio_common::pagination::{Page, PageRequest};
 use folio_common::{Error, Id, Result};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
@@ -393,23 +395,24 @@ impl PreparedContents {
         let mut descriptions = Vec::with_capacity(count);
         let mut stories = Vec::with_capacity(count);
         let mut tags = Vec::with_capacity(count);
-        let mut events = ImportedChunks::default();
+        let mut claims = ImportedClaims::default();
         for new in new {
             let id = folio_common::new_id();
             let author_id = new.author_id.into_string();
             let title = new.title.into_string();
             let description = new.description.map(Description::into_string);
             let story = new.story.into_string();
-            events.push(ContentData {
-                id: id.clone(),
-                author_id: author_id.clone(),
-                title: title.clone(),
-                description: description.clone(),
-                story: story.clone(),
-                tags: new.tags.iter().map(str::to_owned).collect(),
-                published_at: now,
-                updated_at: now,
-            });
+            let weight = ContentsImported::weight_of(
+                [
+                    &id,
+                    &author_id,
+                    &title,
+                    description.as_deref().unwrap_or_default(),
+                    &story,
+                ],
+                new.tags.iter(),
+            );
+            claims.push(&id, weight);
             ids.push(id);
             authors.push(author_id);
             titles.push(title);
@@ -428,43 +431,102 @@ impl PreparedContents {
                 BulkColumn::Time("published_at", vec![now; count]),
                 BulkColumn::Time("updated_at", vec![now; count]),
             ],
-            events: outbox.prepare(Some(actor.as_str()), events.finish())?,
+            events: outbox.prepare_claims(
+                Some(actor.as_str()),
+                EventType::ContentImported,
+                claims.finish(),
+            )?,
             rows: count,
         })
     }
 }
 
-/// A batch's contents gathered into `content.imported` events, each filled up to about
-/// [`ContentsImported::TARGET_BYTES`] of JSON.
+/// A batch's content ids gathered into `content.imported` claims, each standing for an
+/// event of about [`ContentsImported::TARGET_BYTES`] of JSON once filled in
+/// ([`ImportedFill`]).
 #[derive(Default)]
-struct ImportedChunks {
-    done: Vec<Payload>,
-    filling: Vec<ContentData>,
+struct ImportedClaims {
+    done: Vec<ContentsImportedClaim>,
+    filling: Vec<String>,
     bytes: usize,
 }
 
-impl ImportedChunks {
-    fn push(&mut self, content: ContentData) {
-        let weight = ContentsImported::weight(&content);
+impl ImportedClaims {
+    /// Adds content `id`, whose event data weighs `weight` ([`ContentsImported::weight`]).
+    fn push(&mut self, id: &str, weight: usize) {
         if !self.filling.is_empty() && self.bytes + weight > ContentsImported::TARGET_BYTES {
             self.seal();
         }
         self.bytes += weight;
-        self.filling.push(content);
+        self.filling.push(id.to_owned());
     }
 
     fn seal(&mut self) {
-        let contents = std::mem::take(&mut self.filling);
+        let content_ids = std::mem::take(&mut self.filling);
         self.bytes = 0;
-        self.done
-            .push(Payload::ContentImported(ContentsImported { contents }));
+        self.done.push(ContentsImportedClaim { content_ids });
     }
 
-    fn finish(mut self) -> Vec<Payload> {
+    fn finish(mut self) -> Vec<ContentsImportedClaim> {
         if !self.filling.is_empty() {
             self.seal();
         }
         self.done
+    }
+}
+
+/// Fills in the content outbox's `content.imported` claims as the relay publishes them:
+/// each becomes the event of its contents as they are now, read back in one query per
+/// [`INSERT_CHUNK`] ids; a content deleted since is left out (its `content.deleted`
+/// comes after).
+pub struct ImportedFill(pub Store);
+
+impl Fill for ImportedFill {
+    fn fill(&self, events: Vec<StoredEvent>) -> BoxFuture<'_, Result<Vec<StoredEvent>>> {
+        Box::pin(self.0.fill_imported(events))
+    }
+}
+
+impl Store {
+    #[tracing::instrument(skip_all, fields(events = events.len()))]
+    async fn fill_imported(&self, events: Vec<StoredEvent>) -> Result<Vec<StoredEvent>> {
+        let claims: Vec<Option<Claim<ContentsImportedClaim>>> = events
+            .iter()
+            .map(|e| e.claim(EventType::ContentImported))
+            .collect();
+        let ids: Vec<&str> = claims
+            .iter()
+            .flatten()
+            .flat_map(|c| c.data.content_ids.iter().map(String::as_str))
+            .collect();
+        if ids.is_empty() {
+            return Ok(events);
+        }
+        let mut found: HashMap<String, ContentRow> = HashMap::with_capacity(ids.len());
+        for chunk in ids.chunks(INSERT_CHUNK) {
+            let rows = Contents::find()
+                .filter(Column::Id.is_in(chunk.iter().copied()))
+                .all(&self.db)
+                .await?;
+            found.extend(rows.into_iter().map(|c| (c.id.clone(), c)));
+        }
+        events
+            .into_iter()
+            .zip(&claims)
+            .map(|(event, claim)| match claim {
+                None => Ok(event),
+                Some(claim) => {
+                    let contents = claim
+                        .data
+                        .content_ids
+                        .iter()
+                        .filter_map(|id| found.get(id))
+                        .map(content_event_data)
+                        .collect();
+                    claim.fill(&Payload::ContentImported(ContentsImported { contents }))
+                }
+            })
+            .collect()
     }
 }
 

@@ -234,35 +234,92 @@ async fn an_import_shows_nothing_until_committed_and_a_drop_undoes_it() {
     let created = import.commit().await.expect("commit");
     assert_eq!(created, INSERT_CHUNK as u64 + 5);
     assert_eq!(count(&store).await, created);
-    // The events: `content.imported`, each content in exactly one, each event filled
-    // to about its target size and no further.
+    // The events: `content.imported` claims (content ids only), each content in
+    // exactly one; filled in as the relay publishes them, each event carries its
+    // contents as they are then, up to about its target size and no further.
     let rows = store
         .connection()
         .query_all_raw(sea_orm::Statement::from_string(
             store.connection().get_database_backend(),
-            "SELECT kind, payload FROM content_outbox ORDER BY seq",
+            "SELECT event_id, kind, payload FROM content_outbox ORDER BY seq",
         ))
         .await
         .expect("outbox");
-    let mut seen = std::collections::HashSet::new();
-    for row in &rows {
-        let kind: String = row.try_get("", "kind").expect("kind");
-        let json: String = row.try_get("", "payload").expect("payload");
-        assert_eq!(kind, "content.imported");
+    let stored: Vec<StoredEvent> = rows
+        .iter()
+        .map(|row| StoredEvent {
+            id: row.try_get("", "event_id").expect("event_id"),
+            kind: row.try_get("", "kind").expect("kind"),
+            json: row.try_get("", "payload").expect("payload"),
+        })
+        .collect();
+    let mut claimed = Vec::new();
+    for row in &stored {
+        assert_eq!(row.kind, "content.imported");
+        let claim = row
+            .claim::<ContentsImportedClaim>(EventType::ContentImported)
+            .expect("an import's event is recorded as a claim");
+        assert_eq!(claim.actor_id.as_deref(), Some("importer"));
         assert!(
-            json.len() <= ContentsImported::TARGET_BYTES + 1024,
-            "an event of {} bytes",
-            json.len()
+            row.json.len() < 60 * claim.data.content_ids.len() + 200,
+            "{}",
+            row.json
         );
-        let event: folio_common::events::Event = serde_json::from_str(&json).expect("event");
-        let Payload::ContentImported(chunk) = event.payload().expect("payload") else {
+        claimed.extend(claim.data.content_ids);
+    }
+    assert_eq!(claimed.len() as u64, created, "every content claimed");
+    // 1,003 rows of about 300 bytes do not fit one event; 2 rows make one more.
+    assert!(stored.len() >= 3, "{} events", stored.len());
+
+    // One content is deleted before its event goes out: the event leaves it out.
+    let gone = claimed[INSERT_CHUNK / 2].clone();
+    assert!(
+        store
+            .delete_content(&id(&gone), None)
+            .await
+            .expect("delete")
+    );
+    let filled = store.fill_imported(stored.clone()).await.expect("fill");
+    assert_eq!(filled.len(), stored.len());
+    let mut published = Vec::new();
+    for (event, claim) in filled.iter().zip(&stored) {
+        assert_eq!((&event.id, &event.kind), (&claim.id, &claim.kind));
+        assert!(
+            event.json.len() <= ContentsImported::TARGET_BYTES + 1024,
+            "an event of {} bytes",
+            event.json.len()
+        );
+        let decoded: folio_common::events::Event =
+            serde_json::from_str(&event.json).expect("event");
+        assert_eq!(decoded.id, event.id);
+        assert_eq!(decoded.actor_id.as_deref(), Some("importer"));
+        let Payload::ContentImported(chunk) = decoded.payload().expect("payload") else {
             panic!("not an import's event");
         };
         for c in chunk.contents {
-            assert!(seen.insert(c.id), "a content in two events");
+            assert_eq!(c.author_id, "a");
+            assert!(
+                c.title.starts_with('T') && c.story == "Once upon a time.",
+                "{c:?}"
+            );
+            published.push(c.id);
         }
     }
-    assert_eq!(seen.len() as u64, created, "every content in an event");
-    // 1,003 rows of about 300 bytes do not fit one event; 2 rows make one more.
-    assert!(rows.len() >= 3, "{} events", rows.len());
+    let mut expected = claimed.clone();
+    expected.retain(|c| *c != gone);
+    assert_eq!(
+        published, expected,
+        "every content but the deleted one, in order"
+    );
+    // Rows that are not claims go through as they are.
+    let other = StoredEvent {
+        id: "e1".into(),
+        kind: "content.deleted".into(),
+        json: r#"{"id":"e1","type":"content.deleted","occurredAt":"2026-01-02T03:04:05.678Z","actorId":null,"data":{"id":"c1"}}"#.into(),
+    };
+    let passed = store
+        .fill_imported(vec![other.clone()])
+        .await
+        .expect("fill");
+    assert_eq!(passed, [other]);
 }
