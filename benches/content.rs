@@ -35,6 +35,11 @@
 //! `cargo bench --bench content`. The load generator runs in the same process as the
 //! platform, so on a small machine both compete for the same cores.
 
+/// The allocator the `folio` binary ships with (`src/main.rs`), so the figures are
+/// the binary's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use folio_common::Config;
 use folio_content::import::{ImportOptions, import_csv};
 use folio_testkit::TestApp;

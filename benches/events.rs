@@ -21,6 +21,11 @@
 // What a benchmark prints is its report.
 #![allow(clippy::print_stdout)]
 
+/// The allocator the `folio` binary ships with (`src/main.rs`), so the figures are
+/// the binary's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use folio_content::import::{ImportOptions, import_csv};
 use folio_testkit::TestApp;
 use folio_testkit::events::{count_rows_on, has_row_on};

@@ -26,6 +26,11 @@
 // What a benchmark prints is its report.
 #![allow(clippy::print_stdout)]
 
+/// The allocator the `folio` binary ships with (`src/main.rs`), so the figures are
+/// the binary's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use folio_interactions::store::entity::{content_stats, interactions};
 use folio_testkit::TestApp;
 use folio_testkit::load::{Rng, closed_loop, env_or, ms};

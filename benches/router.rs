@@ -67,6 +67,11 @@
 //!
 //! `cargo bench --bench router`.
 
+/// The allocator the `folio` binary ships with (`src/main.rs`), so the figures are
+/// the binary's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use folio_common::graphql::now_unix;
 use folio_common::{Config, IdentityKey, Viewer};
 use folio_testkit::TestApp;

@@ -5,6 +5,11 @@
 //! `{ me { id } }` alone and with 50 clients logging in concurrently.
 //! `cargo bench --bench users`; `FOLIO_BENCH_SECS` sets each phase's length (default 5).
 
+/// The allocator the `folio` binary ships with (`src/main.rs`), so the figures are
+/// the binary's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use folio_testkit::TestApp;
 use folio_testkit::load::percentile;
 use serde_json::json;
