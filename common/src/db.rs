@@ -331,19 +331,16 @@ async fn pg_unnest(
     columns: Vec<BulkColumn>,
 ) -> Result<(), DbErr> {
     use sqlx::Arguments as _;
-    use std::fmt::Write as _;
     let names = column_list(&columns);
-    let mut unnest = String::new();
+    let unnest = unnest_params(&columns);
     let mut args = sqlx::postgres::PgArguments::default();
-    for (i, column) in columns.into_iter().enumerate() {
-        let sep = if i == 0 { "" } else { ", " };
-        let (added, cast) = match column {
-            BulkColumn::Text(_, v) => (args.add(v), "text[]"),
-            BulkColumn::NonEmptyText(_, v) => (args.add(v), "text[]"),
-            BulkColumn::Time(_, v) => (args.add(v), "timestamptz[]"),
-        };
-        added.map_err(|e| sqlx_err(sqlx::Error::Encode(e)))?;
-        let _ = write!(unnest, "{sep}${}::{cast}", i + 1);
+    for column in columns {
+        match column {
+            BulkColumn::Text(_, v) => args.add(v),
+            BulkColumn::NonEmptyText(_, v) => args.add(v),
+            BulkColumn::Time(_, v) => args.add(v),
+        }
+        .map_err(|e| sqlx_err(sqlx::Error::Encode(e)))?;
     }
     let sql = format!("INSERT INTO \"{table}\" ({names}) SELECT * FROM UNNEST({unnest})");
     sqlx::query_with(sqlx::AssertSqlSafe(sql), args)
@@ -401,6 +398,17 @@ fn column_list(columns: &[BulkColumn]) -> String {
         .map(|c| format!("\"{}\"", c.name()))
         .collect();
     names.join(", ")
+}
+
+/// `$1::text[], $2::timestamptz[], …`: one array parameter per column, as `UNNEST`
+/// takes them.
+fn unnest_params(columns: &[BulkColumn]) -> String {
+    let params: Vec<String> = columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| format!("${}::{}", i + 1, c.pg_array_type()))
+        .collect();
+    params.join(", ")
 }
 
 /// Rows in one SQLite `INSERT … VALUES` of `width` columns: [`SQLITE_BULK_ROWS`], within
@@ -464,19 +472,24 @@ impl BulkColumn {
         }
     }
 
-    /// The values as one array parameter, and how UNNEST casts it.
-    fn into_array(self) -> (sea_orm::Value, &'static str) {
+    /// The PostgreSQL array type its values travel as.
+    fn pg_array_type(&self) -> &'static str {
+        match self {
+            BulkColumn::Text(..) | BulkColumn::NonEmptyText(..) => "text[]",
+            BulkColumn::Time(..) => "timestamptz[]",
+        }
+    }
+
+    /// The values as one array parameter (of [`pg_array_type`](Self::pg_array_type)).
+    fn into_array(self) -> sea_orm::Value {
         use sea_orm::sea_query::ArrayType;
         match self {
-            BulkColumn::Text(_, v) => (pg_array(ArrayType::String, v), "text[]"),
-            BulkColumn::NonEmptyText(_, v) => (
-                pg_array(
-                    ArrayType::String,
-                    v.into_iter().map(Option::unwrap_or_default),
-                ),
-                "text[]",
+            BulkColumn::Text(_, v) => pg_array(ArrayType::String, v),
+            BulkColumn::NonEmptyText(_, v) => pg_array(
+                ArrayType::String,
+                v.into_iter().map(Option::unwrap_or_default),
             ),
-            BulkColumn::Time(_, v) => (pg_array(ArrayType::ChronoDateTimeUtc, v), "timestamptz[]"),
+            BulkColumn::Time(_, v) => pg_array(ArrayType::ChronoDateTimeUtc, v),
         }
     }
 
@@ -542,21 +555,18 @@ pub async fn insert_columns<C: ConnectionTrait>(
     let names = column_list(&columns);
     match db.get_database_backend() {
         DatabaseBackend::Postgres => {
+            let unnest = unnest_params(&columns);
             let mut selected = String::new();
-            let mut unnest = String::new();
             let mut values = Vec::with_capacity(columns.len());
             for (i, column) in columns.into_iter().enumerate() {
                 let sep = if i == 0 { "" } else { ", " };
                 let name = column.name();
-                let nullable = matches!(column, BulkColumn::NonEmptyText(..));
-                let (array, cast) = column.into_array();
-                values.push(array);
-                if nullable {
+                if matches!(column, BulkColumn::NonEmptyText(..)) {
                     let _ = write!(selected, "{sep}NULLIF(t.\"{name}\", '')");
                 } else {
                     let _ = write!(selected, "{sep}t.\"{name}\"");
                 }
-                let _ = write!(unnest, "{sep}${}::{cast}", i + 1);
+                values.push(column.into_array());
             }
             let sql = format!(
                 "INSERT INTO \"{table}\" ({names}) SELECT {selected} FROM UNNEST({unnest}) AS t({names})"

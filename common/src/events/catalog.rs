@@ -108,24 +108,10 @@ impl ContentsImported {
     /// even with a story of the longest kind, 100,000 characters, as the last one).
     pub const TARGET_BYTES: usize = 128 * 1024;
 
-    /// About how many bytes `c` adds to the event's JSON (its texts, plus the keys,
-    /// quotes and times around them); escapes are not counted.
-    pub fn weight(c: &ContentData) -> usize {
-        Self::weight_of(
-            [
-                &c.id,
-                &c.author_id,
-                &c.title,
-                c.description.as_deref().unwrap_or_default(),
-                &c.story,
-            ],
-            c.tags.iter().map(String::as_str),
-        )
-    }
-
-    /// [`weight`](Self::weight) from a content's parts: its id, author id, title,
-    /// description and story, and its tags.
-    pub fn weight_of<'a>(texts: [&str; 5], tags: impl IntoIterator<Item = &'a str>) -> usize {
+    /// About how many bytes a content adds to the event's JSON, from its parts: its id,
+    /// author id, title, description and story (`texts`), and its tags, plus the keys,
+    /// quotes and times around them; escapes are not counted.
+    pub fn weight<'a>(texts: [&str; 5], tags: impl IntoIterator<Item = &'a str>) -> usize {
         const FIXED: usize = 200;
         FIXED
             + texts.iter().map(|t| t.len()).sum::<usize>()

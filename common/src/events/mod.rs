@@ -60,21 +60,8 @@ pub struct Event<D = Value> {
     pub data: D,
 }
 
-/// An [`Event`] as it serializes, borrowing its parts and its `data` (a typed
-/// [`Payload`], or what an outbox records in its place: `outbox::Fill`).
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct WireEvent<'a, D> {
-    id: &'a str,
-    #[serde(rename = "type")]
-    kind: &'a str,
-    #[serde(with = "rfc3339")]
-    occurred_at: DateTime<Utc>,
-    actor_id: Option<&'a str>,
-    data: D,
-}
-
-impl<D: Serialize> WireEvent<'_, D> {
+impl<D: Serialize> Event<D> {
+    /// The event's JSON, as the wire and the outbox carry it.
     fn to_json(&self) -> Result<String> {
         serde_json::to_string(self).map_err(|e| {
             Error::internal(format!("a {} payload does not serialize: {e}", self.kind))
@@ -148,11 +135,11 @@ impl Event {
         actor_id: Option<&str>,
         payload: &Payload,
     ) -> Result<String> {
-        WireEvent {
-            id,
-            kind: payload.kind(),
+        Event {
+            id: id.to_owned(),
+            kind: payload.kind().to_owned(),
             occurred_at,
-            actor_id,
+            actor_id: actor_id.map(str::to_owned),
             data: PayloadData(payload),
         }
         .to_json()

@@ -147,17 +147,15 @@ impl Outbox {
         self.check_owner(kind)?;
         let mut prepared = PreparedEvents::default();
         for claim in claims {
-            let id = crate::new_id();
-            let occurred_at = Utc::now();
-            let json = super::WireEvent {
-                id: &id,
-                kind: kind.as_str(),
-                occurred_at,
-                actor_id: actor,
+            let event = Event {
+                id: crate::new_id(),
+                kind: kind.as_str().to_owned(),
+                occurred_at: Utc::now(),
+                actor_id: actor.map(str::to_owned),
                 data: claim,
-            }
-            .to_json()?;
-            prepared.push(id, kind.as_str(), json, occurred_at);
+            };
+            let json = event.to_json()?;
+            prepared.push(event.id, kind.as_str(), json, event.occurred_at);
         }
         Ok(prepared)
     }

@@ -402,7 +402,7 @@ impl PreparedContents {
             let title = new.title.into_string();
             let description = new.description.map(Description::into_string);
             let story = new.story.into_string();
-            let weight = ContentsImported::weight_of(
+            let weight = ContentsImported::weight(
                 [
                     &id,
                     &author_id,
