@@ -32,6 +32,10 @@
 //! be HTTP 200 without `errors`, with a count and up to ten nodes each with an author's
 //! first name; failures are counted and the first few printed.
 //!
+//! `BENCH_PARTS` (a comma-separated list of `sqlite`, `postgres` and `search`; default
+//! all three) runs only the parts named, so that one database's import can be measured
+//! in a process of its own (its peak memory then owes nothing to an earlier part).
+//!
 //! `cargo bench --bench content`. The load generator runs in the same process as the
 //! platform, so on a small machine both compete for the same cores.
 
@@ -507,7 +511,7 @@ async fn import_part(out: &mut Vec<String>, dir: &Path) {
         "{:<10} {:>9} {:>8} {:>9} {:>10} {:>10} {:>10}",
         "database", "rows", "file MiB", "seconds", "rows/s", "RSS0 MiB", "peak MiB"
     ));
-    for (rows, file, size) in &files {
+    for (rows, file, size) in files.iter().filter(|_| part("sqlite")) {
         let data = dir.join(format!("sqlite-{rows}"));
         let cfg = Config {
             data_dir: data.clone(),
@@ -527,6 +531,9 @@ async fn import_part(out: &mut Vec<String>, dir: &Path) {
         .ok()
         .filter(|u| !u.is_empty())
         .unwrap_or_else(|| DEFAULT_PG.to_owned());
+    if !part("postgres") {
+        return;
+    }
     if !postgres_reachable(&url).await {
         out.push(format!(
             "postgres   skipped: cannot connect to {url} (set FOLIO_TEST_DATABASE_URL)"
@@ -767,6 +774,16 @@ async fn search_part(out: &mut Vec<String>, dir: &Path) {
     app.stop().await;
 }
 
+/// Whether `BENCH_PARTS` names `name` (or is unset: every part runs).
+fn part(name: &str) -> bool {
+    match std::env::var("BENCH_PARTS") {
+        Ok(parts) => parts
+            .split(',')
+            .any(|p| p.trim().eq_ignore_ascii_case(name)),
+        Err(_) => true,
+    }
+}
+
 #[tokio::main]
 async fn main() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -774,8 +791,12 @@ async fn main() {
     let mut out = vec![format!(
         "{cores} cores; the load generator and the platform share this process"
     )];
-    import_part(&mut out, dir.path()).await;
-    search_part(&mut out, dir.path()).await;
+    if part("sqlite") || part("postgres") {
+        import_part(&mut out, dir.path()).await;
+    }
+    if part("search") {
+        search_part(&mut out, dir.path()).await;
+    }
     // A bench binary's output is its result.
     #[allow(clippy::print_stdout)]
     {

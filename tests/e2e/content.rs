@@ -422,6 +422,46 @@ async fn a_csv_import_creates_every_row_or_none() {
     app.stop().await;
 }
 
+/// The bulk path (batches of `INSERT_CHUNK` rows written as they arrive, their events as
+/// claims) is still one transaction: when the last row is bad, the batches already
+/// written and their outbox rows are rolled back, on whichever database the suite runs.
+#[tokio::test]
+async fn a_bad_last_row_after_bulk_batches_leaves_nothing() {
+    let app = TestApp::spawn().await;
+    let ada = app.register("ada@example.com", PASSWORD).await;
+    let good = 2 * folio_content::store::INSERT_CHUNK + 500;
+    let mut csv = String::from("title,story,tags\n");
+    for i in 0..good {
+        csv.push_str(&format!("Title {i},Story number {i},bulk\n"));
+    }
+    csv.push_str(",the last row has no title,bulk\n");
+    let body = app.import_csv(&ada, &csv).await;
+    let last_line = good as u64 + 2;
+    assert_eq!(
+        body["data"]["importContentsCsv"],
+        json!({ "created": 0, "failed": 1, "errors": [{ "line": last_line, "message": "title: must not be empty" }] }),
+        "{body}"
+    );
+    assert_eq!(app.content_count().await, 0, "no row was kept");
+    assert_eq!(app.count_rows("content", "contents").await, 0);
+    assert!(
+        app.outbox("content").await.is_empty(),
+        "no event was kept for the rolled-back rows"
+    );
+    // The same file without its bad row goes in whole.
+    let fixed = csv
+        .strip_suffix(",the last row has no title,bulk\n")
+        .expect("the bad row ends the file");
+    let body = app.import_csv(&ada, fixed).await;
+    assert_eq!(
+        body["data"]["importContentsCsv"],
+        json!({ "created": good, "failed": 0, "errors": [] }),
+        "{body}"
+    );
+    assert_eq!(app.content_count().await, good as i64);
+    app.stop().await;
+}
+
 #[tokio::test]
 async fn a_csv_import_names_another_author_only_as_an_admin() {
     let app = TestApp::spawn().await;
