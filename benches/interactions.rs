@@ -33,7 +33,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use folio_interactions::store::entity::{content_stats, interactions};
 use folio_testkit::TestApp;
-use folio_testkit::load::{Rng, closed_loop, env_or, ms};
+use folio_testkit::load::{Rng, closed_loop, env_or, graphql, ms};
 use sea_orm::prelude::DateTimeUtc;
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, EntityTrait, QueryResult, Set, Statement, TransactionTrait,
@@ -161,18 +161,7 @@ fn expected_top(
 }
 
 async fn post(client: &reqwest::Client, url: &str, query: &str) -> Result<Value, String> {
-    let res = client
-        .post(url)
-        .json(&json!({ "query": query }))
-        .send()
-        .await
-        .map_err(|e| e.to_string())?;
-    let status = res.status();
-    let body: Value = res.json().await.map_err(|e| format!("{status}: {e}"))?;
-    if status != 200 || body.get("errors").is_some() {
-        return Err(format!("{status}: {body}"));
-    }
-    Ok(body["data"].clone())
+    graphql(client, url, None, query, json!({})).await
 }
 
 #[tokio::main]

@@ -22,6 +22,7 @@ pub const SUBGRAPHS: &[&Subgraph] = &[
     &folio_content::SUBGRAPH,
     &folio_interactions::SUBGRAPH,
     &folio_search::SUBGRAPH,
+    &folio_shop::SUBGRAPH,
 ];
 
 /// The subgraphs' names, in start order.

@@ -17,6 +17,7 @@ mod e2e {
     mod schema;
     mod search;
     mod security;
+    mod shop;
     mod smoke;
     mod social;
     mod testkit;

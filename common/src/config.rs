@@ -61,6 +61,8 @@ pub struct Config {
     pub max_upload_files: usize,
     /// Most data rows one CSV import (`importContentsCsv`, `folio import-csv`) may hold.
     pub import_max_rows: u64,
+    /// The shop's currency (ISO 4217, upper case): every price is in it.
+    pub shop_currency: String,
     /// Most lexical tokens an operation may have.
     pub max_tokens: usize,
     /// Deepest selection nesting an operation may have.
@@ -142,6 +144,7 @@ impl Default for Config {
             max_upload_bytes: 10 * 1024 * 1024,
             max_upload_files: 10,
             import_max_rows: 1_000_000,
+            shop_currency: "EUR".to_owned(),
             max_tokens: 15_000,
             max_depth: 15,
             max_aliases: 30,
@@ -282,6 +285,11 @@ pub const KEYS: &[Key] = &[
         env: "FOLIO_IMPORT_MAX_ROWS",
         default: "1000000",
         doc: "Most data rows in one CSV import; a longer file is rejected whole (a line-1 error).",
+    },
+    Key {
+        env: "FOLIO_SHOP_CURRENCY",
+        default: "EUR",
+        doc: "The shop's currency (ISO 4217, three upper-case letters): every product is priced in it, and a product in another is BAD_USER_INPUT.",
     },
     Key {
         env: "FOLIO_MAX_TOKENS",

@@ -64,6 +64,9 @@ pub enum Error {
         field: Option<&'static str>,
         message: String,
     },
+    /// Products that cannot be sold as asked (not enough stock, or no longer on sale):
+    /// `CONFLICT`, with their ids in `extensions.products`.
+    Unsellable(Vec<String>),
     /// A service this one calls (named, e.g. "interactions") failed or timed out: the
     /// same code the router gives when it cannot reach a subgraph.
     Unavailable(&'static str),
@@ -83,7 +86,7 @@ impl Error {
             Error::Forbidden(_) => Code::Forbidden,
             Error::NotFound(_) => Code::NotFound,
             Error::Validation { .. } => Code::BadUserInput,
-            Error::Conflict { .. } => Code::Conflict,
+            Error::Conflict { .. } | Error::Unsellable(_) => Code::Conflict,
             Error::Unavailable(_) => Code::SubgraphUnavailable,
             Error::Internal(_) => Code::Internal,
         }
@@ -115,6 +118,10 @@ impl Error {
             Error::NotFound(what) => format!("{what} not found"),
             Error::Validation { field, message } => format!("{field}: {message}"),
             Error::Conflict { message, .. } => message.clone(),
+            Error::Unsellable(products) => format!(
+                "not enough stock, or no longer on sale: {}",
+                products.join(", ")
+            ),
             Error::Unavailable(service) => format!("the {service} service is unavailable"),
             Error::Internal(_) => "internal error".to_owned(),
         }
@@ -181,6 +188,11 @@ impl From<Error> for async_graphql::Error {
                 field: Some(field), ..
             } => err.extend_with(|_, ext| ext.set("field", *field)),
             Error::Unavailable(service) => err.extend_with(|_, ext| ext.set("service", *service)),
+            Error::Unsellable(products) => {
+                let products: Vec<async_graphql::Value> =
+                    products.iter().map(|p| p.as_str().into()).collect();
+                err.extend_with(|_, ext| ext.set("products", products))
+            }
             _ => err,
         }
     }

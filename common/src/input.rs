@@ -1,5 +1,6 @@
 //! Input at the API edge, the same in every subgraph: partial updates
-//! (`MaybeUndefined`: absent, null or a value) parsed through a field's newtype.
+//! (`MaybeUndefined`: absent, null or a value) parsed through a field's newtype, and the
+//! rule every bounded text field shares ([`trimmed_text`]).
 
 use crate::error::{Error, InvalidInput};
 use async_graphql::MaybeUndefined;
@@ -32,9 +33,65 @@ pub fn optional<R, T>(
     }
 }
 
+/// What a text field may hold besides printable characters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextKind {
+    /// One line: no control character at all (names, titles).
+    Line,
+    /// Line breaks and tabs allowed, no other control character (descriptions,
+    /// comments, addresses).
+    Lines,
+}
+
+/// `raw` without surrounding whitespace, if that has 1 to `max` characters of `kind`:
+/// the rule of every bounded text field, with the same words for each break of it.
+pub fn trimmed_text(raw: &str, max: usize, kind: TextKind) -> Result<&str, InvalidInput> {
+    let s = raw.trim();
+    if s.is_empty() {
+        return Err(InvalidInput::new("must not be empty"));
+    }
+    if s.chars().count() > max {
+        return Err(InvalidInput::new(format!(
+            "must be at most {max} characters"
+        )));
+    }
+    match kind {
+        TextKind::Line if s.chars().any(char::is_control) => Err(InvalidInput::new(
+            "must be one line without control characters",
+        )),
+        TextKind::Lines
+            if s.chars()
+                .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) =>
+        {
+            Err(InvalidInput::new(
+                "must not contain control characters other than line breaks and tabs",
+            ))
+        }
+        _ => Ok(s),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn trimmed_text_keeps_one_rule_with_one_wording() {
+        assert_eq!(trimmed_text("  a b ", 3, TextKind::Line), Ok("a b"));
+        assert_eq!(
+            trimmed_text(" \t", 3, TextKind::Line),
+            Err(InvalidInput::new("must not be empty"))
+        );
+        // Characters, not bytes.
+        assert!(trimmed_text(&"é".repeat(3), 3, TextKind::Line).is_ok());
+        assert_eq!(
+            trimmed_text(&"é".repeat(4), 3, TextKind::Line),
+            Err(InvalidInput::new("must be at most 3 characters"))
+        );
+        assert!(trimmed_text("a\nb", 3, TextKind::Line).is_err());
+        assert_eq!(trimmed_text("a\nb", 3, TextKind::Lines), Ok("a\nb"));
+        assert!(trimmed_text("a\0b", 3, TextKind::Lines).is_err());
+    }
 
     #[allow(clippy::ptr_arg)] // MaybeUndefined<String> hands the parser a &String.
     fn short(s: &String) -> Result<String, InvalidInput> {

@@ -7,6 +7,7 @@ pub mod content;
 pub mod events;
 pub mod interactions;
 pub mod search;
+pub mod shop;
 pub mod users;
 
 pub use sea_orm_migration::MigratorTrait;

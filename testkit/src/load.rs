@@ -43,6 +43,30 @@ pub fn env_or(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
+/// Sends one GraphQL request to `url` (as `token`'s user when given): its `data`, or
+/// why it failed (no answer, a status other than 200, or `errors` in the body).
+pub async fn graphql(
+    client: &reqwest::Client,
+    url: &str,
+    token: Option<&str>,
+    query: &str,
+    variables: serde_json::Value,
+) -> Result<serde_json::Value, String> {
+    let mut request = client
+        .post(url)
+        .json(&serde_json::json!({ "query": query, "variables": variables }));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let res = request.send().await.map_err(|e| e.to_string())?;
+    let status = res.status();
+    let mut body: serde_json::Value = res.json().await.map_err(|e| format!("{status}: {e}"))?;
+    if status != 200 || body.get("errors").is_some() {
+        return Err(format!("{status}: {body}"));
+    }
+    Ok(body["data"].take())
+}
+
 /// A small deterministic generator (SplitMix64): the same data every run, no crate.
 pub struct Rng(pub u64);
 

@@ -119,6 +119,23 @@ async fn interactions_migrations_go_up_down_and_up_again() {
 }
 
 #[tokio::test]
+async fn shop_migrations_go_up_down_and_up_again() {
+    cycle::<folio_migrations::shop::Migrator>(
+        &folio_shop::SUBGRAPH,
+        &[
+            "products",
+            "carts",
+            "cart_items",
+            "orders",
+            "order_items",
+            "shop_outbox",
+            "shop_processed_events",
+        ],
+    )
+    .await;
+}
+
+#[tokio::test]
 async fn search_migrations_go_up_down_and_up_again() {
     cycle::<folio_migrations::search::Migrator>(
         &folio_search::SUBGRAPH,

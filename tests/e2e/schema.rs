@@ -50,6 +50,11 @@ fn search_sdl_matches_its_golden_file() {
     );
 }
 
+#[test]
+fn shop_sdl_matches_its_golden_file() {
+    check_golden("subgraphs/shop/schema.graphql", &folio_shop::schema::sdl());
+}
+
 #[tokio::test]
 async fn users_subgraph_serves_its_golden_sdl() {
     let app = TestApp::spawn().await;

@@ -11,14 +11,10 @@ import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
-// Each subgraph, with the URL the router reaches it at by default. The router's
-// configuration overrides these URLs; they only make the supergraph self-contained.
-const SUBGRAPHS = [
-  { name: "users", url: "http://127.0.0.1:4001/graphql" },
-  { name: "content", url: "http://127.0.0.1:4002/graphql" },
-  { name: "interactions", url: "http://127.0.0.1:4003/graphql" },
-  { name: "search", url: "http://127.0.0.1:4004/graphql" },
-];
+// Each subgraph, with the URL the router reaches it at by default (subgraphs.json, which
+// the router's fixture script reads too). The router's configuration overrides these
+// URLs; they only make the supergraph self-contained.
+const SUBGRAPHS = JSON.parse(readFileSync(join(root, "tools", "compose", "subgraphs.json"), "utf8"));
 
 const services = SUBGRAPHS.filter(({ name }) =>
   existsSync(join(root, "subgraphs", name, "schema.graphql")),

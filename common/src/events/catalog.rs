@@ -19,6 +19,10 @@
 //! | `interaction.created`, `interaction.deleted` | interactions | [`InteractionData`]: `{id, kind, userId, contentId, createdAt}` |
 //! | `comment.created`, `comment.updated` | interactions | [`CommentData`]: `{id, contentId, authorId, body, createdAt, updatedAt}` |
 //! | `comment.deleted` | interactions | [`CommentDeleted`]: `{id, contentId}` |
+//! | `product.created`, `product.updated` | shop | [`ProductData`]: `{id, name, description, priceAmount, currency, stock, active, createdAt, updatedAt}` |
+//! | `product.deleted` | shop | [`ProductDeleted`]: `{id}` |
+//! | `cart.updated` | shop | [`CartData`]: `{userId, items: [{productId, quantity}], updatedAt}` (the cart after the change) |
+//! | `order.placed`, `order.cancelled` | shop | [`OrderData`]: `{id, buyerId, items: [{productId, quantity, unitAmount}], totalAmount, currency, status, placedAt}` |
 //!
 //! Times are RFC 3339 in UTC with milliseconds (`2026-11-23T20:41:22.123Z`). User
 //! payloads carry the public profile only (no email, phone, address or credential);
@@ -172,6 +176,76 @@ pub struct CommentDeleted {
     pub content_id: String,
 }
 
+/// `product.created`, `product.updated`: the product after the change (stock included;
+/// a checkout or a cancellation moves stock without a product event: its order event
+/// says by how much).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProductData {
+    pub id: String,
+    pub name: String,
+    pub description: Option<String>,
+    /// Minor units of `currency`.
+    pub price_amount: i64,
+    pub currency: String,
+    pub stock: i64,
+    pub active: bool,
+    #[serde(with = "rfc3339")]
+    pub created_at: DateTime<Utc>,
+    #[serde(with = "rfc3339")]
+    pub updated_at: DateTime<Utc>,
+}
+
+/// `product.deleted`: the product that is gone (it was in no cart and no order).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProductDeleted {
+    pub id: String,
+}
+
+/// One line of a cart, as `cart.updated` carries it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CartLine {
+    pub product_id: String,
+    pub quantity: i64,
+}
+
+/// `cart.updated`: a user's cart after a change (empty after `clearCart` or a checkout).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CartData {
+    pub user_id: String,
+    pub items: Vec<CartLine>,
+    #[serde(with = "rfc3339")]
+    pub updated_at: DateTime<Utc>,
+}
+
+/// One line of an order, with the price it was sold at.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderLine {
+    pub product_id: String,
+    pub quantity: i64,
+    pub unit_amount: i64,
+}
+
+/// `order.placed`, `order.cancelled`: the order after the change.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderData {
+    pub id: String,
+    /// `null` once the buyer's account is deleted.
+    pub buyer_id: Option<String>,
+    pub items: Vec<OrderLine>,
+    pub total_amount: i64,
+    pub currency: String,
+    /// `PLACED` or `CANCELLED`.
+    pub status: String,
+    #[serde(with = "rfc3339")]
+    pub placed_at: DateTime<Utc>,
+}
+
 /// Writes [`EventType`] and [`Payload`] from one list, so that a type, its wire string,
 /// its publishing service and its payload struct are stated once and cannot disagree.
 macro_rules! catalog {
@@ -194,7 +268,7 @@ macro_rules! catalog {
             }
 
             /// The service that publishes events of this type (the only one whose outbox
-            /// may hold them): `users`, `content` or `interactions`.
+            /// may hold them): `users`, `content`, `interactions` or `shop`.
             pub const fn service(self) -> &'static str {
                 match self {
                     $(EventType::$variant => $service,)*
@@ -284,6 +358,18 @@ catalog! {
     CommentUpdated(CommentData) = "comment.updated" by "interactions";
     /// A comment was deleted, or went with its user or content.
     CommentDeleted(CommentDeleted) = "comment.deleted" by "interactions";
+    /// An admin added a product to the shop.
+    ProductCreated(ProductData) = "product.created" by "shop";
+    /// A product was edited, or deactivated instead of deleted.
+    ProductUpdated(ProductData) = "product.updated" by "shop";
+    /// A product that was in no cart and no order was deleted.
+    ProductDeleted(ProductDeleted) = "product.deleted" by "shop";
+    /// A user's cart changed.
+    CartUpdated(CartData) = "cart.updated" by "shop";
+    /// A checkout turned a cart into an order.
+    OrderPlaced(OrderData) = "order.placed" by "shop";
+    /// An order was cancelled; its stock returned.
+    OrderCancelled(OrderData) = "order.cancelled" by "shop";
 }
 
 impl Payload {
@@ -505,7 +591,104 @@ mod tests {
                 }),
                 json!({ "id": "m1", "contentId": "c1" }),
             ),
+            (
+                "product.created",
+                Payload::ProductCreated(product()),
+                product_json(),
+            ),
+            (
+                "product.updated",
+                Payload::ProductUpdated(product()),
+                product_json(),
+            ),
+            (
+                "product.deleted",
+                Payload::ProductDeleted(ProductDeleted { id: "p1".into() }),
+                json!({ "id": "p1" }),
+            ),
+            (
+                "cart.updated",
+                Payload::CartUpdated(CartData {
+                    user_id: "u2".into(),
+                    items: vec![CartLine {
+                        product_id: "p1".into(),
+                        quantity: 3,
+                    }],
+                    updated_at: at("2026-01-02T03:04:05.678Z"),
+                }),
+                json!({
+                    "userId": "u2",
+                    "items": [{ "productId": "p1", "quantity": 3 }],
+                    "updatedAt": "2026-01-02T03:04:05.678Z",
+                }),
+            ),
+            (
+                "order.placed",
+                Payload::OrderPlaced(order(Some("u2"))),
+                order_json(json!("u2")),
+            ),
+            (
+                "order.cancelled",
+                Payload::OrderCancelled(order(None)),
+                order_json(Value::Null),
+            ),
         ]
+    }
+
+    fn product() -> ProductData {
+        ProductData {
+            id: "p1".into(),
+            name: "Mug".into(),
+            description: None,
+            price_amount: 1999,
+            currency: "EUR".into(),
+            stock: 7,
+            active: true,
+            created_at: at("2026-01-02T03:04:05.678Z"),
+            updated_at: at("2026-01-02T03:04:05.678Z"),
+        }
+    }
+
+    fn product_json() -> Value {
+        json!({
+            "id": "p1",
+            "name": "Mug",
+            "description": null,
+            "priceAmount": 1999,
+            "currency": "EUR",
+            "stock": 7,
+            "active": true,
+            "createdAt": "2026-01-02T03:04:05.678Z",
+            "updatedAt": "2026-01-02T03:04:05.678Z",
+        })
+    }
+
+    fn order(buyer: Option<&str>) -> OrderData {
+        OrderData {
+            id: "o1".into(),
+            buyer_id: buyer.map(str::to_owned),
+            items: vec![OrderLine {
+                product_id: "p1".into(),
+                quantity: 2,
+                unit_amount: 1999,
+            }],
+            total_amount: 3998,
+            currency: "EUR".into(),
+            status: "PLACED".into(),
+            placed_at: at("2026-01-02T03:04:05.678Z"),
+        }
+    }
+
+    fn order_json(buyer: Value) -> Value {
+        json!({
+            "id": "o1",
+            "buyerId": buyer,
+            "items": [{ "productId": "p1", "quantity": 2, "unitAmount": 1999 }],
+            "totalAmount": 3998,
+            "currency": "EUR",
+            "status": "PLACED",
+            "placedAt": "2026-01-02T03:04:05.678Z",
+        })
     }
 
     #[test]
@@ -544,6 +727,7 @@ mod tests {
             let service = match entity {
                 "user" => "users",
                 "content" => "content",
+                "product" | "cart" | "order" => "shop",
                 _ => "interactions",
             };
             assert_eq!(t.service(), service, "{t}");

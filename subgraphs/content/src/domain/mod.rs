@@ -3,6 +3,7 @@
 //! so a rule exists once and both doors enforce it alike.
 
 use folio_common::InvalidInput;
+use folio_common::input::{TextKind, trimmed_text};
 
 fn char_len(s: &str) -> usize {
     s.chars().count()
@@ -33,14 +34,7 @@ impl Title {
     pub const MAX_LEN: usize = 200;
 
     pub fn parse(raw: &str) -> Result<Self, InvalidInput> {
-        let s = raw.trim();
-        bounded(s, 1, Self::MAX_LEN)?;
-        if s.chars().any(char::is_control) {
-            return Err(InvalidInput::new(
-                "must be one line without control characters",
-            ));
-        }
-        Ok(Title(s.to_owned()))
+        trimmed_text(raw, Self::MAX_LEN, TextKind::Line).map(|s| Title(s.to_owned()))
     }
 
     pub fn as_str(&self) -> &str {
@@ -62,17 +56,10 @@ impl Description {
 
     /// `None` for an empty description.
     pub fn parse(raw: &str) -> Result<Option<Self>, InvalidInput> {
-        let s = raw.trim();
-        if s.is_empty() {
+        if raw.trim().is_empty() {
             return Ok(None);
         }
-        bounded(s, 1, Self::MAX_LEN)?;
-        if s.chars()
-            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-        {
-            return Err(InvalidInput::new("must not contain control characters"));
-        }
-        Ok(Some(Description(s.to_owned())))
+        trimmed_text(raw, Self::MAX_LEN, TextKind::Lines).map(|s| Some(Description(s.to_owned())))
     }
 
     pub fn as_str(&self) -> &str {

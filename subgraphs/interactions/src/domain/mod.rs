@@ -1,6 +1,7 @@
 //! Validated interactions inputs: each raw value becomes a newtype once, by `parse`.
 
 use folio_common::InvalidInput;
+use folio_common::input::{TextKind, trimmed_text};
 
 /// What a user did to a content.
 #[derive(async_graphql::Enum, Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -38,25 +39,7 @@ impl CommentBody {
     pub const MAX_LEN: usize = 1_000;
 
     pub fn parse(raw: &str) -> Result<Self, InvalidInput> {
-        let s = raw.trim();
-        let n = s.chars().count();
-        if n == 0 {
-            return Err(InvalidInput::new("must not be empty"));
-        }
-        if n > Self::MAX_LEN {
-            return Err(InvalidInput::new(format!(
-                "must be at most {} characters",
-                Self::MAX_LEN
-            )));
-        }
-        if s.chars()
-            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-        {
-            return Err(InvalidInput::new(
-                "must not contain control characters other than line breaks and tabs",
-            ));
-        }
-        Ok(CommentBody(s.to_owned()))
+        trimmed_text(raw, Self::MAX_LEN, TextKind::Lines).map(|s| CommentBody(s.to_owned()))
     }
 
     pub fn as_str(&self) -> &str {

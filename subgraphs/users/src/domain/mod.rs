@@ -6,6 +6,7 @@
 //! SQLite applies to ASCII only: lookups and filters behave the same on both databases.
 
 use folio_common::InvalidInput;
+use folio_common::input::{TextKind, trimmed_text};
 
 /// Counts characters (Unicode scalar values), not bytes, as clients do.
 fn char_len(s: &str) -> usize {
@@ -105,20 +106,7 @@ impl PersonName {
     pub const MAX_LEN: usize = 100;
 
     pub fn parse(raw: &str) -> Result<Self, InvalidInput> {
-        let s = raw.trim();
-        if s.is_empty() {
-            return Err(InvalidInput::new("must not be empty"));
-        }
-        if char_len(s) > Self::MAX_LEN {
-            return Err(InvalidInput::new(format!(
-                "must be at most {} characters",
-                Self::MAX_LEN
-            )));
-        }
-        if s.chars().any(char::is_control) {
-            return Err(InvalidInput::new("must not contain control characters"));
-        }
-        Ok(PersonName(s.to_owned()))
+        trimmed_text(raw, Self::MAX_LEN, TextKind::Line).map(|s| PersonName(s.to_owned()))
     }
 
     pub fn into_inner(self) -> String {
@@ -165,24 +153,12 @@ impl Address {
     pub const MAX_LEN: usize = 500;
 
     pub fn parse(raw: &str) -> Result<Self, InvalidInput> {
-        let s = raw.trim();
-        if s.is_empty() {
+        if raw.trim().is_empty() {
             return Err(InvalidInput::new(
                 "must not be empty (use null to clear it)",
             ));
         }
-        if char_len(s) > Self::MAX_LEN {
-            return Err(InvalidInput::new(format!(
-                "must be at most {} characters",
-                Self::MAX_LEN
-            )));
-        }
-        if s.chars()
-            .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
-        {
-            return Err(InvalidInput::new("must not contain control characters"));
-        }
-        Ok(Address(s.to_owned()))
+        trimmed_text(raw, Self::MAX_LEN, TextKind::Lines).map(|s| Address(s.to_owned()))
     }
 
     pub fn into_inner(self) -> String {
