@@ -370,3 +370,179 @@ async fn an_imports_contents_are_searchable_and_known_to_interactions() {
     .await;
     app.stop().await;
 }
+
+const SUGGEST: &str = "query($p: String!, $first: Int) { suggest(prefix: $p, first: $first) {
+    kind text content { id title } author { id firstName lastName } } }";
+
+/// `suggest(prefix)` as `(kind, text)` pairs, asserting it succeeds.
+async fn suggested(app: &TestApp, prefix: &str) -> Vec<(String, String)> {
+    let body = app.gql(None, SUGGEST, json!({ "p": prefix })).await;
+    body["data"]["suggest"]
+        .as_array()
+        .unwrap_or_else(|| panic!("suggestions for {prefix:?}: {body}"))
+        .iter()
+        .map(|s| {
+            (
+                s["kind"].as_str().expect("a kind").to_owned(),
+                s["text"].as_str().expect("a text").to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// Waits until `suggest(prefix)` answers exactly `want`, in this order.
+async fn until_suggested(app: &TestApp, prefix: &str, want: &[(&str, &str)]) {
+    let want: Vec<(String, String)> = want
+        .iter()
+        .map(|(k, t)| ((*k).to_owned(), (*t).to_owned()))
+        .collect();
+    let deadline = std::time::Instant::now() + PATIENCE;
+    loop {
+        let got = suggested(app, prefix).await;
+        if got == want {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "suggest({prefix:?}) should be {want:?}; it is {got:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn suggestions_complete_titles_tags_and_authors_most_read_first() {
+    let app = TestApp::spawn().await;
+    let ada = app
+        .register_named("ada@example.com", PASSWORD, "Ada", "Lovelace", json!({}))
+        .await;
+    let bob = app
+        .register_named("bob@example.com", PASSWORD, "Bob", "Rustad", json!({}))
+        .await;
+    let carol = app.register("carol@example.com", PASSWORD).await;
+    let dan = app.register("dan@example.com", PASSWORD).await;
+    let old = create(
+        &app,
+        &ada,
+        json!({ "title": "Rust in action", "story": "Ownership.", "tags": ["Lang"] }),
+    )
+    .await;
+    let new = create(
+        &app,
+        &ada,
+        json!({ "title": "Rusty nails", "story": "A shed.", "tags": ["diy"] }),
+    )
+    .await;
+    // Nobody read either: the newer first; bob has published nothing, so his name is
+    // not offered although it starts with "rust".
+    until_suggested(
+        &app,
+        "RU",
+        &[("TITLE", "Rusty nails"), ("TITLE", "Rust in action")],
+    )
+    .await;
+    // Two readers of the older one put it (and its tag, and its author) first.
+    for reader in [&carol, &dan] {
+        let body = app
+            .gql(
+                Some(&reader.access_token),
+                "mutation($c: ID!) { recordRead(contentId: $c) { id } }",
+                json!({ "c": old }),
+            )
+            .await;
+        assert_eq!(code(&body), "", "{body}");
+    }
+    until_suggested(
+        &app,
+        "rust",
+        &[("TITLE", "Rust in action"), ("TITLE", "Rusty nails")],
+    )
+    .await;
+    until_suggested(&app, "la", &[("TAG", "lang")]).await;
+    // A suggestion opens its content and names its author, resolved by content and users.
+    let body = app
+        .gql(None, SUGGEST, json!({ "p": "rust i", "first": 1 }))
+        .await;
+    assert_eq!(
+        body["data"]["suggest"],
+        json!([{ "kind": "TITLE", "text": "Rust in action",
+                 "content": { "id": old, "title": "Rust in action" },
+                 "author": { "id": ada.id, "firstName": "Ada", "lastName": "Lovelace" } }]),
+        "{body}"
+    );
+    let body = app.gql(None, SUGGEST, json!({ "p": "lov" })).await;
+    assert_eq!(
+        body["data"]["suggest"],
+        json!([{ "kind": "AUTHOR", "text": "Ada Lovelace", "content": null,
+                 "author": { "id": ada.id, "firstName": "Ada", "lastName": "Lovelace" } }]),
+        "{body}"
+    );
+    let body = app.gql(None, SUGGEST, json!({ "p": "la" })).await;
+    assert_eq!(
+        body["data"]["suggest"],
+        json!([{ "kind": "TAG", "text": "lang", "content": null, "author": null }]),
+        "{body}"
+    );
+    // Once bob publishes, his name is offered too: after the read title, and before
+    // the unread one, being newer.
+    create(&app, &bob, json!({ "title": "Fjords", "story": "Cold." })).await;
+    until_suggested(
+        &app,
+        "rust",
+        &[
+            ("TITLE", "Rust in action"),
+            ("AUTHOR", "Bob Rustad"),
+            ("TITLE", "Rusty nails"),
+        ],
+    )
+    .await;
+    // A deleted content leaves the suggestions, with the tag only it had.
+    let body = app
+        .gql(
+            Some(&ada.access_token),
+            "mutation($id: ID!) { deleteContent(id: $id) }",
+            json!({ "id": old }),
+        )
+        .await;
+    assert_eq!(code(&body), "", "{body}");
+    until_suggested(
+        &app,
+        "rust",
+        &[("AUTHOR", "Bob Rustad"), ("TITLE", "Rusty nails")],
+    )
+    .await;
+    until_suggested(&app, "la", &[]).await;
+    let body = app.gql(None, SUGGEST, json!({ "p": "nails" })).await;
+    assert_eq!(
+        body["data"]["suggest"][0]["content"]["id"],
+        json!(new),
+        "{body}"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn suggest_codes_a_bad_prefix_or_first() {
+    let app = TestApp::spawn().await;
+    for (prefix, first, bad) in [
+        ("", 8, "prefix"),
+        ("   ", 8, "prefix"),
+        (&*"x".repeat(101), 8, "prefix"),
+        ("ok", 21, "first"),
+        ("ok", -1, "first"),
+    ] {
+        let body = app
+            .gql(None, SUGGEST, json!({ "p": prefix, "first": first }))
+            .await;
+        assert_eq!(code(&body), "BAD_USER_INPUT", "{prefix:?} {first}: {body}");
+        assert_eq!(field(&body), bad, "{body}");
+    }
+    // At the limits, and text that is no word at all, answer (with nothing yet).
+    for (prefix, first) in [(&*"x".repeat(100), 20), ("\"*%_", 8), ("ok", 0)] {
+        let body = app
+            .gql(None, SUGGEST, json!({ "p": prefix, "first": first }))
+            .await;
+        assert_eq!(body["data"]["suggest"], json!([]), "{prefix:?}: {body}");
+    }
+    app.stop().await;
+}

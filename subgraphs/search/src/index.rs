@@ -25,6 +25,7 @@
 //! twice changes nothing.
 
 use crate::query::Clause;
+use crate::suggest::{SuggestWriter, SuggestedContent, Suggestion, Suggestions};
 use folio_common::{Error, Result};
 use std::path::Path;
 use std::time::Duration;
@@ -65,6 +66,9 @@ pub struct IndexedContent {
     pub tags: Vec<String>,
     /// Publication time, in milliseconds since 1970.
     pub published_ms: i64,
+    /// The author's first and last name, when the search database knows them (for
+    /// the author's suggestion).
+    pub author_name: Option<String>,
 }
 
 /// A change to the index, from one event.
@@ -76,6 +80,11 @@ pub enum Change {
     DeleteContent(String),
     /// Removes every content of an author.
     DeleteAuthor(String),
+    /// An author's first and last name changed (suggestions show them).
+    RenameAuthor { id: String, name: String },
+    /// A content was read (`delta` 1) or a read of it went (-1): suggestions rank by
+    /// reads.
+    Read { content_id: String, delta: i64 },
 }
 
 #[derive(Clone, Copy)]
@@ -104,6 +113,8 @@ pub struct SearchIndex {
     fields: Fields,
     reader: IndexReader,
     stemmed: TextAnalyzer,
+    /// The suggestions' index (`suggest`), written by the same indexer thread.
+    suggestions: Suggestions,
     /// The indexer thread; when the last clone is dropped, it commits and stops.
     indexer: std::sync::Arc<Indexer>,
 }
@@ -139,15 +150,18 @@ const QUEUED_BATCHES: usize = 16;
 /// The indexer thread: owns the writer, applies each batch as it comes, and commits
 /// [`COMMIT_EVERY`] after the first uncommitted change (or when asked, or at the end).
 fn indexer(
-    mut writer: IndexWriter,
+    writer: IndexWriter,
     reader: IndexReader,
+    suggest: SuggestWriter,
     fields: Fields,
     jobs: std::sync::mpsc::Receiver<Job>,
 ) {
     use std::sync::mpsc::RecvTimeoutError;
-    let commit = |writer: &mut IndexWriter| -> Result<()> {
+    let mut writer = (writer, suggest);
+    let commit = |(writer, suggest): &mut (IndexWriter, SuggestWriter)| -> Result<()> {
         writer.commit().map_err(Error::internal)?;
-        reader.reload().map_err(Error::internal)
+        reader.reload().map_err(Error::internal)?;
+        suggest.commit()
     };
     let mut due: Option<std::time::Instant> = None;
     loop {
@@ -158,7 +172,7 @@ fn indexer(
         match job {
             Ok(Job::Apply(changes)) => {
                 for change in changes {
-                    if let Err(e) = apply_change(&writer, fields, change) {
+                    if let Err(e) = apply_change(&mut writer, fields, change) {
                         tracing::error!(error = %e.log_message(), "indexing a change");
                     }
                 }
@@ -186,20 +200,36 @@ fn indexer(
     }
 }
 
-fn apply_change(writer: &IndexWriter, f: Fields, change: Change) -> Result<()> {
+fn apply_change(
+    (writer, suggest): &mut (IndexWriter, SuggestWriter),
+    f: Fields,
+    change: Change,
+) -> Result<()> {
     match change {
         Change::Put(c) => {
+            suggest.put_content(SuggestedContent {
+                id: c.id.clone(),
+                author_id: c.author_id.clone(),
+                title: c.title.clone(),
+                tags: c.tags.clone(),
+                published_ms: c.published_ms,
+                author_name: c.author_name.clone(),
+            })?;
             writer.delete_term(Term::from_field_text(f.id, &c.id));
             writer
                 .add_document(document(f, c))
                 .map_err(Error::internal)?;
         }
         Change::DeleteContent(id) => {
+            suggest.delete_content(&id)?;
             writer.delete_term(Term::from_field_text(f.id, &id));
         }
         Change::DeleteAuthor(id) => {
+            suggest.delete_author(&id)?;
             writer.delete_term(Term::from_field_text(f.author_id, &id));
         }
+        Change::RenameAuthor { id, name } => suggest.rename_author(&id, &name)?,
+        Change::Read { content_id, delta } => suggest.read(&content_id, delta)?,
     }
     Ok(())
 }
@@ -274,15 +304,17 @@ impl SearchIndex {
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
             .try_into()?;
+        let (suggestions, suggest_writer) = crate::suggest::open(&dir.join("suggest"))?;
         let (indexer_tx, jobs) = std::sync::mpsc::sync_channel(QUEUED_BATCHES);
         let thread_reader = reader.clone();
         let thread = std::thread::Builder::new()
             .name("search-indexer".into())
-            .spawn(move || indexer(writer, thread_reader, fields, jobs))?;
+            .spawn(move || indexer(writer, thread_reader, suggest_writer, fields, jobs))?;
         Ok(SearchIndex {
             fields,
             reader,
             stemmed,
+            suggestions,
             indexer: std::sync::Arc::new(Indexer {
                 jobs: Some(indexer_tx),
                 thread: Some(thread),
@@ -323,6 +355,15 @@ impl SearchIndex {
                     .map_err(Error::internal)?
             }
         }
+    }
+
+    /// Up to `first` suggestions for `prefix` (lower-cased, trimmed, not empty): see
+    /// [`crate::suggest`].
+    pub async fn suggest(&self, prefix: String, first: usize) -> Result<Vec<Suggestion>> {
+        let suggestions = self.suggestions.clone();
+        tokio::task::spawn_blocking(move || suggestions.suggest(&prefix, first))
+            .await
+            .map_err(Error::internal)?
     }
 
     /// The hits `offset..offset + limit` of `clauses`, `authors` being the ids that each
@@ -516,6 +557,7 @@ mod tests {
             tags: tags.iter().map(|t| (*t).to_owned()).collect(),
             // Numbered ids are published in their order.
             published_ms: id.parse().unwrap_or(0),
+            author_name: None,
         })
     }
 

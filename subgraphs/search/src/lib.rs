@@ -12,6 +12,7 @@ pub mod index;
 pub mod query;
 pub mod schema;
 pub mod store;
+pub mod suggest;
 
 use anyhow::Context as _;
 use folio_common::Config;

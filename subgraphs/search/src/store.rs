@@ -51,6 +51,26 @@ pub async fn delete_author(tx: &DatabaseTransaction, id: &str) -> Result<()> {
     Ok(())
 }
 
+/// The first and last names (joined by a space) of those of `ids` the search database
+/// knows, in `tx`.
+pub async fn author_names(tx: &DatabaseTransaction, ids: &[&str]) -> Result<Vec<(String, String)>> {
+    let select = Query::select()
+        .columns(["id", "first_name", "last_name"].map(Alias::new))
+        .from(Alias::new(AUTHORS))
+        .and_where(Expr::col(Alias::new("id")).is_in(ids.iter().copied()))
+        .to_owned();
+    let rows = tx.query_all(&select).await?;
+    Ok(rows
+        .iter()
+        .filter_map(|r| {
+            let id: String = r.try_get("", "id").ok()?;
+            let first: String = r.try_get("", "first_name").ok()?;
+            let last: String = r.try_get("", "last_name").ok()?;
+            Some((id, format!("{first} {last}")))
+        })
+        .collect())
+}
+
 /// How many ids one `author:` clause may stand for (a very common name): enough for any
 /// real query, and a bound on the query the index runs.
 pub const MAX_AUTHORS_PER_NAME: u64 = 1_000;

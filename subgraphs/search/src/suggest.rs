@@ -1,0 +1,679 @@
+//! Autocomplete (`suggest`): a second, small tantivy index beside the contents' one, in
+//! `<index dir>/suggest`, written by the same indexer thread and committed with it.
+//!
+//! One document per entry a reader may be offered:
+//!
+//! | entry | `key` | text | counts |
+//! |---|---|---|---|
+//! | TITLE | `t:<content id>` | the title | its content's reads |
+//! | TAG | `g:<tag>` | the tag | the reads of the contents with the tag, and how many they are |
+//! | AUTHOR | `a:<user id>` | first and last name | the reads of the author's contents, and how many they are |
+//!
+//! Every word of the text (lower-cased, split at anything but letters and digits) is
+//! indexed with each of its prefixes up to [`MAX_PREFIX`] characters, as whole terms of
+//! `prefixes`: a suggestion is one term lookup, however short the prefix. The order
+//! (most read first, ties newer first) comes from two fast fields, `reads` and
+//! `published` (of the entry's newest content, in milliseconds), so the top `first` come
+//! from a top-k over those columns, without scoring.
+//!
+//! Counts change by read-modify-write of an entry: the indexer thread reads it from the
+//! documents changed since the last commit (`pending`) or else from the last commit,
+//! and writes it back whole. The thread is the only writer, so nothing is lost between
+//! the two. A TAG or AUTHOR entry goes when its last content does; an AUTHOR entry's
+//! text is the author's names when the search database knows them (`user.*` events), and
+//! it is offered only once it has a name.
+
+use folio_common::{Error, Result};
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use tantivy::collector::TopDocs;
+use tantivy::directory::MmapDirectory;
+use tantivy::query::TermQuery;
+use tantivy::schema::{FAST, Field, IndexRecordOption, STORED, STRING, Schema, Value};
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+
+/// Longest prefix indexed; a longer one is looked up by its first [`MAX_PREFIX`]
+/// characters and the rest checked on the texts found.
+pub const MAX_PREFIX: usize = 20;
+
+/// Indexing memory of the suggestion writer.
+const WRITER_BYTES: usize = 16 << 20;
+
+/// What a suggestion is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    Title,
+    Tag,
+    Author,
+}
+
+impl Kind {
+    fn code(self) -> u64 {
+        match self {
+            Kind::Title => 0,
+            Kind::Tag => 1,
+            Kind::Author => 2,
+        }
+    }
+
+    fn from_code(code: u64) -> Option<Kind> {
+        match code {
+            0 => Some(Kind::Title),
+            1 => Some(Kind::Tag),
+            2 => Some(Kind::Author),
+            _ => None,
+        }
+    }
+}
+
+/// One entry, as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub kind: Kind,
+    /// What a reader sees (empty for an author whose names are not known yet).
+    pub text: String,
+    /// TITLE: the content.
+    pub content_id: Option<String>,
+    /// TITLE: the content's author; AUTHOR: the user.
+    pub author_id: Option<String>,
+    /// TITLE: the content's tags (lower-cased), to move their counts with its reads.
+    pub tags: Vec<String>,
+    pub reads: u64,
+    /// TAG, AUTHOR: how many contents; TITLE: 1.
+    pub contents: u64,
+    /// Milliseconds since 1970 of the newest content behind the entry.
+    pub published_ms: i64,
+}
+
+impl Entry {
+    fn key(&self) -> String {
+        match self.kind {
+            Kind::Title => title_key(self.content_id.as_deref().unwrap_or_default()),
+            Kind::Tag => tag_key(&self.text),
+            Kind::Author => author_key(self.author_id.as_deref().unwrap_or_default()),
+        }
+    }
+}
+
+fn title_key(content_id: &str) -> String {
+    format!("t:{content_id}")
+}
+
+fn tag_key(tag: &str) -> String {
+    format!("g:{tag}")
+}
+
+fn author_key(user_id: &str) -> String {
+    format!("a:{user_id}")
+}
+
+/// The lower-cased words of `text` (letters and digits).
+fn words(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+}
+
+/// Every prefix (1 to [`MAX_PREFIX`] characters) of every word of `text`, once.
+fn prefixes(text: &str) -> HashSet<String> {
+    let mut out = HashSet::new();
+    for word in words(text) {
+        let mut prefix = String::new();
+        for c in word.chars().take(MAX_PREFIX) {
+            prefix.push(c);
+            out.insert(prefix.clone());
+        }
+    }
+    out
+}
+
+/// Whether a word of `text` (lower-cased) starts with `prefix` (lower-cased), which may
+/// itself hold several words: then the text's words from that one on start with them.
+fn matches(text: &str, prefix: &str) -> bool {
+    let text = text.to_lowercase();
+    let at_word = |i: usize| {
+        text[..i]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !c.is_alphanumeric())
+    };
+    text.match_indices(prefix).any(|(i, _)| at_word(i))
+}
+
+#[derive(Clone, Copy)]
+struct Fields {
+    key: Field,
+    kind: Field,
+    prefixes: Field,
+    text: Field,
+    content_id: Field,
+    author_id: Field,
+    tags: Field,
+    reads: Field,
+    contents: Field,
+    published: Field,
+}
+
+fn schema() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let fields = Fields {
+        key: b.add_text_field("key", STRING | STORED),
+        kind: b.add_u64_field("kind", STORED),
+        prefixes: b.add_text_field("prefixes", STRING),
+        text: b.add_text_field("text", STORED),
+        content_id: b.add_text_field("content_id", STORED),
+        author_id: b.add_text_field("author_id", STRING | STORED),
+        tags: b.add_text_field("tags", STORED),
+        reads: b.add_u64_field("reads", STORED | FAST),
+        contents: b.add_u64_field("contents", STORED),
+        published: b.add_i64_field("published", STORED | FAST),
+    };
+    (b.build(), fields)
+}
+
+fn document(f: Fields, e: &Entry) -> TantivyDocument {
+    let mut doc = TantivyDocument::default();
+    doc.add_text(f.key, e.key());
+    doc.add_u64(f.kind, e.kind.code());
+    for p in prefixes(&e.text) {
+        doc.add_text(f.prefixes, p);
+    }
+    doc.add_text(f.text, &e.text);
+    if let Some(id) = &e.content_id {
+        doc.add_text(f.content_id, id);
+    }
+    if let Some(id) = &e.author_id {
+        doc.add_text(f.author_id, id);
+    }
+    for tag in &e.tags {
+        doc.add_text(f.tags, tag);
+    }
+    doc.add_u64(f.reads, e.reads);
+    doc.add_u64(f.contents, e.contents);
+    doc.add_i64(f.published, e.published_ms);
+    doc
+}
+
+fn entry(f: Fields, doc: &TantivyDocument) -> Option<Entry> {
+    let text = |field: Field| {
+        doc.get_first(field)
+            .and_then(|v| v.as_str())
+            .map(str::to_owned)
+    };
+    let number = |field: Field| doc.get_first(field).and_then(|v| v.as_u64()).unwrap_or(0);
+    Some(Entry {
+        kind: Kind::from_code(doc.get_first(f.kind)?.as_u64()?)?,
+        text: text(f.text).unwrap_or_default(),
+        content_id: text(f.content_id),
+        author_id: text(f.author_id),
+        tags: doc
+            .get_all(f.tags)
+            .filter_map(|v| v.as_str())
+            .map(str::to_owned)
+            .collect(),
+        reads: number(f.reads),
+        contents: number(f.contents),
+        published_ms: doc
+            .get_first(f.published)
+            .and_then(|v| v.as_i64())
+            .unwrap_or(0),
+    })
+}
+
+/// The suggestion index's reading side (cheap to clone).
+#[derive(Clone)]
+pub struct Suggestions {
+    fields: Fields,
+    reader: IndexReader,
+}
+
+/// The suggestion index's writing side, owned by the indexer thread.
+pub struct SuggestWriter {
+    fields: Fields,
+    writer: IndexWriter,
+    reader: IndexReader,
+    /// Entries written since the last commit (`None`: deleted), newest state.
+    pending: HashMap<String, Option<Entry>>,
+}
+
+/// A content as the suggestions see it.
+#[derive(Debug, Clone)]
+pub struct SuggestedContent {
+    pub id: String,
+    pub author_id: String,
+    pub title: String,
+    pub tags: Vec<String>,
+    pub published_ms: i64,
+    /// The author's first and last name, when the search database knows them.
+    pub author_name: Option<String>,
+}
+
+/// Opens (or creates) the suggestion index in `dir`.
+pub fn open(dir: &Path) -> anyhow::Result<(Suggestions, SuggestWriter)> {
+    std::fs::create_dir_all(dir)?;
+    let (schema, fields) = schema();
+    let index = Index::open_or_create(MmapDirectory::open(dir)?, schema)?;
+    let writer = index.writer_with_num_threads(1, WRITER_BYTES)?;
+    let reader: IndexReader = index
+        .reader_builder()
+        .reload_policy(ReloadPolicy::Manual)
+        .try_into()?;
+    Ok((
+        Suggestions {
+            fields,
+            reader: reader.clone(),
+        },
+        SuggestWriter {
+            fields,
+            writer,
+            reader,
+            pending: HashMap::new(),
+        },
+    ))
+}
+
+impl SuggestWriter {
+    /// The entry `key` as it now is (pending changes first, then the last commit).
+    fn get(&self, key: &str) -> Result<Option<Entry>> {
+        if let Some(pending) = self.pending.get(key) {
+            return Ok(pending.clone());
+        }
+        let searcher = self.reader.searcher();
+        let query = TermQuery::new(
+            Term::from_field_text(self.fields.key, key),
+            IndexRecordOption::Basic,
+        );
+        let top = searcher
+            .search(&query, &TopDocs::with_limit(1))
+            .map_err(Error::internal)?;
+        let Some((_, address)) = top.into_iter().next() else {
+            return Ok(None);
+        };
+        let doc: TantivyDocument = searcher.doc(address).map_err(Error::internal)?;
+        Ok(entry(self.fields, &doc))
+    }
+
+    fn put(&mut self, e: Entry) -> Result<()> {
+        let key = e.key();
+        self.writer
+            .delete_term(Term::from_field_text(self.fields.key, &key));
+        self.writer
+            .add_document(document(self.fields, &e))
+            .map_err(Error::internal)?;
+        self.pending.insert(key, Some(e));
+        Ok(())
+    }
+
+    fn delete(&mut self, key: String) {
+        self.writer
+            .delete_term(Term::from_field_text(self.fields.key, &key));
+        self.pending.insert(key, None);
+    }
+
+    /// Commits and makes it readable.
+    pub fn commit(&mut self) -> Result<()> {
+        self.writer.commit().map_err(Error::internal)?;
+        self.reader.reload().map_err(Error::internal)?;
+        self.pending.clear();
+        Ok(())
+    }
+
+    /// Moves a TAG or AUTHOR entry's counts: `contents` and `reads` by the deltas, the
+    /// newest publication to `published_ms` if later; gone at no contents. `make` gives
+    /// a new entry (with no counts) when there is none.
+    fn adjust(
+        &mut self,
+        key: String,
+        make: impl FnOnce() -> Entry,
+        contents: i64,
+        reads: i64,
+        published_ms: i64,
+    ) -> Result<()> {
+        let mut e = match self.get(&key)? {
+            Some(e) => e,
+            None if contents > 0 => make(),
+            None => return Ok(()),
+        };
+        e.contents = e.contents.saturating_add_signed(contents);
+        e.reads = e.reads.saturating_add_signed(reads);
+        e.published_ms = e.published_ms.max(published_ms);
+        if e.contents == 0 {
+            self.delete(key);
+            Ok(())
+        } else {
+            self.put(e)
+        }
+    }
+
+    /// Moves the TAG and AUTHOR entries of a content's title entry `t`.
+    fn adjust_around(&mut self, t: &Entry, contents: i64, reads: i64) -> Result<()> {
+        for tag in &t.tags {
+            let make = || Entry {
+                kind: Kind::Tag,
+                text: tag.clone(),
+                content_id: None,
+                author_id: None,
+                tags: Vec::new(),
+                reads: 0,
+                contents: 0,
+                published_ms: 0,
+            };
+            self.adjust(tag_key(tag), make, contents, reads, t.published_ms)?;
+        }
+        if let Some(author) = &t.author_id {
+            let make = || Entry {
+                kind: Kind::Author,
+                text: String::new(),
+                content_id: None,
+                author_id: Some(author.clone()),
+                tags: Vec::new(),
+                reads: 0,
+                contents: 0,
+                published_ms: 0,
+            };
+            self.adjust(author_key(author), make, contents, reads, t.published_ms)?;
+        }
+        Ok(())
+    }
+
+    /// A content created or edited: its TITLE entry (keeping its reads), its tags' and
+    /// its author's.
+    pub fn put_content(&mut self, c: SuggestedContent) -> Result<()> {
+        let old = self.get(&title_key(&c.id))?;
+        let reads = old.as_ref().map_or(0, |o| o.reads);
+        if let Some(old) = &old {
+            self.adjust_around(old, -1, -(old.reads as i64))?;
+        }
+        let title = Entry {
+            kind: Kind::Title,
+            text: c.title,
+            content_id: Some(c.id),
+            author_id: Some(c.author_id.clone()),
+            tags: c.tags.iter().map(|t| t.to_lowercase()).collect(),
+            reads,
+            contents: 1,
+            published_ms: c.published_ms,
+        };
+        self.adjust_around(&title, 1, reads as i64)?;
+        if let Some(name) = c.author_name {
+            self.rename_author(&c.author_id, &name)?;
+        }
+        self.put(title)
+    }
+
+    /// A content deleted: its TITLE entry goes, and its counts from its tags and author.
+    pub fn delete_content(&mut self, id: &str) -> Result<()> {
+        let key = title_key(id);
+        if let Some(old) = self.get(&key)? {
+            self.adjust_around(&old, -1, -(old.reads as i64))?;
+            self.delete(key);
+        }
+        Ok(())
+    }
+
+    /// An author deleted: their contents' entries go (and their counts from tags), then
+    /// the author's.
+    pub fn delete_author(&mut self, author_id: &str) -> Result<()> {
+        let mut ids: HashSet<String> = self
+            .pending
+            .values()
+            .flatten()
+            .filter(|e| e.kind == Kind::Title && e.author_id.as_deref() == Some(author_id))
+            .filter_map(|e| e.content_id.clone())
+            .collect();
+        let searcher = self.reader.searcher();
+        let query = TermQuery::new(
+            Term::from_field_text(self.fields.author_id, author_id),
+            IndexRecordOption::Basic,
+        );
+        let n = searcher
+            .search(&query, &tantivy::collector::Count)
+            .map_err(Error::internal)?;
+        if n > 0 {
+            for (_, address) in searcher
+                .search(&query, &TopDocs::with_limit(n))
+                .map_err(Error::internal)?
+            {
+                let doc: TantivyDocument = searcher.doc(address).map_err(Error::internal)?;
+                if let Some(e) = entry(self.fields, &doc)
+                    && e.kind == Kind::Title
+                    && let Some(id) = e.content_id
+                {
+                    ids.insert(id);
+                }
+            }
+        }
+        for id in ids {
+            self.delete_content(&id)?;
+        }
+        self.delete(author_key(author_id));
+        Ok(())
+    }
+
+    /// An author's names changed (or became known): their AUTHOR entry, if they have
+    /// published, shows them.
+    pub fn rename_author(&mut self, author_id: &str, name: &str) -> Result<()> {
+        if let Some(mut e) = self.get(&author_key(author_id))?
+            && e.text != name
+        {
+            e.text = name.to_owned();
+            self.put(e)?;
+        }
+        Ok(())
+    }
+
+    /// A content was read (`delta` 1) or a read of it went (-1).
+    pub fn read(&mut self, content_id: &str, delta: i64) -> Result<()> {
+        if let Some(mut t) = self.get(&title_key(content_id))? {
+            t.reads = t.reads.saturating_add_signed(delta);
+            self.adjust_around(&t, 0, delta)?;
+            self.put(t)?;
+        }
+        Ok(())
+    }
+}
+
+/// What `suggest` answers with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Suggestion {
+    pub kind: Kind,
+    pub text: String,
+    pub content_id: Option<String>,
+    pub author_id: Option<String>,
+}
+
+impl Suggestions {
+    /// Up to `first` entries with a word starting with `prefix` (already lower-cased and
+    /// trimmed, not empty), most read first, ties newer first.
+    pub fn suggest(&self, prefix: &str, first: usize) -> Result<Vec<Suggestion>> {
+        let Some(word) = words(prefix).next() else {
+            return Ok(Vec::new());
+        };
+        let lookup: String = word.chars().take(MAX_PREFIX).collect();
+        // When the term lookup alone does not decide (a longer prefix, several words,
+        // punctuation), more are read and the texts checked.
+        let exact = lookup == prefix;
+        let limit = if exact { first } else { first * 10 + 50 };
+        let searcher = self.reader.searcher();
+        let query = TermQuery::new(
+            Term::from_field_text(self.fields.prefixes, &lookup),
+            IndexRecordOption::Basic,
+        );
+        // Most read first; on a tie the newer.
+        let order = TopDocs::with_limit(limit).custom_score(|segment: &tantivy::SegmentReader| {
+            let fast = segment.fast_fields();
+            let reads = fast.u64("reads").ok().map(|c| c.first_or_default_col(0));
+            let published = fast
+                .i64("published")
+                .ok()
+                .map(|c| c.first_or_default_col(0));
+            move |doc: tantivy::DocId| {
+                (
+                    reads.as_ref().map_or(0, |r| r.get_val(doc)),
+                    published.as_ref().map_or(0, |p| p.get_val(doc)),
+                )
+            }
+        });
+        let top = searcher.search(&query, &order).map_err(Error::internal)?;
+        let mut out = Vec::with_capacity(first);
+        for (_, address) in top {
+            if out.len() == first {
+                break;
+            }
+            let doc: TantivyDocument = searcher.doc(address).map_err(Error::internal)?;
+            let Some(e) = entry(self.fields, &doc) else {
+                continue;
+            };
+            if e.text.is_empty() || !(exact || matches(&e.text, prefix)) {
+                continue;
+            }
+            out.push(Suggestion {
+                kind: e.kind,
+                content_id: if e.kind == Kind::Title {
+                    e.content_id
+                } else {
+                    None
+                },
+                author_id: if e.kind == Kind::Tag {
+                    None
+                } else {
+                    e.author_id
+                },
+                text: e.text,
+            });
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn content(id: &str, author: &str, title: &str, tags: &[&str], at: i64) -> SuggestedContent {
+        SuggestedContent {
+            id: id.into(),
+            author_id: author.into(),
+            title: title.into(),
+            tags: tags.iter().map(|t| (*t).to_owned()).collect(),
+            published_ms: at,
+            author_name: Some(format!("Name {author}")),
+        }
+    }
+
+    fn texts(s: &Suggestions, prefix: &str) -> Vec<(Kind, String)> {
+        s.suggest(prefix, 20)
+            .expect("suggest")
+            .into_iter()
+            .map(|x| (x.kind, x.text))
+            .collect()
+    }
+
+    #[test]
+    fn prefixes_cover_every_word_up_to_the_limit() {
+        let p = prefixes("Rust, async!");
+        for want in ["r", "ru", "rus", "rust", "a", "as", "async"] {
+            assert!(p.contains(want), "{want}");
+        }
+        assert!(!p.contains("rust,"));
+        let long = prefixes(&"x".repeat(30));
+        assert_eq!(long.len(), MAX_PREFIX);
+        assert!(matches("The Rust Book", "rust b"));
+        assert!(!matches("Trust", "rust"));
+    }
+
+    #[test]
+    fn entries_follow_contents_reads_and_deletions() {
+        let dir = tempfile::tempdir().expect("dir");
+        let (s, mut w) = open(dir.path()).expect("open");
+        w.put_content(content("c1", "u1", "Rust in action", &["lang"], 100))
+            .expect("put");
+        w.put_content(content("c2", "u2", "Rusty nails", &["diy"], 200))
+            .expect("put");
+        // Read before any commit: the pending entries carry it.
+        w.read("c1", 1).expect("read");
+        w.read("c1", 1).expect("read");
+        w.commit().expect("commit");
+        // c1 has reads, so it comes first although c2 is newer; so does its author.
+        assert_eq!(
+            texts(&s, "ru"),
+            vec![
+                (Kind::Title, "Rust in action".to_owned()),
+                (Kind::Title, "Rusty nails".to_owned()),
+            ]
+        );
+        assert_eq!(texts(&s, "la"), vec![(Kind::Tag, "lang".to_owned())]);
+        assert_eq!(
+            texts(&s, "name"),
+            vec![
+                (Kind::Author, "Name u1".to_owned()),
+                (Kind::Author, "Name u2".to_owned()),
+            ]
+        );
+        w.read("c1", -2).expect("unread");
+        w.commit().expect("commit");
+        assert_eq!(
+            texts(&s, "name"),
+            vec![
+                (Kind::Author, "Name u2".to_owned()),
+                (Kind::Author, "Name u1".to_owned()),
+            ],
+            "without reads the newer comes first"
+        );
+        w.read("c1", 2).expect("read again");
+        // An edit keeps the reads and moves the tags.
+        w.put_content(content("c1", "u1", "Rust in action", &["systems"], 100))
+            .expect("edit");
+        w.commit().expect("commit");
+        assert_eq!(
+            texts(&s, "rust"),
+            vec![
+                (Kind::Title, "Rust in action".to_owned()),
+                (Kind::Title, "Rusty nails".to_owned()),
+            ]
+        );
+        assert_eq!(texts(&s, "sys"), vec![(Kind::Tag, "systems".to_owned())]);
+        assert!(
+            texts(&s, "la").is_empty(),
+            "the tag went with its last content"
+        );
+        // Deleting the author takes their contents and the tags only they had.
+        w.delete_author("u1").expect("delete author");
+        w.commit().expect("commit");
+        assert_eq!(
+            texts(&s, "r"),
+            vec![(Kind::Title, "Rusty nails".to_owned())]
+        );
+        assert!(texts(&s, "sys").is_empty());
+        w.delete_content("c2").expect("delete");
+        w.commit().expect("commit");
+        assert!(texts(&s, "n").is_empty(), "{:?}", texts(&s, "n"));
+    }
+
+    #[test]
+    fn ties_go_to_the_newer_and_long_prefixes_are_checked() {
+        let dir = tempfile::tempdir().expect("dir");
+        let (s, mut w) = open(dir.path()).expect("open");
+        let long = "internationalisation matters";
+        w.put_content(content("old", "u1", long, &[], 10))
+            .expect("put");
+        w.put_content(content("new", "u1", "internationalisations", &[], 20))
+            .expect("put");
+        w.commit().expect("commit");
+        let got: Vec<String> = s
+            .suggest("internationalisation", 5)
+            .expect("suggest")
+            .into_iter()
+            .filter(|x| x.kind == Kind::Title)
+            .map(|x| x.text)
+            .collect();
+        assert_eq!(got, vec!["internationalisations", long]);
+        let got: Vec<String> = s
+            .suggest("internationalisation m", 5)
+            .expect("suggest")
+            .into_iter()
+            .map(|x| x.text)
+            .collect();
+        assert_eq!(got, vec![long]);
+    }
+}
