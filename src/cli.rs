@@ -50,11 +50,25 @@ pub enum Command {
         #[command(subcommand)]
         command: EventsCommand,
     },
+    /// The search subgraph's index.
+    Search {
+        #[command(subcommand)]
+        command: SearchCommand,
+    },
     /// Account administration.
     Admin {
         #[command(subcommand)]
         command: AdminCommand,
     },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SearchCommand {
+    /// Empties this replica's search index (FOLIO_SEARCH_INDEX_DIR) and rebuilds it from
+    /// the content subgraph's API, page by page, with read counts from interactions. Stop
+    /// the search service first; content and interactions must be running. (A fresh
+    /// index rebuilds itself at start when events travel in-process.)
+    Reindex,
 }
 
 #[derive(Subcommand, Debug)]
@@ -140,6 +154,14 @@ async fn run(cli: Cli, cfg: Config) -> anyhow::Result<bool> {
             Ok(true)
         }
         Command::ImportCsv { file, as_user } => import_csv(&cfg, &file, as_user).await,
+        Command::Search {
+            command: SearchCommand::Reindex,
+        } => {
+            let started = std::time::Instant::now();
+            let n = folio_search::reindex(&cfg).await?;
+            print_reindexed(n, started.elapsed());
+            Ok(true)
+        }
         Command::Events {
             command: EventsCommand::Tail { kind },
         } => {
@@ -195,6 +217,14 @@ async fn import_csv(cfg: &Config, file: &std::path::Path, as_user: String) -> an
             .map_err(|e| anyhow::anyhow!("importing {}: {e:?}", file.display()))?;
     print_report(&report);
     Ok(report.failed == 0 && report.errors.is_empty())
+}
+
+#[allow(clippy::print_stdout)]
+fn print_reindexed(contents: u64, took: std::time::Duration) {
+    println!(
+        "reindexed {contents} contents in {:.1} s",
+        took.as_secs_f64()
+    );
 }
 
 #[allow(clippy::print_stdout)]

@@ -37,6 +37,30 @@ async fn create(app: &TestApp, who: &Session, input: Value) -> String {
         .to_owned()
 }
 
+/// `who` reads `content` (recordRead), asserting it succeeds.
+async fn read(app: &TestApp, who: &Session, content: &str) {
+    let body = app
+        .gql(
+            Some(&who.access_token),
+            "mutation($c: ID!) { recordRead(contentId: $c) { id } }",
+            json!({ "c": content }),
+        )
+        .await;
+    assert_eq!(code(&body), "", "{body}");
+}
+
+/// `who` deletes `content`, asserting it succeeds.
+async fn delete(app: &TestApp, who: &Session, content: &str) {
+    let body = app
+        .gql(
+            Some(&who.access_token),
+            "mutation($id: ID!) { deleteContent(id: $id) }",
+            json!({ "id": content }),
+        )
+        .await;
+    assert_eq!(body["data"]["deleteContent"], json!(true), "{body}");
+}
+
 #[tokio::test]
 async fn search_ranks_title_matches_first_and_follows_writes() {
     let app = TestApp::spawn().await;
@@ -443,14 +467,7 @@ async fn suggestions_complete_titles_tags_and_authors_most_read_first() {
     .await;
     // Two readers of the older one put it (and its tag, and its author) first.
     for reader in [&carol, &dan] {
-        let body = app
-            .gql(
-                Some(&reader.access_token),
-                "mutation($c: ID!) { recordRead(contentId: $c) { id } }",
-                json!({ "c": old }),
-            )
-            .await;
-        assert_eq!(code(&body), "", "{body}");
+        read(&app, reader, &old).await;
     }
     until_suggested(
         &app,
@@ -497,14 +514,7 @@ async fn suggestions_complete_titles_tags_and_authors_most_read_first() {
     )
     .await;
     // A deleted content leaves the suggestions, with the tag only it had.
-    let body = app
-        .gql(
-            Some(&ada.access_token),
-            "mutation($id: ID!) { deleteContent(id: $id) }",
-            json!({ "id": old }),
-        )
-        .await;
-    assert_eq!(code(&body), "", "{body}");
+    delete(&app, &ada, &old).await;
     until_suggested(
         &app,
         "rust",
@@ -543,6 +553,93 @@ async fn suggest_codes_a_bad_prefix_or_first() {
             .gql(None, SUGGEST, json!({ "p": prefix, "first": first }))
             .await;
         assert_eq!(body["data"]["suggest"], json!([]), "{prefix:?}: {body}");
+    }
+    app.stop().await;
+}
+
+/// A new replica starts from an empty index directory: with events in-process it reads
+/// what exists from the content subgraph (over NATS it replays the stream), so it finds
+/// and suggests what was written before it started, reads included.
+#[tokio::test]
+async fn a_fresh_replica_builds_its_index_from_what_exists() {
+    let app = TestApp::spawn().await;
+    let ada = app
+        .register_named("ada@example.com", PASSWORD, "Ada", "Lovelace", json!({}))
+        .await;
+    let bob = app.register("bob@example.com", PASSWORD).await;
+    let dawn = create(
+        &app,
+        &ada,
+        json!({ "title": "Quokka dawn", "story": "Marsupials at sunrise.", "tags": ["fauna"] }),
+    )
+    .await;
+    let unread = create(
+        &app,
+        &ada,
+        json!({ "title": "Quokka dusk", "story": "And at dusk." }),
+    )
+    .await;
+    let gone = create(
+        &app,
+        &ada,
+        json!({ "title": "Quokka gone", "story": "Soon deleted." }),
+    )
+    .await;
+    read(&app, &bob, &dawn).await;
+    delete(&app, &ada, &gone).await;
+    until_found(&app, "quokka", &[&unread, &dawn]).await;
+    until_suggested(
+        &app,
+        "quo",
+        &[("TITLE", "Quokka dawn"), ("TITLE", "Quokka dusk")],
+    )
+    .await;
+
+    let replica = app.replica().await;
+    until_found(&replica, "quokka", &[&unread, &dawn]).await;
+    until_found(&replica, "tag:fauna", &[&dawn]).await;
+    until_suggested(
+        &replica,
+        "quo",
+        &[("TITLE", "Quokka dawn"), ("TITLE", "Quokka dusk")],
+    )
+    .await;
+    until_suggested(&replica, "lovel", &[("AUTHOR", "Ada Lovelace")]).await;
+    replica.stop().await;
+    app.stop().await;
+}
+
+/// `folio search reindex` (the library function behind it), into an index directory of
+/// its own: every content once, and again the same after a second run (it starts from
+/// an empty index).
+#[tokio::test]
+async fn reindex_reads_every_content_page_by_page() {
+    let app = TestApp::spawn().await;
+    let ada = app.register("ada@example.com", PASSWORD).await;
+    // More than one page of the content subgraph's API.
+    let n = folio_search::rebuild::PAGE + 7;
+    let mut csv = String::from("title,story\n");
+    for i in 0..n {
+        csv.push_str(&format!("Row {i},Story {i}\n"));
+    }
+    let report = app.import_csv(&ada, &csv).await;
+    assert_eq!(
+        report["data"]["importContentsCsv"]["created"],
+        json!(n),
+        "{report}"
+    );
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut cfg = app.cfg.clone();
+    cfg.search_index_dir = Some(dir.path().join("index"));
+    for name in ["content", "interactions"] {
+        cfg.service_mut(name).url = Some(app.subgraph_url(name));
+    }
+    for _ in 0..2 {
+        let reindexed = folio_search::reindex(&cfg).await.expect("reindex");
+        assert_eq!(reindexed, n as u64);
+        let index = folio_search::index::SearchIndex::open(&dir.path().join("index"))
+            .expect("the rebuilt index opens");
+        assert_eq!(index.len(), n as u64);
     }
     app.stop().await;
 }

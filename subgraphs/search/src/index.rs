@@ -85,6 +85,10 @@ pub enum Change {
     /// A content was read (`delta` 1) or a read of it went (-1): suggestions rank by
     /// reads.
     Read { content_id: String, delta: i64 },
+    /// A content as a rebuild read it from the content subgraph, with its reads: put
+    /// unless an event changed or deleted it (or its author) since the rebuild began,
+    /// since the event is newer.
+    Restore { content: IndexedContent, reads: u64 },
 }
 
 #[derive(Clone, Copy)]
@@ -140,6 +144,10 @@ impl Drop for Indexer {
 /// What the indexer thread is asked to do.
 enum Job {
     Apply(Vec<Change>),
+    /// A rebuild begins (`true`: from now on remember what events touch) or ends.
+    Rebuilding(bool),
+    /// Empties both indexes (what a rebuild starts from).
+    Clear,
     /// Commit now, and say when done.
     Commit(tokio::sync::oneshot::Sender<Result<()>>),
 }
@@ -158,6 +166,8 @@ fn indexer(
 ) {
     use std::sync::mpsc::RecvTimeoutError;
     let mut writer = (writer, suggest);
+    // While a rebuild runs: the contents and authors events touched since it began.
+    let mut touched: Option<Touched> = None;
     let commit = |(writer, suggest): &mut (IndexWriter, SuggestWriter)| -> Result<()> {
         writer.commit().map_err(Error::internal)?;
         reader.reload().map_err(Error::internal)?;
@@ -172,11 +182,30 @@ fn indexer(
         match job {
             Ok(Job::Apply(changes)) => {
                 for change in changes {
+                    if let Some(t) = &mut touched
+                        && t.skips(&change)
+                    {
+                        continue;
+                    }
                     if let Err(e) = apply_change(&mut writer, fields, change) {
                         tracing::error!(error = %e.log_message(), "indexing a change");
                     }
                 }
                 due.get_or_insert_with(|| std::time::Instant::now() + COMMIT_EVERY);
+            }
+            Ok(Job::Rebuilding(on)) => touched = on.then(Touched::default),
+            Ok(Job::Clear) => {
+                // Committed at once, so that nothing added later is caught by it.
+                due = None;
+                if let Err(e) = writer
+                    .0
+                    .delete_all_documents()
+                    .map_err(Error::internal)
+                    .and_then(|_| writer.1.clear())
+                    .and_then(|()| commit(&mut writer))
+                {
+                    tracing::error!(error = %e.log_message(), "clearing the search index");
+                }
             }
             Ok(Job::Commit(done)) => {
                 due = None;
@@ -200,26 +229,45 @@ fn indexer(
     }
 }
 
+/// What events changed while a rebuild runs, so that its older copies do not undo them.
+#[derive(Default)]
+struct Touched {
+    contents: std::collections::HashSet<String>,
+    authors: std::collections::HashSet<String>,
+}
+
+impl Touched {
+    /// Notes what an event's change touches; whether `change` (a rebuild's) must be
+    /// skipped because an event came first.
+    fn skips(&mut self, change: &Change) -> bool {
+        match change {
+            Change::Put(c) => {
+                self.contents.insert(c.id.clone());
+                false
+            }
+            Change::DeleteContent(id) => {
+                self.contents.insert(id.clone());
+                false
+            }
+            Change::DeleteAuthor(id) => {
+                self.authors.insert(id.clone());
+                false
+            }
+            Change::Restore { content, .. } => {
+                self.contents.contains(&content.id) || self.authors.contains(&content.author_id)
+            }
+            Change::RenameAuthor { .. } | Change::Read { .. } => false,
+        }
+    }
+}
+
 fn apply_change(
     (writer, suggest): &mut (IndexWriter, SuggestWriter),
     f: Fields,
     change: Change,
 ) -> Result<()> {
     match change {
-        Change::Put(c) => {
-            suggest.put_content(SuggestedContent {
-                id: c.id.clone(),
-                author_id: c.author_id.clone(),
-                title: c.title.clone(),
-                tags: c.tags.clone(),
-                published_ms: c.published_ms,
-                author_name: c.author_name.clone(),
-            })?;
-            writer.delete_term(Term::from_field_text(f.id, &c.id));
-            writer
-                .add_document(document(f, c))
-                .map_err(Error::internal)?;
-        }
+        Change::Put(c) => put(writer, suggest, f, c)?,
         Change::DeleteContent(id) => {
             suggest.delete_content(&id)?;
             writer.delete_term(Term::from_field_text(f.id, &id));
@@ -228,9 +276,36 @@ fn apply_change(
             suggest.delete_author(&id)?;
             writer.delete_term(Term::from_field_text(f.author_id, &id));
         }
+        Change::Restore { content: c, reads } => {
+            let id = c.id.clone();
+            put(writer, suggest, f, c)?;
+            suggest.set_reads(&id, reads)?;
+        }
         Change::RenameAuthor { id, name } => suggest.rename_author(&id, &name)?,
         Change::Read { content_id, delta } => suggest.read(&content_id, delta)?,
     }
+    Ok(())
+}
+
+/// Adds or replaces a content, and its suggestions.
+fn put(
+    writer: &mut IndexWriter,
+    suggest: &mut SuggestWriter,
+    f: Fields,
+    c: IndexedContent,
+) -> Result<()> {
+    suggest.put_content(SuggestedContent {
+        id: c.id.clone(),
+        author_id: c.author_id.clone(),
+        title: c.title.clone(),
+        tags: c.tags.clone(),
+        published_ms: c.published_ms,
+        author_name: c.author_name.clone(),
+    })?;
+    writer.delete_term(Term::from_field_text(f.id, &c.id));
+    writer
+        .add_document(document(f, c))
+        .map_err(Error::internal)?;
     Ok(())
 }
 
@@ -330,6 +405,28 @@ impl SearchIndex {
             return Ok(());
         }
         self.send(Job::Apply(changes)).await
+    }
+
+    /// Starts (`true`) or ends a rebuild: while one runs, a content that an event
+    /// changed or deleted (or whose author it deleted) is not restored from the
+    /// rebuild's older copy.
+    pub async fn rebuilding(&self, on: bool) -> Result<()> {
+        self.send(Job::Rebuilding(on)).await
+    }
+
+    /// Empties the index (and the suggestions), committed at once.
+    pub async fn clear(&self) -> Result<()> {
+        self.send(Job::Clear).await
+    }
+
+    /// How many contents the index holds (as of its last commit).
+    pub fn len(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    /// Whether the index holds no content (as of its last commit).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 
     /// Commits what the indexer has been given so far, and makes it searchable.

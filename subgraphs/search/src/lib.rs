@@ -10,13 +10,14 @@
 pub mod consumer;
 pub mod index;
 pub mod query;
+pub mod rebuild;
 pub mod schema;
 pub mod store;
 pub mod suggest;
 
 use anyhow::Context as _;
-use folio_common::Config;
 use folio_common::kit::{Built, EventConsumer, Opened, Subgraph};
+use folio_common::{Config, ServiceClient};
 use folio_migrations::MigratorTrait;
 use index::SearchIndex;
 use std::path::{Path, PathBuf};
@@ -61,8 +62,72 @@ fn replica_consumer(dir: &Path) -> anyhow::Result<String> {
     Ok(format!("search-{id}"))
 }
 
+/// What a rebuild reads: the content and interactions subgraphs where the configuration
+/// says they are, with a deadline long enough for a page of long stories.
+fn rebuild_sources(cfg: &Config) -> anyhow::Result<rebuild::Sources> {
+    let timeout = std::time::Duration::from_millis(cfg.service_timeout_ms.max(30_000));
+    let client = |name: &'static str| {
+        let url = cfg
+            .service_url(name)
+            .with_context(|| format!("no URL is configured for the {name} subgraph"))?;
+        ServiceClient::new(name, url, timeout)
+            .map_err(|_| anyhow::anyhow!("building the HTTP client for the {name} subgraph"))
+    };
+    Ok(rebuild::Sources {
+        content: client("content")?,
+        interactions: Some(client("interactions")?),
+    })
+}
+
+/// Rebuilds a fresh replica's index in the background, waiting (up to about a minute)
+/// for the content subgraph to answer.
+async fn rebuild_fresh(state: SearchState, sources: rebuild::Sources) {
+    let mut wait = std::time::Duration::from_millis(100);
+    for attempt in 1.. {
+        match rebuild::rebuild(&state.index, &state.store, &sources).await {
+            Ok(n) => {
+                tracing::info!(contents = n, "rebuilt the fresh search index from content");
+                return;
+            }
+            Err(e) if attempt < 10 => {
+                tracing::debug!(error = %e.log_message(), attempt, "rebuilding the search index; trying again");
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(std::time::Duration::from_secs(10));
+            }
+            Err(e) => {
+                tracing::error!(error = %e.log_message(), "rebuilding the fresh search index failed; run `folio search reindex`");
+                return;
+            }
+        }
+    }
+}
+
+/// `folio search reindex`: empties this replica's index and rebuilds it from the
+/// content subgraph (which must be running) while the search service is stopped; how
+/// many contents it holds then.
+pub async fn reindex(cfg: &Config) -> anyhow::Result<u64> {
+    let db = SUBGRAPH.open_database(cfg).await?;
+    let dir = index_dir(cfg);
+    let index = SearchIndex::open(&dir).with_context(|| {
+        format!(
+            "opening the search index in {} (stop the search service first)",
+            dir.display()
+        )
+    })?;
+    index
+        .clear()
+        .await
+        .map_err(|e| anyhow::anyhow!(e.log_message()))?;
+    let n = rebuild::rebuild(&index, &Store::new(db), &rebuild_sources(cfg)?)
+        .await
+        .map_err(|e| anyhow::anyhow!("rebuilding the search index: {}", e.log_message()))?;
+    Ok(n)
+}
+
 async fn build(cfg: &Config, opened: Opened) -> anyhow::Result<Built> {
     let dir = index_dir(cfg);
+    // A directory without an index: this replica starts from nothing.
+    let fresh = !dir.join("meta.json").exists();
     let index = SearchIndex::open(&dir)
         .with_context(|| format!("opening the search index in {}", dir.display()))?;
     let consumer_name = replica_consumer(&dir)
@@ -71,6 +136,11 @@ async fn build(cfg: &Config, opened: Opened) -> anyhow::Result<Built> {
         store: Store::new(opened.db),
         index,
     };
+    // Over NATS a fresh replica replays the stream from its first event; in process there
+    // is no history, so it reads what exists from the content subgraph.
+    if fresh && cfg.nats_url.is_none() {
+        tokio::spawn(rebuild_fresh(state.clone(), rebuild_sources(cfg)?));
+    }
     let app = folio_common::kit::graphql_app(
         schema::build_schema(state.clone()),
         opened.identity,

@@ -52,14 +52,17 @@ pub async fn delete_author(tx: &DatabaseTransaction, id: &str) -> Result<()> {
 }
 
 /// The first and last names (joined by a space) of those of `ids` the search database
-/// knows, in `tx`.
-pub async fn author_names(tx: &DatabaseTransaction, ids: &[&str]) -> Result<Vec<(String, String)>> {
+/// knows.
+pub async fn author_names<C: ConnectionTrait>(
+    db: &C,
+    ids: &[&str],
+) -> Result<Vec<(String, String)>> {
     let select = Query::select()
         .columns(["id", "first_name", "last_name"].map(Alias::new))
         .from(Alias::new(AUTHORS))
         .and_where(Expr::col(Alias::new("id")).is_in(ids.iter().copied()))
         .to_owned();
-    let rows = tx.query_all(&select).await?;
+    let rows = db.query_all(&select).await?;
     Ok(rows
         .iter()
         .filter_map(|r| {

@@ -234,6 +234,8 @@ pub struct SuggestWriter {
     reader: IndexReader,
     /// Entries written since the last commit (`None`: deleted), newest state.
     pending: HashMap<String, Option<Entry>>,
+    /// Whether everything was deleted since the last commit.
+    cleared: bool,
 }
 
 /// A content as the suggestions see it.
@@ -268,6 +270,7 @@ pub fn open(dir: &Path) -> anyhow::Result<(Suggestions, SuggestWriter)> {
             writer,
             reader,
             pending: HashMap::new(),
+            cleared: false,
         },
     ))
 }
@@ -277,6 +280,9 @@ impl SuggestWriter {
     fn get(&self, key: &str) -> Result<Option<Entry>> {
         if let Some(pending) = self.pending.get(key) {
             return Ok(pending.clone());
+        }
+        if self.cleared {
+            return Ok(None);
         }
         let searcher = self.reader.searcher();
         let query = TermQuery::new(
@@ -315,6 +321,7 @@ impl SuggestWriter {
         self.writer.commit().map_err(Error::internal)?;
         self.reader.reload().map_err(Error::internal)?;
         self.pending.clear();
+        self.cleared = false;
         Ok(())
     }
 
@@ -426,9 +433,14 @@ impl SuggestWriter {
             Term::from_field_text(self.fields.author_id, author_id),
             IndexRecordOption::Basic,
         );
-        let n = searcher
-            .search(&query, &tantivy::collector::Count)
-            .map_err(Error::internal)?;
+        // After a clear, the last commit's entries are gone already.
+        let n = if self.cleared {
+            0
+        } else {
+            searcher
+                .search(&query, &tantivy::collector::Count)
+                .map_err(Error::internal)?
+        };
         if n > 0 {
             for (_, address) in searcher
                 .search(&query, &TopDocs::with_limit(n))
@@ -462,14 +474,49 @@ impl SuggestWriter {
         Ok(())
     }
 
-    /// A content was read (`delta` 1) or a read of it went (-1).
-    pub fn read(&mut self, content_id: &str, delta: i64) -> Result<()> {
-        if let Some(mut t) = self.get(&title_key(content_id))? {
-            t.reads = t.reads.saturating_add_signed(delta);
-            self.adjust_around(&t, 0, delta)?;
-            self.put(t)?;
+    /// Sets a content's reads (a rebuild's count), moving its tags' and author's.
+    pub fn set_reads(&mut self, content_id: &str, reads: u64) -> Result<()> {
+        let current = self.get(&title_key(content_id))?.map_or(reads, |t| t.reads);
+        let delta =
+            i64::try_from(reads).unwrap_or(i64::MAX) - i64::try_from(current).unwrap_or(i64::MAX);
+        if delta != 0 {
+            self.read(content_id, delta)?;
         }
         Ok(())
+    }
+
+    /// Deletes every entry (at the next commit).
+    pub fn clear(&mut self) -> Result<()> {
+        self.writer
+            .delete_all_documents()
+            .map_err(Error::internal)?;
+        // What was pending is gone with the rest; entries read from the last commit
+        // would be stale too, so reads see an empty index until the commit.
+        self.pending.clear();
+        self.cleared = true;
+        Ok(())
+    }
+
+    /// A content was read (`delta` 1) or a read of it went (-1).
+    ///
+    /// Events of different services reach search in the order their relays published
+    /// them, so a read may come before its content's `content.created`: it is then kept
+    /// on a placeholder TITLE entry (no text, never offered) that the content, when it
+    /// comes, takes the reads from.
+    pub fn read(&mut self, content_id: &str, delta: i64) -> Result<()> {
+        let mut t = self.get(&title_key(content_id))?.unwrap_or_else(|| Entry {
+            kind: Kind::Title,
+            text: String::new(),
+            content_id: Some(content_id.to_owned()),
+            author_id: None,
+            tags: Vec::new(),
+            reads: 0,
+            contents: 0,
+            published_ms: 0,
+        });
+        t.reads = t.reads.saturating_add_signed(delta);
+        self.adjust_around(&t, 0, delta)?;
+        self.put(t)
     }
 }
 
@@ -648,6 +695,31 @@ mod tests {
         w.delete_content("c2").expect("delete");
         w.commit().expect("commit");
         assert!(texts(&s, "n").is_empty(), "{:?}", texts(&s, "n"));
+    }
+
+    #[test]
+    fn a_read_before_its_content_is_kept_for_it() {
+        let dir = tempfile::tempdir().expect("dir");
+        let (s, mut w) = open(dir.path()).expect("open");
+        w.read("late", 1).expect("read");
+        w.commit().expect("commit");
+        assert!(texts(&s, "l").is_empty(), "a placeholder is never offered");
+        w.put_content(content("early", "u1", "Lemurs", &[], 20))
+            .expect("put");
+        w.put_content(content("late", "u1", "Lions", &["cats"], 10))
+            .expect("put");
+        w.commit().expect("commit");
+        assert_eq!(
+            texts(&s, "l"),
+            vec![
+                (Kind::Title, "Lions".to_owned()),
+                (Kind::Title, "Lemurs".to_owned()),
+            ],
+            "the older title has the read"
+        );
+        w.delete_content("late").expect("delete");
+        w.commit().expect("commit");
+        assert_eq!(texts(&s, "l"), vec![(Kind::Title, "Lemurs".to_owned())]);
     }
 
     #[test]
