@@ -1,4 +1,4 @@
-//! Benchmark: the content subgraph's CSV import and `searchContents`.
+//! Benchmark: the content subgraph's CSV import, and `searchContents` and `suggest` over its contents.
 //!
 //! **Import.** Generated CSV files of 10,000 and 1,000,000 rows (`BENCH_IMPORT_ROWS`, a
 //! comma-separated list, overrides the sizes: `BENCH_IMPORT_ROWS=10000,100000` for a quick
@@ -16,21 +16,27 @@
 //! that memory staying flat while the file grows is visible.
 //!
 //! **Search.** The whole platform in-process (`TestApp`: SQLite by default, PostgreSQL when
-//! `FOLIO_TEST_DATABASE_URL` is set), seeded with 100,000 contents (`BENCH_SEARCH_CONTENTS`)
-//! by five registered authors. The seed goes through the import engine against the
-//! platform's own content database (`folio_content::init` on its configuration), like
-//! `folio import-csv` next to a running server: one transaction, no 10 MiB upload limit to
-//! split around, and the same rows the import part measures. The search subgraph indexes
-//! the import's `content.imported` events; the bench waits until it has processed the last
-//! one and prints how long that took after the commit (contents/s, relay and consumer
-//! included). Then a closed loop of
-//! `FOLIO_BENCH_CONCURRENCY` workers (default 8) on one keep-alive client sends
-//! `searchContents(query: $q, first: 10) { totalCount edges { node { id title author {
-//! firstName } } } }` through the router (three fetches: search, then the contents from
-//! content, then the authors from users) with one- and two-word queries from the same vocabulary, for `FOLIO_BENCH_SECS`
-//! (default 5) after a 1 s warm-up, and prints requests/s, p50 and p99. Every response must
-//! be HTTP 200 without `errors`, with a count and up to ten nodes each with an author's
-//! first name; failures are counted and the first few printed.
+//! `FOLIO_TEST_DATABASE_URL` is set), seeded with 1,000,000 contents
+//! (`BENCH_SEARCH_CONTENTS`) by five registered authors, the last one titled with a word
+//! no other content has. The seed goes through the import engine against the platform's
+//! own content database (`folio_content::init` on its configuration), like `folio
+//! import-csv` next to a running server: one transaction, no 10 MiB upload limit to split
+//! around, and the same rows the import part measures. The search subgraph indexes the
+//! import's `content.imported` events; the bench waits until a search finds the last
+//! content (so every content is searchable: events apply in order, a commit shows all)
+//! and prints how long that took after the commit (contents/s, relay, consumer and
+//! commit included) and the index's size on disk (suggestions included). Then, each for
+//! `FOLIO_BENCH_SECS` (default 5) after a 1 s warm-up, a closed loop of
+//! `FOLIO_BENCH_CONCURRENCY` workers (default 8) on one keep-alive client sends through
+//! the router `searchContents(query: $q, first: 10) { totalCount edges { node { id title
+//! author { firstName } } } }` (three fetches: search, then the contents from content,
+//! then the authors from users) with one-word, two-word and phrase queries from the same
+//! vocabulary, and `suggest(prefix: $p, first: 8)` with prefixes of 1 to 4 letters,
+//! printing requests/s, p50, p99 and how many each found on average. Every response must
+//! be HTTP 200 without `errors`; failures are counted and the first few printed. Last,
+//! the index is rebuilt from nothing into a directory of its own, as `folio search
+//! reindex` does (reading content's API page by page while the platform serves), and the
+//! time printed.
 //!
 //! `BENCH_PARTS` (a comma-separated list of `sqlite`, `postgres` and `search`; default
 //! all three) runs only the parts named, so that one database's import can be measured
@@ -47,18 +53,15 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use folio_common::Config;
 use folio_content::import::{ImportOptions, import_csv};
 use folio_testkit::TestApp;
-use folio_testkit::events::has_row_on;
-use folio_testkit::load::{Rng, env_or, ms, percentile};
-use sea_orm::ConnectionTrait;
+use folio_testkit::load::{Rng, closed_loop, env_or, graphql, ms};
 use serde_json::{Value, json};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
-use tokio::task::JoinSet;
 
 const WARM_UP: Duration = Duration::from_secs(1);
-const SHOWN_FAILURES: usize = 5;
 const DEFAULT_PG: &str = "postgres://postgres@127.0.0.1:5432/test";
 /// The id the import runs `--as` (rows of the import part have no `author_id`).
 const OPERATOR: &str = "00000000-0000-7000-8000-000000000001";
@@ -566,13 +569,21 @@ fn print_now(line: Option<&String>) {
     }
 }
 
-#[derive(Default)]
-struct Outcome {
-    latencies: Vec<Duration>,
-    failures: u64,
-    shown: Vec<String>,
-    last_done: Option<Instant>,
-    hits: u64,
+/// The title of the search seed's last row: a word no other content has.
+const MARKER: &str = "Xylomarker";
+
+const SUGGEST: &str = "query($p: String!) { suggest(prefix: $p, first: 8) { kind text content { id } author { id } } }";
+
+/// One `suggest` through the router; how many suggestions, or what was wrong.
+async fn suggest_once(client: &reqwest::Client, url: &str, prefix: &str) -> Result<u64, String> {
+    let data = graphql(client, url, None, SUGGEST, json!({ "p": prefix })).await?;
+    let list = data["suggest"]
+        .as_array()
+        .ok_or_else(|| format!("{prefix:?}: no list: {data}"))?;
+    if list.len() > 8 || list.iter().any(|s| !s["text"].is_string()) {
+        return Err(format!("{prefix:?}: {data}"));
+    }
+    Ok(list.len() as u64)
 }
 
 /// One search through the router; the total count, or what was wrong with the answer.
@@ -599,47 +610,8 @@ async fn search_once(client: &reqwest::Client, url: &str, q: &str) -> Result<u64
     }
 }
 
-async fn search_worker(
-    client: reqwest::Client,
-    url: Arc<str>,
-    queries: Arc<Vec<String>>,
-    first: usize,
-    measure_from: Instant,
-    end: Instant,
-) -> Outcome {
-    let mut out = Outcome::default();
-    let mut i = first;
-    loop {
-        let start = Instant::now();
-        if start >= end {
-            break;
-        }
-        let q = &queries[i % queries.len()];
-        i += 1;
-        let result = search_once(&client, &url, q).await;
-        let done = Instant::now();
-        if start < measure_from {
-            continue;
-        }
-        match result {
-            Ok(total) => {
-                out.latencies.push(done - start);
-                out.hits += total;
-            }
-            Err(e) => {
-                out.failures += 1;
-                if out.shown.len() < SHOWN_FAILURES {
-                    out.shown.push(e);
-                }
-            }
-        }
-        out.last_done = Some(done);
-    }
-    out
-}
-
 async fn search_part(out: &mut Vec<String>, dir: &Path) {
-    let contents = env_or("BENCH_SEARCH_CONTENTS", 100_000) as usize;
+    let contents = env_or("BENCH_SEARCH_CONTENTS", 1_000_000) as usize;
     let workers = env_or("FOLIO_BENCH_CONCURRENCY", 8) as usize;
     let secs = Duration::from_secs(env_or("FOLIO_BENCH_SECS", 5));
     let app = TestApp::spawn().await;
@@ -656,7 +628,14 @@ async fn search_part(out: &mut Vec<String>, dir: &Path) {
         authors.push(s.id);
     }
     let file = dir.join("search-seed.csv");
-    write_csv(&file, contents, &authors, 7);
+    write_csv(&file, contents - 1, &authors, 7);
+    {
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&file)
+            .expect("open the CSV file");
+        writeln!(f, "{MARKER},,,The end.,{}", authors[0]).expect("write the last row");
+    }
     let mut cfg = app.cfg.clone();
     cfg.import_max_rows = cfg.import_max_rows.max(contents as u64);
     let seeded = Instant::now();
@@ -667,111 +646,171 @@ async fn search_part(out: &mut Vec<String>, dir: &Path) {
         run.rows,
         seeded.elapsed().as_secs_f64()
     );
-    // The search subgraph indexes what the import's events carry: wait until it has
-    // processed the last one (events apply in order).
+    // The search subgraph indexes what the import's events carry. The last row holds a
+    // word nothing else has: once a search finds it, every content is searchable (events
+    // apply in order, and a commit makes everything before it visible at once).
     let indexing = Instant::now();
-    let content_db = app.database("content").await;
-    let last = content_db
-        .query_one_raw(sea_orm::Statement::from_string(
-            content_db.get_database_backend(),
-            "SELECT event_id FROM content_outbox ORDER BY seq DESC LIMIT 1",
-        ))
-        .await
-        .expect("read the outbox")
-        .and_then(|r| r.try_get::<String>("", "event_id").ok())
-        .expect("the import's last event");
-    content_db.close().await.ok();
-    let search_db = app.database("search").await;
-    while !has_row_on(&search_db, "search_processed_events", "event_id", &last).await {
+    let probe = reqwest::Client::new();
+    while search_once(&probe, &app.url, MARKER).await != Ok(1) {
         assert!(
             indexing.elapsed() < Duration::from_secs(1_800),
             "search has not indexed the import after 30 minutes"
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    search_db.close().await.ok();
     let indexed = indexing.elapsed().as_secs_f64();
     eprintln!(
         "search: indexed {} contents in {indexed:.1} s after the import's commit",
         run.rows
     );
 
-    // One- and two-word queries: Zipf-drawn words (as common as in the texts) and words
-    // of the 2,000 most frequent drawn evenly (most match a few hundred contents).
+    let index_bytes = dir_bytes(&folio_search::index_dir(&app.cfg));
+    out.push(String::new());
+    out.push(format!(
+        "search index: {} contents searchable {indexed:.1} s after the import's commit \
+         ({:.0} contents/s, relay, consumer and commit included), {:.0} MiB on disk (suggestions included)",
+        run.rows,
+        run.rows as f64 / indexed.max(f64::EPSILON),
+        index_bytes as f64 / (1024.0 * 1024.0)
+    ));
+    print_now(out.last());
+
+    // Queries: Zipf-drawn words (as common as in the texts) and words of the 2,000 most
+    // frequent drawn evenly (most match a few hundred contents); phrases of two
+    // Zipf-drawn words; suggestion prefixes of 1 to 4 letters of Zipf-drawn words.
     let mut rng = Rng(99);
-    let mut queries: Vec<String> = Vec::new();
+    let mut one = Vec::new();
+    let mut two = Vec::new();
+    let mut phrases = Vec::new();
+    let mut prefixes = Vec::new();
     for i in 0..64 {
         let even = vocabulary()[rng.below(2_000)].as_str();
         let zipf = rng.word();
-        queries.push(match i % 4 {
-            0 => even.to_owned(),
-            1 => zipf.to_owned(),
-            2 => format!("{zipf} {even}"),
-            _ => format!("{zipf} {}", rng.word()),
+        one.push(if i % 2 == 0 { even } else { zipf }.to_owned());
+        two.push(if i % 2 == 0 {
+            format!("{zipf} {even}")
+        } else {
+            format!("{zipf} {}", rng.word())
         });
+        phrases.push(format!("\"{} {}\"", rng.word(), rng.word()));
+        let word = rng.word();
+        prefixes.push(word.chars().take(1 + i % 4).collect::<String>());
     }
-    let queries = Arc::new(queries);
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(workers)
         .timeout(Duration::from_secs(10))
         .build()
         .expect("client");
     let url: Arc<str> = app.url.clone().into();
-    let measure_from = Instant::now() + WARM_UP;
-    let end = measure_from + secs;
-    let mut set = JoinSet::new();
-    for w in 0..workers {
-        set.spawn(search_worker(
-            client.clone(),
-            url.clone(),
-            queries.clone(),
-            w * 7,
-            measure_from,
-            end,
-        ));
-    }
-    let (mut lat, mut failures, mut shown, mut hits) = (Vec::new(), 0, Vec::new(), 0);
-    let mut last = measure_from;
-    while let Some(o) = set.join_next().await {
-        let o = o.expect("worker");
-        lat.extend(o.latencies);
-        failures += o.failures;
-        shown.extend(o.shown);
-        hits += o.hits;
-        last = last.max(o.last_done.unwrap_or(measure_from));
-    }
-    lat.sort();
-    shown.truncate(SHOWN_FAILURES);
-    let window = (last - measure_from).as_secs_f64().max(f64::EPSILON);
-    out.push(String::new());
     out.push(format!(
-        "search index: {} contents indexed {indexed:.1} s after the import's commit \
-         ({:.0} contents/s, relay and consumer included)",
-        run.rows,
-        run.rows as f64 / indexed.max(f64::EPSILON)
-    ));
-    out.push(format!(
-        "searchContents(first: 10) with authors, through the router, over {} contents on \
-         {database}: {workers} workers, {} s after a 1 s warm-up, {} one- and two-word queries",
+        "through the router, over {} contents on {database}: {workers} workers, {} s after a \
+         1 s warm-up each; searchContents(first: 10) with authors, suggest(first: 8)",
         run.rows,
         secs.as_secs(),
-        queries.len()
     ));
     out.push(format!(
-        "{:>8} {:>9} {:>9} {:>9} {:>7} {:>14}",
-        "ok", "req/s", "p50 ms", "p99 ms", "failed", "avg totalCount"
+        "{:<22} {:>8} {:>9} {:>9} {:>9} {:>7} {:>14}",
+        "queries", "ok", "req/s", "p50 ms", "p99 ms", "failed", "avg found"
     ));
+    for (label, queries, suggest) in [
+        ("one word", one, false),
+        ("two words", two, false),
+        ("phrase", phrases, false),
+        ("suggest (1-4 letters)", prefixes, true),
+    ] {
+        // Found counts of the measured requests only (as closed_loop's latencies).
+        let load = Arc::new(Load {
+            client: client.clone(),
+            url: url.clone(),
+            queries,
+            suggest,
+            next: AtomicUsize::new(0),
+            hits: AtomicU64::new(0),
+            measure_from: Instant::now() + WARM_UP,
+        });
+        let stats = {
+            let load = load.clone();
+            closed_loop(workers, WARM_UP, secs, move |_| {
+                let load = load.clone();
+                async move { load.once().await }
+            })
+            .await
+        };
+        let hits = load.hits.load(Ordering::Relaxed);
+        out.push(format!(
+            "{:<22} {:>8} {:>9.0} {:>9.3} {:>9.3} {:>7} {:>14.0}",
+            label,
+            stats.ok,
+            stats.rps,
+            ms(stats.p50),
+            ms(stats.p99),
+            stats.failures,
+            hits as f64 / stats.ok.max(1) as f64
+        ));
+        print_now(out.last());
+        out.extend(stats.shown);
+    }
+
+    // Rebuilding from nothing, as `folio search reindex` does, into a directory of its
+    // own, reading the platform's content and interactions subgraphs while it serves.
+    let mut cfg = app.cfg.clone();
+    cfg.search_index_dir = Some(dir.join("rebuilt-index"));
+    for name in ["content", "interactions"] {
+        cfg.service_mut(name).url = Some(app.subgraph_url(name));
+    }
+    let started = Instant::now();
+    let rebuilt = folio_search::reindex(&cfg).await.expect("reindex");
+    let took = started.elapsed().as_secs_f64();
     out.push(format!(
-        "{:>8} {:>9.0} {:>9.3} {:>9.3} {:>7} {:>14.0}",
-        lat.len(),
-        lat.len() as f64 / window,
-        ms(percentile(&lat, 0.50)),
-        ms(percentile(&lat, 0.99)),
-        failures,
-        hits as f64 / lat.len().max(1) as f64
+        "rebuilt from nothing (folio search reindex, through content's API): {rebuilt} contents in \
+         {took:.1} s ({:.0} contents/s)",
+        rebuilt as f64 / took.max(f64::EPSILON)
     ));
-    out.extend(shown);
+    print_now(out.last());
     app.stop().await;
+}
+
+/// One kind of query, sent by every worker of a closed loop in turn.
+struct Load {
+    client: reqwest::Client,
+    url: Arc<str>,
+    queries: Vec<String>,
+    /// `suggest` prefixes rather than `searchContents` queries.
+    suggest: bool,
+    next: AtomicUsize,
+    /// What the measured requests found, in all.
+    hits: AtomicU64,
+    measure_from: Instant,
+}
+
+impl Load {
+    async fn once(&self) -> Result<(), String> {
+        let measured = Instant::now() >= self.measure_from;
+        let q = &self.queries[self.next.fetch_add(1, Ordering::Relaxed) % self.queries.len()];
+        let found = if self.suggest {
+            suggest_once(&self.client, &self.url, q).await?
+        } else {
+            search_once(&self.client, &self.url, q).await?
+        };
+        if measured {
+            self.hits.fetch_add(found, Ordering::Relaxed);
+        }
+        Ok(())
+    }
+}
+
+/// The bytes of the files under `dir`, subdirectories included.
+fn dir_bytes(dir: &Path) -> u64 {
+    std::fs::read_dir(dir).map_or(0, |entries| {
+        entries
+            .flatten()
+            .map(|e| match e.metadata() {
+                Ok(m) if m.is_dir() => dir_bytes(&e.path()),
+                Ok(m) => m.len(),
+                Err(_) => 0,
+            })
+            .sum()
+    })
 }
 
 /// Whether `BENCH_PARTS` names `name` (or is unset: every part runs).

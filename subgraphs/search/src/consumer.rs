@@ -71,14 +71,18 @@ pub async fn apply(
     let mut changes = Vec::with_capacity(payloads.len());
     for payload in payloads {
         match payload {
-            Payload::ContentCreated(c) | Payload::ContentUpdated(c) => {
+            Payload::ContentCreated(c) => {
                 let name = name_of(&c);
-                changes.push(Change::Put(indexed(c, name)));
+                changes.push(Change::Put(indexed(c, name, true)));
+            }
+            Payload::ContentUpdated(c) => {
+                let name = name_of(&c);
+                changes.push(Change::Put(indexed(c, name, false)));
             }
             Payload::ContentImported(ContentsImported { contents }) => {
                 changes.extend(contents.into_iter().map(|c| {
                     let name = name_of(&c);
-                    Change::Put(indexed(c, name))
+                    Change::Put(indexed(c, name, true))
                 }));
             }
             Payload::ContentDeleted(ContentDeleted { id }) => {
@@ -128,9 +132,10 @@ pub async fn apply(
     search.index.apply(changes).await
 }
 
-fn indexed(c: ContentData, author_name: Option<String>) -> IndexedContent {
+fn indexed(c: ContentData, author_name: Option<String>, fresh: bool) -> IndexedContent {
     IndexedContent {
         author_name,
+        fresh,
         id: c.id,
         author_id: c.author_id,
         title: c.title,

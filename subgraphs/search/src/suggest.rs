@@ -248,6 +248,9 @@ pub struct SuggestedContent {
     pub published_ms: i64,
     /// The author's first and last name, when the search database knows them.
     pub author_name: Option<String>,
+    /// Whether it was just created (`content.created`, `content.imported`), so that it
+    /// has no entry yet.
+    pub fresh: bool,
 }
 
 /// Opens (or creates) the suggestion index in `dir`.
@@ -299,25 +302,28 @@ impl SuggestWriter {
         Ok(entry(self.fields, &doc))
     }
 
+    /// Writes `e` (at the next commit: an entry that changes many times between two
+    /// commits, a popular tag, is written once).
     fn put(&mut self, e: Entry) -> Result<()> {
-        let key = e.key();
-        self.writer
-            .delete_term(Term::from_field_text(self.fields.key, &key));
-        self.writer
-            .add_document(document(self.fields, &e))
-            .map_err(Error::internal)?;
-        self.pending.insert(key, Some(e));
+        self.pending.insert(e.key(), Some(e));
         Ok(())
     }
 
     fn delete(&mut self, key: String) {
-        self.writer
-            .delete_term(Term::from_field_text(self.fields.key, &key));
         self.pending.insert(key, None);
     }
 
-    /// Commits and makes it readable.
+    /// Writes what changed since the last commit, commits, and makes it readable.
     pub fn commit(&mut self) -> Result<()> {
+        for (key, entry) in &self.pending {
+            self.writer
+                .delete_term(Term::from_field_text(self.fields.key, key));
+            if let Some(e) = entry {
+                self.writer
+                    .add_document(document(self.fields, e))
+                    .map_err(Error::internal)?;
+            }
+        }
         self.writer.commit().map_err(Error::internal)?;
         self.reader.reload().map_err(Error::internal)?;
         self.pending.clear();
@@ -386,7 +392,15 @@ impl SuggestWriter {
     /// A content created or edited: its TITLE entry (keeping its reads), its tags' and
     /// its author's.
     pub fn put_content(&mut self, c: SuggestedContent) -> Result<()> {
-        let old = self.get(&title_key(&c.id))?;
+        let key = title_key(&c.id);
+        // A new content has no entry, or only a placeholder of reads that came first
+        // (kept here until the next commit): looking in the committed index for each of
+        // an import's contents would cost more than the rest of its indexing.
+        let old = if c.fresh {
+            self.pending.get(&key).cloned().flatten()
+        } else {
+            self.get(&key)?
+        };
         let reads = old.as_ref().map_or(0, |o| o.reads);
         if let Some(old) = &old {
             self.adjust_around(old, -1, -(old.reads as i64))?;
@@ -605,6 +619,7 @@ mod tests {
             tags: tags.iter().map(|t| (*t).to_owned()).collect(),
             published_ms: at,
             author_name: Some(format!("Name {author}")),
+            fresh: false,
         }
     }
 
