@@ -234,8 +234,6 @@ pub struct SuggestWriter {
     reader: IndexReader,
     /// Entries written since the last commit (`None`: deleted), newest state.
     pending: HashMap<String, Option<Entry>>,
-    /// Whether everything was deleted since the last commit.
-    cleared: bool,
 }
 
 /// A content as the suggestions see it.
@@ -273,7 +271,6 @@ pub fn open(dir: &Path) -> anyhow::Result<(Suggestions, SuggestWriter)> {
             writer,
             reader,
             pending: HashMap::new(),
-            cleared: false,
         },
     ))
 }
@@ -283,9 +280,6 @@ impl SuggestWriter {
     fn get(&self, key: &str) -> Result<Option<Entry>> {
         if let Some(pending) = self.pending.get(key) {
             return Ok(pending.clone());
-        }
-        if self.cleared {
-            return Ok(None);
         }
         let searcher = self.reader.searcher();
         let query = TermQuery::new(
@@ -304,9 +298,8 @@ impl SuggestWriter {
 
     /// Writes `e` (at the next commit: an entry that changes many times between two
     /// commits, a popular tag, is written once).
-    fn put(&mut self, e: Entry) -> Result<()> {
+    fn put(&mut self, e: Entry) {
         self.pending.insert(e.key(), Some(e));
-        Ok(())
     }
 
     fn delete(&mut self, key: String) {
@@ -327,7 +320,6 @@ impl SuggestWriter {
         self.writer.commit().map_err(Error::internal)?;
         self.reader.reload().map_err(Error::internal)?;
         self.pending.clear();
-        self.cleared = false;
         Ok(())
     }
 
@@ -352,10 +344,10 @@ impl SuggestWriter {
         e.published_ms = e.published_ms.max(published_ms);
         if e.contents == 0 {
             self.delete(key);
-            Ok(())
         } else {
-            self.put(e)
+            self.put(e);
         }
+        Ok(())
     }
 
     /// Moves the TAG and AUTHOR entries of a content's title entry `t`.
@@ -419,7 +411,8 @@ impl SuggestWriter {
         if let Some(name) = c.author_name {
             self.rename_author(&c.author_id, &name)?;
         }
-        self.put(title)
+        self.put(title);
+        Ok(())
     }
 
     /// A content deleted: its TITLE entry goes, and its counts from its tags and author.
@@ -447,26 +440,16 @@ impl SuggestWriter {
             Term::from_field_text(self.fields.author_id, author_id),
             IndexRecordOption::Basic,
         );
-        // After a clear, the last commit's entries are gone already.
-        let n = if self.cleared {
-            0
-        } else {
-            searcher
-                .search(&query, &tantivy::collector::Count)
-                .map_err(Error::internal)?
-        };
-        if n > 0 {
-            for (_, address) in searcher
-                .search(&query, &TopDocs::with_limit(n))
-                .map_err(Error::internal)?
+        let found = searcher
+            .search(&query, &tantivy::collector::DocSetCollector)
+            .map_err(Error::internal)?;
+        for address in found {
+            let doc: TantivyDocument = searcher.doc(address).map_err(Error::internal)?;
+            if let Some(e) = entry(self.fields, &doc)
+                && e.kind == Kind::Title
+                && let Some(id) = e.content_id
             {
-                let doc: TantivyDocument = searcher.doc(address).map_err(Error::internal)?;
-                if let Some(e) = entry(self.fields, &doc)
-                    && e.kind == Kind::Title
-                    && let Some(id) = e.content_id
-                {
-                    ids.insert(id);
-                }
+                ids.insert(id);
             }
         }
         for id in ids {
@@ -483,7 +466,7 @@ impl SuggestWriter {
             && e.text != name
         {
             e.text = name.to_owned();
-            self.put(e)?;
+            self.put(e);
         }
         Ok(())
     }
@@ -499,15 +482,13 @@ impl SuggestWriter {
         Ok(())
     }
 
-    /// Deletes every entry (at the next commit).
+    /// Deletes every entry, pending ones too. The caller commits at once (the index's
+    /// `Clear` job), before any entry is read again.
     pub fn clear(&mut self) -> Result<()> {
         self.writer
             .delete_all_documents()
             .map_err(Error::internal)?;
-        // What was pending is gone with the rest; entries read from the last commit
-        // would be stale too, so reads see an empty index until the commit.
         self.pending.clear();
-        self.cleared = true;
         Ok(())
     }
 
@@ -530,7 +511,8 @@ impl SuggestWriter {
         });
         t.reads = t.reads.saturating_add_signed(delta);
         self.adjust_around(&t, 0, delta)?;
-        self.put(t)
+        self.put(t);
+        Ok(())
     }
 }
 

@@ -1,8 +1,8 @@
-//! Per-request batch loaders: the products and order lines that one request resolves
+//! Per-request batch loaders: the products, orders and order lines that one request resolves
 //! (federation `_entities`, a cart's or an order's lines) are one query each, however
 //! many the request names.
 
-use crate::store::{OrderItemRow, ProductRow, Store};
+use crate::store::{OrderItemRow, OrderRow, ProductRow, Store};
 use async_graphql::dataloader::Loader;
 use folio_common::{Error, Id};
 use std::collections::HashMap;
@@ -22,6 +22,10 @@ impl ShopLoader {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ProductKey(pub Id);
 
+/// An order by id.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct OrderKey(pub Id);
+
 /// The lines of an order, by the order's id.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct OrderItemsKey(pub Id);
@@ -30,16 +34,34 @@ fn ids<K>(keys: &[K], id: impl Fn(&K) -> &Id) -> Vec<Id> {
     keys.iter().map(|k| id(k).clone()).collect()
 }
 
+/// The rows found (by id) for the keys that have one.
+fn found<K: Clone + Eq + std::hash::Hash, V>(
+    keys: &[K],
+    id: impl Fn(&K) -> &Id,
+    mut rows: HashMap<String, V>,
+) -> HashMap<K, V> {
+    keys.iter()
+        .filter_map(|k| rows.remove(id(k).as_str()).map(|r| (k.clone(), r)))
+        .collect()
+}
+
 impl Loader<ProductKey> for ShopLoader {
     type Value = ProductRow;
     type Error = Error;
 
     async fn load(&self, keys: &[ProductKey]) -> Result<HashMap<ProductKey, ProductRow>, Error> {
-        let mut rows = self.store.products_by_ids(&ids(keys, |k| &k.0)).await?;
-        Ok(keys
-            .iter()
-            .filter_map(|k| rows.remove(k.0.as_str()).map(|r| (k.clone(), r)))
-            .collect())
+        let rows = self.store.products_by_ids(&ids(keys, |k| &k.0)).await?;
+        Ok(found(keys, |k| &k.0, rows))
+    }
+}
+
+impl Loader<OrderKey> for ShopLoader {
+    type Value = OrderRow;
+    type Error = Error;
+
+    async fn load(&self, keys: &[OrderKey]) -> Result<HashMap<OrderKey, OrderRow>, Error> {
+        let rows = self.store.orders_by_ids(&ids(keys, |k| &k.0)).await?;
+        Ok(found(keys, |k| &k.0, rows))
     }
 }
 

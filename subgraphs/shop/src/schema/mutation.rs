@@ -1,6 +1,6 @@
 //! Mutations of the shop subgraph.
 
-use super::types::{Cart, Order, Product};
+use super::types::{Cart, Order, Product, is_buyer_or_admin};
 use crate::ShopState;
 use crate::domain::{PriceAmount, ProductDescription, ProductName, Quantity, Stock};
 use crate::store::{NewProduct, ProductChanges};
@@ -186,7 +186,7 @@ impl Mutation {
         let cancelled = state
             .store
             .cancel_order(&actor, &id, |buyer| {
-                if viewer.is_admin || buyer.is_some_and(|b| b == actor.as_str()) {
+                if is_buyer_or_admin(viewer, buyer) {
                     Ok(())
                 } else {
                     Err(Error::forbidden(

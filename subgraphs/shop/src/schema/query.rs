@@ -1,7 +1,7 @@
 //! Queries of the shop subgraph, and the `Product`, `Order` and `User` entity resolvers.
 
-use super::loaders::{ProductKey, ShopLoader};
-use super::types::{Cart, Order, Product, ProductConnection};
+use super::loaders::{OrderKey, ProductKey, ShopLoader};
+use super::types::{Cart, Order, Product, ProductConnection, is_buyer_or_admin};
 use super::user::User;
 use crate::ShopState;
 use async_graphql::dataloader::DataLoader;
@@ -11,21 +11,18 @@ use folio_common::{Id, Viewer};
 
 pub struct Query;
 
-/// Order `id` if the viewer may see it (its buyer or an admin); `None` otherwise.
+/// Order `id` if the viewer may see it (its buyer or an admin); `None` otherwise. Batched
+/// per request, so an `_entities` fetch of many orders is one query.
 async fn visible_order(ctx: &Context<'_>, id: &str) -> Result<Option<Order>> {
     let viewer = ctx.data::<Viewer>()?;
     let Ok(id) = Id::parse(id) else {
         return Ok(None);
     };
-    let state = ctx.data::<ShopState>()?;
-    let Some(row) = state.store.order(&id).await? else {
+    let loader = ctx.data::<DataLoader<ShopLoader>>()?;
+    let Some(row) = loader.load_one(OrderKey(id)).await? else {
         return Ok(None);
     };
-    let mine = row
-        .buyer_id
-        .as_deref()
-        .is_some_and(|b| viewer.is_self_or_admin(b));
-    if !(mine || viewer.is_admin) {
+    if !is_buyer_or_admin(viewer, row.buyer_id.as_deref()) {
         return Ok(None);
     }
     Ok(Some(Order::new(row, None)?))

@@ -159,6 +159,12 @@ pub struct Order {
     pub lines: Option<Vec<OrderItemRow>>,
 }
 
+/// Whether `viewer` may see and cancel an order of `buyer` (`None`: the buyer's account
+/// is gone): the buyer and admins.
+pub fn is_buyer_or_admin(viewer: &folio_common::Viewer, buyer: Option<&str>) -> bool {
+    buyer.map_or(viewer.is_admin, |b| viewer.is_self_or_admin(b))
+}
+
 impl Order {
     pub fn new(row: OrderRow, lines: Option<Vec<OrderItemRow>>) -> Result<Self, Error> {
         Ok(Order {

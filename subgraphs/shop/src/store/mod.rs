@@ -227,46 +227,34 @@ impl Store {
         id: &Id,
         changes: ProductChanges,
     ) -> Result<ProductRow> {
-        let tx = begin_write(&self.db).await?;
-        let Some(mut row) = Products::find_by_id(id.as_str()).one(&tx).await? else {
-            return Err(Error::NotFound("product"));
-        };
+        // One statement, as content's `update_content`: only the fields given change,
+        // so two admins' edits of different fields both hold.
+        let mut update = Products::update_many()
+            .col_expr(products::Column::UpdatedAt, Expr::value(Utc::now()))
+            .filter(products::Column::Id.eq(id.as_str()));
         if let Some(name) = changes.name {
-            row.name_key = name.key();
-            row.name = name.as_str().to_owned();
+            update = update
+                .col_expr(products::Column::Name, Expr::value(name.as_str()))
+                .col_expr(products::Column::NameKey, Expr::value(name.key()));
         }
         if let Some(description) = changes.description {
-            row.description = description.map(ProductDescription::into_string);
+            let d = description.map(ProductDescription::into_string);
+            update = update.col_expr(products::Column::Description, Expr::value(d));
         }
         if let Some(price) = changes.price {
-            row.price_amount = price.get();
+            update = update.col_expr(products::Column::PriceAmount, Expr::value(price.get()));
         }
-        if let Some(active) = changes.active {
-            row.active = active;
-        }
-        row.updated_at = Utc::now();
-        let mut update = Products::update_many()
-            .col_expr(products::Column::Name, Expr::value(row.name.clone()))
-            .col_expr(products::Column::NameKey, Expr::value(row.name_key.clone()))
-            .col_expr(
-                products::Column::Description,
-                Expr::value(row.description.clone()),
-            )
-            .col_expr(products::Column::PriceAmount, Expr::value(row.price_amount))
-            .col_expr(products::Column::Active, Expr::value(row.active))
-            .col_expr(products::Column::UpdatedAt, Expr::value(row.updated_at));
         if let Some(stock) = changes.stock {
             // Stock is set as a whole only here, by an admin; checkouts move it relatively.
             update = update.col_expr(products::Column::Stock, Expr::value(stock.get()));
         }
-        update
-            .filter(products::Column::Id.eq(id.as_str()))
-            .exec(&tx)
-            .await?;
-        let row = Products::find_by_id(id.as_str())
-            .one(&tx)
-            .await?
-            .ok_or(Error::NotFound("product"))?;
+        if let Some(active) = changes.active {
+            update = update.col_expr(products::Column::Active, Expr::value(active));
+        }
+        let tx = begin_write(&self.db).await?;
+        let Some(row) = update.exec_with_returning(&tx).await?.into_iter().next() else {
+            return Err(Error::NotFound("product"));
+        };
         self.outbox
             .emit(
                 &tx,
@@ -295,15 +283,15 @@ impl Store {
         };
         let in_cart = CartItems::find()
             .filter(cart_items::Column::ProductId.eq(id.as_str()))
-            .count(&tx)
+            .one(&tx)
             .await?
-            > 0;
+            .is_some();
         let in_order = in_cart
             || OrderItems::find()
                 .filter(order_items::Column::ProductId.eq(id.as_str()))
-                .count(&tx)
+                .one(&tx)
                 .await?
-                > 0;
+                .is_some();
         let event = if in_order {
             let now = Utc::now();
             Products::update_many()
@@ -706,8 +694,17 @@ impl Store {
         Ok(cancelled)
     }
 
-    pub async fn order(&self, id: &Id) -> Result<Option<OrderRow>> {
-        Ok(Orders::find_by_id(id.as_str()).one(&self.db).await?)
+    /// The orders with these ids (any that exist), by id: one query.
+    #[tracing::instrument(skip_all, fields(ids = ids.len()))]
+    pub async fn orders_by_ids(&self, ids: &[Id]) -> Result<HashMap<String, OrderRow>> {
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let rows = Orders::find()
+            .filter(orders::Column::Id.is_in(ids.iter().map(Id::as_str)))
+            .all(&self.db)
+            .await?;
+        Ok(rows.into_iter().map(|o| (o.id.clone(), o)).collect())
     }
 
     /// The lines of these orders, by order id, each in order: one query.
