@@ -36,7 +36,10 @@
 //! be HTTP 200 without `errors`; failures are counted and the first few printed. Last,
 //! the index is rebuilt from nothing into a directory of its own, as `folio search
 //! reindex` does (reading content's API page by page while the platform serves), and the
-//! time printed.
+//! time printed (`BENCH_SEARCH_REBUILD=0` skips it). Each kind of query is a list of 64
+//! that the workers go through in turn, so the search replica's answer cache (valid
+//! until the next commit) answers repeats: `BENCH_SEARCH_CACHE_ENTRIES=0` turns it off,
+//! which measures every query computed afresh.
 //!
 //! `BENCH_PARTS` (a comma-separated list of `sqlite`, `postgres` and `search`; default
 //! all three) runs only the parts named, so that one database's import can be measured
@@ -614,7 +617,16 @@ async fn search_part(out: &mut Vec<String>, dir: &Path) {
     let contents = env_or("BENCH_SEARCH_CONTENTS", 1_000_000) as usize;
     let workers = env_or("FOLIO_BENCH_CONCURRENCY", 8) as usize;
     let secs = Duration::from_secs(env_or("FOLIO_BENCH_SECS", 5));
-    let app = TestApp::spawn().await;
+    // Not `env_or`: 0 (the cache off) is a value here.
+    let cache = std::env::var("BENCH_SEARCH_CACHE_ENTRIES")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok());
+    let app = TestApp::spawn_with(|cfg| {
+        if let Some(n) = cache {
+            cfg.search_cache_entries = n;
+        }
+    })
+    .await;
     let database = if app.cfg.database_schema.is_some() {
         "postgres"
     } else {
@@ -704,9 +716,11 @@ async fn search_part(out: &mut Vec<String>, dir: &Path) {
     let url: Arc<str> = app.url.clone().into();
     out.push(format!(
         "through the router, over {} contents on {database}: {workers} workers, {} s after a \
-         1 s warm-up each; searchContents(first: 10) with authors, suggest(first: 8)",
+         1 s warm-up each; searchContents(first: 10) with authors, suggest(first: 8); \
+         answer cache {} entries",
         run.rows,
         secs.as_secs(),
+        app.cfg.search_cache_entries,
     ));
     out.push(format!(
         "{:<22} {:>8} {:>9} {:>9} {:>9} {:>7} {:>14}",
@@ -753,6 +767,10 @@ async fn search_part(out: &mut Vec<String>, dir: &Path) {
 
     // Rebuilding from nothing, as `folio search reindex` does, into a directory of its
     // own, reading the platform's content and interactions subgraphs while it serves.
+    if std::env::var("BENCH_SEARCH_REBUILD").is_ok_and(|v| v.trim() == "0") {
+        app.stop().await;
+        return;
+    }
     let mut cfg = app.cfg.clone();
     cfg.search_index_dir = Some(dir.join("rebuilt-index"));
     for name in ["content", "interactions"] {

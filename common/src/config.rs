@@ -81,6 +81,9 @@ pub struct Config {
     /// The directory of the search subgraph's index (default: `data_dir/search-index`).
     /// Each replica of the search service keeps an index of its own.
     pub search_index_dir: Option<PathBuf>,
+    /// How many answers of recent searches (and, apart, of suggestions) a search replica
+    /// keeps, each until the index's next commit; 0 keeps none.
+    pub search_cache_entries: usize,
 
     /// A JWKS file the router verifies access tokens with, instead of fetching `jwks_url`.
     pub jwks_file: Option<PathBuf>,
@@ -153,6 +156,7 @@ impl Default for Config {
             jwks_file: None,
             graphiql_assets_dir: None,
             search_index_dir: None,
+            search_cache_entries: 1024,
             database_schema: None,
             identity_secret: None,
             nats_url: None,
@@ -325,6 +329,11 @@ pub const KEYS: &[Key] = &[
         env: "FOLIO_SEARCH_INDEX_DIR",
         default: "{data_dir}/search-index",
         doc: "Directory of the search subgraph's tantivy index; each search replica needs its own.",
+    },
+    Key {
+        env: "FOLIO_SEARCH_CACHE_ENTRIES",
+        default: "1024",
+        doc: "Answers of recent searches (and as many suggestions) a search replica keeps, each until the index's next commit; 0 keeps none.",
     },
     Key {
         env: "FOLIO_JWKS_FILE",

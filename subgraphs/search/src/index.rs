@@ -25,15 +25,16 @@
 //! twice changes nothing.
 
 use crate::query::Clause;
+use crate::rank::{AnswerCache, PrefixQuery, Ranked, Tiered};
 use crate::suggest::{SuggestWriter, SuggestedContent, Suggestion, Suggestions};
 use folio_common::{Error, Result};
 use std::path::Path;
 use std::time::Duration;
-use tantivy::collector::{Count, TopDocs};
+use tantivy::collector::Count;
 use tantivy::directory::MmapDirectory;
 use tantivy::query::{
-    BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, Occur, PhraseQuery, Query, RegexQuery,
-    TermQuery, TermSetQuery,
+    BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, Occur, PhraseQuery, Query, TermQuery,
+    TermSetQuery,
 };
 use tantivy::schema::{
     FAST, Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value,
@@ -128,7 +129,17 @@ pub struct SearchIndex {
     suggestions: Suggestions,
     /// The indexer thread; when the last clone is dropped, it commits and stops.
     indexer: std::sync::Arc<Indexer>,
+    /// Pages of recent searches, valid until the next commit.
+    answers: std::sync::Arc<AnswerCache<SearchKey, Hits>>,
 }
+
+/// What a search answers: its clauses, the author ids of its `author:` clauses, the
+/// offset and the limit.
+type SearchKey = (Vec<Clause>, Vec<Vec<String>>, usize, usize);
+
+/// How many answers of recent searches (and, apart, of suggestions) a replica keeps
+/// unless configured (`FOLIO_SEARCH_CACHE_ENTRIES`).
+pub const ANSWER_CACHE: usize = 1024;
 
 /// The indexer thread and the way to it. Dropping it closes the way and waits for the
 /// thread's last commit, so the index can be opened again at once.
@@ -439,7 +450,16 @@ impl SearchIndex {
                 thread: Some(thread),
                 queued,
             }),
+            answers: std::sync::Arc::new(AnswerCache::new(ANSWER_CACHE)),
         })
+    }
+
+    /// Keeps the answers of up to `entries` recent searches, and as many suggestions
+    /// (0: none), each until the next commit.
+    pub fn with_answer_cache(mut self, entries: usize) -> Self {
+        self.answers = std::sync::Arc::new(AnswerCache::new(entries));
+        self.suggestions = self.suggestions.with_answer_cache(entries);
+        self
     }
 
     /// Hands `changes` to the indexer, in order; they are searchable after its next
@@ -522,6 +542,9 @@ impl SearchIndex {
     /// Up to `first` suggestions for `prefix` (lower-cased, trimmed, not empty): see
     /// [`crate::suggest`].
     pub async fn suggest(&self, prefix: String, first: usize) -> Result<Vec<Suggestion>> {
+        if let Some(answer) = self.suggestions.cached(&prefix, first) {
+            return Ok(answer);
+        }
         let suggestions = self.suggestions.clone();
         tokio::task::spawn_blocking(move || suggestions.suggest(&prefix, first))
             .await
@@ -537,21 +560,33 @@ impl SearchIndex {
         offset: usize,
         limit: usize,
     ) -> Result<Hits> {
+        // The snapshot the answer comes from: a cached answer serves its own only.
+        let searcher = self.reader.searcher();
+        let generation = searcher.generation().generation_id();
+        let key: SearchKey = (clauses, authors, offset, limit);
+        if let Some(hits) = self.answers.get(&key, generation) {
+            return Ok(hits);
+        }
         let this = self.clone();
-        tokio::task::spawn_blocking(move || this.search_blocking(&clauses, &authors, offset, limit))
-            .await
-            .map_err(Error::internal)?
+        tokio::task::spawn_blocking(move || {
+            let (clauses, authors, offset, limit) = &key;
+            let hits = this.search_blocking(&searcher, clauses, authors, *offset, *limit)?;
+            this.answers.put(key, generation, hits.clone());
+            Ok(hits)
+        })
+        .await
+        .map_err(Error::internal)?
     }
 
     fn search_blocking(
         &self,
+        searcher: &tantivy::Searcher,
         clauses: &[Clause],
         authors: &[Vec<String>],
         offset: usize,
         limit: usize,
     ) -> Result<Hits> {
         let query = self.query(clauses, authors)?;
-        let searcher = self.reader.searcher();
         let (top, total) = if limit == 0 {
             (
                 Vec::new(),
@@ -559,25 +594,17 @@ impl SearchIndex {
             )
         } else {
             // Best score first; on a tie the newer content.
-            let top = TopDocs::with_limit(limit).and_offset(offset).tweak_score(
-                |segment: &tantivy::SegmentReader| {
-                    let published = segment
-                        .fast_fields()
-                        .i64("published")
-                        .ok()
-                        .map(|c| c.first_or_default_col(0));
-                    move |doc: tantivy::DocId, score: tantivy::Score| {
-                        (score, published.as_ref().map_or(0, |p| p.get_val(doc)))
-                    }
-                },
-            );
+            let top = Ranked {
+                keep: offset + limit,
+                published: "published",
+            };
             searcher
                 .search(&query, &(top, Count))
                 .map_err(Error::internal)?
         };
-        let mut ids = Vec::with_capacity(top.len());
-        for (_, address) in top {
-            let doc: TantivyDocument = searcher.doc(address).map_err(Error::internal)?;
+        let mut ids = Vec::with_capacity(top.len().saturating_sub(offset));
+        for hit in top.into_iter().skip(offset) {
+            let doc: TantivyDocument = searcher.doc(hit.address).map_err(Error::internal)?;
             if let Some(id) = doc.get_first(self.fields.id).and_then(|v| v.as_str()) {
                 ids.push(id.to_owned());
             }
@@ -610,21 +637,20 @@ impl SearchIndex {
                     if let Some(stem) = self.stems(text).into_iter().next() {
                         should.extend(self.scored(&[stem]));
                     }
-                    if *prefix {
-                        // Letters and digits only (the parser's words): nothing to escape.
+                    if *prefix && !text.is_empty() {
                         // The title's unstemmed words; elsewhere the stems, which a word
                         // being typed starts (`progr`, `program`) until it is whole, when
                         // its own stem matches.
-                        let pattern = format!("{text}.*");
-                        let prefix_of = |field: Field, score: f32| -> Result<Box<dyn Query>> {
-                            let q = RegexQuery::from_pattern(&pattern, field)
-                                .map_err(Error::internal)?;
-                            Ok(Box::new(ConstScoreQuery::new(Box::new(q), score)))
-                        };
-                        should.push(prefix_of(f.title_raw, TITLE_TIER)?);
-                        for field in [f.description, f.tag_words, f.story] {
-                            should.push(prefix_of(field, 0.5)?);
-                        }
+                        should.push(Box::new(PrefixQuery::new(
+                            vec![f.title_raw],
+                            text,
+                            TITLE_TIER,
+                        )));
+                        should.push(Box::new(PrefixQuery::new(
+                            vec![f.description, f.tag_words, f.story],
+                            text,
+                            0.5,
+                        )));
                     }
                     if should.is_empty() {
                         return Ok(Box::new(EmptyQuery));
@@ -686,8 +712,7 @@ impl SearchIndex {
             }
         };
         let mut out: Vec<Box<dyn Query>> = vec![
-            Box::new(ConstScoreQuery::new(one(f.title), TITLE_TIER)),
-            Box::new(BoostQuery::new(one(f.title), 2.0)),
+            Box::new(Tiered::new(one(f.title), TITLE_TIER, 2.0)),
             Box::new(BoostQuery::new(one(f.description), 1.5)),
             one(f.story),
         ];

@@ -10,6 +10,7 @@
 pub mod consumer;
 pub mod index;
 pub mod query;
+mod rank;
 pub mod rebuild;
 pub mod schema;
 pub mod store;
@@ -129,7 +130,8 @@ async fn build(cfg: &Config, opened: Opened) -> anyhow::Result<Built> {
     // A directory without an index: this replica starts from nothing.
     let fresh = !dir.join("meta.json").exists();
     let index = SearchIndex::open(&dir)
-        .with_context(|| format!("opening the search index in {}", dir.display()))?;
+        .with_context(|| format!("opening the search index in {}", dir.display()))?
+        .with_answer_cache(cfg.search_cache_entries);
     let consumer_name = replica_consumer(&dir)
         .with_context(|| format!("reading the replica id in {}", dir.display()))?;
     let state = SearchState {

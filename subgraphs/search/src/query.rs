@@ -21,7 +21,7 @@ pub const MAX_CLAUSES: usize = 32;
 pub const MIN_PREFIX: usize = 3;
 
 /// What one part of a query asks for.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Clause {
     /// A word (lower-cased); `prefix` when it is the query's trailing bare word and may
     /// also start a longer word.

@@ -23,6 +23,7 @@
 //! text is the author's names when the search database knows them (`user.*` events), and
 //! it is offered only once it has a name.
 
+use crate::rank::AnswerCache;
 use folio_common::{Error, Result};
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -225,6 +226,8 @@ fn entry(f: Fields, doc: &TantivyDocument) -> Option<Entry> {
 pub struct Suggestions {
     fields: Fields,
     reader: IndexReader,
+    /// Answers to recent `(prefix, first)`, valid until the next commit.
+    answers: std::sync::Arc<AnswerCache<(String, usize), Vec<Suggestion>>>,
 }
 
 /// The suggestion index's writing side, owned by the indexer thread.
@@ -265,6 +268,7 @@ pub fn open(dir: &Path) -> anyhow::Result<(Suggestions, SuggestWriter)> {
         Suggestions {
             fields,
             reader: reader.clone(),
+            answers: std::sync::Arc::new(AnswerCache::new(crate::index::ANSWER_CACHE)),
         },
         SuggestWriter {
             fields,
@@ -526,9 +530,38 @@ pub struct Suggestion {
 }
 
 impl Suggestions {
+    /// Keeps the answers to up to `entries` recent prefixes (0: none).
+    pub fn with_answer_cache(mut self, entries: usize) -> Self {
+        self.answers = std::sync::Arc::new(AnswerCache::new(entries));
+        self
+    }
+
     /// Up to `first` entries with a word starting with `prefix` (already lower-cased and
     /// trimmed, not empty), most read first, ties newer first.
     pub fn suggest(&self, prefix: &str, first: usize) -> Result<Vec<Suggestion>> {
+        let searcher = self.reader.searcher();
+        let generation = searcher.generation().generation_id();
+        let key = (prefix.to_owned(), first);
+        if let Some(answer) = self.answers.get(&key, generation) {
+            return Ok(answer);
+        }
+        let answer = self.suggest_in(&searcher, prefix, first)?;
+        self.answers.put(key, generation, answer.clone());
+        Ok(answer)
+    }
+
+    /// The answer [`Suggestions::suggest`] would give, when it is kept (nothing is read).
+    pub fn cached(&self, prefix: &str, first: usize) -> Option<Vec<Suggestion>> {
+        let generation = self.reader.searcher().generation().generation_id();
+        self.answers.get(&(prefix.to_owned(), first), generation)
+    }
+
+    fn suggest_in(
+        &self,
+        searcher: &tantivy::Searcher,
+        prefix: &str,
+        first: usize,
+    ) -> Result<Vec<Suggestion>> {
         let Some(word) = words(prefix).next() else {
             return Ok(Vec::new());
         };
@@ -537,7 +570,6 @@ impl Suggestions {
         // punctuation), more are read and the texts checked.
         let exact = lookup == prefix;
         let limit = if exact { first } else { first * 10 + 50 };
-        let searcher = self.reader.searcher();
         let query = TermQuery::new(
             Term::from_field_text(self.fields.prefixes, &lookup),
             IndexRecordOption::Basic,
