@@ -416,7 +416,14 @@ impl SearchIndex {
         let directory = MmapDirectory::open(dir)?;
         let index = Index::open_or_create(directory, schema)?;
         let (stemmed, raw) = analyzers();
-        index.tokenizers().register(STEMMED, stemmed.clone());
+        // Indexing remembers stems (the same tokens, see `stem.rs`); a query, which
+        // clones its analyzer, stems afresh.
+        let indexing = TextAnalyzer::builder(SimpleTokenizer::default())
+            .filter(RemoveLongFilter::limit(64))
+            .filter(LowerCaser)
+            .filter(crate::stem::RememberingStemmer)
+            .build();
+        index.tokenizers().register(STEMMED, indexing);
         index.tokenizers().register(RAW, raw);
         let writer = index.writer_with_num_threads(1, WRITER_BYTES)?;
         let reader: IndexReader = index

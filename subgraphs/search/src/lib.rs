@@ -13,6 +13,7 @@ pub mod query;
 mod rank;
 pub mod rebuild;
 pub mod schema;
+mod stem;
 pub mod store;
 pub mod suggest;
 
