@@ -549,11 +549,12 @@ impl SearchIndex {
     /// Up to `first` suggestions for `prefix` (lower-cased, trimmed, not empty): see
     /// [`crate::suggest`].
     pub async fn suggest(&self, prefix: String, first: usize) -> Result<Vec<Suggestion>> {
-        if let Some(answer) = self.suggestions.cached(&prefix, first) {
-            return Ok(answer);
-        }
+        let miss = match self.suggestions.kept(&prefix, first) {
+            Ok(answer) => return Ok(answer),
+            Err(miss) => miss,
+        };
         let suggestions = self.suggestions.clone();
-        tokio::task::spawn_blocking(move || suggestions.suggest(&prefix, first))
+        tokio::task::spawn_blocking(move || suggestions.answer(miss))
             .await
             .map_err(Error::internal)?
     }

@@ -529,6 +529,13 @@ pub struct Suggestion {
     pub author_id: Option<String>,
 }
 
+/// A suggestion not kept: the index snapshot to compute it from, and its prefix and
+/// `first`.
+pub struct Miss {
+    searcher: tantivy::Searcher,
+    key: (String, usize),
+}
+
 impl Suggestions {
     /// Keeps the answers to up to `entries` recent prefixes (0: none).
     pub fn with_answer_cache(mut self, entries: usize) -> Self {
@@ -539,21 +546,32 @@ impl Suggestions {
     /// Up to `first` entries with a word starting with `prefix` (already lower-cased and
     /// trimmed, not empty), most read first, ties newer first.
     pub fn suggest(&self, prefix: &str, first: usize) -> Result<Vec<Suggestion>> {
+        match self.kept(prefix, first) {
+            Ok(answer) => Ok(answer),
+            Err(miss) => self.answer(miss),
+        }
+    }
+
+    /// The answer [`Suggestions::suggest`] gives, when it is kept for the current index
+    /// snapshot (nothing is read); otherwise what [`Suggestions::answer`] needs.
+    pub fn kept(&self, prefix: &str, first: usize) -> std::result::Result<Vec<Suggestion>, Miss> {
         let searcher = self.reader.searcher();
         let generation = searcher.generation().generation_id();
         let key = (prefix.to_owned(), first);
-        if let Some(answer) = self.answers.get(&key, generation) {
-            return Ok(answer);
+        match self.answers.get(&key, generation) {
+            Some(answer) => Ok(answer),
+            None => Err(Miss { searcher, key }),
         }
-        let answer = self.suggest_in(&searcher, prefix, first)?;
-        self.answers.put(key, generation, answer.clone());
-        Ok(answer)
     }
 
-    /// The answer [`Suggestions::suggest`] would give, when it is kept (nothing is read).
-    pub fn cached(&self, prefix: &str, first: usize) -> Option<Vec<Suggestion>> {
-        let generation = self.reader.searcher().generation().generation_id();
-        self.answers.get(&(prefix.to_owned(), first), generation)
+    /// Computes the answer [`Suggestions::kept`] did not have, from its snapshot, and
+    /// keeps it.
+    pub fn answer(&self, miss: Miss) -> Result<Vec<Suggestion>> {
+        let Miss { searcher, key } = miss;
+        let answer = self.suggest_in(&searcher, &key.0, key.1)?;
+        let generation = searcher.generation().generation_id();
+        self.answers.put(key, generation, answer.clone());
+        Ok(answer)
     }
 
     fn suggest_in(
