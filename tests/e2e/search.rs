@@ -135,11 +135,11 @@ async fn phrases_tags_authors_and_a_trailing_prefix() {
         &app,
         &bob,
         json!({
-        "title": "Looms", "story": "A machine that weaves cloth, then analytical thought.",
+        "title": "Looms", "story": "A machine that weaves cloth, then analytical thought about it.",
         "tags": ["craft"] }),
     )
     .await;
-    // BM25: the shorter story first.
+    // BM25: the shorter text (title and story) first.
     until_found(&app, "machine weaves", &[&engine, &loom]).await;
 
     // A phrase: the words next to each other, in order.
@@ -637,7 +637,7 @@ async fn reindex_reads_every_content_page_by_page() {
     for _ in 0..2 {
         let reindexed = folio_search::reindex(&cfg).await.expect("reindex");
         assert_eq!(reindexed, n as u64);
-        let index = folio_search::index::SearchIndex::open(&dir.path().join("index"))
+        let index = folio_search::index::SearchIndex::open(&folio_search::index_dir(&cfg))
             .expect("the rebuilt index opens");
         assert_eq!(index.len(), n as u64);
     }

@@ -1,17 +1,24 @@
 //! The search index: one tantivy document per content, on local disk.
 //!
-//! | field | analysed as | used for |
+//! | field | holds | used for |
 //! |---|---|---|
 //! | `id` | the raw id, stored | the hit's content; deleting and replacing a document |
 //! | `author_id` | the raw id | `author:` (through the names the store knows); a deleted user's contents |
-//! | `title`, `description`, `story`, `tag_words` | words, lower-cased, English stems, positions | words and phrases, BM25 |
-//! | `tags` | each whole tag | `tag:` |
+//! | `body` | the English stems of the title, description, story and tags, positions | words (BM25), phrases |
+//! | `title` | the same, of the title alone | the title tier, the title's BM25 |
 //! | `title_raw` | the title's words, lower-cased, no stems, no positions | the trailing prefix in titles |
+//! | `tags` | each whole tag | `tag:` |
 //! | `published` | publication time (ms), a fast field | ties: newer first |
 //!
-//! Ranking: every clause must match. A word found in the title adds [`TITLE_TIER`], so a
-//! title match ranks above a story-only match whatever BM25 says; within a tier BM25
-//! decides (title ×2, description and tags ×1.5, story ×1); ties go to the newer content.
+//! Ranking (`rank.rs`): every clause must match. A word or phrase found in the title adds
+//! [`TITLE_TIER`], so a title match ranks above a story-only match whatever BM25 says;
+//! within a tier BM25 decides (title ×2, body ×1); ties go to the newer content. A word
+//! is one postings list of `body` (and one of `title`); a phrase reads positions. The
+//! indexer stems each text once (remembering stems, `stem.rs`) and hands tantivy the
+//! tokens of every field.
+//!
+//! The index lives in a directory named after [`SCHEMA_VERSION`]: an index of another
+//! version is left alone, and the replica starts from nothing, rebuilding or replaying.
 //!
 //! Writes go through one `IndexWriter`, owned by an indexer thread. A batch of events is
 //! handed to it and acknowledged at once (unless [`MAX_QUEUED_CHANGES`] wait); it
@@ -25,28 +32,27 @@
 //! twice changes nothing.
 
 use crate::query::Clause;
-use crate::rank::{AnswerCache, PrefixQuery, Ranked, Tiered};
+pub use crate::rank::TITLE_TIER;
+use crate::rank::{AnswerCache, Part, Prefix};
 use crate::suggest::{SuggestWriter, SuggestedContent, Suggestion, Suggestions};
 use folio_common::{Error, Result};
 use std::path::Path;
 use std::time::Duration;
-use tantivy::collector::Count;
 use tantivy::directory::MmapDirectory;
-use tantivy::query::{
-    BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, Occur, PhraseQuery, Query, TermQuery,
-    TermSetQuery,
-};
+use tantivy::query::{PhraseQuery, TermQuery, TermSetQuery};
 use tantivy::schema::{
-    FAST, Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value,
+    FAST, Field, IndexRecordOption, OwnedValue, STORED, STRING, Schema, TextFieldIndexing,
+    TextOptions, Value,
 };
 use tantivy::tokenizer::{
-    Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, TextAnalyzer,
+    Language, LowerCaser, PreTokenizedString, RemoveLongFilter, SimpleTokenizer, Stemmer,
+    TextAnalyzer, Token,
 };
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
-/// The score a word or phrase found in the title adds: above any BM25 sum of a query
-/// of [`crate::query::MAX_CLAUSES`] clauses.
-pub const TITLE_TIER: f32 = 1_000.0;
+/// The layout of the index's fields: an index of another version (in its own directory)
+/// is not opened.
+pub const SCHEMA_VERSION: &str = "v2";
 
 const STEMMED: &str = "folio_en";
 const RAW: &str = "folio_raw";
@@ -104,11 +110,9 @@ struct Fields {
     id: Field,
     author_id: Field,
     title: Field,
-    description: Field,
-    story: Field,
-    tag_words: Field,
-    tags: Field,
     title_raw: Field,
+    body: Field,
+    tags: Field,
     published: Field,
 }
 
@@ -183,7 +187,7 @@ pub const MAX_QUEUED_CHANGES: usize = 10_000;
 /// The indexer thread: owns the writer, applies each batch as it comes, and commits
 /// [`COMMIT_EVERY`] after the first uncommitted change (or when asked, or at the end).
 fn indexer(
-    writer: IndexWriter,
+    writer: IndexWriter<Doc>,
     reader: IndexReader,
     suggest: SuggestWriter,
     fields: Fields,
@@ -191,10 +195,10 @@ fn indexer(
     queued: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 ) {
     use std::sync::mpsc::RecvTimeoutError;
-    let mut writer = (writer, suggest);
+    let mut writer = (writer, suggest, indexing_analyzer());
     // While a rebuild runs: the contents and authors events touched since it began.
     let mut touched: Option<Touched> = None;
-    let commit = |(writer, suggest): &mut (IndexWriter, SuggestWriter)| -> Result<()> {
+    let commit = |(writer, suggest, _): &mut Writers| -> Result<()> {
         writer.commit().map_err(Error::internal)?;
         reader.reload().map_err(Error::internal)?;
         suggest.commit()
@@ -304,13 +308,12 @@ impl Touched {
     }
 }
 
-fn apply_change(
-    (writer, suggest): &mut (IndexWriter, SuggestWriter),
-    f: Fields,
-    change: Change,
-) -> Result<()> {
+/// The indexer thread's writers, and its analyzer (which remembers stems).
+type Writers = (IndexWriter<Doc>, SuggestWriter, TextAnalyzer);
+
+fn apply_change((writer, suggest, stems): &mut Writers, f: Fields, change: Change) -> Result<()> {
     match change {
-        Change::Put(c) => put(writer, suggest, f, c)?,
+        Change::Put(c) => put(writer, suggest, stems, f, c)?,
         Change::DeleteContent(id) => {
             suggest.delete_content(&id)?;
             writer.delete_term(Term::from_field_text(f.id, &id));
@@ -321,7 +324,7 @@ fn apply_change(
         }
         Change::Restore { content: c, reads } => {
             let id = c.id.clone();
-            put(writer, suggest, f, c)?;
+            put(writer, suggest, stems, f, c)?;
             suggest.set_reads(&id, reads)?;
         }
         Change::RenameAuthor { id, name } => suggest.rename_author(&id, &name)?,
@@ -332,8 +335,9 @@ fn apply_change(
 
 /// Adds or replaces a content, and its suggestions.
 fn put(
-    writer: &mut IndexWriter,
+    writer: &mut IndexWriter<Doc>,
     suggest: &mut SuggestWriter,
+    stems: &mut TextAnalyzer,
     f: Fields,
     c: IndexedContent,
 ) -> Result<()> {
@@ -348,27 +352,83 @@ fn put(
     })?;
     writer.delete_term(Term::from_field_text(f.id, &c.id));
     writer
-        .add_document(document(f, c))
+        .add_document(document(f, stems, c))
         .map_err(Error::internal)?;
     Ok(())
 }
 
-fn document(f: Fields, c: IndexedContent) -> TantivyDocument {
-    let mut doc = TantivyDocument::default();
-    doc.add_text(f.id, &c.id);
-    doc.add_text(f.author_id, &c.author_id);
-    doc.add_text(f.title, &c.title);
-    doc.add_text(f.title_raw, &c.title);
-    if let Some(d) = &c.description {
-        doc.add_text(f.description, d);
+/// A document as the indexer hands it to tantivy: its fields' values as they are.
+/// (tantivy's own document keeps a value in a compact serialized form, which for tokens
+/// is JSON: writing and reading it back was a tenth of indexing.)
+#[derive(Default)]
+pub struct Doc(Vec<(Field, OwnedValue)>);
+
+type DocValues<'a> = std::iter::Map<
+    std::slice::Iter<'a, (Field, OwnedValue)>,
+    fn(&'a (Field, OwnedValue)) -> (Field, &'a OwnedValue),
+>;
+
+impl tantivy::Document for Doc {
+    type Value<'a> = &'a OwnedValue;
+    type FieldsValuesIter<'a> = DocValues<'a>;
+
+    fn iter_fields_and_values(&self) -> DocValues<'_> {
+        self.0.iter().map(|(field, value)| (*field, value))
     }
-    doc.add_i64(f.published, c.published_ms);
-    doc.add_text(f.story, &c.story);
+}
+
+impl Doc {
+    fn text(&mut self, field: Field, text: impl Into<String>) {
+        self.0.push((field, OwnedValue::Str(text.into())));
+    }
+
+    fn tokens(&mut self, field: Field, tokens: Vec<Token>) {
+        self.0.push((
+            field,
+            OwnedValue::PreTokStr(PreTokenizedString {
+                // Not stored: the text is not needed.
+                text: String::new(),
+                tokens,
+            }),
+        ));
+    }
+}
+
+/// The document of a content: each text stemmed once, its tokens given to every field
+/// that holds them.
+fn document(f: Fields, stems: &mut TextAnalyzer, c: IndexedContent) -> Doc {
+    let mut doc = Doc::default();
+    doc.text(f.id, c.id);
+    doc.text(f.author_id, c.author_id);
+    doc.0.push((f.published, OwnedValue::I64(c.published_ms)));
+    let title = tokens(stems, &c.title);
+    doc.tokens(f.title, title.clone());
+    doc.tokens(f.body, title);
+    let tags = c.tags.iter().map(String::as_str);
+    for text in c
+        .description
+        .as_deref()
+        .into_iter()
+        .chain([c.story.as_str()])
+        .chain(tags)
+    {
+        doc.tokens(f.body, tokens(stems, text));
+    }
     for tag in &c.tags {
-        doc.add_text(f.tags, tag.to_lowercase());
-        doc.add_text(f.tag_words, tag);
+        doc.text(f.tags, tag.to_lowercase());
     }
+    doc.text(f.title_raw, c.title);
     doc
+}
+
+/// The stemmed tokens of `text`.
+fn tokens(stems: &mut TextAnalyzer, text: &str) -> Vec<Token> {
+    let mut stream = stems.token_stream(text);
+    let mut out = Vec::new();
+    while stream.advance() {
+        out.push(stream.token().clone());
+    }
+    out
 }
 
 fn schema() -> (Schema, Fields) {
@@ -385,16 +445,15 @@ fn schema() -> (Schema, Fields) {
         id: b.add_text_field("id", STRING | STORED),
         author_id: b.add_text_field("author_id", STRING),
         title: b.add_text_field("title", positions.clone()),
-        description: b.add_text_field("description", positions.clone()),
-        story: b.add_text_field("story", positions),
-        tag_words: b.add_text_field("tag_words", text(STEMMED, IndexRecordOption::WithFreqs)),
-        tags: b.add_text_field("tags", STRING),
         title_raw: b.add_text_field("title_raw", text(RAW, IndexRecordOption::Basic)),
+        body: b.add_text_field("body", positions),
+        tags: b.add_text_field("tags", STRING),
         published: b.add_i64_field("published", FAST),
     };
     (b.build(), fields)
 }
 
+/// The analyzers of queries: stems, and whole words (lower-cased).
 fn analyzers() -> (TextAnalyzer, TextAnalyzer) {
     let stemmed = TextAnalyzer::builder(SimpleTokenizer::default())
         .filter(RemoveLongFilter::limit(64))
@@ -408,6 +467,16 @@ fn analyzers() -> (TextAnalyzer, TextAnalyzer) {
     (stemmed, raw)
 }
 
+/// The indexer's analyzer: the same tokens as the query's stems (see `stem.rs`), each
+/// word's stem computed once.
+fn indexing_analyzer() -> TextAnalyzer {
+    TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(64))
+        .filter(LowerCaser)
+        .filter(crate::stem::RememberingStemmer)
+        .build()
+}
+
 impl SearchIndex {
     /// Opens the index in `dir` (created, with the directory, when there is none).
     pub fn open(dir: &Path) -> anyhow::Result<Self> {
@@ -416,14 +485,9 @@ impl SearchIndex {
         let directory = MmapDirectory::open(dir)?;
         let index = Index::open_or_create(directory, schema)?;
         let (stemmed, raw) = analyzers();
-        // Indexing remembers stems (the same tokens, see `stem.rs`); a query, which
-        // clones its analyzer, stems afresh.
-        let indexing = TextAnalyzer::builder(SimpleTokenizer::default())
-            .filter(RemoveLongFilter::limit(64))
-            .filter(LowerCaser)
-            .filter(crate::stem::RememberingStemmer)
-            .build();
-        index.tokenizers().register(STEMMED, indexing);
+        // The stemmed fields get their tokens from the indexer (`document`); their
+        // analyzer is registered all the same, for anything that reads the schema.
+        index.tokenizers().register(STEMMED, stemmed.clone());
         index.tokenizers().register(RAW, raw);
         let writer = index.writer_with_num_threads(1, WRITER_BYTES)?;
         let reader: IndexReader = index
@@ -594,22 +658,15 @@ impl SearchIndex {
         offset: usize,
         limit: usize,
     ) -> Result<Hits> {
-        let query = self.query(clauses, authors)?;
-        let (top, total) = if limit == 0 {
-            (
-                Vec::new(),
-                searcher.search(&query, &Count).map_err(Error::internal)?,
-            )
-        } else {
-            // Best score first; on a tie the newer content.
-            let top = Ranked {
-                keep: offset + limit,
-                published: "published",
-            };
-            searcher
-                .search(&query, &(top, Count))
-                .map_err(Error::internal)?
+        let Some(parts) = self.parts(clauses, authors) else {
+            return Ok(Hits {
+                ids: Vec::new(),
+                total: 0,
+            });
         };
+        let keep = if limit == 0 { 0 } else { offset + limit };
+        let (top, total) =
+            crate::rank::search(searcher, &parts, keep, "published").map_err(Error::internal)?;
         let mut ids = Vec::with_capacity(top.len().saturating_sub(offset));
         for hit in top.into_iter().skip(offset) {
             let doc: TantivyDocument = searcher.doc(hit.address).map_err(Error::internal)?;
@@ -617,10 +674,7 @@ impl SearchIndex {
                 ids.push(id.to_owned());
             }
         }
-        Ok(Hits {
-            ids,
-            total: total as u64,
-        })
+        Ok(Hits { ids, total })
     }
 
     /// The stems of `text`, as the stemmed fields index it.
@@ -634,107 +688,79 @@ impl SearchIndex {
         out
     }
 
-    fn query(&self, clauses: &[Clause], authors: &[Vec<String>]) -> Result<Box<dyn Query>> {
+    /// The parts the ranking runs for `clauses` (`None`: nothing can match).
+    fn parts(&self, clauses: &[Clause], authors: &[Vec<String>]) -> Option<Vec<Part>> {
         let f = self.fields;
-        let mut must: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let mut parts = Vec::with_capacity(clauses.len());
         let mut authors = authors.iter();
         for clause in clauses {
-            let q: Box<dyn Query> = match clause {
+            let part = match clause {
                 Clause::Word { text, prefix } => {
-                    let mut should: Vec<Box<dyn Query>> = Vec::new();
-                    if let Some(stem) = self.stems(text).into_iter().next() {
-                        should.extend(self.scored(&[stem]));
+                    // A word too long to be indexed keeps its text, which matches nothing
+                    // (but may still start a longer word's stem).
+                    let stem = self.stems(text).into_iter().next();
+                    let stem = stem.as_deref().unwrap_or(text);
+                    Part::Scored {
+                        title: Term::from_field_text(f.title, stem),
+                        body: Term::from_field_text(f.body, stem),
+                        // The title's whole words; elsewhere the stems, which a word being
+                        // typed starts (`progr`, `program`) until it is whole, when its
+                        // own stem matches.
+                        prefix: (*prefix && !text.is_empty()).then(|| Prefix {
+                            text: text.clone(),
+                            title: f.title_raw,
+                            body: f.body,
+                        }),
                     }
-                    if *prefix && !text.is_empty() {
-                        // The title's unstemmed words; elsewhere the stems, which a word
-                        // being typed starts (`progr`, `program`) until it is whole, when
-                        // its own stem matches.
-                        should.push(Box::new(PrefixQuery::new(
-                            vec![f.title_raw],
-                            text,
-                            TITLE_TIER,
-                        )));
-                        should.push(Box::new(PrefixQuery::new(
-                            vec![f.description, f.tag_words, f.story],
-                            text,
-                            0.5,
-                        )));
-                    }
-                    if should.is_empty() {
-                        return Ok(Box::new(EmptyQuery));
-                    }
-                    any_of(should)
                 }
                 Clause::Phrase(words) => {
                     let stems: Vec<String> = words.iter().flat_map(|w| self.stems(w)).collect();
-                    if stems.is_empty() {
-                        return Ok(Box::new(EmptyQuery));
+                    match stems.as_slice() {
+                        [] => return None,
+                        [one] => Part::Scored {
+                            title: Term::from_field_text(f.title, one),
+                            body: Term::from_field_text(f.body, one),
+                            prefix: None,
+                        },
+                        several => {
+                            let phrase = |field: Field| {
+                                PhraseQuery::new(
+                                    several
+                                        .iter()
+                                        .map(|s| Term::from_field_text(field, s))
+                                        .collect(),
+                                )
+                            };
+                            Part::Filter {
+                                docs: Box::new(phrase(f.body)),
+                                title: Some(Box::new(phrase(f.title))),
+                            }
+                        }
                     }
-                    any_of(self.scored(&stems))
                 }
-                Clause::Tag(tag) => Box::new(ConstScoreQuery::new(
-                    Box::new(TermQuery::new(
+                Clause::Tag(tag) => Part::Filter {
+                    docs: Box::new(TermQuery::new(
                         Term::from_field_text(f.tags, tag),
                         IndexRecordOption::Basic,
                     )),
-                    1.0,
-                )),
+                    title: None,
+                },
                 Clause::Author(_) => {
                     let ids = authors.next().map(Vec::as_slice).unwrap_or_default();
                     if ids.is_empty() {
-                        return Ok(Box::new(EmptyQuery));
+                        return None;
                     }
                     let terms = ids.iter().map(|id| Term::from_field_text(f.author_id, id));
-                    Box::new(ConstScoreQuery::new(
-                        Box::new(TermSetQuery::new(terms)),
-                        1.0,
-                    ))
+                    Part::Filter {
+                        docs: Box::new(TermSetQuery::new(terms)),
+                        title: None,
+                    }
                 }
             };
-            must.push((Occur::Must, q));
+            parts.push(part);
         }
-        if must.is_empty() {
-            return Ok(Box::new(EmptyQuery));
-        }
-        Ok(Box::new(BooleanQuery::new(must)))
+        (!parts.is_empty()).then_some(parts)
     }
-
-    /// A word (one stem) or phrase (several) in each stemmed field, BM25-scored and
-    /// boosted by field, with the title tier.
-    fn scored(&self, stems: &[String]) -> Vec<Box<dyn Query>> {
-        let f = self.fields;
-        let one = |field: Field| -> Box<dyn Query> {
-            let mut terms: Vec<Term> = stems
-                .iter()
-                .map(|s| Term::from_field_text(field, s))
-                .collect();
-            match terms.pop() {
-                Some(term) if terms.is_empty() => {
-                    Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs))
-                }
-                Some(last) => {
-                    terms.push(last);
-                    Box::new(PhraseQuery::new(terms))
-                }
-                None => Box::new(EmptyQuery),
-            }
-        };
-        let mut out: Vec<Box<dyn Query>> = vec![
-            Box::new(Tiered::new(one(f.title), TITLE_TIER, 2.0)),
-            Box::new(BoostQuery::new(one(f.description), 1.5)),
-            one(f.story),
-        ];
-        if stems.len() == 1 {
-            out.push(Box::new(BoostQuery::new(one(f.tag_words), 1.5)));
-        }
-        out
-    }
-}
-
-fn any_of(queries: Vec<Box<dyn Query>>) -> Box<dyn Query> {
-    Box::new(BooleanQuery::new(
-        queries.into_iter().map(|q| (Occur::Should, q)).collect(),
-    ))
 }
 
 #[cfg(test)]
@@ -875,5 +901,121 @@ mod tests {
         }
         let newest_first: Vec<String> = (0..25).rev().map(|i| format!("{i:02}")).collect();
         assert_eq!(seen, newest_first, "equal scores: newer first, each once");
+    }
+
+    /// The pruned ranking (bounds skipping blocks and contents) gives what scoring
+    /// every match gives, over several segments with replaced and deleted contents.
+    #[tokio::test]
+    async fn pruning_ranks_as_scoring_every_match_does() {
+        const WORDS: [&str; 24] = [
+            "the",
+            "then",
+            "there",
+            "them",
+            "of",
+            "offer",
+            "and",
+            "crab",
+            "crabs",
+            "rust",
+            "ferris",
+            "tale",
+            "long",
+            "program",
+            "programming",
+            "ocean",
+            "shell",
+            "claw",
+            "sand",
+            "tide",
+            "reef",
+            "wave",
+            "kelp",
+            "pearl",
+        ];
+        let mut seed: u64 = 7;
+        let mut next = move |n: usize| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((seed >> 33) as usize) % n
+        };
+        // Zipf-like: the first words far more often.
+        let word = move |pick: &mut dyn FnMut(usize) -> usize| {
+            let r = pick(WORDS.len());
+            WORDS[pick(r + 1)]
+        };
+        let dir = tempfile::tempdir().expect("tempdir");
+        let index = SearchIndex::open(dir.path()).expect("opens");
+        let text = |n: usize, pick: &mut dyn FnMut(usize) -> usize| {
+            (0..n).map(|_| word(pick)).collect::<Vec<_>>().join(" ")
+        };
+        let make = |i: usize, pick: &mut dyn FnMut(usize) -> usize| {
+            let title_len = 1 + pick(4);
+            let story_len = 3 + pick(30);
+            let tag = ["rust", "sea"][pick(2)];
+            let mut c = content(&i.to_string(), "ada", "", "", &[tag]);
+            if let Change::Put(c) = &mut c {
+                c.title = text(title_len, pick);
+                c.story = text(story_len, pick);
+                // Many equal publication times: the address decides those ties.
+                c.published_ms = (i % 40) as i64;
+            }
+            c
+        };
+        for batch in 0..4 {
+            let changes = (batch * 300..(batch + 1) * 300)
+                .map(|i| make(i, &mut next))
+                .collect();
+            index.apply(changes).await.expect("applies");
+            index.commit().await.expect("commits");
+        }
+        let mut changes: Vec<Change> = (0..80).map(|i| make(i * 13, &mut next)).collect();
+        changes.extend((0..40).map(|i| Change::DeleteContent((i * 29 + 5).to_string())));
+        index.apply(changes).await.expect("applies");
+        index.commit().await.expect("commits");
+        let searcher = index.reader.searcher();
+        assert!(searcher.segment_readers().len() > 1, "several segments");
+
+        let queries = [
+            "the",
+            "crab",
+            "tale",
+            "pearl",
+            "the of",
+            "crab the",
+            "rust tale ocean",
+            "the",
+            "then",
+            "prog",
+            "the cra",
+            "tag:rust the",
+            "\"the of\"",
+            "\"crab tale\"",
+            "\"the the\"",
+            "\"of the crab\" tide",
+            "tag:sea",
+            "kelp tag:rust",
+        ];
+        for q in queries {
+            let parts = index
+                .parts(&parse(q).expect("parses"), &[])
+                .expect("can match");
+            for keep in [1, 7, 25, 200] {
+                let run = |prune| {
+                    let (hits, total) =
+                        crate::rank::search_pruned(&searcher, &parts, keep, "published", prune)
+                            .expect("searches");
+                    let hits: Vec<_> = hits
+                        .iter()
+                        .map(|h| (h.address, h.score.to_bits(), h.published))
+                        .collect();
+                    (hits, total)
+                };
+                let (pruned, every) = (run(true), run(false));
+                assert_eq!(pruned, every, "{q}, first {keep}");
+                assert!(every.1 > 0, "{q} matches something");
+            }
+        }
     }
 }

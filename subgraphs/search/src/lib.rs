@@ -34,11 +34,14 @@ pub const SUBGRAPH: Subgraph = Subgraph {
     build: |cfg, opened| Box::pin(build(cfg, opened)),
 };
 
-/// Where the index lives: `search_index_dir`, by default `<data_dir>/search-index`.
+/// Where the index lives: `search_index_dir` (by default `<data_dir>/search-index`), in
+/// the subdirectory of the index's layout ([`index::SCHEMA_VERSION`]), so that a new
+/// layout starts a replica from nothing (a rebuild, or a replay with a new replica id).
 pub fn index_dir(cfg: &Config) -> PathBuf {
     cfg.search_index_dir
         .clone()
         .unwrap_or_else(|| cfg.data_dir.join("search-index"))
+        .join(index::SCHEMA_VERSION)
 }
 
 /// What the search subgraph's resolvers and consumer share (cheap to clone).
