@@ -5,7 +5,9 @@
 //! | `id` | the raw id, stored | the hit's content; deleting and replacing a document |
 //! | `author_id` | the raw id | `author:` (through the names the store knows); a deleted user's contents |
 //! | `body` | the English stems of the title, description, story and tags, positions | words (BM25), phrases |
-//! | `title` | the same, of the title alone | the title tier, the title's BM25 |
+//! | `pairs` | each two neighbouring frequent stems of those texts, as `stem stem` (`pairs.rs`) | two-word phrases of frequent words (BM25) |
+//! | `title`, `title_pairs` | the same, of the title alone | the title tier, the title's BM25 |
+//! | `early` | `1` when indexed before the frequent stems were chosen (no pairs) | those phrases in those contents |
 //! | `title_raw` | the title's words, lower-cased, no stems, no positions | the trailing prefix in titles |
 //! | `tags` | each whole tag | `tag:` |
 //! | `published` | publication time (ms), a fast field | ties: newer first |
@@ -13,9 +15,9 @@
 //! Ranking (`rank.rs`): every clause must match. A word or phrase found in the title adds
 //! [`TITLE_TIER`], so a title match ranks above a story-only match whatever BM25 says;
 //! within a tier BM25 decides (title ×2, body ×1); ties go to the newer content. A word
-//! is one postings list of `body` (and one of `title`); a phrase reads positions. The
-//! indexer stems each text once (remembering stems, `stem.rs`) and hands tantivy the
-//! tokens of every field.
+//! is one postings list of `body` (and one of `title`), and so is a phrase of two
+//! frequent words (`pairs`); other phrases read positions. The indexer stems each text
+//! once (remembering stems, `stem.rs`) and hands tantivy the tokens of every field.
 //!
 //! The index lives in a directory named after [`SCHEMA_VERSION`]: an index of another
 //! version is left alone, and the replica starts from nothing, rebuilding or replaying.
@@ -31,15 +33,16 @@
 //! (they were acknowledged); a replayed event replaces its document again, so applying
 //! twice changes nothing.
 
+use crate::pairs::{Common, SharedCommon};
 use crate::query::Clause;
 pub use crate::rank::TITLE_TIER;
-use crate::rank::{AnswerCache, Part, Prefix};
+use crate::rank::{AnswerCache, Early, Part, Prefix};
 use crate::suggest::{SuggestWriter, SuggestedContent, Suggestion, Suggestions};
 use folio_common::{Error, Result};
 use std::path::Path;
 use std::time::Duration;
 use tantivy::directory::MmapDirectory;
-use tantivy::query::{PhraseQuery, TermQuery, TermSetQuery};
+use tantivy::query::{BooleanQuery, Occur, PhraseQuery, Query, TermQuery, TermSetQuery};
 use tantivy::schema::{
     FAST, Field, IndexRecordOption, OwnedValue, STORED, STRING, Schema, TextFieldIndexing,
     TextOptions, Value,
@@ -110,8 +113,11 @@ struct Fields {
     id: Field,
     author_id: Field,
     title: Field,
+    title_pairs: Field,
     title_raw: Field,
     body: Field,
+    pairs: Field,
+    early: Field,
     tags: Field,
     published: Field,
 }
@@ -135,6 +141,8 @@ pub struct SearchIndex {
     indexer: std::sync::Arc<Indexer>,
     /// Pages of recent searches, valid until the next commit.
     answers: std::sync::Arc<AnswerCache<SearchKey, Hits>>,
+    /// The frequent stems whose pairs are indexed, once chosen (see `pairs.rs`).
+    common: SharedCommon,
 }
 
 /// What a search answers: its clauses, the author ids of its `author:` clauses, the
@@ -186,6 +194,7 @@ pub const MAX_QUEUED_CHANGES: usize = 10_000;
 
 /// The indexer thread: owns the writer, applies each batch as it comes, and commits
 /// [`COMMIT_EVERY`] after the first uncommitted change (or when asked, or at the end).
+#[allow(clippy::too_many_arguments)]
 fn indexer(
     writer: IndexWriter<Doc>,
     reader: IndexReader,
@@ -193,15 +202,31 @@ fn indexer(
     fields: Fields,
     jobs: std::sync::mpsc::Receiver<Job>,
     queued: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    common: SharedCommon,
+    dir: std::path::PathBuf,
+    sample: u64,
 ) {
     use std::sync::mpsc::RecvTimeoutError;
-    let mut writer = (writer, suggest, indexing_analyzer());
+    let chosen = common.read().ok().and_then(|c| c.clone());
+    let mut writer = (writer, suggest, indexing_analyzer(), chosen);
     // While a rebuild runs: the contents and authors events touched since it began.
     let mut touched: Option<Touched> = None;
-    let commit = |(writer, suggest, _): &mut Writers| -> Result<()> {
+    let commit = |(writer, suggest, _, chosen): &mut Writers| -> Result<()> {
         writer.commit().map_err(Error::internal)?;
         reader.reload().map_err(Error::internal)?;
-        suggest.commit()
+        suggest.commit()?;
+        // The frequent stems, once there are contents enough to choose them from.
+        let searcher = reader.searcher();
+        if chosen.is_none() && searcher.num_docs() >= sample {
+            let picked = Common::choose(&searcher, fields.body).map_err(Error::internal)?;
+            picked.save(&dir).map_err(Error::internal)?;
+            let picked = std::sync::Arc::new(picked);
+            *chosen = Some(picked.clone());
+            if let Ok(mut shared) = common.write() {
+                *shared = Some(picked);
+            }
+        }
+        Ok(())
     };
     let mut due: Option<std::time::Instant> = None;
     loop {
@@ -308,12 +333,22 @@ impl Touched {
     }
 }
 
-/// The indexer thread's writers, and its analyzer (which remembers stems).
-type Writers = (IndexWriter<Doc>, SuggestWriter, TextAnalyzer);
+/// The indexer thread's writers, its analyzer (which remembers stems), and the frequent
+/// stems once chosen.
+type Writers = (
+    IndexWriter<Doc>,
+    SuggestWriter,
+    TextAnalyzer,
+    Option<std::sync::Arc<Common>>,
+);
 
-fn apply_change((writer, suggest, stems): &mut Writers, f: Fields, change: Change) -> Result<()> {
+fn apply_change(
+    (writer, suggest, stems, common): &mut Writers,
+    f: Fields,
+    change: Change,
+) -> Result<()> {
     match change {
-        Change::Put(c) => put(writer, suggest, stems, f, c)?,
+        Change::Put(c) => put(writer, suggest, (stems, common.as_deref()), f, c)?,
         Change::DeleteContent(id) => {
             suggest.delete_content(&id)?;
             writer.delete_term(Term::from_field_text(f.id, &id));
@@ -324,7 +359,7 @@ fn apply_change((writer, suggest, stems): &mut Writers, f: Fields, change: Chang
         }
         Change::Restore { content: c, reads } => {
             let id = c.id.clone();
-            put(writer, suggest, stems, f, c)?;
+            put(writer, suggest, (stems, common.as_deref()), f, c)?;
             suggest.set_reads(&id, reads)?;
         }
         Change::RenameAuthor { id, name } => suggest.rename_author(&id, &name)?,
@@ -337,7 +372,7 @@ fn apply_change((writer, suggest, stems): &mut Writers, f: Fields, change: Chang
 fn put(
     writer: &mut IndexWriter<Doc>,
     suggest: &mut SuggestWriter,
-    stems: &mut TextAnalyzer,
+    analysis: (&mut TextAnalyzer, Option<&Common>),
     f: Fields,
     c: IndexedContent,
 ) -> Result<()> {
@@ -352,7 +387,7 @@ fn put(
     })?;
     writer.delete_term(Term::from_field_text(f.id, &c.id));
     writer
-        .add_document(document(f, stems, c))
+        .add_document(document(f, analysis, c))
         .map_err(Error::internal)?;
     Ok(())
 }
@@ -396,12 +431,24 @@ impl Doc {
 
 /// The document of a content: each text stemmed once, its tokens given to every field
 /// that holds them.
-fn document(f: Fields, stems: &mut TextAnalyzer, c: IndexedContent) -> Doc {
+fn document(
+    f: Fields,
+    (stems, common): (&mut TextAnalyzer, Option<&Common>),
+    c: IndexedContent,
+) -> Doc {
     let mut doc = Doc::default();
     doc.text(f.id, c.id);
     doc.text(f.author_id, c.author_id);
     doc.0.push((f.published, OwnedValue::I64(c.published_ms)));
     let title = tokens(stems, &c.title);
+    match common {
+        Some(common) => {
+            let pairs = common.pairs(&title);
+            doc.tokens(f.title_pairs, pairs.clone());
+            doc.tokens(f.pairs, pairs);
+        }
+        None => doc.text(f.early, "1"),
+    }
     doc.tokens(f.title, title.clone());
     doc.tokens(f.body, title);
     let tags = c.tags.iter().map(String::as_str);
@@ -412,7 +459,11 @@ fn document(f: Fields, stems: &mut TextAnalyzer, c: IndexedContent) -> Doc {
         .chain([c.story.as_str()])
         .chain(tags)
     {
-        doc.tokens(f.body, tokens(stems, text));
+        let words = tokens(stems, text);
+        if let Some(common) = common {
+            doc.tokens(f.pairs, common.pairs(&words));
+        }
+        doc.tokens(f.body, words);
     }
     for tag in &c.tags {
         doc.text(f.tags, tag.to_lowercase());
@@ -441,12 +492,16 @@ fn schema() -> (Schema, Fields) {
         )
     };
     let positions = text(STEMMED, IndexRecordOption::WithFreqsAndPositions);
+    let freqs = text(STEMMED, IndexRecordOption::WithFreqs);
     let fields = Fields {
         id: b.add_text_field("id", STRING | STORED),
         author_id: b.add_text_field("author_id", STRING),
         title: b.add_text_field("title", positions.clone()),
+        title_pairs: b.add_text_field("title_pairs", freqs.clone()),
         title_raw: b.add_text_field("title_raw", text(RAW, IndexRecordOption::Basic)),
         body: b.add_text_field("body", positions),
+        pairs: b.add_text_field("pairs", freqs),
+        early: b.add_text_field("early", STRING),
         tags: b.add_text_field("tags", STRING),
         published: b.add_i64_field("published", FAST),
     };
@@ -480,6 +535,11 @@ fn indexing_analyzer() -> TextAnalyzer {
 impl SearchIndex {
     /// Opens the index in `dir` (created, with the directory, when there is none).
     pub fn open(dir: &Path) -> anyhow::Result<Self> {
+        Self::open_sampling(dir, crate::pairs::SAMPLE)
+    }
+
+    /// [`SearchIndex::open`], choosing the frequent stems once `sample` contents are in.
+    fn open_sampling(dir: &Path, sample: u64) -> anyhow::Result<Self> {
         std::fs::create_dir_all(dir)?;
         let (schema, fields) = schema();
         let directory = MmapDirectory::open(dir)?;
@@ -499,6 +559,10 @@ impl SearchIndex {
         let thread_reader = reader.clone();
         let queued = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let thread_queued = queued.clone();
+        let common: SharedCommon = std::sync::Arc::new(std::sync::RwLock::new(
+            Common::load(dir)?.map(std::sync::Arc::new),
+        ));
+        let (thread_common, thread_dir) = (common.clone(), dir.to_path_buf());
         let thread = std::thread::Builder::new()
             .name("search-indexer".into())
             .spawn(move || {
@@ -509,6 +573,9 @@ impl SearchIndex {
                     fields,
                     jobs,
                     thread_queued,
+                    thread_common,
+                    thread_dir,
+                    sample,
                 )
             })?;
         Ok(SearchIndex {
@@ -522,6 +589,7 @@ impl SearchIndex {
                 queued,
             }),
             answers: std::sync::Arc::new(AnswerCache::new(ANSWER_CACHE)),
+            common,
         })
     }
 
@@ -711,6 +779,7 @@ impl SearchIndex {
                             title: f.title_raw,
                             body: f.body,
                         }),
+                        early: None,
                     }
                 }
                 Clause::Phrase(words) => {
@@ -721,6 +790,7 @@ impl SearchIndex {
                             title: Term::from_field_text(f.title, one),
                             body: Term::from_field_text(f.body, one),
                             prefix: None,
+                            early: None,
                         },
                         several => {
                             let phrase = |field: Field| {
@@ -731,9 +801,38 @@ impl SearchIndex {
                                         .collect(),
                                 )
                             };
-                            Part::Filter {
-                                docs: Box::new(phrase(f.body)),
-                                title: Some(Box::new(phrase(f.title))),
+                            let common = self.common.read().ok().and_then(|c| c.clone());
+                            match (several, common) {
+                                // Two frequent words: their pair, and positions in the
+                                // contents indexed before pairs were.
+                                ([first, second], Some(common))
+                                    if common.contains(first) && common.contains(second) =>
+                                {
+                                    let both = crate::pairs::pair(first, second);
+                                    let early = |q: PhraseQuery| -> Box<dyn Query> {
+                                        let flag = TermQuery::new(
+                                            Term::from_field_text(f.early, "1"),
+                                            IndexRecordOption::Basic,
+                                        );
+                                        Box::new(BooleanQuery::new(vec![
+                                            (Occur::Must, Box::new(flag)),
+                                            (Occur::Must, Box::new(q)),
+                                        ]))
+                                    };
+                                    Part::Scored {
+                                        title: Term::from_field_text(f.title_pairs, &both),
+                                        body: Term::from_field_text(f.pairs, &both),
+                                        prefix: None,
+                                        early: Some(Early {
+                                            docs: early(phrase(f.body)),
+                                            title: early(phrase(f.title)),
+                                        }),
+                                    }
+                                }
+                                _ => Part::Filter {
+                                    docs: Box::new(phrase(f.body)),
+                                    title: Some(Box::new(phrase(f.title))),
+                                },
                             }
                         }
                     }
@@ -946,7 +1045,9 @@ mod tests {
             WORDS[pick(r + 1)]
         };
         let dir = tempfile::tempdir().expect("tempdir");
-        let index = SearchIndex::open(dir.path()).expect("opens");
+        // The frequent stems are chosen after the second batch: the first 600 contents
+        // have no pairs, the later ones do.
+        let index = SearchIndex::open_sampling(dir.path(), 500).expect("opens");
         let text = |n: usize, pick: &mut dyn FnMut(usize) -> usize| {
             (0..n).map(|_| word(pick)).collect::<Vec<_>>().join(" ")
         };
@@ -976,6 +1077,10 @@ mod tests {
         index.commit().await.expect("commits");
         let searcher = index.reader.searcher();
         assert!(searcher.segment_readers().len() > 1, "several segments");
+        assert!(
+            index.common.read().expect("lock").is_some(),
+            "the frequent stems are chosen"
+        );
 
         let queries = [
             "the",
@@ -1016,6 +1121,49 @@ mod tests {
                 assert_eq!(pruned, every, "{q}, first {keep}");
                 assert!(every.1 > 0, "{q} matches something");
             }
+        }
+
+        // A phrase of two frequent words, by its pair (and positions in the contents
+        // indexed before pairs), finds what positions alone find.
+        for q in [
+            "\"the of\"",
+            "\"crab tale\"",
+            "\"the the\"",
+            "\"shell claw\"",
+        ] {
+            let parts = index.parts(&parse(q).expect("parses"), &[]).expect("parts");
+            assert!(matches!(parts[0], Part::Scored { .. }), "{q} uses its pair");
+            let Clause::Phrase(words) = &parse(q).expect("parses")[0] else {
+                panic!("{q} is a phrase");
+            };
+            let phrase = |field: Field| {
+                PhraseQuery::new(
+                    words
+                        .iter()
+                        .map(|w| Term::from_field_text(field, &index.stems(w)[0]))
+                        .collect(),
+                )
+            };
+            let by_positions = [Part::Filter {
+                docs: Box::new(phrase(index.fields.body)),
+                title: Some(Box::new(phrase(index.fields.title))),
+            }];
+            let found = |parts: &[Part]| {
+                let (hits, total) =
+                    crate::rank::search(&searcher, parts, 5_000, "published").expect("searches");
+                let mut ids: Vec<_> = hits.iter().map(|h| h.address).collect();
+                ids.sort();
+                // The title tier, content by content.
+                let mut tiers: Vec<_> = hits
+                    .iter()
+                    .map(|h| (h.address, h.score >= TITLE_TIER))
+                    .collect();
+                tiers.sort();
+                (ids, total, tiers)
+            };
+            let (pair, by_positions) = (found(&parts), found(&by_positions));
+            assert!(pair.1 > 0, "{q} matches something");
+            assert_eq!(pair, by_positions, "{q}");
         }
     }
 }

@@ -9,6 +9,7 @@
 
 pub mod consumer;
 pub mod index;
+mod pairs;
 pub mod query;
 mod rank;
 pub mod rebuild;

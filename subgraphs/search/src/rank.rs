@@ -53,6 +53,7 @@ pub enum Part {
         title: Term,
         body: Term,
         prefix: Option<Prefix>,
+        early: Option<Early>,
     },
     /// The contents a tantivy query matches (a tag, an author's, a phrase); the tier
     /// when `title` matches them too.
@@ -60,6 +61,13 @@ pub enum Part {
         docs: Box<dyn Query>,
         title: Option<Box<dyn Query>>,
     },
+}
+
+/// What matches a pair in the contents indexed before pairs were (see `pairs.rs`): in
+/// the body (`docs`) and in the title. They score the tier only.
+pub struct Early {
+    pub docs: Box<dyn Query>,
+    pub title: Box<dyn Query>,
 }
 
 /// The query's trailing word as a prefix: of the title's whole words (`title`, not
@@ -369,6 +377,7 @@ enum Prepared<'a> {
         prefix: Option<&'a Prefix>,
         title_weight: Box<Bm25Weight>,
         body_weight: Box<Bm25Weight>,
+        early: Option<(Box<dyn Weight>, Box<dyn Weight>)>,
     },
     Filter {
         docs: Box<dyn Weight>,
@@ -460,7 +469,12 @@ pub(crate) fn search_pruned(
                 title,
                 body,
                 prefix,
+                early,
             } => Prepared::Scored {
+                early: match early {
+                    Some(e) => Some((e.docs.weight(scoring)?, e.title.weight(scoring)?)),
+                    None => None,
+                },
                 title,
                 body,
                 prefix: prefix.as_ref(),
@@ -587,6 +601,7 @@ fn open(part: &Prepared<'_>, reader: &SegmentReader) -> tantivy::Result<Live> {
             prefix,
             title_weight,
             body_weight,
+            early,
         } => {
             let mut tier = Bits::empty(max_doc);
             let postings = |term: &Term| -> tantivy::Result<Option<BlockSegmentPostings>> {
@@ -615,6 +630,10 @@ fn open(part: &Prepared<'_>, reader: &SegmentReader) -> tantivy::Result<Live> {
                 p.add_prefix(reader, prefix.body, &prefix.text)?;
                 docs.or(&p);
                 prefixed = Some(p);
+            }
+            if let Some((early_docs, early_title)) = early {
+                docs.add_matches(early_docs.as_ref(), reader)?;
+                tier.add_matches(early_title.as_ref(), reader)?;
             }
             docs.or(&tier);
             Live {
