@@ -25,12 +25,9 @@
 
 use crate::rank::AnswerCache;
 use folio_common::{Error, Result};
-use std::collections::BinaryHeap;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
-use tantivy::DocAddress;
-use tantivy::collector::{Collector, SegmentCollector, TopDocs};
-use tantivy::columnar::{Cardinality, Column};
+use tantivy::collector::TopDocs;
 use tantivy::directory::MmapDirectory;
 use tantivy::query::TermQuery;
 use tantivy::schema::{FAST, Field, IndexRecordOption, STORED, STRING, Schema, Value};
@@ -596,7 +593,20 @@ impl Suggestions {
             IndexRecordOption::Basic,
         );
         // Most read first; on a tie the newer.
-        let order = ByReads { limit };
+        let order = TopDocs::with_limit(limit).custom_score(|segment: &tantivy::SegmentReader| {
+            let fast = segment.fast_fields();
+            let reads = fast.u64("reads").ok().map(|c| c.first_or_default_col(0));
+            let published = fast
+                .i64("published")
+                .ok()
+                .map(|c| c.first_or_default_col(0));
+            move |doc: tantivy::DocId| {
+                (
+                    reads.as_ref().map_or(0, |r| r.get_val(doc)),
+                    published.as_ref().map_or(0, |p| p.get_val(doc)),
+                )
+            }
+        });
         let top = searcher.search(&query, &order).map_err(Error::internal)?;
         let mut out = Vec::with_capacity(first);
         for (_, address) in top {
@@ -626,120 +636,6 @@ impl Suggestions {
             });
         }
         Ok(out)
-    }
-}
-
-/// An entry's place in the order: reads, then publication time, then (reversed) its
-/// address, so that greater is better and the order is total.
-type Rank = (u64, i64, std::cmp::Reverse<DocAddress>);
-
-/// The `limit` entries most read (ties newer first) among those a query matches. It
-/// reads the two fast fields a block of documents at a time: read one document at a
-/// time through tantivy's `TopDocs` they were most of a cold suggestion's time.
-struct ByReads {
-    limit: usize,
-}
-
-impl Collector for ByReads {
-    type Fruit = Vec<(Rank, DocAddress)>;
-    type Child = SegmentByReads;
-
-    fn for_segment(
-        &self,
-        segment: tantivy::SegmentOrdinal,
-        reader: &tantivy::SegmentReader,
-    ) -> tantivy::Result<SegmentByReads> {
-        let fast = reader.fast_fields();
-        Ok(SegmentByReads {
-            segment,
-            limit: self.limit,
-            reads: fast.u64("reads")?,
-            published: fast.i64("published")?,
-            heap: BinaryHeap::with_capacity(self.limit + 1),
-            reads_buf: Vec::new(),
-            published_buf: Vec::new(),
-        })
-    }
-
-    fn requires_scoring(&self) -> bool {
-        false
-    }
-
-    fn merge_fruits(&self, fruits: Vec<Vec<(Rank, DocAddress)>>) -> tantivy::Result<Self::Fruit> {
-        let mut all: Vec<(Rank, DocAddress)> = fruits.into_iter().flatten().collect();
-        all.sort_unstable_by_key(|b| std::cmp::Reverse(b.0));
-        all.truncate(self.limit);
-        Ok(all)
-    }
-}
-
-struct SegmentByReads {
-    segment: tantivy::SegmentOrdinal,
-    limit: usize,
-    reads: Column<u64>,
-    published: Column<i64>,
-    /// The best so far, worst on top.
-    heap: BinaryHeap<std::cmp::Reverse<Rank>>,
-    reads_buf: Vec<u64>,
-    published_buf: Vec<i64>,
-}
-
-/// The values of `docs` in a column every document has a value in (a batch read), or
-/// else one at a time (0 when a document has none).
-fn values<T: PartialOrd + Copy + Default + std::fmt::Debug + Send + Sync + 'static>(
-    column: &Column<T>,
-    docs: &[tantivy::DocId],
-    out: &mut Vec<T>,
-) {
-    out.clear();
-    out.resize(docs.len(), T::default());
-    if column.get_cardinality() == Cardinality::Full {
-        column.values.get_vals(docs, out);
-    } else {
-        for (o, &doc) in out.iter_mut().zip(docs) {
-            *o = column.first(doc).unwrap_or_default();
-        }
-    }
-}
-
-impl SegmentCollector for SegmentByReads {
-    type Fruit = Vec<(Rank, DocAddress)>;
-
-    fn collect(&mut self, doc: tantivy::DocId, _: tantivy::Score) {
-        self.collect_block(&[doc]);
-    }
-
-    fn collect_block(&mut self, docs: &[tantivy::DocId]) {
-        if self.limit == 0 {
-            return;
-        }
-        values(&self.reads, docs, &mut self.reads_buf);
-        values(&self.published, docs, &mut self.published_buf);
-        for (i, &doc) in docs.iter().enumerate() {
-            let address = DocAddress::new(self.segment, doc);
-            let rank = (
-                self.reads_buf[i],
-                self.published_buf[i],
-                std::cmp::Reverse(address),
-            );
-            if self.heap.len() < self.limit {
-                self.heap.push(std::cmp::Reverse(rank));
-            } else if let Some(mut worst) = self.heap.peek_mut()
-                && rank > worst.0
-            {
-                *worst = std::cmp::Reverse(rank);
-            }
-        }
-    }
-
-    fn harvest(self) -> Self::Fruit {
-        self.heap
-            .into_iter()
-            .map(|std::cmp::Reverse(rank)| {
-                let address = rank.2.0;
-                (rank, address)
-            })
-            .collect()
     }
 }
 
