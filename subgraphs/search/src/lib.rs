@@ -17,6 +17,7 @@ pub mod schema;
 mod stem;
 pub mod store;
 pub mod suggest;
+mod tops;
 
 use anyhow::Context as _;
 use folio_common::kit::{Built, EventConsumer, Opened, Subgraph};

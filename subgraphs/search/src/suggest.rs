@@ -13,8 +13,9 @@
 //! indexed with each of its prefixes up to [`MAX_PREFIX`] characters, as whole terms of
 //! `prefixes`: a suggestion is one term lookup, however short the prefix. The order
 //! (most read first, ties newer first) comes from two fast fields, `reads` and
-//! `published` (of the entry's newest content, in milliseconds), so the top `first` come
-//! from a top-k over those columns, without scoring.
+//! `published` (of the entry's newest content, in milliseconds); each segment keeps
+//! its best entries per frequent prefix ([`crate::tops`]), so a suggestion reads a few
+//! short lists, without scoring.
 //!
 //! Counts change by read-modify-write of an entry: the indexer thread reads it from the
 //! documents changed since the last commit (`pending`) or else from the last commit,
@@ -24,6 +25,7 @@
 //! it is offered only once it has a name.
 
 use crate::rank::AnswerCache;
+use crate::tops::Tops;
 use folio_common::{Error, Result};
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -228,6 +230,8 @@ pub struct Suggestions {
     reader: IndexReader,
     /// Answers to recent `(prefix, first)`, valid until the next commit.
     answers: std::sync::Arc<AnswerCache<(String, usize), Vec<Suggestion>>>,
+    /// Each segment's best entries per frequent prefix.
+    tops: Tops,
 }
 
 /// The suggestion index's writing side, owned by the indexer thread.
@@ -237,6 +241,8 @@ pub struct SuggestWriter {
     reader: IndexReader,
     /// Entries written since the last commit (`None`: deleted), newest state.
     pending: HashMap<String, Option<Entry>>,
+    /// Wakes the thread that writes new segments' best entries ([`crate::tops`]).
+    tops: std::sync::mpsc::Sender<()>,
 }
 
 /// A content as the suggestions see it.
@@ -264,17 +270,34 @@ pub fn open(dir: &Path) -> anyhow::Result<(Suggestions, SuggestWriter)> {
         .reader_builder()
         .reload_policy(ReloadPolicy::Manual)
         .try_into()?;
+    let tops = Tops::default();
+    let (wake, woken) = std::sync::mpsc::channel::<()>();
+    let (thread_tops, thread_reader) = (tops.clone(), reader.clone());
+    // Ends when the writer (holding `wake`) goes.
+    std::thread::Builder::new()
+        .name("search-suggest-tops".into())
+        .spawn(move || {
+            while woken.recv().is_ok() {
+                while woken.try_recv().is_ok() {}
+                if let Err(e) = thread_tops.refresh(&thread_reader.searcher(), fields.prefixes) {
+                    tracing::error!(error = %e, "writing the suggestions' best entries");
+                }
+            }
+        })?;
+    let _ = wake.send(());
     Ok((
         Suggestions {
             fields,
             reader: reader.clone(),
             answers: std::sync::Arc::new(AnswerCache::new(crate::index::ANSWER_CACHE)),
+            tops,
         },
         SuggestWriter {
             fields,
             writer,
             reader,
             pending: HashMap::new(),
+            tops: wake,
         },
     ))
 }
@@ -324,6 +347,7 @@ impl SuggestWriter {
         self.writer.commit().map_err(Error::internal)?;
         self.reader.reload().map_err(Error::internal)?;
         self.pending.clear();
+        let _ = self.tops.send(());
         Ok(())
     }
 
@@ -587,29 +611,15 @@ impl Suggestions {
         // When the term lookup alone does not decide (a longer prefix, several words,
         // punctuation), more are read and the texts checked.
         let exact = lookup == prefix;
-        let limit = if exact { first } else { first * 10 + 50 };
-        let query = TermQuery::new(
-            Term::from_field_text(self.fields.prefixes, &lookup),
-            IndexRecordOption::Basic,
-        );
-        // Most read first; on a tie the newer.
-        let order = TopDocs::with_limit(limit).custom_score(|segment: &tantivy::SegmentReader| {
-            let fast = segment.fast_fields();
-            let reads = fast.u64("reads").ok().map(|c| c.first_or_default_col(0));
-            let published = fast
-                .i64("published")
-                .ok()
-                .map(|c| c.first_or_default_col(0));
-            move |doc: tantivy::DocId| {
-                (
-                    reads.as_ref().map_or(0, |r| r.get_val(doc)),
-                    published.as_ref().map_or(0, |p| p.get_val(doc)),
-                )
-            }
-        });
-        let top = searcher.search(&query, &order).map_err(Error::internal)?;
+        let top = if exact {
+            self.tops
+                .best(searcher, self.fields.prefixes, &lookup, first)
+                .map_err(Error::internal)?
+        } else {
+            self.ranked(searcher, &lookup, first * 10 + 50)?
+        };
         let mut out = Vec::with_capacity(first);
-        for (_, address) in top {
+        for address in top {
             if out.len() == first {
                 break;
             }
@@ -637,11 +647,32 @@ impl Suggestions {
         }
         Ok(out)
     }
+
+    /// The `limit` best entries with the term `lookup`, every one ranked.
+    fn ranked(
+        &self,
+        searcher: &tantivy::Searcher,
+        lookup: &str,
+        limit: usize,
+    ) -> Result<Vec<tantivy::DocAddress>> {
+        let query = TermQuery::new(
+            Term::from_field_text(self.fields.prefixes, lookup),
+            IndexRecordOption::Basic,
+        );
+        // Most read first; on a tie the newer.
+        let order = TopDocs::with_limit(limit).custom_score(|segment: &tantivy::SegmentReader| {
+            let ranker = crate::tops::Ranker::new(segment);
+            move |doc: tantivy::DocId| ranker.rank(doc)
+        });
+        let top = searcher.search(&query, &order).map_err(Error::internal)?;
+        Ok(top.into_iter().map(|(_, address)| address).collect())
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tops::TOP;
 
     fn content(id: &str, author: &str, title: &str, tags: &[&str], at: i64) -> SuggestedContent {
         SuggestedContent {
@@ -794,5 +825,106 @@ mod tests {
             .map(|x| x.text)
             .collect();
         assert_eq!(got, vec![long]);
+    }
+
+    #[test]
+    fn the_kept_best_entries_answer_as_ranking_every_entry_does() {
+        let dir = tempfile::tempdir().expect("dir");
+        let (s, mut w) = open(dir.path()).expect("open");
+        let s = s.with_answer_cache(0);
+        let vocabulary = [
+            "alpha", "amber", "apple", "beta", "bravo", "berry", "cedar", "coral",
+        ];
+        let mut seed = 7u64;
+        let mut next = move |n: u64| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) % n
+        };
+        // id -> (title, reads, published)
+        let mut model: HashMap<String, (String, u64, i64)> = HashMap::new();
+        for batch in 0..4 {
+            for i in 0..300 {
+                let id = format!("c{batch}-{i}");
+                let title: Vec<&str> = (0..3).map(|_| vocabulary[next(8) as usize]).collect();
+                let title = title.join(" ");
+                let published = batch * 1_000 + i;
+                let mut c = content(&id, "u1", &title, &[], published);
+                c.author_name = None;
+                c.fresh = true;
+                w.put_content(c).expect("put");
+                let reads = next(5);
+                if reads > 0 {
+                    w.read(&id, reads as i64).expect("read");
+                }
+                model.insert(id, (title, reads, published));
+            }
+            w.commit().expect("commit");
+        }
+        let check = |model: &HashMap<String, (String, u64, i64)>, when: &str| {
+            for prefix in ["a", "al", "b", "be", "c", "co", "alpha", "x"] {
+                for first in [1, 8, 20] {
+                    let mut want: Vec<(&String, &(String, u64, i64))> = model
+                        .iter()
+                        .filter(|(_, (title, _, _))| {
+                            title.split(' ').any(|w| w.starts_with(prefix))
+                        })
+                        .collect();
+                    want.sort_by_key(|(_, (_, reads, published))| {
+                        (std::cmp::Reverse(*reads), std::cmp::Reverse(*published))
+                    });
+                    let want: Vec<String> = want
+                        .into_iter()
+                        .take(first)
+                        .map(|(id, _)| id.clone())
+                        .collect();
+                    let got: Vec<String> = s
+                        .suggest(prefix, first)
+                        .expect("suggest")
+                        .into_iter()
+                        .filter_map(|x| x.content_id)
+                        .collect();
+                    assert_eq!(got, want, "{when}: {prefix:?}, first {first}");
+                }
+            }
+        };
+        check(&model, "before any list is written");
+        s.tops
+            .refresh(&s.reader.searcher(), s.fields.prefixes)
+            .expect("refresh");
+        assert!(
+            s.tops.lists() > 0,
+            "lists are written for the frequent prefixes"
+        );
+        check(&model, "from the lists");
+        // Deleting the best entries with "a" uses up the lists in every segment: those
+        // segments are ranked afresh, and their lists written again.
+        let mut best_a: Vec<(String, u64, i64)> = model
+            .iter()
+            .filter(|(_, (title, _, _))| title.contains('a'))
+            .map(|(id, (_, r, p))| (id.clone(), *r, *p))
+            .collect();
+        best_a.sort_by_key(|(_, r, p)| (std::cmp::Reverse(*r), std::cmp::Reverse(*p)));
+        for (id, _, _) in best_a.iter().take(4 * TOP) {
+            w.delete_content(id).expect("delete");
+            model.remove(id);
+        }
+        w.commit().expect("commit");
+        check(&model, "lists used up");
+        s.tops
+            .refresh(&s.reader.searcher(), s.fields.prefixes)
+            .expect("refresh");
+        check(&model, "lists written again");
+        // Reads move entries into a new segment, above the listed ones.
+        let ids: Vec<String> = model.keys().take(50).cloned().collect();
+        for id in ids {
+            w.read(&id, 10).expect("read");
+            if let Some(m) = model.get_mut(&id) {
+                m.1 += 10;
+            }
+        }
+        w.commit().expect("commit");
+        check(&model, "after reads");
     }
 }
