@@ -33,6 +33,7 @@
 //! (they were acknowledged); a replayed event replaces its document again, so applying
 //! twice changes nothing.
 
+use crate::dense::{Dense, MIN_SEGMENT};
 use crate::pairs::{Common, SharedCommon};
 use crate::query::Clause;
 pub use crate::rank::TITLE_TIER;
@@ -143,6 +144,8 @@ pub struct SearchIndex {
     answers: std::sync::Arc<AnswerCache<SearchKey, Hits>>,
     /// The frequent stems whose pairs are indexed, once chosen (see `pairs.rs`).
     common: SharedCommon,
+    /// The big segments' frequent terms as bit sets (see `dense.rs`).
+    dense: Dense,
 }
 
 /// What a search answers: its clauses, the author ids of its `author:` clauses, the
@@ -205,6 +208,7 @@ fn indexer(
     common: SharedCommon,
     dir: std::path::PathBuf,
     sample: u64,
+    dense: std::sync::mpsc::Sender<()>,
 ) {
     use std::sync::mpsc::RecvTimeoutError;
     let chosen = common.read().ok().and_then(|c| c.clone());
@@ -214,6 +218,7 @@ fn indexer(
     let commit = |(writer, suggest, _, chosen): &mut Writers| -> Result<()> {
         writer.commit().map_err(Error::internal)?;
         reader.reload().map_err(Error::internal)?;
+        let _ = dense.send(());
         suggest.commit()?;
         // The frequent stems, once there are contents enough to choose them from.
         let searcher = reader.searcher();
@@ -563,6 +568,30 @@ impl SearchIndex {
             Common::load(dir)?.map(std::sync::Arc::new),
         ));
         let (thread_common, thread_dir) = (common.clone(), dir.to_path_buf());
+        // Writes the bit sets of new big segments, woken by the indexer at each commit;
+        // ends with it.
+        let dense = Dense::default();
+        let (dense_wake, woken) = std::sync::mpsc::channel::<()>();
+        let (dense_sets, dense_reader) = (dense.clone(), reader.clone());
+        let dense_fields = [
+            fields.title,
+            fields.title_raw,
+            fields.title_pairs,
+            fields.body,
+            fields.pairs,
+        ];
+        std::thread::Builder::new()
+            .name("search-dense".into())
+            .spawn(move || {
+                while woken.recv().is_ok() {
+                    while woken.try_recv().is_ok() {}
+                    let searcher = dense_reader.searcher();
+                    if let Err(e) = dense_sets.refresh(&searcher, &dense_fields, MIN_SEGMENT) {
+                        tracing::error!(error = %e, "writing the search index's dense bit sets");
+                    }
+                }
+            })?;
+        let _ = dense_wake.send(());
         let thread = std::thread::Builder::new()
             .name("search-indexer".into())
             .spawn(move || {
@@ -576,6 +605,7 @@ impl SearchIndex {
                     thread_common,
                     thread_dir,
                     sample,
+                    dense_wake,
                 )
             })?;
         Ok(SearchIndex {
@@ -590,6 +620,7 @@ impl SearchIndex {
             }),
             answers: std::sync::Arc::new(AnswerCache::new(ANSWER_CACHE)),
             common,
+            dense,
         })
     }
 
@@ -733,8 +764,8 @@ impl SearchIndex {
             });
         };
         let keep = if limit == 0 { 0 } else { offset + limit };
-        let (top, total) =
-            crate::rank::search(searcher, &parts, keep, "published").map_err(Error::internal)?;
+        let (top, total) = crate::rank::search(searcher, &self.dense, &parts, keep, "published")
+            .map_err(Error::internal)?;
         let mut ids = Vec::with_capacity(top.len().saturating_sub(offset));
         for hit in top.into_iter().skip(offset) {
             let doc: TantivyDocument = searcher.doc(hit.address).map_err(Error::internal)?;
@@ -1081,6 +1112,17 @@ mod tests {
             index.common.read().expect("lock").is_some(),
             "the frequent stems are chosen"
         );
+        // Every segment's frequent terms as bit sets, and none.
+        let (dense, none) = (Dense::default(), Dense::default());
+        let f = index.fields;
+        dense
+            .refresh(
+                &searcher,
+                &[f.title, f.title_raw, f.title_pairs, f.body, f.pairs],
+                0,
+            )
+            .expect("bit sets");
+        assert!(dense.len() > 10, "frequent terms have bit sets");
 
         let queries = [
             "the",
@@ -1107,18 +1149,30 @@ mod tests {
                 .parts(&parse(q).expect("parses"), &[])
                 .expect("can match");
             for keep in [1, 7, 25, 200] {
-                let run = |prune| {
-                    let (hits, total) =
-                        crate::rank::search_pruned(&searcher, &parts, keep, "published", prune)
-                            .expect("searches");
+                let run = |prune, dense: &Dense| {
+                    let (hits, total) = crate::rank::search_pruned(
+                        &searcher,
+                        dense,
+                        &parts,
+                        keep,
+                        "published",
+                        prune,
+                    )
+                    .expect("searches");
                     let hits: Vec<_> = hits
                         .iter()
                         .map(|h| (h.address, h.score.to_bits(), h.published))
                         .collect();
                     (hits, total)
                 };
-                let (pruned, every) = (run(true), run(false));
+                let (pruned, every) = (run(true, &none), run(false, &none));
                 assert_eq!(pruned, every, "{q}, first {keep}");
+                let with_sets = (run(true, &dense), run(false, &dense));
+                assert_eq!(
+                    with_sets,
+                    (pruned, every.clone()),
+                    "{q}, first {keep}, bit sets"
+                );
                 assert!(every.1 > 0, "{q} matches something");
             }
         }
@@ -1150,7 +1204,8 @@ mod tests {
             }];
             let found = |parts: &[Part]| {
                 let (hits, total) =
-                    crate::rank::search(&searcher, parts, 5_000, "published").expect("searches");
+                    crate::rank::search(&searcher, &none, parts, 5_000, "published")
+                        .expect("searches");
                 let mut ids: Vec<_> = hits.iter().map(|h| h.address).collect();
                 ids.sort();
                 // The title tier, content by content.

@@ -8,6 +8,7 @@
 //! the index. [`SUBGRAPH`] declares it to the platform (`folio_common::kit`).
 
 pub mod consumer;
+mod dense;
 pub mod index;
 mod pairs;
 pub mod query;

@@ -30,6 +30,7 @@ use std::hash::Hash;
 use std::num::NonZeroUsize;
 use std::sync::Mutex;
 
+use crate::dense::{Dense, Sets};
 use tantivy::columnar::Column;
 use tantivy::fieldnorm::FieldNormReader;
 use tantivy::postings::BlockSegmentPostings;
@@ -223,7 +224,7 @@ impl Bits {
     }
 
     /// Adds every document of a postings list.
-    fn add_postings(&mut self, mut postings: BlockSegmentPostings) {
+    pub(crate) fn add_postings(&mut self, mut postings: BlockSegmentPostings) {
         loop {
             let block = postings.docs();
             if block.is_empty() {
@@ -253,6 +254,7 @@ impl Bits {
     fn add_prefix(
         &mut self,
         reader: &SegmentReader,
+        sets: &Sets,
         field: Field,
         prefix: &str,
     ) -> tantivy::Result<()> {
@@ -265,10 +267,36 @@ impl Bits {
         let inverted = reader.inverted_index(field)?;
         let mut terms = inverted.terms().range().ge(start).lt(&end).into_stream()?;
         while terms.advance() {
-            self.add_postings(
-                inverted
-                    .read_block_postings_from_terminfo(terms.value(), IndexRecordOption::Basic)?,
-            );
+            match sets.get(field, terms.key()) {
+                Some(set) => self.or(set),
+                None => {
+                    self.add_postings(inverted.read_block_postings_from_terminfo(
+                        terms.value(),
+                        IndexRecordOption::Basic,
+                    )?)
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Adds the documents that hold `term` (from its bit set when the segment keeps
+    /// one); whether any do.
+    fn add_term(
+        &mut self,
+        reader: &SegmentReader,
+        sets: &Sets,
+        term: &Term,
+    ) -> tantivy::Result<()> {
+        if let Some(set) = sets.get(term.field(), term.serialized_value_bytes()) {
+            self.or(set);
+            return Ok(());
+        }
+        let postings = reader
+            .inverted_index(term.field())?
+            .read_block_postings(term, IndexRecordOption::Basic)?;
+        if let Some(p) = postings {
+            self.add_postings(p);
         }
         Ok(())
     }
@@ -443,16 +471,18 @@ impl Live {
 /// how many match in all. The publication time is the i64 fast field `published`.
 pub fn search(
     searcher: &Searcher,
+    dense: &Dense,
     parts: &[Part],
     keep: usize,
     published: &str,
 ) -> tantivy::Result<(Vec<Hit>, u64)> {
-    search_pruned(searcher, parts, keep, published, true)
+    search_pruned(searcher, dense, parts, keep, published, true)
 }
 
 /// [`search`], with the bounds' pruning on or off (every match scored: the same answer).
 pub(crate) fn search_pruned(
     searcher: &Searcher,
+    dense: &Dense,
     parts: &[Part],
     keep: usize,
     published: &str,
@@ -505,7 +535,8 @@ pub(crate) fn search_pruned(
         .collect();
     segments.sort_by_key(|(_, r)| std::cmp::Reverse(r.num_docs()));
     for (ord, reader) in segments {
-        total += segment(&prepared, ord, reader, &mut page, published)?;
+        let sets = dense.sets(reader);
+        total += segment(&prepared, ord, reader, &sets, &mut page, published)?;
     }
     let mut hits: Vec<Hit> = page.heap.into_iter().map(|w| w.0).collect();
     hits.sort_unstable_by(|a, b| b.rank(a));
@@ -517,13 +548,14 @@ fn segment(
     prepared: &[Prepared<'_>],
     ord: u32,
     reader: &SegmentReader,
+    sets: &Sets,
     page: &mut Page,
     published: &str,
 ) -> tantivy::Result<u64> {
     let max_doc = reader.max_doc();
     let mut live = Vec::with_capacity(prepared.len());
     for part in prepared {
-        live.push(open(part, reader)?);
+        live.push(open(part, reader, sets)?);
     }
     let mut matched = live[0].docs.clone();
     for part in &live[1..] {
@@ -591,7 +623,7 @@ fn segment(
 }
 
 /// A part's sets and cursors in one segment.
-fn open(part: &Prepared<'_>, reader: &SegmentReader) -> tantivy::Result<Live> {
+fn open(part: &Prepared<'_>, reader: &SegmentReader, sets: &Sets) -> tantivy::Result<Live> {
     let max_doc = reader.max_doc();
     let mut docs = Bits::empty(max_doc);
     Ok(match part {
@@ -604,11 +636,6 @@ fn open(part: &Prepared<'_>, reader: &SegmentReader) -> tantivy::Result<Live> {
             early,
         } => {
             let mut tier = Bits::empty(max_doc);
-            let postings = |term: &Term| -> tantivy::Result<Option<BlockSegmentPostings>> {
-                Ok(reader
-                    .inverted_index(term.field())?
-                    .read_block_postings(term, IndexRecordOption::Basic)?)
-            };
             // A stem that starts with the prefix is among the prefix's words below.
             let covered = prefix.is_some_and(|p| {
                 p.body == body.field()
@@ -617,17 +644,15 @@ fn open(part: &Prepared<'_>, reader: &SegmentReader) -> tantivy::Result<Live> {
                         .as_str()
                         .is_some_and(|stem| stem.starts_with(&p.text))
             });
-            if !covered && let Some(p) = postings(body)? {
-                docs.add_postings(p);
+            if !covered {
+                docs.add_term(reader, sets, body)?;
             }
-            if let Some(p) = postings(title)? {
-                tier.add_postings(p);
-            }
+            tier.add_term(reader, sets, title)?;
             let mut prefixed = None;
             if let Some(prefix) = prefix {
-                tier.add_prefix(reader, prefix.title, &prefix.text)?;
+                tier.add_prefix(reader, sets, prefix.title, &prefix.text)?;
                 let mut p = Bits::empty(max_doc);
-                p.add_prefix(reader, prefix.body, &prefix.text)?;
+                p.add_prefix(reader, sets, prefix.body, &prefix.text)?;
                 docs.or(&p);
                 prefixed = Some(p);
             }
