@@ -6,16 +6,15 @@
 //! contents, and decoding them was most of a search's time. A segment's postings never
 //! change (a deleted content stays in them until a merge; the search takes deletions
 //! off after), so for each segment of at least [`MIN_SEGMENT`] documents a thread of
-//! its own, woken at every commit, writes down once the bit set of every term that at
+//! its own, woken at every commit (`segments.rs`), writes down once the bit set of every term that at
 //! least one in [`DENSITY`] of its documents hold; a search ORs it in instead of decoding
 //! the postings. A segment that has none yet (just merged) is decoded as before: the
 //! same sets either way. About 250 terms per million contents of our texts, 125 KiB each.
 
 use crate::rank::Bits;
+use crate::segments::PerSegment;
 use rustc_hash::FxHashMap;
-use std::collections::HashSet;
-use std::sync::{Arc, RwLock};
-use tantivy::index::SegmentId;
+use std::sync::Arc;
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{Searcher, SegmentReader};
 
@@ -32,9 +31,7 @@ type SegmentSets = FxHashMap<Field, FxHashMap<Box<[u8]>, Bits>>;
 /// The sets of every big segment of the index (cheap to clone; shared by the searches
 /// and the thread that writes them).
 #[derive(Clone, Default)]
-pub struct Dense {
-    segments: Arc<RwLock<FxHashMap<SegmentId, Arc<SegmentSets>>>>,
-}
+pub struct Dense(PerSegment<SegmentSets>);
 
 /// One segment's sets, as a search holds them.
 #[derive(Clone, Default)]
@@ -50,12 +47,7 @@ impl Sets {
 impl Dense {
     /// The sets of `segment` (none when it has no sets yet).
     pub fn sets(&self, segment: &SegmentReader) -> Sets {
-        Sets(
-            self.segments
-                .read()
-                .ok()
-                .and_then(|all| all.get(&segment.segment_id()).cloned()),
-        )
+        Sets(self.0.get(segment))
     }
 
     /// Writes the sets of the segments of `searcher` with at least `min_docs` documents
@@ -66,34 +58,22 @@ impl Dense {
         fields: &[Field],
         min_docs: u32,
     ) -> tantivy::Result<()> {
-        let segments = searcher.segment_readers();
-        for segment in segments {
-            let id = segment.segment_id();
-            let have = self.segments.read().is_ok_and(|all| all.contains_key(&id));
-            if have || segment.max_doc() < min_docs {
-                continue;
-            }
-            let sets = build(segment, fields)?;
-            if let Ok(mut all) = self.segments.write() {
-                all.insert(id, Arc::new(sets));
-            }
-        }
-        let current: HashSet<SegmentId> = segments.iter().map(|s| s.segment_id()).collect();
-        if let Ok(mut all) = self.segments.write() {
-            all.retain(|id, _| current.contains(id));
-        }
-        Ok(())
+        self.0.refresh(
+            searcher,
+            |segment, kept| kept.is_none() && segment.max_doc() >= min_docs,
+            |segment| build(segment, fields),
+        )
     }
 
     /// How many sets are kept, over all segments.
     #[cfg(test)]
     pub fn len(&self) -> usize {
-        self.segments.read().map_or(0, |all| {
-            all.values()
-                .flat_map(|s| s.values())
-                .map(|terms| terms.len())
-                .sum()
-        })
+        self.0
+            .all()
+            .iter()
+            .flat_map(|s| s.values())
+            .map(|terms| terms.len())
+            .sum()
     }
 }
 

@@ -571,7 +571,6 @@ impl SearchIndex {
         // Writes the bit sets of new big segments, woken by the indexer at each commit;
         // ends with it.
         let dense = Dense::default();
-        let (dense_wake, woken) = std::sync::mpsc::channel::<()>();
         let (dense_sets, dense_reader) = (dense.clone(), reader.clone());
         let dense_fields = [
             fields.title,
@@ -580,18 +579,12 @@ impl SearchIndex {
             fields.body,
             fields.pairs,
         ];
-        std::thread::Builder::new()
-            .name("search-dense".into())
-            .spawn(move || {
-                while woken.recv().is_ok() {
-                    while woken.try_recv().is_ok() {}
-                    let searcher = dense_reader.searcher();
-                    if let Err(e) = dense_sets.refresh(&searcher, &dense_fields, MIN_SEGMENT) {
-                        tracing::error!(error = %e, "writing the search index's dense bit sets");
-                    }
-                }
-            })?;
-        let _ = dense_wake.send(());
+        let dense_wake = crate::segments::refresher("search-dense", move || {
+            let searcher = dense_reader.searcher();
+            if let Err(e) = dense_sets.refresh(&searcher, &dense_fields, MIN_SEGMENT) {
+                tracing::error!(error = %e, "writing the search index's dense bit sets");
+            }
+        })?;
         let thread = std::thread::Builder::new()
             .name("search-indexer".into())
             .spawn(move || {

@@ -15,6 +15,7 @@ pub mod query;
 mod rank;
 pub mod rebuild;
 pub mod schema;
+mod segments;
 mod stem;
 pub mod store;
 pub mod suggest;

@@ -271,20 +271,13 @@ pub fn open(dir: &Path) -> anyhow::Result<(Suggestions, SuggestWriter)> {
         .reload_policy(ReloadPolicy::Manual)
         .try_into()?;
     let tops = Tops::default();
-    let (wake, woken) = std::sync::mpsc::channel::<()>();
     let (thread_tops, thread_reader) = (tops.clone(), reader.clone());
     // Ends when the writer (holding `wake`) goes.
-    std::thread::Builder::new()
-        .name("search-suggest-tops".into())
-        .spawn(move || {
-            while woken.recv().is_ok() {
-                while woken.try_recv().is_ok() {}
-                if let Err(e) = thread_tops.refresh(&thread_reader.searcher(), fields.prefixes) {
-                    tracing::error!(error = %e, "writing the suggestions' best entries");
-                }
-            }
-        })?;
-    let _ = wake.send(());
+    let wake = crate::segments::refresher("search-suggest-tops", move || {
+        if let Err(e) = thread_tops.refresh(&thread_reader.searcher(), fields.prefixes) {
+            tracing::error!(error = %e, "writing the suggestions' best entries");
+        }
+    })?;
     Ok((
         Suggestions {
             fields,

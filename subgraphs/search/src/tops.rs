@@ -4,19 +4,18 @@
 //!
 //! A segment never changes once written, except that entries in it get deleted. So for
 //! each segment, a thread of its own ([`Tops::refresh`], woken at every commit of the
-//! suggestion index) writes down once, for each prefix term with more than [`TOP`] live
+//! suggestion index: `segments.rs`) writes down once, for each prefix term with more than [`TOP`] live
 //! entries, its [`TOP`] best entries in order (most read, then newer, then first
 //! written). A query takes, per segment, the first `first` live entries of the list;
 //! when deletions have left fewer than that, or the segment has no lists yet (just
 //! written), it ranks the segment's postings of the prefix itself, and the segment's
 //! lists are written again at the next commit. Either way it finds the same entries.
 
+use crate::segments::PerSegment;
 use rustc_hash::FxHashMap;
 use std::cmp::Reverse;
-use std::collections::HashSet;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, RwLock};
-use tantivy::index::SegmentId;
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocAddress, DocId, Searcher, SegmentReader, TERMINATED, Term};
 
@@ -59,7 +58,7 @@ impl Ranker {
 }
 
 /// One segment's lists.
-struct SegmentTops {
+pub struct SegmentTops {
     /// Prefix term (its bytes) → its best live entries when written, best first.
     lists: FxHashMap<Box<[u8]>, Box<[DocId]>>,
     /// A query found a list used up by deletions: write the lists again.
@@ -69,44 +68,23 @@ struct SegmentTops {
 /// The lists of every segment of the suggestion index (cheap to clone; shared by the
 /// readers and the thread that writes them).
 #[derive(Clone, Default)]
-pub struct Tops {
-    segments: Arc<RwLock<FxHashMap<SegmentId, Arc<SegmentTops>>>>,
-}
+pub struct Tops(PerSegment<SegmentTops>);
 
 impl Tops {
     /// Writes the lists of the segments of `searcher` that have none (or stale ones),
     /// biggest first, and forgets those of segments that are gone.
     pub fn refresh(&self, searcher: &Searcher, field: Field) -> tantivy::Result<()> {
-        let mut segments: Vec<&SegmentReader> = searcher.segment_readers().iter().collect();
-        segments.sort_by_key(|s| Reverse(s.max_doc()));
-        for segment in &segments {
-            let id = segment.segment_id();
-            let kept = self.get(id);
-            if kept.is_some_and(|t| !t.stale.load(Ordering::Relaxed)) {
-                continue;
-            }
-            let lists = build(segment, field)?;
-            if let Ok(mut all) = self.segments.write() {
-                all.insert(id, Arc::new(lists));
-            }
-        }
-        let current: HashSet<SegmentId> = segments.iter().map(|s| s.segment_id()).collect();
-        if let Ok(mut all) = self.segments.write() {
-            all.retain(|id, _| current.contains(id));
-        }
-        Ok(())
+        self.0.refresh(
+            searcher,
+            |_, kept| kept.is_none_or(|t| t.stale.load(Ordering::Relaxed)),
+            |segment| build(segment, field),
+        )
     }
 
     /// How many lists are kept, over all segments.
     #[cfg(test)]
     pub fn lists(&self) -> usize {
-        self.segments
-            .read()
-            .map_or(0, |all| all.values().map(|t| t.lists.len()).sum())
-    }
-
-    fn get(&self, id: SegmentId) -> Option<Arc<SegmentTops>> {
-        self.segments.read().ok()?.get(&id).cloned()
+        self.0.all().iter().map(|t| t.lists.len()).sum()
     }
 
     /// The `first` best live entries with the term `prefix` (of `field`), best first.
@@ -123,7 +101,7 @@ impl Tops {
             let ranker = Ranker::new(segment);
             let address = |doc| DocAddress::new(ord as u32, doc);
             let alive = |doc| segment.alive_bitset().is_none_or(|a| a.is_alive(doc));
-            let listed = self.get(segment.segment_id()).and_then(|tops| {
+            let listed = self.0.get(segment).and_then(|tops| {
                 // No list: the segment has at most TOP live entries with the prefix.
                 let list = tops.lists.get(prefix.as_bytes())?;
                 let live: Vec<DocId> = list
