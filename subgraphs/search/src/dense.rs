@@ -10,6 +10,11 @@
 //! least one in [`DENSITY`] of its documents hold; a search ORs it in instead of decoding
 //! the postings. A segment that has none yet (just merged) is decoded as before: the
 //! same sets either way. About 250 terms per million contents of our texts, 125 KiB each.
+//!
+//! The same thread keeps a big segment's live documents as a bit set too, with the
+//! number of deletions it reflects (deletions only grow, so an equal number is the same
+//! set): a search takes deletions off its matches a word at a time instead of asking
+//! tantivy about each match.
 
 use crate::rank::Bits;
 use crate::segments::PerSegment;
@@ -28,26 +33,49 @@ const DENSITY: u32 = 16;
 /// One segment's sets, by field and term (its value's bytes).
 type SegmentSets = FxHashMap<Field, FxHashMap<Box<[u8]>, Bits>>;
 
+/// A segment's live documents, as of `deleted` deletions.
+pub struct Alive {
+    deleted: u32,
+    bits: Bits,
+}
+
 /// The sets of every big segment of the index (cheap to clone; shared by the searches
 /// and the thread that writes them).
 #[derive(Clone, Default)]
-pub struct Dense(PerSegment<SegmentSets>);
+pub struct Dense {
+    terms: PerSegment<SegmentSets>,
+    alive: PerSegment<Alive>,
+}
 
 /// One segment's sets, as a search holds them.
 #[derive(Clone, Default)]
-pub struct Sets(Option<Arc<SegmentSets>>);
+pub struct Sets {
+    terms: Option<Arc<SegmentSets>>,
+    alive: Option<Arc<Alive>>,
+}
 
 impl Sets {
     /// The bit set of the term of `field` with value bytes `value`, if it is kept.
     pub fn get(&self, field: Field, value: &[u8]) -> Option<&Bits> {
-        self.0.as_ref()?.get(&field)?.get(value)
+        self.terms.as_ref()?.get(&field)?.get(value)
+    }
+
+    /// The segment's live documents, if they are kept as of its `deleted` deletions.
+    pub fn alive(&self, deleted: u32) -> Option<&Bits> {
+        self.alive
+            .as_ref()
+            .filter(|a| a.deleted == deleted)
+            .map(|a| &a.bits)
     }
 }
 
 impl Dense {
     /// The sets of `segment` (none when it has no sets yet).
     pub fn sets(&self, segment: &SegmentReader) -> Sets {
-        Sets(self.0.get(segment))
+        Sets {
+            terms: self.terms.get(segment),
+            alive: self.alive.get(segment),
+        }
     }
 
     /// Writes the sets of the segments of `searcher` with at least `min_docs` documents
@@ -58,22 +86,49 @@ impl Dense {
         fields: &[Field],
         min_docs: u32,
     ) -> tantivy::Result<()> {
-        self.0.refresh(
+        self.terms.refresh(
             searcher,
             |segment, kept| kept.is_none() && segment.max_doc() >= min_docs,
             |segment| build(segment, fields),
+        )?;
+        self.alive.refresh(
+            searcher,
+            |segment, kept| {
+                let deleted = segment.num_deleted_docs();
+                deleted > 0
+                    && segment.max_doc() >= min_docs
+                    && kept.is_none_or(|a| a.deleted != deleted)
+            },
+            |segment| {
+                let mut bits = Bits::empty(segment.max_doc());
+                if let Some(alive) = segment.alive_bitset() {
+                    for doc in alive.iter_alive() {
+                        bits.insert(doc);
+                    }
+                }
+                Ok(Alive {
+                    deleted: segment.num_deleted_docs(),
+                    bits,
+                })
+            },
         )
     }
 
     /// How many sets are kept, over all segments.
     #[cfg(test)]
     pub fn len(&self) -> usize {
-        self.0
+        self.terms
             .all()
             .iter()
             .flat_map(|s| s.values())
             .map(|terms| terms.len())
             .sum()
+    }
+
+    /// How many segments' live documents are kept.
+    #[cfg(test)]
+    pub fn alive_sets(&self) -> usize {
+        self.alive.all().len()
     }
 }
 

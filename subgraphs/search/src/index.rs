@@ -1116,6 +1116,10 @@ mod tests {
             )
             .expect("bit sets");
         assert!(dense.len() > 10, "frequent terms have bit sets");
+        assert!(
+            dense.alive_sets() > 0,
+            "the live documents of segments with deletions too"
+        );
 
         let queries = [
             "the",

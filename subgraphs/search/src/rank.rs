@@ -561,7 +561,9 @@ fn segment(
     for part in &live[1..] {
         matched.and(&part.docs);
     }
-    if let Some(alive) = reader.alive_bitset() {
+    if let Some(live) = sets.alive(reader.num_deleted_docs()) {
+        matched.and(live);
+    } else if let Some(alive) = reader.alive_bitset() {
         let mut doc = matched.next(0);
         while doc != TERMINATED {
             if !alive.is_alive(doc) {
