@@ -724,6 +724,8 @@ impl Ranking<'_> {
                     .as_ref()
                     .map_or(0.0, |t| f64::from(t.weight.max_score()))
         });
+        // The most the parts' body BM25 adds (the same for every content).
+        let body_max = self.live.iter().fold(0.0, |sum, p| sum + p.body_max());
         let mut doc = set.next(0);
         while doc != TERMINATED {
             let tier_score = match tier {
@@ -761,10 +763,8 @@ impl Ranking<'_> {
                 continue;
             }
             let mut score = tier_score;
-            let mut body_max = 0.0;
             for part in self.live.iter_mut() {
                 score += part.partial(doc);
-                body_max += part.body_max();
             }
             if !self.page.excludes(score + body_max) {
                 for part in self.live.iter_mut() {

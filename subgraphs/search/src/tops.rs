@@ -145,9 +145,13 @@ impl Tops {
 
 /// Keeps the `n` best of `entries`, best first.
 fn keep_best(entries: &mut Vec<(Rank, DocAddress)>, n: usize) {
-    let key = |e: &(Rank, DocAddress)| order(e.0, e.1);
+    keep_least(entries, n, |e| order(e.0, e.1));
+}
+
+/// Keeps the `n` entries of least `key`, in order.
+fn keep_least<T, K: Ord>(entries: &mut Vec<T>, n: usize, key: impl Fn(&T) -> K) {
     if entries.len() > n && n > 0 {
-        entries.select_nth_unstable_by_key(n - 1, key);
+        entries.select_nth_unstable_by_key(n - 1, &key);
     }
     entries.truncate(n);
     entries.sort_unstable_by_key(key);
@@ -186,9 +190,7 @@ fn build(segment: &SegmentReader, field: Field) -> tantivy::Result<SegmentTops> 
         if docs.len() <= TOP {
             continue;
         }
-        docs.select_nth_unstable_by_key(TOP - 1, key);
-        docs.truncate(TOP);
-        docs.sort_unstable_by_key(key);
+        keep_least(&mut docs, TOP, key);
         lists.insert(terms.key().into(), docs.as_slice().into());
     }
     Ok(SegmentTops {
