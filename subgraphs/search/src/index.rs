@@ -17,7 +17,8 @@
 //! within a tier BM25 decides (title ×2, body ×1); ties go to the newer content. A word
 //! is one postings list of `body` (and one of `title`), and so is a phrase of two
 //! frequent words (`pairs`); other phrases read positions. The indexer stems each text
-//! once (remembering stems, `stem.rs`) and hands tantivy the tokens of every field.
+//! once (remembering stems, `stem.rs`) and hands tantivy each field's stems, one per
+//! line.
 //!
 //! The index lives in a directory named after [`SCHEMA_VERSION`]: an index of another
 //! version is left alone, and the replica starts from nothing, rebuilding or replaying.
@@ -38,6 +39,7 @@ use crate::pairs::{Common, SharedCommon};
 use crate::query::Clause;
 pub use crate::rank::TITLE_TIER;
 use crate::rank::{AnswerCache, Early, Part, Prefix};
+use crate::stem::{LINE, StemLines};
 use crate::suggest::{SuggestWriter, SuggestedContent, Suggestion, Suggestions};
 use folio_common::{Error, Result};
 use std::path::Path;
@@ -49,16 +51,16 @@ use tantivy::schema::{
     TextOptions, Value,
 };
 use tantivy::tokenizer::{
-    Language, LowerCaser, PreTokenizedString, RemoveLongFilter, SimpleTokenizer, Stemmer,
-    TextAnalyzer, Token,
+    Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, TextAnalyzer,
 };
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
 /// The layout of the index's fields: an index of another version (in its own directory)
 /// is not opened.
-pub const SCHEMA_VERSION: &str = "v2";
+pub const SCHEMA_VERSION: &str = "v3";
 
-const STEMMED: &str = "folio_en";
+/// The stemmed fields' tokenizer: their values are stems (or pairs) one per line.
+const STEM_LINES: &str = "folio_stem_lines";
 const RAW: &str = "folio_raw";
 /// Indexing memory of the writer (tantivy's arena; a commit flushes it).
 const WRITER_BYTES: usize = 64 << 20;
@@ -421,21 +423,10 @@ impl Doc {
     fn text(&mut self, field: Field, text: impl Into<String>) {
         self.0.push((field, OwnedValue::Str(text.into())));
     }
-
-    fn tokens(&mut self, field: Field, tokens: Vec<Token>) {
-        self.0.push((
-            field,
-            OwnedValue::PreTokStr(PreTokenizedString {
-                // Not stored: the text is not needed.
-                text: String::new(),
-                tokens,
-            }),
-        ));
-    }
 }
 
-/// The document of a content: each text stemmed once, its tokens given to every field
-/// that holds them.
+/// The document of a content: each text stemmed once, its stems given to every field
+/// that holds them (one per line: [`StemLines`]).
 fn document(
     f: Fields,
     (stems, common): (&mut TextAnalyzer, Option<&Common>),
@@ -445,17 +436,17 @@ fn document(
     doc.text(f.id, c.id);
     doc.text(f.author_id, c.author_id);
     doc.0.push((f.published, OwnedValue::I64(c.published_ms)));
-    let title = tokens(stems, &c.title);
+    let title = stem_lines(stems, &c.title);
     match common {
         Some(common) => {
             let pairs = common.pairs(&title);
-            doc.tokens(f.title_pairs, pairs.clone());
-            doc.tokens(f.pairs, pairs);
+            doc.text(f.title_pairs, pairs.clone());
+            doc.text(f.pairs, pairs);
         }
         None => doc.text(f.early, "1"),
     }
-    doc.tokens(f.title, title.clone());
-    doc.tokens(f.body, title);
+    doc.text(f.title, title.clone());
+    doc.text(f.body, title);
     let tags = c.tags.iter().map(String::as_str);
     for text in c
         .description
@@ -464,11 +455,11 @@ fn document(
         .chain([c.story.as_str()])
         .chain(tags)
     {
-        let words = tokens(stems, text);
+        let words = stem_lines(stems, text);
         if let Some(common) = common {
-            doc.tokens(f.pairs, common.pairs(&words));
+            doc.text(f.pairs, common.pairs(&words));
         }
-        doc.tokens(f.body, words);
+        doc.text(f.body, words);
     }
     for tag in &c.tags {
         doc.text(f.tags, tag.to_lowercase());
@@ -477,12 +468,15 @@ fn document(
     doc
 }
 
-/// The stemmed tokens of `text`.
-fn tokens(stems: &mut TextAnalyzer, text: &str) -> Vec<Token> {
+/// The stems of `text`, one per line.
+fn stem_lines(stems: &mut TextAnalyzer, text: &str) -> String {
     let mut stream = stems.token_stream(text);
-    let mut out = Vec::new();
+    let mut out = String::with_capacity(text.len());
     while stream.advance() {
-        out.push(stream.token().clone());
+        if !out.is_empty() {
+            out.push(LINE);
+        }
+        out.push_str(&stream.token().text);
     }
     out
 }
@@ -496,8 +490,8 @@ fn schema() -> (Schema, Fields) {
                 .set_index_option(record),
         )
     };
-    let positions = text(STEMMED, IndexRecordOption::WithFreqsAndPositions);
-    let freqs = text(STEMMED, IndexRecordOption::WithFreqs);
+    let positions = text(STEM_LINES, IndexRecordOption::WithFreqsAndPositions);
+    let freqs = text(STEM_LINES, IndexRecordOption::WithFreqs);
     let fields = Fields {
         id: b.add_text_field("id", STRING | STORED),
         author_id: b.add_text_field("author_id", STRING),
@@ -550,9 +544,10 @@ impl SearchIndex {
         let directory = MmapDirectory::open(dir)?;
         let index = Index::open_or_create(directory, schema)?;
         let (stemmed, raw) = analyzers();
-        // The stemmed fields get their tokens from the indexer (`document`); their
-        // analyzer is registered all the same, for anything that reads the schema.
-        index.tokenizers().register(STEMMED, stemmed.clone());
+        // The stemmed fields get their stems from the indexer (`document`).
+        index
+            .tokenizers()
+            .register(STEM_LINES, TextAnalyzer::from(StemLines::default()));
         index.tokenizers().register(RAW, raw);
         let writer = index.writer_with_num_threads(1, WRITER_BYTES)?;
         let reader: IndexReader = index

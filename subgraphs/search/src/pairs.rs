@@ -19,10 +19,10 @@
 use std::path::Path;
 use std::sync::{Arc, RwLock};
 
+use crate::stem::LINE;
 use rustc_hash::{FxHashMap, FxHashSet};
 use tantivy::Searcher;
 use tantivy::schema::Field;
-use tantivy::tokenizer::Token;
 
 /// How many of the most frequent stems make pairs.
 pub const COMMON: usize = 512;
@@ -43,17 +43,24 @@ impl Common {
         self.0.contains(stem)
     }
 
-    /// The pairs of neighbouring frequent stems of one text, each as one token.
-    pub fn pairs(&self, words: &[Token]) -> Vec<Token> {
-        words
-            .windows(2)
-            .filter(|w| self.contains(&w[0].text) && self.contains(&w[1].text))
-            .map(|w| Token {
-                position: w[0].position,
-                text: pair(&w[0].text, &w[1].text),
-                ..Token::default()
-            })
-            .collect()
+    /// The pairs of neighbouring frequent stems of one text's stems (one per line),
+    /// each as `first second`, one per line.
+    pub fn pairs(&self, stems: &str) -> String {
+        let mut out = String::new();
+        let mut words = stems.split(LINE);
+        let Some(mut first) = words.next() else {
+            return out;
+        };
+        for second in words {
+            if self.contains(first) && self.contains(second) {
+                if !out.is_empty() {
+                    out.push(LINE);
+                }
+                push_pair(&mut out, first, second);
+            }
+            first = second;
+        }
+        out
     }
 
     /// The list kept in `dir`, if one was chosen.
@@ -106,23 +113,19 @@ impl Common {
 /// The `pairs` term of two neighbouring stems (stems have no spaces).
 pub fn pair(first: &str, second: &str) -> String {
     let mut text = String::with_capacity(first.len() + 1 + second.len());
+    push_pair(&mut text, first, second);
+    text
+}
+
+fn push_pair(text: &mut String, first: &str, second: &str) {
     text.push_str(first);
     text.push(' ');
     text.push_str(second);
-    text
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn token(text: &str, position: usize) -> Token {
-        Token {
-            text: text.into(),
-            position,
-            ..Token::default()
-        }
-    }
 
     #[test]
     fn only_neighbouring_frequent_stems_pair_and_the_list_round_trips() {
@@ -132,22 +135,10 @@ mod tests {
                 .into_iter()
                 .collect(),
         );
-        let words = [
-            token("the", 0),
-            token("river", 1),
-            token("of", 2),
-            token("kelp", 3),
-            token("the", 4),
-        ];
-        let pairs: Vec<(String, usize)> = common
-            .pairs(&words)
-            .into_iter()
-            .map(|t| (t.text, t.position))
-            .collect();
-        assert_eq!(
-            pairs,
-            [("the river".to_owned(), 0), ("river of".to_owned(), 1)]
-        );
+        let pairs = common.pairs("the\nriver\nof\nkelp\nthe");
+        assert_eq!(pairs, "the river\nriver of");
+        assert_eq!(common.pairs(""), "");
+        assert_eq!(common.pairs("the"), "");
         let dir = tempfile::tempdir().expect("tempdir");
         assert!(Common::load(dir.path()).expect("reads").is_none());
         common.save(dir.path()).expect("saves");

@@ -557,7 +557,8 @@ fn segment(
     for part in prepared {
         live.push(open(part, reader, sets)?);
     }
-    let mut matched = live[0].docs.clone();
+    // A part's own set is not needed once intersected.
+    let mut matched = std::mem::replace(&mut live[0].docs, Bits(Vec::new()));
     for part in &live[1..] {
         matched.and(&part.docs);
     }
@@ -602,24 +603,25 @@ fn segment(
     if tiered.is_empty() {
         return Ok(count);
     }
-    // Below it, while a content there could still enter: those in some title, then the
-    // rest.
-    let mut some = Bits::empty(max_doc);
-    for &i in &tiered {
-        if let Some(t) = &rank.live[i].tier {
-            some.or(t);
+    // Below it, while a content there could still enter: those in some title (with a
+    // single tiered part, all of them are in the top tier), then the rest.
+    let mut rest = matched;
+    rest.and_not(&top);
+    if tiers >= 2.0 {
+        let mut some = Bits::empty(max_doc);
+        for &i in &tiered {
+            if let Some(t) = &rank.live[i].tier {
+                some.or(t);
+            }
         }
-    }
-    some.and(&matched);
-    some.and_not(&top);
-    if tiers >= 2.0 && !rank.page.excludes((tiers - 1.0) * TITLE_TIER + max_sum) {
-        rank.run(&some, None, false);
+        some.and(&rest);
+        if !rank.page.excludes((tiers - 1.0) * TITLE_TIER + max_sum) {
+            rank.run(&some, None, false);
+        }
+        rest.and_not(&some);
     }
     if !rank.page.excludes(max_sum) {
-        let mut none = matched;
-        none.and_not(&top);
-        none.and_not(&some);
-        rank.run(&none, Some(0.0), false);
+        rank.run(&rest, Some(0.0), false);
     }
     Ok(count)
 }
