@@ -52,6 +52,7 @@ use tantivy::schema::{
 };
 use tantivy::tokenizer::{
     Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, TextAnalyzer,
+    TextAnalyzerBuilder, Tokenizer,
 };
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
@@ -123,6 +124,19 @@ struct Fields {
     early: Field,
     tags: Field,
     published: Field,
+}
+
+impl Fields {
+    /// The fields whose frequent terms big segments keep as bit sets (`dense.rs`).
+    fn dense(&self) -> [Field; 5] {
+        [
+            self.title,
+            self.title_raw,
+            self.title_pairs,
+            self.body,
+            self.pairs,
+        ]
+    }
 }
 
 /// One page of hits: content ids, best first, and how many match in all.
@@ -507,28 +521,24 @@ fn schema() -> (Schema, Fields) {
     (b.build(), fields)
 }
 
-/// The analyzers of queries: stems, and whole words (lower-cased).
+/// Words as every analyzer splits them: letters and digits, lower-cased, at most 64
+/// bytes.
+fn words() -> TextAnalyzerBuilder<impl Tokenizer> {
+    TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(64))
+        .filter(LowerCaser)
+}
+
+/// The analyzers of queries: stems, and whole words.
 fn analyzers() -> (TextAnalyzer, TextAnalyzer) {
-    let stemmed = TextAnalyzer::builder(SimpleTokenizer::default())
-        .filter(RemoveLongFilter::limit(64))
-        .filter(LowerCaser)
-        .filter(Stemmer::new(Language::English))
-        .build();
-    let raw = TextAnalyzer::builder(SimpleTokenizer::default())
-        .filter(RemoveLongFilter::limit(64))
-        .filter(LowerCaser)
-        .build();
-    (stemmed, raw)
+    let stemmed = words().filter(Stemmer::new(Language::English)).build();
+    (stemmed, words().build())
 }
 
 /// The indexer's analyzer: the same tokens as the query's stems (see `stem.rs`), each
 /// word's stem computed once.
 fn indexing_analyzer() -> TextAnalyzer {
-    TextAnalyzer::builder(SimpleTokenizer::default())
-        .filter(RemoveLongFilter::limit(64))
-        .filter(LowerCaser)
-        .filter(crate::stem::RememberingStemmer)
-        .build()
+    words().filter(crate::stem::RememberingStemmer).build()
 }
 
 impl SearchIndex {
@@ -567,13 +577,7 @@ impl SearchIndex {
         // ends with it.
         let dense = Dense::default();
         let (dense_sets, dense_reader) = (dense.clone(), reader.clone());
-        let dense_fields = [
-            fields.title,
-            fields.title_raw,
-            fields.title_pairs,
-            fields.body,
-            fields.pairs,
-        ];
+        let dense_fields = fields.dense();
         let dense_wake = crate::segments::refresher("search-dense", move || {
             let searcher = dense_reader.searcher();
             if let Err(e) = dense_sets.refresh(&searcher, &dense_fields, MIN_SEGMENT) {
@@ -1102,13 +1106,8 @@ mod tests {
         );
         // Every segment's frequent terms as bit sets, and none.
         let (dense, none) = (Dense::default(), Dense::default());
-        let f = index.fields;
         dense
-            .refresh(
-                &searcher,
-                &[f.title, f.title_raw, f.title_pairs, f.body, f.pairs],
-                0,
-            )
+            .refresh(&searcher, &index.fields.dense(), 0)
             .expect("bit sets");
         assert!(dense.len() > 10, "frequent terms have bit sets");
         assert!(

@@ -160,7 +160,7 @@ impl Page {
 }
 
 /// A set of a segment's documents, 64 to a word.
-#[derive(Clone)]
+#[derive(Clone, Default)]
 pub struct Bits(Vec<u64>);
 
 impl Bits {
@@ -281,7 +281,7 @@ impl Bits {
     }
 
     /// Adds the documents that hold `term` (from its bit set when the segment keeps
-    /// one); whether any do.
+    /// one).
     fn add_term(
         &mut self,
         reader: &SegmentReader,
@@ -558,7 +558,7 @@ fn segment(
         live.push(open(part, reader, sets)?);
     }
     // A part's own set is not needed once intersected.
-    let mut matched = std::mem::replace(&mut live[0].docs, Bits(Vec::new()));
+    let mut matched = std::mem::take(&mut live[0].docs);
     for part in &live[1..] {
         matched.and(&part.docs);
     }
