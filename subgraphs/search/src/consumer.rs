@@ -73,16 +73,16 @@ pub async fn apply(
         match payload {
             Payload::ContentCreated(c) => {
                 let name = name_of(&c);
-                changes.push(Change::Put(indexed(c, name, true)));
+                changes.push(Change::Put(indexed(c, name)));
             }
             Payload::ContentUpdated(c) => {
                 let name = name_of(&c);
-                changes.push(Change::Put(indexed(c, name, false)));
+                changes.push(Change::Put(indexed(c, name)));
             }
             Payload::ContentImported(ContentsImported { contents }) => {
                 changes.extend(contents.into_iter().map(|c| {
                     let name = name_of(&c);
-                    Change::Put(indexed(c, name, true))
+                    Change::Put(indexed(c, name))
                 }));
             }
             Payload::ContentDeleted(ContentDeleted { id }) => {
@@ -132,10 +132,9 @@ pub async fn apply(
     search.index.apply(changes).await
 }
 
-fn indexed(c: ContentData, author_name: Option<String>, fresh: bool) -> IndexedContent {
+fn indexed(c: ContentData, author_name: Option<String>) -> IndexedContent {
     IndexedContent {
         author_name,
-        fresh,
         id: c.id,
         author_id: c.author_id,
         title: c.title,

@@ -35,6 +35,7 @@
 //! twice changes nothing.
 
 use crate::dense::{Dense, MIN_SEGMENT};
+use crate::newest::Newest;
 use crate::pairs::{Common, SharedCommon};
 use crate::query::Clause;
 pub use crate::rank::TITLE_TIER;
@@ -87,9 +88,6 @@ pub struct IndexedContent {
     /// The author's first and last name, when the search database knows them (for
     /// the author's suggestion).
     pub author_name: Option<String>,
-    /// Whether it was just created (`content.created`, `content.imported`): nothing of
-    /// it is in the index yet.
-    pub fresh: bool,
 }
 
 /// A change to the index, from one event.
@@ -228,10 +226,11 @@ fn indexer(
 ) {
     use std::sync::mpsc::RecvTimeoutError;
     let chosen = common.read().ok().and_then(|c| c.clone());
-    let mut writer = (writer, suggest, indexing_analyzer(), chosen);
+    let newest = Newest::of(&reader.searcher(), fields.id, "");
+    let mut writer = (writer, suggest, indexing_analyzer(), chosen, newest);
     // While a rebuild runs: the contents and authors events touched since it began.
     let mut touched: Option<Touched> = None;
-    let commit = |(writer, suggest, _, chosen): &mut Writers| -> Result<()> {
+    let commit = |(writer, suggest, _, chosen, _): &mut Writers| -> Result<()> {
         writer.commit().map_err(Error::internal)?;
         reader.reload().map_err(Error::internal)?;
         let _ = dense.send(());
@@ -354,22 +353,23 @@ impl Touched {
     }
 }
 
-/// The indexer thread's writers, its analyzer (which remembers stems), and the frequent
-/// stems once chosen.
+/// The indexer thread's writers, its analyzer (which remembers stems), the frequent
+/// stems once chosen, and the newest content id given to the index.
 type Writers = (
     IndexWriter<Doc>,
     SuggestWriter,
     TextAnalyzer,
     Option<std::sync::Arc<Common>>,
+    Newest,
 );
 
 fn apply_change(
-    (writer, suggest, stems, common): &mut Writers,
+    (writer, suggest, stems, common, newest): &mut Writers,
     f: Fields,
     change: Change,
 ) -> Result<()> {
     match change {
-        Change::Put(c) => put(writer, suggest, (stems, common.as_deref()), f, c)?,
+        Change::Put(c) => put(writer, suggest, (stems, common.as_deref(), newest), f, c)?,
         Change::DeleteContent(id) => {
             suggest.delete_content(&id)?;
             writer.delete_term(Term::from_field_text(f.id, &id));
@@ -380,7 +380,7 @@ fn apply_change(
         }
         Change::Restore { content: c, reads } => {
             let id = c.id.clone();
-            put(writer, suggest, (stems, common.as_deref()), f, c)?;
+            put(writer, suggest, (stems, common.as_deref(), newest), f, c)?;
             suggest.set_reads(&id, reads)?;
         }
         Change::RenameAuthor { id, name } => suggest.rename_author(&id, &name)?,
@@ -393,7 +393,7 @@ fn apply_change(
 fn put(
     writer: &mut IndexWriter<Doc>,
     suggest: &mut SuggestWriter,
-    analysis: (&mut TextAnalyzer, Option<&Common>),
+    (stems, common, newest): (&mut TextAnalyzer, Option<&Common>, &mut Newest),
     f: Fields,
     c: IndexedContent,
 ) -> Result<()> {
@@ -404,11 +404,13 @@ fn put(
         tags: c.tags.clone(),
         published_ms: c.published_ms,
         author_name: c.author_name.clone(),
-        fresh: c.fresh,
     })?;
-    writer.delete_term(Term::from_field_text(f.id, &c.id));
+    if newest.may_hold(&c.id) {
+        writer.delete_term(Term::from_field_text(f.id, &c.id));
+    }
+    newest.hold(&c.id);
     writer
-        .add_document(document(f, analysis, c))
+        .add_document(document(f, (stems, common), c))
         .map_err(Error::internal)?;
     Ok(())
 }
@@ -901,7 +903,6 @@ mod tests {
             // Numbered ids are published in their order.
             published_ms: id.parse().unwrap_or(0),
             author_name: None,
-            fresh: false,
         })
     }
 
@@ -998,6 +999,48 @@ mod tests {
         index.commit().await.expect("commits");
         assert!(find(&index, "crab").await.is_empty());
         assert_eq!(index.reader.searcher().num_docs(), 1);
+    }
+
+    fn created(id: &str, story: &str) -> Change {
+        content(id, "ada", "Created", story, &[])
+    }
+
+    #[tokio::test]
+    async fn a_content_given_again_or_out_of_order_is_indexed_once() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        {
+            let index = SearchIndex::open(dir.path()).expect("opens");
+            index
+                .apply(vec![created("2", "first copy")])
+                .await
+                .expect("applies");
+            index.commit().await.expect("commits");
+            // The same event again (after a failed consumer transaction), then an id
+            // made earlier that arrives later, in the same commit.
+            index
+                .apply(vec![created("2", "second copy"), created("1", "older id")])
+                .await
+                .expect("applies");
+            index.commit().await.expect("commits");
+            assert_eq!(find(&index, "created").await, ["2", "1"]);
+            assert!(find(&index, "first").await.is_empty());
+            index
+                .apply(vec![created("1", "older id again")])
+                .await
+                .expect("applies");
+            index.commit().await.expect("commits");
+            assert_eq!(find(&index, "created").await, ["2", "1"]);
+        }
+        // Reopened, the index knows the newest id it holds.
+        let index = SearchIndex::open(dir.path()).expect("reopens");
+        index
+            .apply(vec![created("2", "third copy"), created("3", "new")])
+            .await
+            .expect("applies");
+        index.commit().await.expect("commits");
+        assert_eq!(find(&index, "created").await, ["3", "2", "1"]);
+        assert_eq!(find(&index, "third").await, ["2"]);
+        assert_eq!(index.reader.searcher().num_docs(), 3);
     }
 
     #[tokio::test]

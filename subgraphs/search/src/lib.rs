@@ -10,6 +10,7 @@
 pub mod consumer;
 mod dense;
 pub mod index;
+mod newest;
 mod pairs;
 pub mod query;
 mod rank;

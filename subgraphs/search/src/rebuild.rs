@@ -136,7 +136,6 @@ async fn pages(index: &SearchIndex, store: &Store, sources: &Sources) -> Result<
                 reads: reads.get(&n.id).copied().unwrap_or(0),
                 content: IndexedContent {
                     author_name: names.get(&n.author.id).cloned(),
-                    fresh: false,
                     id: n.id,
                     author_id: n.author.id,
                     title: n.title,

@@ -24,6 +24,7 @@
 //! text is the author's names when the search database knows them (`user.*` events), and
 //! it is offered only once it has a name.
 
+use crate::newest::Newest;
 use crate::rank::AnswerCache;
 use crate::tops::Tops;
 use folio_common::{Error, Result};
@@ -98,8 +99,11 @@ impl Entry {
     }
 }
 
+/// What the keys of TITLE entries start with.
+const TITLE_KEY: &str = "t:";
+
 fn title_key(content_id: &str) -> String {
-    format!("t:{content_id}")
+    format!("{TITLE_KEY}{content_id}")
 }
 
 fn tag_key(tag: &str) -> String {
@@ -241,6 +245,11 @@ pub struct SuggestWriter {
     reader: IndexReader,
     /// Entries written since the last commit (`None`: deleted), newest state.
     pending: HashMap<String, Option<Entry>>,
+    /// The newest content with a TITLE entry, pending ones included, and as of the
+    /// last commit: a content past it has none in the committed index, so its entry is
+    /// neither looked up nor deleted there (`crate::newest`).
+    newest: Newest,
+    committed: Newest,
     /// Wakes the thread that writes new segments' best entries ([`crate::tops`]).
     tops: std::sync::mpsc::Sender<()>,
 }
@@ -255,9 +264,6 @@ pub struct SuggestedContent {
     pub published_ms: i64,
     /// The author's first and last name, when the search database knows them.
     pub author_name: Option<String>,
-    /// Whether it was just created (`content.created`, `content.imported`), so that it
-    /// has no entry yet.
-    pub fresh: bool,
 }
 
 /// Opens (or creates) the suggestion index in `dir`.
@@ -270,6 +276,7 @@ pub fn open(dir: &Path) -> anyhow::Result<(Suggestions, SuggestWriter)> {
         .reader_builder()
         .reload_policy(ReloadPolicy::Manual)
         .try_into()?;
+    let newest = Newest::of(&reader.searcher(), fields.key, TITLE_KEY);
     let tops = Tops::default();
     let (thread_tops, thread_reader) = (tops.clone(), reader.clone());
     // Ends when the writer (holding `wake`) goes.
@@ -290,6 +297,8 @@ pub fn open(dir: &Path) -> anyhow::Result<(Suggestions, SuggestWriter)> {
             writer,
             reader,
             pending: HashMap::new(),
+            committed: newest.clone(),
+            newest,
             tops: wake,
         },
     ))
@@ -319,6 +328,9 @@ impl SuggestWriter {
     /// Writes `e` (at the next commit: an entry that changes many times between two
     /// commits, a popular tag, is written once).
     fn put(&mut self, e: Entry) {
+        if let (Kind::Title, Some(id)) = (e.kind, &e.content_id) {
+            self.newest.hold(id);
+        }
         self.pending.insert(e.key(), Some(e));
     }
 
@@ -329,8 +341,13 @@ impl SuggestWriter {
     /// Writes what changed since the last commit, commits, and makes it readable.
     pub fn commit(&mut self) -> Result<()> {
         for (key, entry) in &self.pending {
-            self.writer
-                .delete_term(Term::from_field_text(self.fields.key, key));
+            let committed = key
+                .strip_prefix(TITLE_KEY)
+                .is_none_or(|id| self.committed.may_hold(id));
+            if committed {
+                self.writer
+                    .delete_term(Term::from_field_text(self.fields.key, key));
+            }
             if let Some(e) = entry {
                 self.writer
                     .add_document(document(self.fields, e))
@@ -340,6 +357,7 @@ impl SuggestWriter {
         self.writer.commit().map_err(Error::internal)?;
         self.reader.reload().map_err(Error::internal)?;
         self.pending.clear();
+        self.committed = self.newest.clone();
         let _ = self.tops.send(());
         Ok(())
     }
@@ -406,13 +424,14 @@ impl SuggestWriter {
     /// its author's.
     pub fn put_content(&mut self, c: SuggestedContent) -> Result<()> {
         let key = title_key(&c.id);
-        // A new content has no entry, or only a placeholder of reads that came first
-        // (kept here until the next commit): looking in the committed index for each of
-        // an import's contents would cost more than the rest of its indexing.
-        let old = if c.fresh {
-            self.pending.get(&key).cloned().flatten()
-        } else {
+        // A content newer than every one committed has no entry there (only, perhaps,
+        // a pending placeholder of reads that came first): looking in the committed
+        // index for each of an import's contents would cost more than the rest of its
+        // indexing.
+        let old = if self.committed.may_hold(&c.id) {
             self.get(&key)?
+        } else {
+            self.pending.get(&key).cloned().flatten()
         };
         let reads = old.as_ref().map_or(0, |o| o.reads);
         if let Some(old) = &old {
@@ -675,7 +694,6 @@ mod tests {
             tags: tags.iter().map(|t| (*t).to_owned()).collect(),
             published_ms: at,
             author_name: Some(format!("Name {author}")),
-            fresh: false,
         }
     }
 
@@ -698,6 +716,48 @@ mod tests {
         assert_eq!(long.len(), MAX_PREFIX);
         assert!(matches("The Rust Book", "rust b"));
         assert!(!matches("Trust", "rust"));
+    }
+
+    #[test]
+    fn a_content_given_again_or_after_its_reads_has_one_entry_counted_once() {
+        let dir = tempfile::tempdir().expect("dir");
+        let ru = || {
+            vec![
+                (Kind::Title, "Rust again".to_owned()),
+                (Kind::Title, "Rust first".to_owned()),
+            ]
+        };
+        {
+            let (s, mut w) = open(dir.path()).expect("open");
+            // Reads that came before their content, committed on a placeholder.
+            w.read("c2", 3).expect("read");
+            w.commit().expect("commit");
+            w.put_content(content("c2", "u1", "Rust again", &["lang"], 200))
+                .expect("put");
+            w.commit().expect("commit");
+            // The same content again (its event delivered twice), and an older id.
+            w.put_content(content("c2", "u1", "Rust again", &["lang"], 200))
+                .expect("put");
+            w.put_content(content("c1", "u1", "Rust first", &["lang"], 100))
+                .expect("put");
+            w.commit().expect("commit");
+            assert_eq!(texts(&s, "ru"), ru(), "c2 kept its reads, each once");
+        }
+        // Reopened, the newest committed content is read from the index.
+        let (s, mut w) = open(dir.path()).expect("reopen");
+        w.put_content(content("c2", "u1", "Rust again", &["lang"], 200))
+            .expect("put");
+        w.commit().expect("commit");
+        assert_eq!(texts(&s, "ru"), ru());
+        assert_eq!(texts(&s, "la"), vec![(Kind::Tag, "lang".to_owned())]);
+        // The tag counted each content once: it goes with the two.
+        w.delete_content("c1").expect("delete");
+        w.commit().expect("commit");
+        assert_eq!(texts(&s, "la"), vec![(Kind::Tag, "lang".to_owned())]);
+        w.delete_content("c2").expect("delete");
+        w.commit().expect("commit");
+        assert!(texts(&s, "ru").is_empty());
+        assert!(texts(&s, "la").is_empty());
     }
 
     #[test]
@@ -845,7 +905,6 @@ mod tests {
                 let published = batch * 1_000 + i;
                 let mut c = content(&id, "u1", &title, &[], published);
                 c.author_name = None;
-                c.fresh = true;
                 w.put_content(c).expect("put");
                 let reads = next(5);
                 if reads > 0 {
