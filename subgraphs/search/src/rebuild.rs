@@ -94,15 +94,42 @@ pub async fn rebuild(index: &SearchIndex, store: &Store, sources: &Sources) -> R
     Ok(n)
 }
 
+/// Pages of contents read ahead of the one being indexed, at most.
+const AHEAD: usize = 2;
+
+/// Reads content's pages in order, a few ahead (`AHEAD`) of the indexing: the next page
+/// is read while this one's reads, names and documents are.
+fn read_ahead(content: ServiceClient) -> tokio::sync::mpsc::Receiver<Result<Vec<Node>>> {
+    let (tx, rx) = tokio::sync::mpsc::channel(AHEAD);
+    tokio::spawn(async move {
+        let mut after: Option<String> = None;
+        loop {
+            let page = content
+                .query::<ContentsData>(CONTENTS, json!({ "first": PAGE, "after": after }))
+                .await;
+            let (nodes, next) = match page {
+                Ok(data) => {
+                    let Connection { nodes, page_info } = data.contents;
+                    let next = page_info.end_cursor.filter(|_| page_info.has_next_page);
+                    (Ok(nodes), next)
+                }
+                Err(e) => (Err(e), None),
+            };
+            // The rebuild stopped (its receiver dropped), or that was the last page.
+            if tx.send(nodes).await.is_err() || next.is_none() {
+                return;
+            }
+            after = next;
+        }
+    });
+    rx
+}
+
 async fn pages(index: &SearchIndex, store: &Store, sources: &Sources) -> Result<u64> {
-    let mut after: Option<String> = None;
+    let mut pages = read_ahead(sources.content.clone());
     let mut total = 0u64;
-    loop {
-        let data: ContentsData = sources
-            .content
-            .query(CONTENTS, json!({ "first": PAGE, "after": after }))
-            .await?;
-        let Connection { nodes, page_info } = data.contents;
+    while let Some(nodes) = pages.recv().await {
+        let nodes = nodes?;
         let reads = match &sources.interactions {
             Some(interactions) if !nodes.is_empty() => {
                 let r: Vec<_> = nodes
@@ -147,9 +174,6 @@ async fn pages(index: &SearchIndex, store: &Store, sources: &Sources) -> Result<
             });
         }
         index.apply(changes).await?;
-        match page_info.end_cursor {
-            Some(cursor) if page_info.has_next_page => after = Some(cursor),
-            _ => return Ok(total),
-        }
     }
+    Ok(total)
 }
