@@ -225,23 +225,27 @@ fn indexer(
     dense: std::sync::mpsc::Sender<()>,
 ) {
     use std::sync::mpsc::RecvTimeoutError;
-    let chosen = common.read().ok().and_then(|c| c.clone());
-    let newest = Newest::of(&reader.searcher(), fields.id, "");
-    let mut writer = (writer, suggest, indexing_analyzer(), chosen, newest);
+    let mut writer = Writers {
+        newest: Newest::of(&reader.searcher(), fields.id, ""),
+        index: writer,
+        suggest,
+        stems: indexing_analyzer(),
+        common: common.read().ok().and_then(|c| c.clone()),
+    };
     // While a rebuild runs: the contents and authors events touched since it began.
     let mut touched: Option<Touched> = None;
-    let commit = |(writer, suggest, _, chosen, _): &mut Writers| -> Result<()> {
-        writer.commit().map_err(Error::internal)?;
+    let commit = |w: &mut Writers| -> Result<()> {
+        w.index.commit().map_err(Error::internal)?;
         reader.reload().map_err(Error::internal)?;
         let _ = dense.send(());
-        suggest.commit()?;
+        w.suggest.commit()?;
         // The frequent stems, once there are contents enough to choose them from.
         let searcher = reader.searcher();
-        if chosen.is_none() && searcher.num_docs() >= sample {
+        if w.common.is_none() && searcher.num_docs() >= sample {
             let picked = Common::choose(&searcher, fields.body).map_err(Error::internal)?;
             picked.save(&dir).map_err(Error::internal)?;
             let picked = std::sync::Arc::new(picked);
-            *chosen = Some(picked.clone());
+            w.common = Some(picked.clone());
             if let Ok(mut shared) = common.write() {
                 *shared = Some(picked);
             }
@@ -290,10 +294,10 @@ fn indexer(
                 // Committed at once, so that nothing added later is caught by it.
                 due = None;
                 if let Err(e) = writer
-                    .0
+                    .index
                     .delete_all_documents()
                     .map_err(Error::internal)
-                    .and_then(|_| writer.1.clear())
+                    .and_then(|_| writer.suggest.clear())
                     .and_then(|()| commit(&mut writer))
                 {
                     tracing::error!(error = %e.log_message(), "clearing the search index");
@@ -353,51 +357,43 @@ impl Touched {
     }
 }
 
-/// The indexer thread's writers, its analyzer (which remembers stems), the frequent
-/// stems once chosen, and the newest content id given to the index.
-type Writers = (
-    IndexWriter<Doc>,
-    SuggestWriter,
-    TextAnalyzer,
-    Option<std::sync::Arc<Common>>,
-    Newest,
-);
+/// What the indexer thread writes with.
+struct Writers {
+    index: IndexWriter<Doc>,
+    suggest: SuggestWriter,
+    /// The indexing analyzer (which remembers stems).
+    stems: TextAnalyzer,
+    /// The frequent stems, once chosen.
+    common: Option<std::sync::Arc<Common>>,
+    /// The newest content id given to the index.
+    newest: Newest,
+}
 
-fn apply_change(
-    (writer, suggest, stems, common, newest): &mut Writers,
-    f: Fields,
-    change: Change,
-) -> Result<()> {
+fn apply_change(w: &mut Writers, f: Fields, change: Change) -> Result<()> {
     match change {
-        Change::Put(c) => put(writer, suggest, (stems, common.as_deref(), newest), f, c)?,
+        Change::Put(c) => put(w, f, c)?,
         Change::DeleteContent(id) => {
-            suggest.delete_content(&id)?;
-            writer.delete_term(Term::from_field_text(f.id, &id));
+            w.suggest.delete_content(&id)?;
+            w.index.delete_term(Term::from_field_text(f.id, &id));
         }
         Change::DeleteAuthor(id) => {
-            suggest.delete_author(&id)?;
-            writer.delete_term(Term::from_field_text(f.author_id, &id));
+            w.suggest.delete_author(&id)?;
+            w.index.delete_term(Term::from_field_text(f.author_id, &id));
         }
         Change::Restore { content: c, reads } => {
             let id = c.id.clone();
-            put(writer, suggest, (stems, common.as_deref(), newest), f, c)?;
-            suggest.set_reads(&id, reads)?;
+            put(w, f, c)?;
+            w.suggest.set_reads(&id, reads)?;
         }
-        Change::RenameAuthor { id, name } => suggest.rename_author(&id, &name)?,
-        Change::Read { content_id, delta } => suggest.read(&content_id, delta)?,
+        Change::RenameAuthor { id, name } => w.suggest.rename_author(&id, &name)?,
+        Change::Read { content_id, delta } => w.suggest.read(&content_id, delta)?,
     }
     Ok(())
 }
 
 /// Adds or replaces a content, and its suggestions.
-fn put(
-    writer: &mut IndexWriter<Doc>,
-    suggest: &mut SuggestWriter,
-    (stems, common, newest): (&mut TextAnalyzer, Option<&Common>, &mut Newest),
-    f: Fields,
-    c: IndexedContent,
-) -> Result<()> {
-    suggest.put_content(SuggestedContent {
+fn put(w: &mut Writers, f: Fields, c: IndexedContent) -> Result<()> {
+    w.suggest.put_content(SuggestedContent {
         id: c.id.clone(),
         author_id: c.author_id.clone(),
         title: c.title.clone(),
@@ -405,13 +401,12 @@ fn put(
         published_ms: c.published_ms,
         author_name: c.author_name.clone(),
     })?;
-    if newest.may_hold(&c.id) {
-        writer.delete_term(Term::from_field_text(f.id, &c.id));
+    if w.newest.may_hold(&c.id) {
+        w.index.delete_term(Term::from_field_text(f.id, &c.id));
     }
-    newest.hold(&c.id);
-    writer
-        .add_document(document(f, (stems, common), c))
-        .map_err(Error::internal)?;
+    w.newest.hold(&c.id);
+    let doc = document(f, (&mut w.stems, w.common.as_deref()), c);
+    w.index.add_document(doc).map_err(Error::internal)?;
     Ok(())
 }
 

@@ -310,6 +310,12 @@ impl SuggestWriter {
         if let Some(pending) = self.pending.get(key) {
             return Ok(pending.clone());
         }
+        // A content newer than every one committed has no entry there: looking in the
+        // committed index for each of an import's contents would cost more than the
+        // rest of its indexing.
+        if !self.may_be_committed(key) {
+            return Ok(None);
+        }
         let searcher = self.reader.searcher();
         let query = TermQuery::new(
             Term::from_field_text(self.fields.key, key),
@@ -323,6 +329,12 @@ impl SuggestWriter {
         };
         let doc: TantivyDocument = searcher.doc(address).map_err(Error::internal)?;
         Ok(entry(self.fields, &doc))
+    }
+
+    /// Whether the committed index may hold an entry `key` (see [`Newest`]).
+    fn may_be_committed(&self, key: &str) -> bool {
+        key.strip_prefix(TITLE_KEY)
+            .is_none_or(|id| self.committed.may_hold(id))
     }
 
     /// Writes `e` (at the next commit: an entry that changes many times between two
@@ -341,10 +353,7 @@ impl SuggestWriter {
     /// Writes what changed since the last commit, commits, and makes it readable.
     pub fn commit(&mut self) -> Result<()> {
         for (key, entry) in &self.pending {
-            let committed = key
-                .strip_prefix(TITLE_KEY)
-                .is_none_or(|id| self.committed.may_hold(id));
-            if committed {
+            if self.may_be_committed(key) {
                 self.writer
                     .delete_term(Term::from_field_text(self.fields.key, key));
             }
@@ -424,15 +433,7 @@ impl SuggestWriter {
     /// its author's.
     pub fn put_content(&mut self, c: SuggestedContent) -> Result<()> {
         let key = title_key(&c.id);
-        // A content newer than every one committed has no entry there (only, perhaps,
-        // a pending placeholder of reads that came first): looking in the committed
-        // index for each of an import's contents would cost more than the rest of its
-        // indexing.
-        let old = if self.committed.may_hold(&c.id) {
-            self.get(&key)?
-        } else {
-            self.pending.get(&key).cloned().flatten()
-        };
+        let old = self.get(&key)?;
         let reads = old.as_ref().map_or(0, |o| o.reads);
         if let Some(old) = &old {
             self.adjust_around(old, -1, -(old.reads as i64))?;
