@@ -132,3 +132,64 @@ impl Bus for LocalBus {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::events::catalog::{ContentDeleted, UserDeleted};
+    use crate::events::{Payload, StoredEvent};
+
+    /// A subscriber that keeps the ids of what it is handed.
+    fn keeping(seen: &Arc<Mutex<Vec<String>>>) -> Handler {
+        let seen = seen.clone();
+        Arc::new(move |events: Vec<Event>| {
+            seen.lock().expect("seen").extend(
+                events
+                    .into_iter()
+                    .map(|e| e.subject_id().unwrap_or("").to_owned()),
+            );
+            Box::pin(async { Ok(()) })
+        })
+    }
+
+    #[tokio::test]
+    async fn each_subscriber_gets_the_events_it_takes_in_order_and_observers_all() {
+        let bus = LocalBus::new();
+        let (_stop, stop) = watch::channel(false);
+        let (users, contents, all) = (Arc::default(), Arc::default(), Arc::default());
+        for (kinds, seen) in [
+            (&["user.deleted"][..], &users),
+            (&["content.*"][..], &contents),
+            (&["*"][..], &all),
+        ] {
+            bus.subscribe("test", kinds, keeping(seen), stop.clone())
+                .await
+                .expect("subscribed");
+        }
+        let mut observed = bus.observe().await.expect("observing");
+        let user = |id: &str| Payload::UserDeleted(UserDeleted { id: id.into() });
+        let content = |id: &str| Payload::ContentDeleted(ContentDeleted { id: id.into() });
+        let events: Vec<Event> = [user("u1"), content("c1"), user("u2"), content("c2")]
+            .into_iter()
+            .map(|p| Event::new(None, p).expect("an event"))
+            .collect();
+        let stored: Vec<StoredEvent> = events
+            .iter()
+            .map(|e| StoredEvent {
+                id: e.id.clone(),
+                kind: e.kind.clone(),
+                json: serde_json::to_string(e).expect("json"),
+            })
+            .collect();
+        let (published, error) = bus.publish_stored(&stored).await;
+        assert_eq!((published, error.map(|e| e.log_message())), (4, None));
+        let ids = |seen: &Arc<Mutex<Vec<String>>>| seen.lock().expect("seen").clone();
+        assert_eq!(ids(&users), ["u1", "u2"]);
+        assert_eq!(ids(&contents), ["c1", "c2"]);
+        assert_eq!(ids(&all), ["u1", "c1", "u2", "c2"]);
+        for event in &events {
+            let seen = observed.recv().await.expect("observed");
+            assert_eq!((&seen.id, &seen.data), (&event.id, &event.data));
+        }
+    }
+}
