@@ -36,7 +36,9 @@
 //! be HTTP 200 without `errors`; failures are counted and the first few printed. Last,
 //! the index is rebuilt from nothing into a directory of its own, as `folio search
 //! reindex` does (reading content's API page by page while the platform serves), and the
-//! time printed (`BENCH_SEARCH_REBUILD=0` skips it). Each kind of query is a list of 64
+//! time printed (`BENCH_SEARCH_REBUILD=0` skips it). Finally, with the platform stopped,
+//! the same rows are handed straight to a new search index (no events), which prints what
+//! the index alone costs (contents/s and CPU seconds). Each kind of query is a list of 64
 //! that the workers go through in turn, so the search replica's answer cache (valid
 //! until the next commit) answers repeats: `BENCH_SEARCH_CACHE_ENTRIES=0` turns it off,
 //! which measures every query computed afresh.
@@ -769,6 +771,7 @@ async fn search_part(out: &mut Vec<String>, dir: &Path) {
     // own, reading the platform's content and interactions subgraphs while it serves.
     if std::env::var("BENCH_SEARCH_REBUILD").is_ok_and(|v| v.trim() == "0") {
         app.stop().await;
+        indexer_alone(out, dir, contents, &authors).await;
         return;
     }
     let mut cfg = app.cfg.clone();
@@ -786,6 +789,96 @@ async fn search_part(out: &mut Vec<String>, dir: &Path) {
     ));
     print_now(out.last());
     app.stop().await;
+    indexer_alone(out, dir, contents, &authors).await;
+}
+
+/// A row of the generated CSV file, as the search index is given it here.
+#[derive(serde::Deserialize)]
+struct Row {
+    title: String,
+    tags: String,
+    description: String,
+    story: String,
+    author_id: String,
+}
+
+/// The process's CPU time so far (user and system), in seconds; 0 off Linux.
+fn cpu_secs() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0.0;
+    };
+    // The fields after the command's closing parenthesis; utime and stime are the
+    // 14th and 15th of the whole line, in clock ticks (100 a second on Linux).
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// The search index alone, with the platform stopped: the same `contents` rows as the
+/// import's (same generator and seed) handed straight to a new index, 1,000 at a time
+/// (as content's import writes them), until a commit makes the last one searchable. What the
+/// indexing figure above costs beyond this is the event path (relay, fill, bus,
+/// consumers, the other subgraphs' share of the events) and the import's checkpoint.
+async fn indexer_alone(out: &mut Vec<String>, dir: &Path, contents: usize, authors: &[String]) {
+    let file = dir.join("alone.csv");
+    write_csv(&file, contents, authors, 7);
+    let mut reader = csv::Reader::from_path(&file).expect("read the CSV file back");
+    let published_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |t| t.as_millis() as i64);
+    let rows: Vec<folio_search::index::IndexedContent> = reader
+        .deserialize::<Row>()
+        .map(|row| {
+            let row = row.expect("a generated row");
+            folio_search::index::IndexedContent {
+                id: folio_common::new_id(),
+                author_id: row.author_id,
+                title: row.title,
+                description: Some(row.description).filter(|d| !d.is_empty()),
+                story: row.story,
+                tags: row
+                    .tags
+                    .split('|')
+                    .filter(|t| !t.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+                published_ms,
+                author_name: Some("Bench Author".to_owned()),
+            }
+        })
+        .collect();
+    std::fs::remove_file(&file).ok();
+    let n = rows.len();
+    let index =
+        folio_search::index::SearchIndex::open(&dir.join("alone-index")).expect("open a new index");
+    let (started, cpu) = (Instant::now(), cpu_secs());
+    let mut rows = rows.into_iter();
+    loop {
+        let batch: Vec<folio_search::index::Change> = rows
+            .by_ref()
+            .take(1_000)
+            .map(folio_search::index::Change::Put)
+            .collect();
+        if batch.is_empty() {
+            break;
+        }
+        index.apply(batch).await.expect("indexing a batch");
+    }
+    index.commit().await.expect("the last commit");
+    let (took, cpu) = (started.elapsed().as_secs_f64(), cpu_secs() - cpu);
+    assert_eq!(index.len(), n as u64, "the index holds every content");
+    out.push(format!(
+        "the search index alone (fed directly, no events; platform stopped): {n} contents \
+         searchable in {took:.1} s ({:.0} contents/s, {cpu:.1} CPU-s)",
+        n as f64 / took.max(f64::EPSILON)
+    ));
+    print_now(out.last());
 }
 
 /// One kind of query, sent by every worker of a closed loop in turn.
