@@ -58,7 +58,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use folio_common::Config;
 use folio_content::import::{ImportOptions, import_csv};
 use folio_testkit::TestApp;
-use folio_testkit::load::{Rng, closed_loop, env_or, graphql, ms};
+use folio_testkit::load::{Rng, clock_ticks, closed_loop, cpu_time, env_or, graphql, ms};
 use serde_json::{Value, json};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -802,24 +802,6 @@ struct Row {
     author_id: String,
 }
 
-/// The process's CPU time so far (user and system), in seconds; 0 off Linux.
-fn cpu_secs() -> f64 {
-    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
-        return 0.0;
-    };
-    // The fields after the command's closing parenthesis; utime and stime are the
-    // 14th and 15th of the whole line, in clock ticks (100 a second on Linux).
-    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|f| f.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    (ticks(11) + ticks(12)) / 100.0
-}
-
 /// The search index alone, with the platform stopped: the same `contents` rows as the
 /// import's (same generator and seed) handed straight to a new index, 1,000 at a time
 /// (as content's import writes them), until a commit makes the last one searchable. What the
@@ -857,7 +839,9 @@ async fn indexer_alone(out: &mut Vec<String>, dir: &Path, contents: usize, autho
     let n = rows.len();
     let index =
         folio_search::index::SearchIndex::open(&dir.join("alone-index")).expect("open a new index");
-    let (started, cpu) = (Instant::now(), cpu_secs());
+    let (pid, ticks) = (std::process::id(), clock_ticks());
+    let cpu = || cpu_time(pid, ticks).unwrap_or_default();
+    let (started, cpu_before) = (Instant::now(), cpu());
     let mut rows = rows.into_iter();
     loop {
         let batch: Vec<folio_search::index::Change> = rows
@@ -871,7 +855,8 @@ async fn indexer_alone(out: &mut Vec<String>, dir: &Path, contents: usize, autho
         index.apply(batch).await.expect("indexing a batch");
     }
     index.commit().await.expect("the last commit");
-    let (took, cpu) = (started.elapsed().as_secs_f64(), cpu_secs() - cpu);
+    let took = started.elapsed().as_secs_f64();
+    let cpu = cpu().saturating_sub(cpu_before).as_secs_f64();
     assert_eq!(index.len(), n as u64, "the index holds every content");
     out.push(format!(
         "the search index alone (fed directly, no events; platform stopped): {n} contents \

@@ -75,7 +75,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use folio_common::graphql::now_unix;
 use folio_common::{Config, IdentityKey, Viewer};
 use folio_testkit::TestApp;
-use folio_testkit::load::{env_or, ms, percentile};
+use folio_testkit::load::{clock_ticks, cpu_time, env_or, ms, percentile};
 use folio_testkit::subgraphs::social::{Social, social_supergraph_sdl, spawn_social};
 use reqwest::header::{CONTENT_TYPE, HeaderMap};
 use serde_json::{Value, json};
@@ -768,34 +768,6 @@ impl Drop for RouterProcess {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-/// Clock ticks per second, the unit of `/proc/<pid>/stat`'s times: `getconf CLK_TCK`, or
-/// 100 (Linux's value everywhere it runs) if that cannot say.
-fn clock_ticks() -> f64 {
-    std::process::Command::new("getconf")
-        .arg("CLK_TCK")
-        .output()
-        .ok()
-        .and_then(|o| String::from_utf8(o.stdout).ok())
-        .and_then(|s| s.trim().parse().ok())
-        .filter(|&t: &f64| t > 0.0)
-        .unwrap_or(100.0)
-}
-
-/// The CPU time (user + system, every thread) process `pid` has used so far: fields 14
-/// and 15 of `/proc/<pid>/stat`; `None` without `/proc`.
-fn cpu_time(pid: u32, ticks_per_sec: f64) -> Option<Duration> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // Field 2, the command, is in parentheses and may hold spaces: count from after it
-    // (field 3 first).
-    let rest = &stat[stat.rfind(')')? + 1..];
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let utime: u64 = fields.get(14 - 3)?.parse().ok()?;
-    let stime: u64 = fields.get(15 - 3)?.parse().ok()?;
-    Some(Duration::from_secs_f64(
-        (utime + stime) as f64 / ticks_per_sec,
-    ))
 }
 
 /// The resident memory of process `pid` (`VmRSS` of `/proc/<pid>/status`), in MB.

@@ -20,6 +20,34 @@ pub struct Stats {
     pub p99: Duration,
 }
 
+/// Clock ticks per second, the unit of `/proc/<pid>/stat`'s times: `getconf CLK_TCK`, or
+/// 100 (Linux's value everywhere it runs) if that cannot say.
+pub fn clock_ticks() -> f64 {
+    std::process::Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .and_then(|s| s.trim().parse().ok())
+        .filter(|&t: &f64| t > 0.0)
+        .unwrap_or(100.0)
+}
+
+/// The CPU time (user + system, every thread) process `pid` has used so far: fields 14
+/// and 15 of `/proc/<pid>/stat`; `None` without `/proc`.
+pub fn cpu_time(pid: u32, ticks_per_sec: f64) -> Option<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Field 2, the command, is in parentheses and may hold spaces: count from after it
+    // (field 3 first).
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let utime: u64 = fields.get(14 - 3)?.parse().ok()?;
+    let stime: u64 = fields.get(15 - 3)?.parse().ok()?;
+    Some(Duration::from_secs_f64(
+        (utime + stime) as f64 / ticks_per_sec,
+    ))
+}
+
 /// The `p` quantile (0..=1) of sorted latencies.
 pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
     if sorted.is_empty() {
