@@ -43,8 +43,10 @@
 //! until the next commit) answers repeats: `BENCH_SEARCH_CACHE_ENTRIES=0` turns it off,
 //! which measures every query computed afresh.
 //!
-//! `BENCH_PARTS` (a comma-separated list of `sqlite`, `postgres` and `search`; default
-//! all three) runs only the parts named, so that one database's import can be measured
+//! `BENCH_PARTS` (a comma-separated list of `sqlite`, `postgres`, `search` and `index`;
+//! default all four) runs only the parts named (`index`: only the search index alone, on
+//! `BENCH_SEARCH_CONTENTS` rows, without starting the platform: the quick loop for
+//! profiling the indexer), so that one database's import can be measured
 //! in a process of its own (its peak memory then owes nothing to an earlier part).
 //!
 //! `cargo bench --bench content`. The load generator runs in the same process as the
@@ -842,6 +844,7 @@ async fn indexer_alone(out: &mut Vec<String>, dir: &Path, contents: usize, autho
     let (pid, ticks) = (std::process::id(), clock_ticks());
     let cpu = || cpu_time(pid, ticks).unwrap_or_default();
     let (started, cpu_before) = (Instant::now(), cpu());
+    let threads_before = thread_cpu(ticks);
     let mut rows = rows.into_iter();
     loop {
         let batch: Vec<folio_search::index::Change> = rows
@@ -857,13 +860,65 @@ async fn indexer_alone(out: &mut Vec<String>, dir: &Path, contents: usize, autho
     index.commit().await.expect("the last commit");
     let took = started.elapsed().as_secs_f64();
     let cpu = cpu().saturating_sub(cpu_before).as_secs_f64();
+    let threads = thread_cpu(ticks).since(&threads_before);
     assert_eq!(index.len(), n as u64, "the index holds every content");
     out.push(format!(
         "the search index alone (fed directly, no events; platform stopped): {n} contents \
-         searchable in {took:.1} s ({:.0} contents/s, {cpu:.1} CPU-s)",
+         searchable in {took:.1} s ({:.0} contents/s, {cpu:.1} CPU-s; by thread: {threads})",
         n as f64 / took.max(f64::EPSILON)
     ));
     print_now(out.last());
+}
+
+/// The CPU time of each live thread of this process, by thread id, with its name
+/// (`/proc/self/task/<tid>/stat`; empty without `/proc`).
+struct ThreadCpu(std::collections::HashMap<u32, (String, f64)>);
+
+fn thread_cpu(ticks: f64) -> ThreadCpu {
+    let mut threads = std::collections::HashMap::new();
+    for task in std::fs::read_dir("/proc/self/task")
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        let Ok(tid) = task.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(task.path().join("stat")) else {
+            continue;
+        };
+        // `tid (name) state ...`: utime and stime are fields 14 and 15.
+        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+            continue;
+        };
+        let fields: Vec<&str> = stat[close + 1..].split_whitespace().collect();
+        let time = |i: usize| fields.get(i - 3).and_then(|f| f.parse::<f64>().ok());
+        if let (Some(user), Some(system)) = (time(14), time(15)) {
+            let name = stat[open + 1..close].to_owned();
+            threads.insert(tid, (name, (user + system) / ticks));
+        }
+    }
+    ThreadCpu(threads)
+}
+
+impl ThreadCpu {
+    /// CPU-s used since `before`, summed by thread name (digits dropped, so a pool's
+    /// threads are one line), largest first. Threads that ended in between are not seen.
+    fn since(&self, before: &ThreadCpu) -> String {
+        let mut by_name: std::collections::BTreeMap<String, f64> = Default::default();
+        for (tid, (name, now)) in &self.0 {
+            let then = before.0.get(tid).map_or(0.0, |(_, t)| *t);
+            let name = name.trim_end_matches(|c: char| c.is_ascii_digit());
+            *by_name.entry(name.to_owned()).or_default() += now - then;
+        }
+        let mut sorted: Vec<_> = by_name.into_iter().filter(|(_, t)| *t >= 0.05).collect();
+        sorted.sort_by(|a, b| b.1.total_cmp(&a.1));
+        sorted
+            .iter()
+            .map(|(name, t)| format!("{name} {t:.1}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
 }
 
 /// One kind of query, sent by every worker of a closed loop in turn.
@@ -931,6 +986,11 @@ async fn main() {
     }
     if part("search") {
         search_part(&mut out, dir.path()).await;
+    }
+    if part("index") && !part("search") {
+        let contents = env_or("BENCH_SEARCH_CONTENTS", 1_000_000) as usize;
+        let authors: Vec<String> = (0..AUTHORS).map(|_| folio_common::new_id()).collect();
+        indexer_alone(&mut out, dir.path(), contents, &authors).await;
     }
     // A bench binary's output is its result.
     #[allow(clippy::print_stdout)]

@@ -24,7 +24,9 @@
 //! version is left alone, and the replica starts from nothing, rebuilding or replaying.
 //!
 //! Writes go through one `IndexWriter`, owned by an indexer thread. A batch of events is
-//! handed to it and acknowledged at once (unless [`MAX_QUEUED_CHANGES`] wait); it
+//! handed to a stemming thread before it (which makes each content's document, so that
+//! stemming goes on while the indexer waits for a commit) and acknowledged at once
+//! (unless [`MAX_QUEUED_CHANGES`] wait); the indexer
 //! commits what is pending [`COMMIT_EVERY`] after the first uncommitted change (at most
 //! [`LATE_COMMIT`] later while batches keep coming) and reloads the reader, so a write is
 //! searchable within that delay, and one commit (about 20 ms of fsyncs here) serves many
@@ -70,6 +72,10 @@ const WRITER_BYTES: usize = 64 << 20;
 /// Longest a change waits for the commit that makes it searchable (while the indexer
 /// keeps up; under a bulk load, at most [`LATE_COMMIT`] more).
 pub const COMMIT_EVERY: Duration = Duration::from_millis(50);
+
+/// Changes since the last commit from which the indexer takes the flow for a flood and
+/// commits [`LATE_COMMIT`] late rather than [`COMMIT_EVERY`] (from about 1,300 changes/s).
+const FLOOD_CHANGES: usize = 64;
 
 /// How late a commit may fall behind [`COMMIT_EVERY`] while batches keep coming.
 pub const LATE_COMMIT: Duration = Duration::from_secs(1);
@@ -174,7 +180,8 @@ pub const ANSWER_CACHE: usize = 1024;
 /// thread's last commit, so the index can be opened again at once.
 struct Indexer {
     jobs: Option<std::sync::mpsc::SyncSender<Job>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    /// The stemming thread, then the indexer thread (which ends after it).
+    threads: Vec<std::thread::JoinHandle<()>>,
     /// Changes handed over and not applied yet.
     queued: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }
@@ -182,10 +189,10 @@ struct Indexer {
 impl Drop for Indexer {
     fn drop(&mut self) {
         self.jobs = None;
-        if let Some(thread) = self.thread.take()
-            && thread.join().is_err()
-        {
-            tracing::error!("the search indexer thread panicked");
+        for thread in self.threads.drain(..) {
+            if thread.join().is_err() {
+                tracing::error!("a search indexing thread panicked");
+            }
         }
     }
 }
@@ -203,8 +210,114 @@ enum Job {
     Commit(tokio::sync::oneshot::Sender<Result<()>>),
 }
 
-/// Batches waiting for the indexer thread, at most (then `apply` waits: back-pressure).
+/// What the stemming thread hands the indexer thread: the jobs, in order, with each
+/// content's document made.
+enum Ready {
+    /// Changes to apply, in order; how many were handed over (skipped ones included);
+    /// whom to tell once applied.
+    Apply(
+        Vec<Prepared>,
+        usize,
+        Option<tokio::sync::oneshot::Sender<()>>,
+    ),
+    Clear,
+    Commit(tokio::sync::oneshot::Sender<Result<()>>),
+}
+
+/// A change, with a content's document made (see [`Change`]).
+enum Prepared {
+    /// Adds or replaces a content (with reads: a rebuild's copy, `Change::Restore`).
+    Put(Box<Made>, Option<u64>),
+    DeleteContent(String),
+    DeleteAuthor(String),
+    RenameAuthor {
+        id: String,
+        name: String,
+    },
+    Read {
+        content_id: String,
+        delta: i64,
+    },
+}
+
+/// A content's suggestion and its document.
+struct Made {
+    suggested: SuggestedContent,
+    doc: Doc,
+}
+
+/// Batches waiting for the stemming thread, at most (then `apply` waits: back-pressure).
 const QUEUED_BATCHES: usize = 16;
+
+/// Batches made and waiting for the indexer thread, at most (then the stemming thread
+/// waits). A few, so that the stemming goes on while the indexer commits.
+const READY_BATCHES: usize = 4;
+
+/// The stemming thread: makes each content's document (stems, pairs) and hands the
+/// jobs, in order, to the indexer thread; skips a rebuild's copies that events made
+/// stale. Ends when the way to it closes (and then so does the indexer thread).
+fn stemmer(
+    jobs: std::sync::mpsc::Receiver<Job>,
+    ready: std::sync::mpsc::SyncSender<Ready>,
+    fields: Fields,
+    shared: SharedCommon,
+) {
+    let mut stems = indexing_analyzer();
+    let mut common: Option<std::sync::Arc<Common>> = None;
+    // While a rebuild runs: the contents and authors events touched since it began.
+    let mut touched: Option<Touched> = None;
+    for job in jobs {
+        let ready_job = match job {
+            Job::Apply(changes, done) => {
+                // The frequent stems, once the indexer has chosen them.
+                if common.is_none() {
+                    common = shared.read().ok().and_then(|c| c.clone());
+                }
+                let n = changes.len();
+                let mut made = Vec::with_capacity(n);
+                for change in changes {
+                    if let Some(t) = &mut touched
+                        && t.skips(&change)
+                    {
+                        continue;
+                    }
+                    let mut make = |c: IndexedContent| {
+                        let suggested = SuggestedContent {
+                            id: c.id.clone(),
+                            author_id: c.author_id.clone(),
+                            title: c.title.clone(),
+                            tags: c.tags.clone(),
+                            published_ms: c.published_ms,
+                            author_name: c.author_name.clone(),
+                        };
+                        let doc = document(fields, (&mut stems, common.as_deref()), c);
+                        Box::new(Made { suggested, doc })
+                    };
+                    made.push(match change {
+                        Change::Put(c) => Prepared::Put(make(c), None),
+                        Change::Restore { content, reads } => {
+                            Prepared::Put(make(content), Some(reads))
+                        }
+                        Change::DeleteContent(id) => Prepared::DeleteContent(id),
+                        Change::DeleteAuthor(id) => Prepared::DeleteAuthor(id),
+                        Change::RenameAuthor { id, name } => Prepared::RenameAuthor { id, name },
+                        Change::Read { content_id, delta } => Prepared::Read { content_id, delta },
+                    });
+                }
+                Ready::Apply(made, n, done)
+            }
+            Job::Rebuilding(on) => {
+                touched = on.then(Touched::default);
+                continue;
+            }
+            Job::Clear => Ready::Clear,
+            Job::Commit(done) => Ready::Commit(done),
+        };
+        if ready.send(ready_job).is_err() {
+            return;
+        }
+    }
+}
 
 /// Changes waiting for the indexer thread past which `apply` waits for its batch.
 pub const MAX_QUEUED_CHANGES: usize = 10_000;
@@ -217,7 +330,7 @@ fn indexer(
     reader: IndexReader,
     suggest: SuggestWriter,
     fields: Fields,
-    jobs: std::sync::mpsc::Receiver<Job>,
+    jobs: std::sync::mpsc::Receiver<Ready>,
     queued: std::sync::Arc<std::sync::atomic::AtomicUsize>,
     common: SharedCommon,
     dir: std::path::PathBuf,
@@ -229,30 +342,40 @@ fn indexer(
         newest: Newest::of(&reader.searcher(), fields.id, ""),
         index: writer,
         suggest,
-        stems: indexing_analyzer(),
-        common: common.read().ok().and_then(|c| c.clone()),
+        chosen: common.read().is_ok_and(|c| c.is_some()),
     };
-    // While a rebuild runs: the contents and authors events touched since it began.
-    let mut touched: Option<Touched> = None;
     let commit = |w: &mut Writers| -> Result<()> {
-        w.index.commit().map_err(Error::internal)?;
-        reader.reload().map_err(Error::internal)?;
-        let _ = dense.send(());
-        w.suggest.commit()?;
+        // The two indexes commit side by side: each waits for its own tantivy thread
+        // to write its segment, and the suggestions' would otherwise wait for the
+        // contents' to finish first.
+        let (index, suggest) = (&mut w.index, &mut w.suggest);
+        std::thread::scope(|s| {
+            let suggested = s.spawn(|| suggest.commit());
+            let indexed = index
+                .commit()
+                .map_err(Error::internal)
+                .and_then(|_| reader.reload().map_err(Error::internal));
+            let _ = dense.send(());
+            let suggested = suggested
+                .join()
+                .unwrap_or_else(|_| Err(Error::internal("committing the suggestions panicked")));
+            indexed.and(suggested)
+        })?;
         // The frequent stems, once there are contents enough to choose them from.
         let searcher = reader.searcher();
-        if w.common.is_none() && searcher.num_docs() >= sample {
+        if !w.chosen && searcher.num_docs() >= sample {
             let picked = Common::choose(&searcher, fields.body).map_err(Error::internal)?;
             picked.save(&dir).map_err(Error::internal)?;
-            let picked = std::sync::Arc::new(picked);
-            w.common = Some(picked.clone());
+            w.chosen = true;
             if let Ok(mut shared) = common.write() {
-                *shared = Some(picked);
+                *shared = Some(std::sync::Arc::new(picked));
             }
         }
         Ok(())
     };
     let mut due: Option<std::time::Instant> = None;
+    // Changes applied since the last commit.
+    let mut uncommitted = 0usize;
     loop {
         // Under a steady flow of batches the queue is never empty when a commit falls
         // due; commit anyway once it is [`LATE_COMMIT`] late, so changes still become
@@ -262,37 +385,43 @@ fn indexer(
             && std::time::Instant::now() >= at + LATE_COMMIT
         {
             due = None;
+            uncommitted = 0;
             if let Err(e) = commit(&mut writer) {
                 tracing::error!(error = %e.log_message(), "committing the search index");
             }
         }
         let job = match due {
             None => jobs.recv().map_err(|_| RecvTimeoutError::Disconnected),
-            Some(at) => jobs.recv_timeout(at.saturating_duration_since(std::time::Instant::now())),
+            Some(at) => {
+                // A flood (more changes on their way, being stemmed, or many since the
+                // last commit): wait for more rather than commit a sliver of it, up to
+                // [`LATE_COMMIT`] late. Each commit writes a segment that merges later
+                // rewrite: commits every 50 ms under a flood fed slower than the indexer
+                // (an import's events) cost more CPU than the indexing itself.
+                let more = queued.load(std::sync::atomic::Ordering::Relaxed) > 0
+                    || uncommitted >= FLOOD_CHANGES;
+                let until = if more { at + LATE_COMMIT } else { at };
+                jobs.recv_timeout(until.saturating_duration_since(std::time::Instant::now()))
+            }
         };
         match job {
-            Ok(Job::Apply(changes, done)) => {
-                let n = changes.len();
+            Ok(Ready::Apply(changes, n, done)) => {
                 for change in changes {
-                    if let Some(t) = &mut touched
-                        && t.skips(&change)
-                    {
-                        continue;
-                    }
                     if let Err(e) = apply_change(&mut writer, fields, change) {
                         tracing::error!(error = %e.log_message(), "indexing a change");
                     }
                 }
+                uncommitted += n;
                 due.get_or_insert_with(|| std::time::Instant::now() + COMMIT_EVERY);
                 queued.fetch_sub(n, std::sync::atomic::Ordering::Relaxed);
                 if let Some(done) = done {
                     let _ = done.send(());
                 }
             }
-            Ok(Job::Rebuilding(on)) => touched = on.then(Touched::default),
-            Ok(Job::Clear) => {
+            Ok(Ready::Clear) => {
                 // Committed at once, so that nothing added later is caught by it.
                 due = None;
+                uncommitted = 0;
                 if let Err(e) = writer
                     .index
                     .delete_all_documents()
@@ -303,12 +432,14 @@ fn indexer(
                     tracing::error!(error = %e.log_message(), "clearing the search index");
                 }
             }
-            Ok(Job::Commit(done)) => {
+            Ok(Ready::Commit(done)) => {
                 due = None;
+                uncommitted = 0;
                 let _ = done.send(commit(&mut writer));
             }
             Err(RecvTimeoutError::Timeout) => {
                 due = None;
+                uncommitted = 0;
                 if let Err(e) = commit(&mut writer) {
                     tracing::error!(error = %e.log_message(), "committing the search index");
                 }
@@ -361,51 +492,43 @@ impl Touched {
 struct Writers {
     index: IndexWriter<Doc>,
     suggest: SuggestWriter,
-    /// The indexing analyzer (which remembers stems).
-    stems: TextAnalyzer,
-    /// The frequent stems, once chosen.
-    common: Option<std::sync::Arc<Common>>,
+    /// Whether the frequent stems are chosen.
+    chosen: bool,
     /// The newest content id given to the index.
     newest: Newest,
 }
 
-fn apply_change(w: &mut Writers, f: Fields, change: Change) -> Result<()> {
+fn apply_change(w: &mut Writers, f: Fields, change: Prepared) -> Result<()> {
     match change {
-        Change::Put(c) => put(w, f, c)?,
-        Change::DeleteContent(id) => {
+        Prepared::Put(made, reads) => {
+            let id = reads.map(|_| made.suggested.id.clone());
+            put(w, f, *made)?;
+            if let (Some(id), Some(reads)) = (id, reads) {
+                w.suggest.set_reads(&id, reads)?;
+            }
+        }
+        Prepared::DeleteContent(id) => {
             w.suggest.delete_content(&id)?;
             w.index.delete_term(Term::from_field_text(f.id, &id));
         }
-        Change::DeleteAuthor(id) => {
+        Prepared::DeleteAuthor(id) => {
             w.suggest.delete_author(&id)?;
             w.index.delete_term(Term::from_field_text(f.author_id, &id));
         }
-        Change::Restore { content: c, reads } => {
-            let id = c.id.clone();
-            put(w, f, c)?;
-            w.suggest.set_reads(&id, reads)?;
-        }
-        Change::RenameAuthor { id, name } => w.suggest.rename_author(&id, &name)?,
-        Change::Read { content_id, delta } => w.suggest.read(&content_id, delta)?,
+        Prepared::RenameAuthor { id, name } => w.suggest.rename_author(&id, &name)?,
+        Prepared::Read { content_id, delta } => w.suggest.read(&content_id, delta)?,
     }
     Ok(())
 }
 
 /// Adds or replaces a content, and its suggestions.
-fn put(w: &mut Writers, f: Fields, c: IndexedContent) -> Result<()> {
-    w.suggest.put_content(SuggestedContent {
-        id: c.id.clone(),
-        author_id: c.author_id.clone(),
-        title: c.title.clone(),
-        tags: c.tags.clone(),
-        published_ms: c.published_ms,
-        author_name: c.author_name.clone(),
-    })?;
-    if w.newest.may_hold(&c.id) {
-        w.index.delete_term(Term::from_field_text(f.id, &c.id));
+fn put(w: &mut Writers, f: Fields, Made { suggested, doc }: Made) -> Result<()> {
+    if w.newest.may_hold(&suggested.id) {
+        w.index
+            .delete_term(Term::from_field_text(f.id, &suggested.id));
     }
-    w.newest.hold(&c.id);
-    let doc = document(f, (&mut w.stems, w.common.as_deref()), c);
+    w.newest.hold(&suggested.id);
+    w.suggest.put_content(suggested)?;
     w.index.add_document(doc).map_err(Error::internal)?;
     Ok(())
 }
@@ -563,6 +686,7 @@ impl SearchIndex {
             .try_into()?;
         let (suggestions, suggest_writer) = crate::suggest::open(&dir.join("suggest"))?;
         let (indexer_tx, jobs) = std::sync::mpsc::sync_channel(QUEUED_BATCHES);
+        let (ready_tx, ready) = std::sync::mpsc::sync_channel(READY_BATCHES);
         let thread_reader = reader.clone();
         let queued = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let thread_queued = queued.clone();
@@ -581,6 +705,10 @@ impl SearchIndex {
                 tracing::error!(error = %e, "writing the search index's dense bit sets");
             }
         })?;
+        let stemmer_common = common.clone();
+        let stemming = std::thread::Builder::new()
+            .name("search-stemmer".into())
+            .spawn(move || stemmer(jobs, ready_tx, fields, stemmer_common))?;
         let thread = std::thread::Builder::new()
             .name("search-indexer".into())
             .spawn(move || {
@@ -589,7 +717,7 @@ impl SearchIndex {
                     thread_reader,
                     suggest_writer,
                     fields,
-                    jobs,
+                    ready,
                     thread_queued,
                     thread_common,
                     thread_dir,
@@ -604,7 +732,7 @@ impl SearchIndex {
             suggestions,
             indexer: std::sync::Arc::new(Indexer {
                 jobs: Some(indexer_tx),
-                thread: Some(thread),
+                threads: vec![stemming, thread],
                 queued,
             }),
             answers: std::sync::Arc::new(AnswerCache::new(ANSWER_CACHE)),
@@ -1036,6 +1164,55 @@ mod tests {
         assert_eq!(find(&index, "created").await, ["3", "2", "1"]);
         assert_eq!(find(&index, "third").await, ["2"]);
         assert_eq!(index.reader.searcher().num_docs(), 3);
+    }
+
+    fn restored(change: Change, reads: u64) -> Change {
+        match change {
+            Change::Put(content) => Change::Restore { content, reads },
+            other => other,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_rebuilds_copy_never_undoes_a_newer_event() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let index = SearchIndex::open(dir.path()).expect("opens");
+        index.rebuilding(true).await.expect("starts");
+        // Events while the rebuild runs: an edit, a deletion, an author's deletion.
+        index
+            .apply(vec![
+                content("1", "ada", "Edited", "new words", &[]),
+                content("2", "ada", "Kept", "gone later", &[]),
+                Change::DeleteContent("2".into()),
+                Change::DeleteAuthor("bob".into()),
+            ])
+            .await
+            .expect("applies");
+        // Then the rebuild's copies, read before those events.
+        index
+            .apply(vec![
+                restored(content("1", "ada", "Original", "old words", &[]), 3),
+                restored(content("2", "ada", "Kept", "gone later", &[]), 1),
+                restored(content("3", "bob", "By bob", "old words", &[]), 0),
+                restored(content("4", "cy", "Untouched", "old words", &[]), 0),
+            ])
+            .await
+            .expect("applies");
+        index.rebuilding(false).await.expect("ends");
+        index.commit().await.expect("commits");
+        assert_eq!(find(&index, "new").await, ["1"]);
+        assert_eq!(find(&index, "old").await, ["4"]);
+        assert!(find(&index, "kept").await.is_empty());
+        // Once the rebuild is over, a copy is put like any content.
+        index
+            .apply(vec![restored(
+                content("3", "bob", "By bob", "old words", &[]),
+                0,
+            )])
+            .await
+            .expect("applies");
+        index.commit().await.expect("commits");
+        assert_eq!(find(&index, "old").await, ["4", "3"]);
     }
 
     #[tokio::test]
