@@ -60,7 +60,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use folio_common::Config;
 use folio_content::import::{ImportOptions, import_csv};
 use folio_testkit::TestApp;
-use folio_testkit::load::{Rng, clock_ticks, closed_loop, cpu_time, env_or, graphql, ms};
+use folio_testkit::load::{Rng, clock_ticks, closed_loop, cpu_time, env_or, graphql, ms, stat_cpu};
 use serde_json::{Value, json};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -887,15 +887,8 @@ fn thread_cpu(ticks: f64) -> ThreadCpu {
         let Ok(stat) = std::fs::read_to_string(task.path().join("stat")) else {
             continue;
         };
-        // `tid (name) state ...`: utime and stime are fields 14 and 15.
-        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
-            continue;
-        };
-        let fields: Vec<&str> = stat[close + 1..].split_whitespace().collect();
-        let time = |i: usize| fields.get(i - 3).and_then(|f| f.parse::<f64>().ok());
-        if let (Some(user), Some(system)) = (time(14), time(15)) {
-            let name = stat[open + 1..close].to_owned();
-            threads.insert(tid, (name, (user + system) / ticks));
+        if let Some((name, cpu)) = stat_cpu(&stat, ticks) {
+            threads.insert(tid, (name.to_owned(), cpu.as_secs_f64()));
         }
     }
     ThreadCpu(threads)

@@ -37,15 +37,20 @@ pub fn clock_ticks() -> f64 {
 /// and 15 of `/proc/<pid>/stat`; `None` without `/proc`.
 pub fn cpu_time(pid: u32, ticks_per_sec: f64) -> Option<Duration> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat_cpu(&stat, ticks_per_sec).map(|(_, cpu)| cpu)
+}
+
+/// The name and CPU time (user + system) in a `/proc/<pid>/stat` or
+/// `/proc/<pid>/task/<tid>/stat` line: fields 2, 14 and 15.
+pub fn stat_cpu(stat: &str, ticks_per_sec: f64) -> Option<(&str, Duration)> {
     // Field 2, the command, is in parentheses and may hold spaces: count from after it
     // (field 3 first).
-    let rest = &stat[stat.rfind(')')? + 1..];
-    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let (open, close) = (stat.find('(')?, stat.rfind(')')?);
+    let fields: Vec<&str> = stat[close + 1..].split_whitespace().collect();
     let utime: u64 = fields.get(14 - 3)?.parse().ok()?;
     let stime: u64 = fields.get(15 - 3)?.parse().ok()?;
-    Some(Duration::from_secs_f64(
-        (utime + stime) as f64 / ticks_per_sec,
-    ))
+    let cpu = Duration::from_secs_f64((utime + stime) as f64 / ticks_per_sec);
+    Some((stat.get(open + 1..close)?, cpu))
 }
 
 /// The `p` quantile (0..=1) of sorted latencies.

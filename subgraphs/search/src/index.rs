@@ -373,26 +373,25 @@ fn indexer(
         }
         Ok(())
     };
-    let mut due: Option<std::time::Instant> = None;
-    // Changes applied since the last commit.
-    let mut uncommitted = 0usize;
+    // Since the first change after the last commit: when its commit falls due, and how
+    // many changes it holds.
+    let mut due: Option<(std::time::Instant, usize)> = None;
     loop {
         // Under a steady flow of batches the queue is never empty when a commit falls
         // due; commit anyway once it is [`LATE_COMMIT`] late, so changes still become
         // searchable and the suggestions' pending entries stay few, while a bulk load
         // pays for a commit (about 20 ms of fsyncs) once a second, not every 50 ms.
-        if let Some(at) = due
+        if let Some((at, _)) = due
             && std::time::Instant::now() >= at + LATE_COMMIT
         {
             due = None;
-            uncommitted = 0;
             if let Err(e) = commit(&mut writer) {
                 tracing::error!(error = %e.log_message(), "committing the search index");
             }
         }
         let job = match due {
             None => jobs.recv().map_err(|_| RecvTimeoutError::Disconnected),
-            Some(at) => {
+            Some((at, uncommitted)) => {
                 // A flood (more changes on their way, being stemmed, or many since the
                 // last commit): wait for more rather than commit a sliver of it, up to
                 // [`LATE_COMMIT`] late. Each commit writes a segment that merges later
@@ -411,8 +410,8 @@ fn indexer(
                         tracing::error!(error = %e.log_message(), "indexing a change");
                     }
                 }
-                uncommitted += n;
-                due.get_or_insert_with(|| std::time::Instant::now() + COMMIT_EVERY);
+                due.get_or_insert_with(|| (std::time::Instant::now() + COMMIT_EVERY, 0))
+                    .1 += n;
                 queued.fetch_sub(n, std::sync::atomic::Ordering::Relaxed);
                 if let Some(done) = done {
                     let _ = done.send(());
@@ -421,7 +420,6 @@ fn indexer(
             Ok(Ready::Clear) => {
                 // Committed at once, so that nothing added later is caught by it.
                 due = None;
-                uncommitted = 0;
                 if let Err(e) = writer
                     .index
                     .delete_all_documents()
@@ -434,12 +432,10 @@ fn indexer(
             }
             Ok(Ready::Commit(done)) => {
                 due = None;
-                uncommitted = 0;
                 let _ = done.send(commit(&mut writer));
             }
             Err(RecvTimeoutError::Timeout) => {
                 due = None;
-                uncommitted = 0;
                 if let Err(e) = commit(&mut writer) {
                     tracing::error!(error = %e.log_message(), "committing the search index");
                 }
