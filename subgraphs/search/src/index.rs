@@ -344,23 +344,23 @@ fn indexer(
         suggest,
         chosen: common.read().is_ok_and(|c| c.is_some()),
     };
-    let commit = |w: &mut Writers| -> Result<()> {
-        // The two indexes commit side by side: each waits for its own tantivy thread
-        // to write its segment, and the suggestions' would otherwise wait for the
-        // contents' to finish first.
-        let (index, suggest) = (&mut w.index, &mut w.suggest);
-        std::thread::scope(|s| {
-            let suggested = s.spawn(|| suggest.commit());
-            let indexed = index
-                .commit()
-                .map_err(Error::internal)
-                .and_then(|_| reader.reload().map_err(Error::internal));
-            let _ = dense.send(());
-            let suggested = suggested
-                .join()
-                .unwrap_or_else(|_| Err(Error::internal("committing the suggestions panicked")));
-            indexed.and(suggested)
-        })?;
+    // `settled`: wait for the suggestions' commit too (asked for, or the last one);
+    // otherwise it goes on in its own thread while the indexer takes the next changes,
+    // and the next commit waits for it.
+    let commit = |w: &mut Writers, settled: bool| -> Result<()> {
+        let suggested = w.suggest.begin_commit();
+        let indexed = w
+            .index
+            .commit()
+            .map_err(Error::internal)
+            .and_then(|_| reader.reload().map_err(Error::internal));
+        let _ = dense.send(());
+        let suggested = if settled {
+            suggested.and_then(|()| w.suggest.wait())
+        } else {
+            suggested
+        };
+        indexed.and(suggested)?;
         // The frequent stems, once there are contents enough to choose them from.
         let searcher = reader.searcher();
         if !w.chosen && searcher.num_docs() >= sample {
@@ -385,7 +385,7 @@ fn indexer(
             && std::time::Instant::now() >= at + LATE_COMMIT
         {
             due = None;
-            if let Err(e) = commit(&mut writer) {
+            if let Err(e) = commit(&mut writer, false) {
                 tracing::error!(error = %e.log_message(), "committing the search index");
             }
         }
@@ -425,24 +425,24 @@ fn indexer(
                     .delete_all_documents()
                     .map_err(Error::internal)
                     .and_then(|_| writer.suggest.clear())
-                    .and_then(|()| commit(&mut writer))
+                    .and_then(|()| commit(&mut writer, true))
                 {
                     tracing::error!(error = %e.log_message(), "clearing the search index");
                 }
             }
             Ok(Ready::Commit(done)) => {
                 due = None;
-                let _ = done.send(commit(&mut writer));
+                let _ = done.send(commit(&mut writer, true));
             }
             Err(RecvTimeoutError::Timeout) => {
                 due = None;
-                if let Err(e) = commit(&mut writer) {
+                if let Err(e) = commit(&mut writer, false) {
                     tracing::error!(error = %e.log_message(), "committing the search index");
                 }
             }
             Err(RecvTimeoutError::Disconnected) => {
                 if due.is_some()
-                    && let Err(e) = commit(&mut writer)
+                    && let Err(e) = commit(&mut writer, true)
                 {
                     tracing::error!(error = %e.log_message(), "committing the search index on close");
                 }

@@ -1,5 +1,6 @@
 //! Autocomplete (`suggest`): a second, small tantivy index beside the contents' one, in
-//! `<index dir>/suggest`, written by the same indexer thread and committed with it.
+//! `<index dir>/suggest`, written by the same indexer thread and committed with it (by a
+//! committing thread of its own, while the indexer goes on).
 //!
 //! One document per entry a reader may be offered:
 //!
@@ -18,8 +19,9 @@
 //! short lists, without scoring.
 //!
 //! Counts change by read-modify-write of an entry: the indexer thread reads it from the
-//! documents changed since the last commit (`pending`) or else from the last commit,
-//! and writes it back whole. The thread is the only writer, so nothing is lost between
+//! documents changed since the last commit began (`pending`), or else from the commit
+//! the committing thread is writing (`in_flight`), or else from the last commit, and
+//! writes it back whole. The thread is the only writer, so nothing is lost between
 //! the two. A TAG or AUTHOR entry goes when its last content does; an AUTHOR entry's
 //! text is the author's names when the search database knows them (`user.*` events), and
 //! it is offered only once it has a name.
@@ -28,8 +30,10 @@ use crate::newest::Newest;
 use crate::rank::AnswerCache;
 use crate::tops::Tops;
 use folio_common::{Error, Result};
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap, FxHashSet};
+use std::collections::HashSet;
 use std::path::Path;
+use std::sync::Arc;
 use tantivy::collector::TopDocs;
 use tantivy::directory::MmapDirectory;
 use tantivy::query::TermQuery;
@@ -122,8 +126,8 @@ fn words(text: &str) -> impl Iterator<Item = String> + '_ {
 }
 
 /// Every prefix (1 to [`MAX_PREFIX`] characters) of every word of `text`, once.
-fn prefixes(text: &str) -> HashSet<String> {
-    let mut out = HashSet::new();
+fn prefixes(text: &str) -> FxHashSet<String> {
+    let mut out = FxHashSet::default();
     for word in words(text) {
         let mut prefix = String::new();
         for c in word.chars().take(MAX_PREFIX) {
@@ -233,7 +237,7 @@ pub struct Suggestions {
     fields: Fields,
     reader: IndexReader,
     /// Answers to recent `(prefix, first)`, valid until the next commit.
-    answers: std::sync::Arc<AnswerCache<(String, usize), Vec<Suggestion>>>,
+    answers: Arc<AnswerCache<(String, usize), Vec<Suggestion>>>,
     /// Each segment's best entries per frequent prefix.
     tops: Tops,
 }
@@ -241,17 +245,89 @@ pub struct Suggestions {
 /// The suggestion index's writing side, owned by the indexer thread.
 pub struct SuggestWriter {
     fields: Fields,
-    writer: IndexWriter,
     reader: IndexReader,
-    /// Entries written since the last commit (`None`: deleted), newest state.
-    pending: HashMap<String, Option<Entry>>,
+    /// Entries written since the last commit began (`None`: deleted), newest state.
+    pending: Entries,
+    /// The entries of the last commit begun, which the committing thread writes while
+    /// the indexer goes on: read after `pending` and before the committed index, until
+    /// the next commit begins.
+    in_flight: Arc<Entries>,
     /// The newest content with a TITLE entry, pending ones included, and as of the
-    /// last commit: a content past it has none in the committed index, so its entry is
-    /// neither looked up nor deleted there (`crate::newest`).
+    /// last commit begun: a content past it has none in the committed index nor in
+    /// flight, so its entry is neither looked up nor deleted there (`crate::newest`).
     newest: Newest,
     committed: Newest,
-    /// Wakes the thread that writes new segments' best entries ([`crate::tops`]).
+    /// The way to the committing thread, and its answer to the commit in flight.
+    committer: Option<std::sync::mpsc::Sender<Commit>>,
+    done: std::sync::mpsc::Receiver<Result<()>>,
+    busy: bool,
+    /// Delete every entry committed before the next commit's (`clear`).
+    clear: bool,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+/// Entries by key, as written (`None`: deleted).
+type Entries = FxHashMap<String, Option<Entry>>;
+
+/// A commit the committing thread writes.
+struct Commit {
+    entries: Arc<Entries>,
+    /// The newest content with a TITLE entry in the committed index (no delete past it).
+    held: Newest,
+    clear: bool,
+}
+
+/// The committing thread: owns the tantivy writer, writes each commit's entries,
+/// commits, makes them readable and answers; ends when the way to it closes.
+fn committer(
+    fields: Fields,
+    mut writer: IndexWriter,
+    reader: IndexReader,
+    commits: std::sync::mpsc::Receiver<Commit>,
+    done: std::sync::mpsc::Sender<Result<()>>,
     tops: std::sync::mpsc::Sender<()>,
+    gate: Option<std::sync::mpsc::Receiver<()>>,
+) {
+    for Commit {
+        entries,
+        held,
+        clear,
+    } in commits
+    {
+        // A test holds each commit until it lets it go.
+        if let Some(gate) = &gate {
+            let _ = gate.recv();
+        }
+        let result = (|| {
+            if clear {
+                writer.delete_all_documents().map_err(Error::internal)?;
+            }
+            for (key, entry) in entries.iter() {
+                if may_hold(&held, key) {
+                    writer.delete_term(Term::from_field_text(fields.key, key));
+                }
+                if let Some(e) = entry {
+                    writer
+                        .add_document(document(fields, e))
+                        .map_err(Error::internal)?;
+                }
+            }
+            writer.commit().map_err(Error::internal)?;
+            reader.reload().map_err(Error::internal)
+        })();
+        if result.is_ok() {
+            let _ = tops.send(());
+        }
+        if done.send(result).is_err() {
+            return;
+        }
+    }
+}
+
+/// Whether an index holding contents up to `held` may hold an entry `key`.
+fn may_hold(held: &Newest, key: &str) -> bool {
+    key.strip_prefix(TITLE_KEY)
+        .is_none_or(|id| held.may_hold(id))
 }
 
 /// A content as the suggestions see it.
@@ -268,6 +344,14 @@ pub struct SuggestedContent {
 
 /// Opens (or creates) the suggestion index in `dir`.
 pub fn open(dir: &Path) -> anyhow::Result<(Suggestions, SuggestWriter)> {
+    open_held(dir, None)
+}
+
+/// [`open`], its committing thread waiting for a word on `gate` before each commit.
+fn open_held(
+    dir: &Path,
+    gate: Option<std::sync::mpsc::Receiver<()>>,
+) -> anyhow::Result<(Suggestions, SuggestWriter)> {
     std::fs::create_dir_all(dir)?;
     let (schema, fields) = schema();
     let index = Index::open_or_create(MmapDirectory::open(dir)?, schema)?;
@@ -279,36 +363,69 @@ pub fn open(dir: &Path) -> anyhow::Result<(Suggestions, SuggestWriter)> {
     let newest = Newest::of(&reader.searcher(), fields.key, TITLE_KEY);
     let tops = Tops::default();
     let (thread_tops, thread_reader) = (tops.clone(), reader.clone());
-    // Ends when the writer (holding `wake`) goes.
+    // Ends when the committing thread (holding `wake`) goes.
     let wake = crate::segments::refresher("search-suggest-tops", move || {
         if let Err(e) = thread_tops.refresh(&thread_reader.searcher(), fields.prefixes) {
             tracing::error!(error = %e, "writing the suggestions' best entries");
         }
     })?;
+    let (commits, thread_commits) = std::sync::mpsc::channel();
+    let (thread_done, done) = std::sync::mpsc::channel();
+    let thread_reader = reader.clone();
+    let thread = std::thread::Builder::new()
+        .name("search-suggest-commit".into())
+        .spawn(move || {
+            committer(
+                fields,
+                writer,
+                thread_reader,
+                thread_commits,
+                thread_done,
+                wake,
+                gate,
+            )
+        })?;
     Ok((
         Suggestions {
             fields,
             reader: reader.clone(),
-            answers: std::sync::Arc::new(AnswerCache::new(crate::index::ANSWER_CACHE)),
+            answers: Arc::new(AnswerCache::new(crate::index::ANSWER_CACHE)),
             tops,
         },
         SuggestWriter {
             fields,
-            writer,
             reader,
-            pending: HashMap::new(),
+            pending: Entries::default(),
+            in_flight: Arc::default(),
             committed: newest.clone(),
             newest,
-            tops: wake,
+            committer: Some(commits),
+            done,
+            busy: false,
+            clear: false,
+            thread: Some(thread),
         },
     ))
+}
+
+impl Drop for SuggestWriter {
+    /// Waits for the commit in flight; the tantivy writer goes with its thread, so the
+    /// index can be opened again at once.
+    fn drop(&mut self) {
+        self.committer = None;
+        if let Some(thread) = self.thread.take()
+            && thread.join().is_err()
+        {
+            tracing::error!("the suggestions' committing thread panicked");
+        }
+    }
 }
 
 impl SuggestWriter {
     /// The entry `key` as it now is (pending changes first, then the last commit).
     fn get(&self, key: &str) -> Result<Option<Entry>> {
-        if let Some(pending) = self.pending.get(key) {
-            return Ok(pending.clone());
+        if let Some(entry) = self.pending.get(key).or_else(|| self.in_flight.get(key)) {
+            return Ok(entry.clone());
         }
         // A content newer than every one committed has no entry there: looking in the
         // committed index for each of an import's contents would cost more than the
@@ -333,8 +450,7 @@ impl SuggestWriter {
 
     /// Whether the committed index may hold an entry `key` (see [`Newest`]).
     fn may_be_committed(&self, key: &str) -> bool {
-        key.strip_prefix(TITLE_KEY)
-            .is_none_or(|id| self.committed.may_hold(id))
+        may_hold(&self.committed, key)
     }
 
     /// Writes `e` (at the next commit: an entry that changes many times between two
@@ -352,23 +468,54 @@ impl SuggestWriter {
 
     /// Writes what changed since the last commit, commits, and makes it readable.
     pub fn commit(&mut self) -> Result<()> {
-        for (key, entry) in &self.pending {
-            if self.may_be_committed(key) {
-                self.writer
-                    .delete_term(Term::from_field_text(self.fields.key, key));
-            }
-            if let Some(e) = entry {
-                self.writer
-                    .add_document(document(self.fields, e))
-                    .map_err(Error::internal)?;
-            }
+        self.begin_commit()?;
+        self.wait()
+    }
+
+    /// Hands what changed since the last commit to the committing thread, which
+    /// commits it while the indexer goes on (after the commit in flight, if any).
+    pub fn begin_commit(&mut self) -> Result<()> {
+        if let Err(e) = self.wait() {
+            tracing::error!(error = %e.log_message(), "committing the suggestions");
         }
-        self.writer.commit().map_err(Error::internal)?;
-        self.reader.reload().map_err(Error::internal)?;
-        self.pending.clear();
-        self.committed = self.newest.clone();
-        let _ = self.tops.send(());
+        let entries = Arc::new(std::mem::take(&mut self.pending));
+        let held = std::mem::replace(&mut self.committed, self.newest.clone());
+        let commit = Commit {
+            entries: entries.clone(),
+            held,
+            clear: std::mem::take(&mut self.clear),
+        };
+        self.in_flight = entries;
+        let sent = self.committer.as_ref().map(|c| c.send(commit).is_ok());
+        if sent != Some(true) {
+            return Err(Error::internal(
+                "the suggestions' committing thread is gone",
+            ));
+        }
+        self.busy = true;
         Ok(())
+    }
+
+    /// Waits for the commit in flight, if any. When it failed, its entries are pending
+    /// again (under the newer ones), for the next commit.
+    pub fn wait(&mut self) -> Result<()> {
+        if !std::mem::take(&mut self.busy) {
+            return Ok(());
+        }
+        let result = self.done.recv().unwrap_or_else(|_| {
+            Err(Error::internal(
+                "the suggestions' committing thread is gone",
+            ))
+        });
+        if result.is_err() {
+            for (key, entry) in self.in_flight.iter() {
+                self.pending
+                    .entry(key.clone())
+                    .or_insert_with(|| entry.clone());
+            }
+            self.in_flight = Arc::default();
+        }
+        result
     }
 
     /// Moves a TAG or AUTHOR entry's counts: `contents` and `reads` by the deltas, the
@@ -472,6 +619,7 @@ impl SuggestWriter {
         let mut ids: HashSet<String> = self
             .pending
             .values()
+            .chain(self.in_flight.values())
             .flatten()
             .filter(|e| e.kind == Kind::Title && e.author_id.as_deref() == Some(author_id))
             .filter_map(|e| e.content_id.clone())
@@ -526,11 +674,11 @@ impl SuggestWriter {
     /// Deletes every entry, pending ones too. The caller commits at once (the index's
     /// `Clear` job), before any entry is read again.
     pub fn clear(&mut self) -> Result<()> {
-        self.writer
-            .delete_all_documents()
-            .map_err(Error::internal)?;
+        let flown = self.wait();
         self.pending.clear();
-        Ok(())
+        self.in_flight = Arc::default();
+        self.clear = true;
+        flown
     }
 
     /// A content was read (`delta` 1) or a read of it went (-1).
@@ -576,7 +724,7 @@ pub struct Miss {
 impl Suggestions {
     /// Keeps the answers to up to `entries` recent prefixes (0: none).
     pub fn with_answer_cache(mut self, entries: usize) -> Self {
-        self.answers = std::sync::Arc::new(AnswerCache::new(entries));
+        self.answers = Arc::new(AnswerCache::new(entries));
         self
     }
 
@@ -686,6 +834,7 @@ impl Suggestions {
 mod tests {
     use super::*;
     use crate::tops::TOP;
+    use std::collections::HashMap;
 
     fn content(id: &str, author: &str, title: &str, tags: &[&str], at: i64) -> SuggestedContent {
         SuggestedContent {
@@ -827,6 +976,48 @@ mod tests {
         w.delete_content("c2").expect("delete");
         w.commit().expect("commit");
         assert!(texts(&s, "n").is_empty(), "{:?}", texts(&s, "n"));
+    }
+
+    #[test]
+    fn a_commit_in_flight_is_read_before_the_index() {
+        let dir = tempfile::tempdir().expect("dir");
+        let (go, held) = std::sync::mpsc::channel();
+        let (s, mut w) = open_held(dir.path(), Some(held)).expect("open");
+        w.put_content(content("c1", "u1", "Rust in action", &["lang"], 100))
+            .expect("put");
+        w.put_content(content("c2", "u2", "Rusty nails", &["lang"], 200))
+            .expect("put");
+        w.read("c1", 2).expect("read");
+        w.begin_commit().expect("begin");
+        // Held: nothing is readable yet, and what follows reads the commit in flight.
+        assert!(texts(&s, "ru").is_empty());
+        w.put_content(content("c1", "u1", "Rust in action", &["systems"], 100))
+            .expect("edit");
+        w.delete_author("u2").expect("delete author");
+        w.read("c1", 1).expect("read");
+        go.send(()).expect("let the first commit go");
+        go.send(()).expect("let the second commit go");
+        w.commit().expect("commit");
+        assert_eq!(
+            texts(&s, "ru"),
+            vec![(Kind::Title, "Rust in action".to_owned())],
+            "the author's content in flight went with them"
+        );
+        assert!(texts(&s, "la").is_empty(), "the edit moved the tag away");
+        // c1 kept the two reads in flight (three in all): a newer title with two comes
+        // after it.
+        w.put_content(content("c3", "u1", "Rust again", &[], 300))
+            .expect("put");
+        w.read("c3", 2).expect("read");
+        go.send(()).expect("let the third commit go");
+        w.commit().expect("commit");
+        assert_eq!(
+            texts(&s, "rust"),
+            vec![
+                (Kind::Title, "Rust in action".to_owned()),
+                (Kind::Title, "Rust again".to_owned()),
+            ]
+        );
     }
 
     #[test]
