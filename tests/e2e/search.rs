@@ -362,8 +362,9 @@ async fn an_imports_contents_are_searchable_and_known_to_interactions() {
     let claimed: usize = imported
         .iter()
         .map(|(e, _)| {
-            assert!(e.data.get("contents").is_none(), "{}", e.data);
-            e.data["contentIds"].as_array().expect("content ids").len()
+            let data = e.data.value();
+            assert!(data.get("contents").is_none(), "{data}");
+            data["contentIds"].as_array().expect("content ids").len()
         })
         .sum();
     assert_eq!(claimed, ROWS);

@@ -146,7 +146,7 @@ mod tests {
             seen.lock().expect("seen").extend(
                 events
                     .into_iter()
-                    .map(|e| e.subject_id().unwrap_or("").to_owned()),
+                    .map(|e| e.subject_id().unwrap_or_default()),
             );
             Box::pin(async { Ok(()) })
         })
