@@ -83,12 +83,6 @@ impl Data {
         serde_json::value::to_raw_value(&PayloadData(payload)).map(Data)
     }
 
-    /// The data written from `value` (tests, and events not from the catalog).
-    pub fn from_value(value: &Value) -> Data {
-        // A `Value` always serializes.
-        Data(serde_json::value::to_raw_value(value).unwrap_or_default())
-    }
-
     /// The JSON text.
     pub fn json(&self) -> &str {
         self.0.get()
@@ -421,7 +415,10 @@ mod tests {
             Payload::ContentDeleted(catalog::ContentDeleted { id: "c1".into() }),
         )
         .expect("event");
-        e.data = Data::from_value(&serde_json::json!({ "title": "no id" }));
+        e.data = Data(
+            serde_json::value::to_raw_value(&serde_json::json!({ "title": "no id" }))
+                .expect("json"),
+        );
         let cause = e.payload().expect_err("missing id").log_message();
         assert!(
             cause.contains("content.deleted") && cause.contains("id"),

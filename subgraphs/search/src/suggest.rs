@@ -422,7 +422,8 @@ impl Drop for SuggestWriter {
 }
 
 impl SuggestWriter {
-    /// The entry `key` as it now is (pending changes first, then the last commit).
+    /// The entry `key` as it now is (pending changes first, then the commit in flight,
+    /// then the last commit).
     fn get(&self, key: &str) -> Result<Option<Entry>> {
         if let Some(entry) = self.pending.get(key).or_else(|| self.in_flight.get(key)) {
             return Ok(entry.clone());
@@ -430,7 +431,7 @@ impl SuggestWriter {
         // A content newer than every one committed has no entry there: looking in the
         // committed index for each of an import's contents would cost more than the
         // rest of its indexing.
-        if !self.may_be_committed(key) {
+        if !may_hold(&self.committed, key) {
             return Ok(None);
         }
         let searcher = self.reader.searcher();
@@ -446,11 +447,6 @@ impl SuggestWriter {
         };
         let doc: TantivyDocument = searcher.doc(address).map_err(Error::internal)?;
         Ok(entry(self.fields, &doc))
-    }
-
-    /// Whether the committed index may hold an entry `key` (see [`Newest`]).
-    fn may_be_committed(&self, key: &str) -> bool {
-        may_hold(&self.committed, key)
     }
 
     /// Writes `e` (at the next commit: an entry that changes many times between two
