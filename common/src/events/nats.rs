@@ -73,18 +73,35 @@ impl NatsBus {
             .await?;
         let js = jetstream::new(client.clone());
         let stream = stream_name(prefix);
-        tokio::time::timeout(
-            Duration::from_secs(30),
-            js.get_or_create_stream(stream::Config {
-                name: stream.clone(),
-                subjects: vec![format!("{prefix}.>")],
-                storage: stream::StorageType::File,
-                duplicate_window: Duration::from_secs(120),
-                ..Default::default()
-            }),
-        )
-        .await
-        .map_err(|_| anyhow::anyhow!("NATS at {url} did not answer within 30 s"))??;
+        let config = stream::Config {
+            name: stream.clone(),
+            subjects: vec![format!("{prefix}.>")],
+            storage: stream::StorageType::File,
+            duplicate_window: Duration::from_secs(120),
+            ..Default::default()
+        };
+        // The server can fail a create for a moment (seen: its account's store directory
+        // removed by another stream's deletion while this one was being made, error
+        // 10077); creating is idempotent, so try a few times before giving up.
+        let create = async {
+            let mut backoff = Duration::from_millis(100);
+            let mut attempts = 1;
+            loop {
+                match js.get_or_create_stream(config.clone()).await {
+                    Ok(_) => return Ok(()),
+                    Err(e) if attempts < 5 => {
+                        tracing::warn!(error = %e, "creating the NATS stream; trying again");
+                        tokio::time::sleep(backoff).await;
+                        backoff *= 2;
+                        attempts += 1;
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(30), create)
+            .await
+            .map_err(|_| anyhow::anyhow!("NATS at {url} did not answer within 30 s"))??;
         Ok(NatsBus {
             client,
             js,
