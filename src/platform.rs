@@ -23,6 +23,7 @@ pub const SUBGRAPHS: &[&Subgraph] = &[
     &folio_interactions::SUBGRAPH,
     &folio_search::SUBGRAPH,
     &folio_shop::SUBGRAPH,
+    &folio_media::SUBGRAPH,
 ];
 
 /// The subgraphs' names, in start order.

@@ -10,6 +10,7 @@ mod e2e {
     mod executor;
     mod graphiql;
     mod interactions;
+    mod media;
     mod migrations;
     mod observability;
     mod profile;

@@ -63,6 +63,11 @@ pub struct Config {
     pub import_max_rows: u64,
     /// The shop's currency (ISO 4217, upper case): every price is in it.
     pub shop_currency: String,
+    /// Where the media subgraph keeps image files (an `object_store` URL such as
+    /// `file:///srv/folio/media`); unset means `<data dir>/media`.
+    pub media_store_url: Option<String>,
+    /// Largest image `setContentImage` and `setAvatar` accept, in bytes.
+    pub max_image_bytes: usize,
     /// Most lexical tokens an operation may have.
     pub max_tokens: usize,
     /// Deepest selection nesting an operation may have.
@@ -148,6 +153,8 @@ impl Default for Config {
             max_upload_files: 10,
             import_max_rows: 1_000_000,
             shop_currency: "EUR".to_owned(),
+            media_store_url: None,
+            max_image_bytes: 10 * 1024 * 1024,
             max_tokens: 15_000,
             max_depth: 15,
             max_aliases: 30,
@@ -294,6 +301,16 @@ pub const KEYS: &[Key] = &[
         env: "FOLIO_SHOP_CURRENCY",
         default: "EUR",
         doc: "The shop's currency (ISO 4217, three upper-case letters): every product is priced in it, and a product in another is BAD_USER_INPUT.",
+    },
+    Key {
+        env: "FOLIO_MEDIA_STORE_URL",
+        default: "(none: <data dir>/media)",
+        doc: "Where the media subgraph keeps image files, as an object_store URL (`file:///srv/folio/media`).",
+    },
+    Key {
+        env: "FOLIO_MAX_IMAGE_BYTES",
+        default: "10485760",
+        doc: "Largest image an upload may be (10 MiB); a larger one is BAD_USER_INPUT and nothing is stored.",
     },
     Key {
         env: "FOLIO_MAX_TOKENS",

@@ -6,6 +6,7 @@
 pub mod content;
 pub mod events;
 pub mod interactions;
+pub mod media;
 pub mod search;
 pub mod shop;
 pub mod users;

@@ -8,6 +8,7 @@
 pub mod busy_poll;
 pub mod error;
 pub mod execute;
+pub mod files;
 pub mod graphiql;
 pub mod jwks;
 pub mod metrics;
@@ -39,6 +40,8 @@ pub struct RouterState {
     pipeline: Arc<Pipeline>,
     max_body_bytes: usize,
     graphiql: graphiql::Playground,
+    /// Where `/media/<key>` is forwarded (`files`), when the supergraph has a media subgraph.
+    files: Option<files::Files>,
 }
 
 /// Builds the router's state: fetches the JWKS (waiting up to `jwks_wait` for the users
@@ -72,6 +75,10 @@ pub async fn init(cfg: &Config, jwks_wait: Duration) -> anyhow::Result<RouterSta
             *slot = url;
         }
     }
+    let files = urls
+        .get(files::SUBGRAPH)
+        .map(|url| files::Files::new(url, Duration::from_millis(cfg.subgraph_timeout_ms)))
+        .transpose()?;
     let busy_poll = busy_poll::BusyPoll::start(Duration::from_micros(cfg.router_busy_poll_us));
     let client = execute::fetch::SubgraphClient::new(
         urls,
@@ -105,13 +112,17 @@ pub async fn init(cfg: &Config, jwks_wait: Duration) -> anyhow::Result<RouterSta
         }),
         max_body_bytes: cfg.max_body_bytes,
         graphiql: graphiql::Playground::new(cfg.graphiql_assets_dir.as_deref()),
+        files,
     })
 }
 
 /// The router's HTTP surface: `/graphql` (POST; GET serves GraphiQL to browsers),
 /// GraphiQL at `/` (its assets under `/graphiql/assets/` when served locally), and
-/// `/health`.
+/// `/health`; files at `/media/<key>` (`files`).
 pub fn app(state: RouterState) -> Router {
+    let files = Router::new()
+        .route("/media/{key}", get(files::forward))
+        .with_state(state.files.clone());
     Router::new()
         .route("/", get(graphiql))
         .route(graphiql::ASSETS_ROUTE, get(graphiql_asset))
@@ -121,6 +132,7 @@ pub fn app(state: RouterState) -> Router {
         .route("/metrics", get(metrics_text))
         .layer(DefaultBodyLimit::max(state.max_body_bytes))
         .with_state(state)
+        .merge(files)
 }
 
 fn wants_html(headers: &HeaderMap) -> bool {

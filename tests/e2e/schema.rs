@@ -55,6 +55,14 @@ fn shop_sdl_matches_its_golden_file() {
     check_golden("subgraphs/shop/schema.graphql", &folio_shop::schema::sdl());
 }
 
+#[test]
+fn media_sdl_matches_its_golden_file() {
+    check_golden(
+        "subgraphs/media/schema.graphql",
+        &folio_media::schema::sdl(),
+    );
+}
+
 #[tokio::test]
 async fn users_subgraph_serves_its_golden_sdl() {
     let app = TestApp::spawn().await;

@@ -1,0 +1,85 @@
+//! The media subgraph: the pictures of contents (`Content.image`) and users
+//! (`User.avatar`), validated and stripped of metadata on upload, kept in an object store,
+//! and served at `GET /media/<key>` (which the router forwards to).
+//!
+//! Layout (the same in every subgraph): `schema` GraphQL types and thin resolvers,
+//! `picture` what an upload must be (the parse-don't-validate step), `store` the sea-orm
+//! queries, `objects` the files, `contents` the content subgraph asked whose a content
+//! is, `consumer` the events it follows. [`SUBGRAPH`] declares it to the platform
+//! (`folio_common::kit`).
+
+pub mod consumer;
+pub mod contents;
+pub mod objects;
+pub mod picture;
+pub mod schema;
+pub mod serve;
+pub mod store;
+
+use async_graphql::dataloader::DataLoader;
+use contents::ContentDirectory;
+use folio_common::kit::{Built, EventConsumer, Opened, Subgraph};
+use folio_common::{Config, ServiceClient};
+use folio_migrations::MigratorTrait;
+use objects::Objects;
+use std::time::Duration;
+use store::Store;
+
+/// The media subgraph, as the platform starts it.
+pub const SUBGRAPH: Subgraph = Subgraph {
+    name: "media",
+    port: 4006,
+    sqlite_page_size: folio_common::db::SQLITE_PAGE_SIZE,
+    migrate: |db| folio_migrations::media::Migrator::up(db, None),
+    build: |cfg, opened| Box::pin(build(cfg, opened)),
+};
+
+/// What the media subgraph's resolvers share (cheap to clone).
+#[derive(Clone)]
+pub struct MediaState {
+    pub store: Store,
+    pub objects: Objects,
+    pub contents: ContentDirectory,
+    /// Largest image accepted (`FOLIO_MAX_IMAGE_BYTES`).
+    pub max_image_bytes: usize,
+}
+
+async fn build(cfg: &Config, opened: Opened) -> anyhow::Result<Built> {
+    let store = Store::new(opened.db);
+    let objects = Objects::open(cfg)?;
+    let content = ServiceClient::new(
+        "content",
+        cfg.service_url("content").unwrap_or_default(),
+        Duration::from_millis(cfg.service_timeout_ms),
+    )
+    .map_err(|_| anyhow::anyhow!("building the HTTP client for the content subgraph"))?;
+    let state = MediaState {
+        store: store.clone(),
+        objects: objects.clone(),
+        contents: ContentDirectory::new(content),
+        max_image_bytes: cfg.max_image_bytes,
+    };
+    let loaders = store.clone();
+    let app = folio_common::kit::graphql_app(
+        schema::build_schema(state),
+        opened.identity,
+        move |req, _viewer| {
+            req.data(DataLoader::new(
+                schema::ImageLoader(loaders.clone()),
+                tokio::spawn,
+            ))
+        },
+    )
+    .merge(serve::routes(objects.clone()));
+    Ok(Built {
+        app,
+        db: (*store).clone(),
+        consumer: Some(EventConsumer::new(
+            &consumer::KINDS,
+            consumer::Media { store, objects },
+            |media, tx, payloads| Box::pin(consumer::apply(media, tx, payloads)),
+        )),
+        expiring: Vec::new(),
+        fill: None,
+    })
+}

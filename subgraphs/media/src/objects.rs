@@ -1,0 +1,76 @@
+//! Where image files live: an `object_store` store, a directory under the data directory
+//! unless `FOLIO_MEDIA_STORE_URL` names another. Objects are content-addressed
+//! (`<sha256>.<ext>`): a key's bytes never change, which is what lets the router serve
+//! them as immutable.
+
+use crate::picture::Format;
+use bytes::Bytes;
+use folio_common::{Config, Error, Result};
+use object_store::path::Path;
+use object_store::{ObjectStore, PutPayload};
+use std::sync::Arc;
+
+/// The store of image files (cheap to clone).
+#[derive(Clone, Debug)]
+pub struct Objects {
+    store: Arc<dyn ObjectStore>,
+}
+
+impl Objects {
+    /// The configured store; its directory is created when it is a local one.
+    pub fn open(cfg: &Config) -> anyhow::Result<Objects> {
+        let store: Arc<dyn ObjectStore> = match &cfg.media_store_url {
+            None => {
+                let dir = cfg.data_dir.join("media");
+                std::fs::create_dir_all(&dir)?;
+                Arc::new(object_store::local::LocalFileSystem::new_with_prefix(dir)?)
+            }
+            Some(url) => match url.strip_prefix("file://") {
+                Some(dir) => {
+                    std::fs::create_dir_all(dir)?;
+                    Arc::new(object_store::local::LocalFileSystem::new_with_prefix(dir)?)
+                }
+                None if url == "memory://" => Arc::new(object_store::memory::InMemory::new()),
+                None => {
+                    anyhow::bail!("FOLIO_MEDIA_STORE_URL: {url} is not a file:// or memory:// URL")
+                }
+            },
+        };
+        Ok(Objects { store })
+    }
+
+    /// Stores `bytes` under `key` (writing the same key twice writes the same bytes).
+    pub async fn put(&self, key: &str, bytes: Bytes) -> Result<()> {
+        self.store
+            .put(&Path::from(key), PutPayload::from(bytes))
+            .await
+            .map_err(Error::internal)?;
+        Ok(())
+    }
+
+    /// The bytes under `key`, if any.
+    pub async fn get(&self, key: &str) -> Result<Option<Bytes>> {
+        match self.store.get(&Path::from(key)).await {
+            Ok(found) => Ok(Some(found.bytes().await.map_err(Error::internal)?)),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(Error::internal(e)),
+        }
+    }
+
+    /// Removes `key` (already gone is fine).
+    pub async fn delete(&self, key: &str) -> Result<()> {
+        match self.store.delete(&Path::from(key)).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(Error::internal(e)),
+        }
+    }
+}
+
+/// A key as this service writes them (`<64 hex digits>.<ext>`) and its format; anything
+/// else names no object.
+pub fn parse_key(key: &str) -> Option<Format> {
+    let (hash, ext) = key.split_once('.')?;
+    (hash.len() == 64 && hash.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
+        .then(|| Format::of_extension(ext))
+        .flatten()
+}

@@ -1,0 +1,326 @@
+//! An uploaded file, parsed into a [`Picture`] as it will be served, or refused with the
+//! reason a person understands.
+//!
+//! The type is decided by the bytes (`image::guess_format`), never by the file's name or
+//! its part's `Content-Type`. The dimensions are read from the header before anything is
+//! decoded, so a decompression bomb (a small file declaring a huge image) is refused
+//! without allocating its pixels; then the whole image is decoded, so a truncated or
+//! damaged file is refused too. What is served carries no metadata: JPEG's APP1 (EXIF,
+//! XMP), APP13 (IPTC) and comments, PNG's text, `eXIf` and `tIME` chunks, WebP's `EXIF`
+//! and `XMP ` chunks are dropped without touching the pixels (`img-parts`), and a GIF is
+//! rewritten frame by frame without its comments and application blocks (loop count
+//! kept). A JPEG or WebP whose EXIF orientation is not upright is re-encoded with the
+//! orientation applied to its pixels, so the width and height are as displayed.
+
+use bytes::Bytes;
+use image::metadata::Orientation;
+use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader};
+use img_parts::ImageEXIF;
+use sha2::{Digest, Sha256};
+use std::io::Cursor;
+
+/// Most pixels an image may have (width × height).
+pub const MAX_PIXELS: u64 = 40_000_000;
+
+/// What the served file is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Jpeg,
+    Png,
+    WebP,
+    Gif,
+}
+
+impl Format {
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::Jpeg => "image/jpeg",
+            Format::Png => "image/png",
+            Format::WebP => "image/webp",
+            Format::Gif => "image/gif",
+        }
+    }
+
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Jpeg => "jpg",
+            Format::Png => "png",
+            Format::WebP => "webp",
+            Format::Gif => "gif",
+        }
+    }
+
+    /// The format of a stored object's key (`<sha256>.<ext>`).
+    pub fn of_extension(ext: &str) -> Option<Format> {
+        [Format::Jpeg, Format::Png, Format::WebP, Format::Gif]
+            .into_iter()
+            .find(|f| f.extension() == ext)
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Format::Jpeg => "JPEG",
+            Format::Png => "PNG",
+            Format::WebP => "WebP",
+            Format::Gif => "GIF",
+        }
+    }
+
+    fn image(self) -> ImageFormat {
+        match self {
+            Format::Jpeg => ImageFormat::Jpeg,
+            Format::Png => ImageFormat::Png,
+            Format::WebP => ImageFormat::WebP,
+            Format::Gif => ImageFormat::Gif,
+        }
+    }
+}
+
+/// An image as it is served: validated, without metadata, upright.
+#[derive(Clone, Debug)]
+pub struct Picture {
+    pub bytes: Bytes,
+    pub format: Format,
+    pub width: u32,
+    pub height: u32,
+    /// The object key: the served bytes' SHA-256 (lower-case hex) and the extension.
+    pub key: String,
+}
+
+/// Why a file is not an image this service takes (the message completes "file …").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal(pub String);
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+fn refuse(message: impl Into<String>) -> Refusal {
+    Refusal(message.into())
+}
+
+/// Parses an upload of at most `max_bytes`. CPU-bound (it decodes the whole image): call
+/// it off the async runtime.
+pub fn parse(raw: Vec<u8>, max_bytes: usize) -> Result<Picture, Refusal> {
+    if raw.len() > max_bytes {
+        return Err(refuse(format!(
+            "is larger than {} (the most an image may be)",
+            human_bytes(max_bytes)
+        )));
+    }
+    let format = match image::guess_format(&raw) {
+        Ok(ImageFormat::Jpeg) => Format::Jpeg,
+        Ok(ImageFormat::Png) => Format::Png,
+        Ok(ImageFormat::WebP) => Format::WebP,
+        Ok(ImageFormat::Gif) => Format::Gif,
+        _ => return Err(refuse("is not a JPEG, PNG, WebP or GIF image")),
+    };
+    let damaged = || refuse(format!("is a damaged or truncated {} image", format.name()));
+    let mut reader = ImageReader::with_format(Cursor::new(raw.as_slice()), format.image());
+    let mut limits = image::Limits::default();
+    // Enough for 40 megapixels of RGBA at 16 bits a channel; a decoder asking for more
+    // is refused rather than allowed to allocate.
+    limits.max_alloc = Some(MAX_PIXELS * 8 + (64 << 20));
+    reader.limits(limits);
+    let mut decoder = reader.into_decoder().map_err(|_| damaged())?;
+    let (width, height) = decoder.dimensions();
+    if width == 0 || height == 0 {
+        return Err(damaged());
+    }
+    if u64::from(width) * u64::from(height) > MAX_PIXELS {
+        return Err(refuse(format!(
+            "is {width}×{height} pixels, more than the {} million an image may have",
+            MAX_PIXELS / 1_000_000
+        )));
+    }
+    let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
+    let mut pixels = DynamicImage::from_decoder(decoder).map_err(|_| damaged())?;
+    if format == Format::Jpeg && !jpeg_is_complete(&raw) {
+        // The JPEG decoder fills what is missing with grey; a file cut short is refused.
+        return Err(damaged());
+    }
+    let bytes = if orientation == Orientation::NoTransforms {
+        strip(Bytes::from(raw), format).map_err(|_| damaged())?
+    } else {
+        pixels.apply_orientation(orientation);
+        encode(&pixels, format).map_err(|_| damaged())?
+    };
+    let (width, height) = (pixels.width(), pixels.height());
+    let key = format!("{:x}.{}", Sha256::digest(&bytes), format.extension());
+    Ok(Picture {
+        bytes,
+        format,
+        width,
+        height,
+        key,
+    })
+}
+
+/// Whether a JPEG ends with its end-of-image marker (trailing padding aside).
+fn jpeg_is_complete(raw: &[u8]) -> bool {
+    let end = raw.iter().rposition(|b| *b != 0).map_or(0, |last| last + 1);
+    raw[..end].ends_with(&[0xFF, 0xD9])
+}
+
+/// The same file without its metadata.
+fn strip(raw: Bytes, format: Format) -> Result<Bytes, Box<dyn std::error::Error>> {
+    Ok(match format {
+        Format::Jpeg => {
+            let mut jpeg = img_parts::jpeg::Jpeg::from_bytes(raw)?;
+            for marker in [
+                img_parts::jpeg::markers::APP1,
+                img_parts::jpeg::markers::APP13,
+                img_parts::jpeg::markers::COM,
+            ] {
+                jpeg.remove_segments_by_marker(marker);
+            }
+            jpeg.encoder().bytes()
+        }
+        Format::Png => {
+            let mut png = img_parts::png::Png::from_bytes(raw)?;
+            for kind in [*b"tEXt", *b"zTXt", *b"iTXt", *b"eXIf", *b"tIME"] {
+                png.remove_chunks_by_type(kind);
+            }
+            png.encoder().bytes()
+        }
+        Format::WebP => {
+            let mut webp = img_parts::webp::WebP::from_bytes(raw)?;
+            webp.set_exif(None);
+            webp.remove_chunks_by_id(*b"XMP ");
+            webp.encoder().bytes()
+        }
+        Format::Gif => rewrite_gif(&raw)?,
+    })
+}
+
+/// A GIF's frames and loop count, written again without comments or other blocks.
+fn rewrite_gif(raw: &[u8]) -> Result<Bytes, Box<dyn std::error::Error>> {
+    let mut options = gif::DecodeOptions::new();
+    options.set_color_output(gif::ColorOutput::Indexed);
+    let mut decoder = options.read_info(raw)?;
+    let (width, height) = (decoder.width(), decoder.height());
+    let palette = decoder.global_palette().unwrap_or_default().to_vec();
+    let repeat = decoder.repeat();
+    let mut out = Vec::with_capacity(raw.len());
+    {
+        let mut encoder = gif::Encoder::new(&mut out, width, height, &palette)?;
+        encoder.set_repeat(repeat)?;
+        while let Some(frame) = decoder.read_next_frame()? {
+            encoder.write_frame(frame)?;
+        }
+    }
+    Ok(Bytes::from(out))
+}
+
+/// Pixels encoded in `format` (after applying an orientation).
+fn encode(pixels: &DynamicImage, format: Format) -> image::ImageResult<Bytes> {
+    let mut out = Cursor::new(Vec::new());
+    match format {
+        Format::Jpeg => {
+            let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90);
+            pixels.to_rgb8().write_with_encoder(encoder)?;
+        }
+        // WebP is written lossless (the only WebP encoder `image` has).
+        Format::WebP => pixels.to_rgba8().write_to(&mut out, ImageFormat::WebP)?,
+        other => pixels.write_to(&mut out, other.image())?,
+    }
+    Ok(Bytes::from(out.into_inner()))
+}
+
+fn human_bytes(n: usize) -> String {
+    if n >= 1 << 20 && n.is_multiple_of(1 << 20) {
+        format!("{} MiB", n >> 20)
+    } else {
+        format!("{n} bytes")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use image::{ImageBuffer, Rgb};
+
+    fn png(width: u32, height: u32) -> Vec<u8> {
+        let img = ImageBuffer::from_fn(width, height, |x, y| Rgb([x as u8, y as u8, 7]));
+        let mut out = Cursor::new(Vec::new());
+        img.write_to(&mut out, ImageFormat::Png).expect("png");
+        out.into_inner()
+    }
+
+    fn jpeg(width: u32, height: u32) -> Vec<u8> {
+        let img = ImageBuffer::from_fn(width, height, |x, y| Rgb([x as u8, y as u8, 7]));
+        let mut out = Cursor::new(Vec::new());
+        img.write_to(&mut out, ImageFormat::Jpeg).expect("jpeg");
+        out.into_inner()
+    }
+
+    /// A JPEG with an EXIF segment (APP1) right after SOI: orientation `orientation`
+    /// and a GPS IFD pointer, as a phone writes.
+    pub(crate) fn with_exif(jpeg: &[u8], orientation: u16) -> Vec<u8> {
+        // TIFF header (little-endian), IFD0 with two entries: Orientation, GPSInfo.
+        let mut tiff = vec![b'I', b'I', 42, 0, 8, 0, 0, 0, 2, 0];
+        tiff.extend_from_slice(&[0x12, 0x01, 3, 0, 1, 0, 0, 0]);
+        tiff.extend_from_slice(&orientation.to_le_bytes());
+        tiff.extend_from_slice(&[0, 0]);
+        tiff.extend_from_slice(&[0x25, 0x88, 4, 0, 1, 0, 0, 0, 0, 0, 0, 0]);
+        tiff.extend_from_slice(&[0, 0, 0, 0]);
+        let mut app1 = b"Exif\0\0".to_vec();
+        app1.extend_from_slice(&tiff);
+        let len = (app1.len() + 2) as u16;
+        let mut out = vec![0xFF, 0xD8, 0xFF, 0xE1];
+        out.extend_from_slice(&len.to_be_bytes());
+        out.extend_from_slice(&app1);
+        out.extend_from_slice(&jpeg[2..]);
+        out
+    }
+
+    #[test]
+    fn a_png_is_served_as_it_came_without_its_text_chunks() {
+        let raw = png(30, 20);
+        let picture = parse(raw.clone(), 1 << 20).expect("a picture");
+        assert_eq!(
+            (picture.format, picture.width, picture.height),
+            (Format::Png, 30, 20)
+        );
+        assert_eq!(&picture.bytes[..], &raw[..]);
+        assert!(picture.key.ends_with(".png") && picture.key.len() == 64 + 4);
+    }
+
+    #[test]
+    fn exif_goes_and_the_orientation_is_applied() {
+        let raw = jpeg(40, 10);
+        let upright = parse(with_exif(&raw, 1), 1 << 20).expect("upright");
+        assert_eq!(&upright.bytes[..], &raw[..], "only the EXIF segment goes");
+        let turned = parse(with_exif(&raw, 6), 1 << 20).expect("turned");
+        assert_eq!((turned.width, turned.height), (10, 40));
+        assert!(!turned.bytes.windows(4).any(|w| w == b"Exif"));
+    }
+
+    #[test]
+    fn refusals() {
+        let text = b"hello, this is not a picture at all".to_vec();
+        assert!(parse(text, 1 << 20).unwrap_err().0.contains("not a JPEG"));
+        let big = png(64, 64);
+        let limit = big.len() - 1;
+        assert!(parse(big, limit).unwrap_err().0.contains("larger than"));
+        let mut cut = jpeg(64, 64);
+        cut.truncate(cut.len() / 2);
+        assert!(parse(cut, 1 << 20).unwrap_err().0.contains("truncated"));
+        let mut cut = png(64, 64);
+        cut.truncate(cut.len() / 2);
+        assert!(parse(cut, 1 << 20).unwrap_err().0.contains("truncated"));
+    }
+
+    #[test]
+    fn a_bomb_is_refused_from_its_header() {
+        // A valid PNG header declaring 10,000 × 10,000 pixels, and almost no data.
+        let mut raw = png(1, 1);
+        raw[16..20].copy_from_slice(&10_000u32.to_be_bytes());
+        raw[20..24].copy_from_slice(&10_000u32.to_be_bytes());
+        let crc = crc32fast::hash(&raw[12..29]);
+        raw[29..33].copy_from_slice(&crc.to_be_bytes());
+        assert!(parse(raw, 1 << 20).unwrap_err().0.contains("million"));
+    }
+}

@@ -1,0 +1,363 @@
+//! Pictures through the router: `setContentImage`, `removeContentImage` and `setAvatar` as
+//! real GraphQL multipart uploads, the files served at `/media/<key>`, refusals of bad
+//! files with nothing stored, permissions, and a deleted content's image going with it.
+
+use folio_testkit::{Session, TestApp, eventually};
+use image::{ImageBuffer, ImageFormat, Rgb};
+use serde_json::{Value, json};
+use std::io::Cursor;
+
+const SET_CONTENT_IMAGE: &str = "mutation($c: ID!, $f: Upload!) { setContentImage(contentId: $c, file: $f) { id title image { url width height contentType bytes thumbnails { width } placeholder } } }";
+const SET_AVATAR: &str = "mutation($f: Upload!) { setAvatar(file: $f) { id firstName avatar { url width height contentType } } }";
+const CONTENT_IMAGE: &str =
+    "query($id: ID!) { content(id: $id) { id image { url width height contentType bytes } } }";
+
+fn picture(format: ImageFormat, width: u32, height: u32) -> Vec<u8> {
+    let img = ImageBuffer::from_fn(width, height, |x, y| Rgb([x as u8, y as u8, 99]));
+    let mut out = Cursor::new(Vec::new());
+    img.write_to(&mut out, format).expect("encode");
+    out.into_inner()
+}
+
+/// A JPEG with an EXIF segment (orientation `orientation`, a GPS pointer) after SOI.
+fn with_exif(jpeg: &[u8], orientation: u16) -> Vec<u8> {
+    let mut tiff = vec![b'I', b'I', 42, 0, 8, 0, 0, 0, 2, 0];
+    tiff.extend_from_slice(&[0x12, 0x01, 3, 0, 1, 0, 0, 0]);
+    tiff.extend_from_slice(&orientation.to_le_bytes());
+    tiff.extend_from_slice(&[0, 0]);
+    tiff.extend_from_slice(&[0x25, 0x88, 4, 0, 1, 0, 0, 0, 0, 0, 0, 0]);
+    tiff.extend_from_slice(&[0, 0, 0, 0]);
+    let mut app1 = b"Exif\0\0".to_vec();
+    app1.extend_from_slice(&tiff);
+    let mut out = vec![0xFF, 0xD8, 0xFF, 0xE1];
+    out.extend_from_slice(&((app1.len() + 2) as u16).to_be_bytes());
+    out.extend_from_slice(&app1);
+    out.extend_from_slice(&jpeg[2..]);
+    out
+}
+
+/// A multipart upload of `file` (named `name`, declared `mime`) as variable `f`.
+async fn upload(
+    app: &TestApp,
+    who: Option<&Session>,
+    query: &str,
+    variables: Value,
+    file: Vec<u8>,
+    name: &str,
+    mime: &str,
+) -> Value {
+    let mut operations = json!({ "query": query, "variables": variables });
+    operations["variables"]["f"] = Value::Null;
+    let form = reqwest::multipart::Form::new()
+        .text("operations", operations.to_string())
+        .text("map", json!({ "0": ["variables.f"] }).to_string())
+        .part(
+            "0",
+            reqwest::multipart::Part::bytes(file)
+                .file_name(name.to_owned())
+                .mime_str(mime)
+                .expect("mime"),
+        );
+    let (status, body) = app
+        .post_multipart(who.map(|s| s.access_token.as_str()), form)
+        .await;
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
+fn code(body: &Value) -> (&str, &str) {
+    let e = &body["errors"][0]["extensions"];
+    (
+        e["code"].as_str().unwrap_or_default(),
+        e["field"].as_str().unwrap_or_default(),
+    )
+}
+
+/// A GET through the router: status, headers, body.
+async fn get(
+    app: &TestApp,
+    url: &str,
+    etag: Option<&str>,
+) -> (u16, reqwest::header::HeaderMap, Vec<u8>) {
+    let mut req = app.client.get(format!("{}{url}", app.base));
+    if let Some(tag) = etag {
+        req = req.header("if-none-match", tag);
+    }
+    let res = req.send().await.expect("answered");
+    let status = res.status().as_u16();
+    let headers = res.headers().clone();
+    (status, headers, res.bytes().await.expect("body").to_vec())
+}
+
+#[tokio::test]
+async fn an_uploaded_picture_is_served_without_its_metadata() {
+    let app = TestApp::spawn().await;
+    let ada = app
+        .register("ada-media@example.com", "correct horse 1")
+        .await;
+    let content = app.create_content(&ada, "With a picture").await;
+    let plain = picture(ImageFormat::Jpeg, 64, 48);
+    let body = upload(
+        &app,
+        Some(&ada),
+        SET_CONTENT_IMAGE,
+        json!({ "c": content }),
+        with_exif(&plain, 1),
+        "holiday.jpg",
+        "image/jpeg",
+    )
+    .await;
+    assert!(body["errors"].is_null(), "{body}");
+    let image = &body["data"]["setContentImage"]["image"];
+    assert_eq!(body["data"]["setContentImage"]["title"], "With a picture");
+    assert_eq!(
+        (&image["width"], &image["height"], &image["contentType"]),
+        (&json!(64), &json!(48), &json!("image/jpeg"))
+    );
+    assert_eq!(image["bytes"], json!(plain.len()), "{image}");
+    let url = image["url"].as_str().expect("url").to_owned();
+    assert!(url.starts_with("/media/") && url.ends_with(".jpg"), "{url}");
+
+    // The same bytes, EXIF (and its GPS pointer) gone, with the headers a cache needs.
+    let (status, headers, served) = get(&app, &url, None).await;
+    assert_eq!(status, 200);
+    assert_eq!(served, plain);
+    assert_eq!(headers["content-type"], "image/jpeg");
+    assert!(
+        headers["cache-control"]
+            .to_str()
+            .expect("ascii")
+            .contains("immutable")
+    );
+    let etag = headers["etag"].to_str().expect("ascii").to_owned();
+    let (status, _, _) = get(&app, &url, Some(&etag)).await;
+    assert_eq!(status, 304);
+
+    // Read back through the content.
+    let read = app.gql(None, CONTENT_IMAGE, json!({ "id": content })).await;
+    assert_eq!(
+        read["data"]["content"]["image"]["url"],
+        json!(url),
+        "{read}"
+    );
+
+    // A turned photo is served upright.
+    let turned = upload(
+        &app,
+        Some(&ada),
+        SET_CONTENT_IMAGE,
+        json!({ "c": content }),
+        with_exif(&plain, 6),
+        "turned.jpg",
+        "image/jpeg",
+    )
+    .await;
+    let image = &turned["data"]["setContentImage"]["image"];
+    assert_eq!(
+        (&image["width"], &image["height"]),
+        (&json!(48), &json!(64)),
+        "{turned}"
+    );
+    // The replaced picture's file goes.
+    let (status, _, _) = get(&app, &url, None).await;
+    assert_eq!(status, 404);
+
+    // Removing it.
+    let removed = app
+        .ok(
+            &ada,
+            "mutation($c: ID!) { removeContentImage(contentId: $c) }",
+            json!({ "c": content }),
+        )
+        .await;
+    assert_eq!(removed["removeContentImage"], json!(true));
+    let read = app.gql(None, CONTENT_IMAGE, json!({ "id": content })).await;
+    assert_eq!(read["data"]["content"]["image"], Value::Null, "{read}");
+    let again = app
+        .ok(
+            &ada,
+            "mutation($c: ID!) { removeContentImage(contentId: $c) }",
+            json!({ "c": content }),
+        )
+        .await;
+    assert_eq!(again["removeContentImage"], json!(false));
+
+    // An avatar, PNG.
+    let avatar = upload(
+        &app,
+        Some(&ada),
+        SET_AVATAR,
+        json!({}),
+        picture(ImageFormat::Png, 20, 30),
+        "me.png",
+        "image/png",
+    )
+    .await;
+    let got = &avatar["data"]["setAvatar"]["avatar"];
+    assert_eq!(
+        (&got["width"], &got["contentType"]),
+        (&json!(20), &json!("image/png")),
+        "{avatar}"
+    );
+    let (status, headers, _) = get(&app, got["url"].as_str().expect("url"), None).await;
+    assert_eq!(
+        (status, headers["content-type"].to_str().expect("ascii")),
+        (200, "image/png")
+    );
+
+    // Unknown keys are 404, whatever they look like.
+    for path in [
+        "/media/nothing.jpg",
+        &format!("/media/{}.jpg", "0".repeat(64)),
+    ] {
+        assert_eq!(get(&app, path, None).await.0, 404, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn bad_files_are_refused_and_nothing_is_stored() {
+    let app = TestApp::spawn().await;
+    let ada = app
+        .register("ada-bad-media@example.com", "correct horse 1")
+        .await;
+    let content = app.create_content(&ada, "Refusals").await;
+    let good = picture(ImageFormat::Png, 32, 32);
+    let first = upload(
+        &app,
+        Some(&ada),
+        SET_CONTENT_IMAGE,
+        json!({ "c": content }),
+        good,
+        "a.png",
+        "image/png",
+    )
+    .await;
+    let kept = first["data"]["setContentImage"]["image"]["url"].clone();
+    assert!(kept.is_string(), "{first}");
+
+    let mut truncated = picture(ImageFormat::Jpeg, 64, 64);
+    truncated.truncate(truncated.len() / 2);
+    // A PNG header declaring 10,000 × 10,000 pixels (100 megapixels), almost no data.
+    let mut bomb = picture(ImageFormat::Png, 1, 1);
+    bomb[16..20].copy_from_slice(&10_000u32.to_be_bytes());
+    bomb[20..24].copy_from_slice(&10_000u32.to_be_bytes());
+    let crc = crc32(&bomb[12..29]);
+    bomb[29..33].copy_from_slice(&crc.to_be_bytes());
+    let cases: [(&str, Vec<u8>, &str, &str); 4] = [
+        (
+            "text named .jpg",
+            b"just words, not a picture".to_vec(),
+            "photo.jpg",
+            "not a JPEG",
+        ),
+        (
+            "a PDF",
+            b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\n".to_vec(),
+            "scan.png",
+            "not a JPEG",
+        ),
+        ("truncated", truncated, "cut.jpg", "truncated"),
+        ("decompression bomb", bomb, "bomb.png", "million"),
+    ];
+    for (what, file, name, says) in cases {
+        let body = upload(
+            &app,
+            Some(&ada),
+            SET_CONTENT_IMAGE,
+            json!({ "c": content }),
+            file,
+            name,
+            "image/jpeg",
+        )
+        .await;
+        assert_eq!(code(&body), ("BAD_USER_INPUT", "file"), "{what}: {body}");
+        let message = body["errors"][0]["message"].as_str().unwrap_or_default();
+        assert!(message.contains(says), "{what}: {message}");
+        let read = app.gql(None, CONTENT_IMAGE, json!({ "id": content })).await;
+        assert_eq!(
+            read["data"]["content"]["image"]["url"], kept,
+            "{what} changed nothing"
+        );
+    }
+}
+
+#[tokio::test]
+async fn only_the_author_or_an_admin_sets_a_content_image_and_deletion_removes_it() {
+    let app = TestApp::spawn().await;
+    let ada = app
+        .register("ada-perm-media@example.com", "correct horse 1")
+        .await;
+    let bob = app
+        .register("bob-perm-media@example.com", "correct horse 1")
+        .await;
+    let content = app.create_content(&ada, "Mine").await;
+    let file = || picture(ImageFormat::Png, 8, 8);
+    let vars = json!({ "c": content });
+    let anonymous = upload(
+        &app,
+        None,
+        SET_CONTENT_IMAGE,
+        vars.clone(),
+        file(),
+        "a.png",
+        "image/png",
+    )
+    .await;
+    assert_eq!(code(&anonymous).0, "UNAUTHENTICATED", "{anonymous}");
+    let other = upload(
+        &app,
+        Some(&bob),
+        SET_CONTENT_IMAGE,
+        vars.clone(),
+        file(),
+        "a.png",
+        "image/png",
+    )
+    .await;
+    assert_eq!(code(&other).0, "FORBIDDEN", "{other}");
+    let missing = upload(
+        &app,
+        Some(&ada),
+        SET_CONTENT_IMAGE,
+        json!({ "c": "0190f0e0-0000-7000-8000-000000000000" }),
+        file(),
+        "a.png",
+        "image/png",
+    )
+    .await;
+    assert_eq!(code(&missing).0, "NOT_FOUND", "{missing}");
+    let admin = app.admin("root-media@example.com", "correct horse 1").await;
+    let by_admin = upload(
+        &app,
+        Some(&admin),
+        SET_CONTENT_IMAGE,
+        vars.clone(),
+        file(),
+        "a.png",
+        "image/png",
+    )
+    .await;
+    let url = by_admin["data"]["setContentImage"]["image"]["url"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{by_admin}"))
+        .to_owned();
+
+    let deleted = app
+        .ok(
+            &ada,
+            "mutation($id: ID!) { deleteContent(id: $id) }",
+            json!({ "id": content }),
+        )
+        .await;
+    assert_eq!(deleted["deleteContent"], json!(true));
+    eventually("the deleted content's picture goes", || async {
+        get(&app, &url, None).await.0 == 404
+    })
+    .await;
+}
+
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut hasher = crc32fast::Hasher::new();
+    hasher.update(bytes);
+    hasher.finalize()
+}
