@@ -6,7 +6,8 @@
 //! any failure (unreachable, timeout, HTTP error, GraphQL errors, an unexpected shape)
 //! becomes [`Error::Unavailable`] naming the service, logged here with its details.
 
-use crate::{Error, Result};
+use crate::{Error, Id, Result};
+use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -82,4 +83,58 @@ impl ServiceClient {
             }
         }
     }
+}
+
+/// What the content subgraph says of a content when another subgraph looks it up.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContentRef {
+    pub author_id: Id,
+    pub published_at: DateTime<Utc>,
+}
+
+const CONTENT_LOOKUP: &str = "query($r: [_Any!]!) { _entities(representations: $r) { ... on Content { id publishedAt author { id } } } }";
+
+#[derive(serde::Deserialize)]
+struct ContentLookup {
+    #[serde(rename = "_entities")]
+    entities: Vec<Option<FoundContent>>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct FoundContent {
+    id: String,
+    published_at: DateTime<Utc>,
+    author: FoundAuthor,
+}
+
+#[derive(serde::Deserialize)]
+struct FoundAuthor {
+    id: String,
+}
+
+/// Content `id` as `content` (the content subgraph) resolves its `Content` reference:
+/// `None` when it does not exist, `SUBGRAPH_UNAVAILABLE` when the subgraph cannot say.
+pub async fn lookup_content(content: &ServiceClient, id: &Id) -> Result<Option<ContentRef>> {
+    let answer: ContentLookup = content
+        .query(
+            CONTENT_LOOKUP,
+            json!({ "r": [{ "__typename": "Content", "id": id.as_str() }] }),
+        )
+        .await?;
+    let Some(Some(found)) = answer.entities.into_iter().next() else {
+        return Ok(None);
+    };
+    if found.id != *id {
+        return Err(Error::internal(
+            "the content subgraph answered for another id",
+        ));
+    }
+    let author_id = Id::try_from(found.author.id).map_err(|_| {
+        Error::internal("the content subgraph answered with an author id no user can have")
+    })?;
+    Ok(Some(ContentRef {
+        author_id,
+        published_at: found.published_at,
+    }))
 }

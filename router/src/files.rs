@@ -2,8 +2,8 @@
 //! reach every URL the API hands out on one origin. The router forwards to the subgraph
 //! named `media` in the supergraph (its URL with `/graphql` replaced by `/media/<key>`);
 //! a supergraph without one answers 404. Only `GET` and `HEAD`, only the conditional
-//! request headers go out, and only the status, the body and the headers that describe
-//! the file come back.
+//! request headers go out, and only the status, the body (streamed) and the headers that
+//! describe the file come back.
 
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -86,11 +86,9 @@ pub async fn forward(
             out.insert(name, value.clone());
         }
     }
-    match answer.bytes().await {
-        Ok(body) => (status, out, Body::from(body)).into_response(),
-        Err(e) => {
-            tracing::warn!(error = %e, "reading a file from the media subgraph failed");
-            StatusCode::BAD_GATEWAY.into_response()
-        }
-    }
+    // Relayed as it arrives, never held whole.
+    let body = futures_util::stream::try_unfold(answer, |mut answer| async move {
+        Ok::<_, reqwest::Error>(answer.chunk().await?.map(|chunk| (chunk, answer)))
+    });
+    (status, out, Body::from_stream(body)).into_response()
 }

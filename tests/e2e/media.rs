@@ -2,39 +2,15 @@
 //! real GraphQL multipart uploads, the files served at `/media/<key>`, refusals of bad
 //! files with nothing stored, permissions, and a deleted content's image going with it.
 
+use folio_media::picture::testing::{picture, with_exif};
 use folio_testkit::{Session, TestApp, eventually};
-use image::{ImageBuffer, ImageFormat, Rgb};
+use image::ImageFormat;
 use serde_json::{Value, json};
-use std::io::Cursor;
 
 const SET_CONTENT_IMAGE: &str = "mutation($c: ID!, $f: Upload!) { setContentImage(contentId: $c, file: $f) { id title image { url width height contentType bytes thumbnails { width } placeholder } } }";
 const SET_AVATAR: &str = "mutation($f: Upload!) { setAvatar(file: $f) { id firstName avatar { url width height contentType } } }";
 const CONTENT_IMAGE: &str =
     "query($id: ID!) { content(id: $id) { id image { url width height contentType bytes } } }";
-
-fn picture(format: ImageFormat, width: u32, height: u32) -> Vec<u8> {
-    let img = ImageBuffer::from_fn(width, height, |x, y| Rgb([x as u8, y as u8, 99]));
-    let mut out = Cursor::new(Vec::new());
-    img.write_to(&mut out, format).expect("encode");
-    out.into_inner()
-}
-
-/// A JPEG with an EXIF segment (orientation `orientation`, a GPS pointer) after SOI.
-fn with_exif(jpeg: &[u8], orientation: u16) -> Vec<u8> {
-    let mut tiff = vec![b'I', b'I', 42, 0, 8, 0, 0, 0, 2, 0];
-    tiff.extend_from_slice(&[0x12, 0x01, 3, 0, 1, 0, 0, 0]);
-    tiff.extend_from_slice(&orientation.to_le_bytes());
-    tiff.extend_from_slice(&[0, 0]);
-    tiff.extend_from_slice(&[0x25, 0x88, 4, 0, 1, 0, 0, 0, 0, 0, 0, 0]);
-    tiff.extend_from_slice(&[0, 0, 0, 0]);
-    let mut app1 = b"Exif\0\0".to_vec();
-    app1.extend_from_slice(&tiff);
-    let mut out = vec![0xFF, 0xD8, 0xFF, 0xE1];
-    out.extend_from_slice(&((app1.len() + 2) as u16).to_be_bytes());
-    out.extend_from_slice(&app1);
-    out.extend_from_slice(&jpeg[2..]);
-    out
-}
 
 /// A multipart upload of `file` (named `name`, declared `mime`) as variable `f`.
 async fn upload(

@@ -13,37 +13,14 @@
 //! is in `forgotten_contents` and every write on it is NOT_FOUND.
 
 use crate::store::{ContentFacts, StatsRow, Store};
-use chrono::{DateTime, Utc};
+use folio_common::client::lookup_content;
 use folio_common::{Error, Id, Result, ServiceClient};
-use serde::Deserialize;
-use serde_json::json;
-
-const LOOKUP: &str = "query($r: [_Any!]!) { _entities(representations: $r) { ... on Content { id publishedAt author { id } } } }";
 
 /// Answers "does this content exist, and whose is it".
 #[derive(Clone, Debug)]
 pub struct ContentDirectory {
     store: Store,
     content: ServiceClient,
-}
-
-#[derive(Deserialize)]
-struct Lookup {
-    #[serde(rename = "_entities")]
-    entities: Vec<Option<Found>>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Found {
-    id: String,
-    published_at: DateTime<Utc>,
-    author: AuthorRef,
-}
-
-#[derive(Deserialize)]
-struct AuthorRef {
-    id: String,
 }
 
 impl ContentDirectory {
@@ -63,28 +40,13 @@ impl ContentDirectory {
         if self.store.forgotten(id).await? {
             return Err(Error::NotFound("content"));
         }
-        let answer: Lookup = self
-            .content
-            .query(
-                LOOKUP,
-                json!({ "r": [{ "__typename": "Content", "id": id.as_str() }] }),
-            )
-            .await?;
-        let Some(Some(found)) = answer.entities.into_iter().next() else {
+        let Some(found) = lookup_content(&self.content, id).await? else {
             return Err(Error::NotFound("content"));
         };
-        if found.id != *id {
-            return Err(Error::internal(
-                "the content subgraph answered for another id",
-            ));
-        }
-        let author_id = Id::try_from(found.author.id).map_err(|_| {
-            Error::internal("the content subgraph answered with an author id no user can have")
-        })?;
         self.store
             .remember_content(&ContentFacts {
                 content_id: id.clone(),
-                author_id,
+                author_id: found.author_id,
                 published_at: found.published_at,
             })
             .await?;

@@ -4,11 +4,10 @@
 //! - `user.deleted`: forget the user's avatar (their contents' images go with each
 //!   content's own `content.deleted`).
 //!
-//! The objects no row names any more are deleted after the transaction commits (an
-//! object whose deletion fails, or a crash in between, is left to the sweep).
+//! The objects no row names any more are deleted with them.
 
 use crate::objects::Objects;
-use crate::store::{Owner, Store, remove};
+use crate::store::{Owner, remove};
 use folio_common::Result;
 use folio_common::events::catalog::{ContentDeleted, UserDeleted};
 use folio_common::events::{EventType, Payload};
@@ -20,15 +19,12 @@ pub const KINDS: [&str; 2] = [
     EventType::UserDeleted.as_str(),
 ];
 
-/// What the consumer works with.
-#[derive(Clone)]
-pub struct Media {
-    pub store: Store,
-    pub objects: Objects,
-}
-
 /// Applies events this subgraph follows, in order.
-pub async fn apply(media: &Media, tx: &DatabaseTransaction, payloads: Vec<Payload>) -> Result<()> {
+pub async fn apply(
+    objects: &Objects,
+    tx: &DatabaseTransaction,
+    payloads: Vec<Payload>,
+) -> Result<()> {
     let mut orphans = Vec::new();
     for payload in payloads {
         let removed = match payload {
@@ -41,32 +37,10 @@ pub async fn apply(media: &Media, tx: &DatabaseTransaction, payloads: Vec<Payloa
         };
         orphans.extend(removed.flatten());
     }
-    if !orphans.is_empty() {
-        // After the consumer's transaction commits, which this task cannot see: it
-        // deletes each object once no committed row names it, and gives up after a few
-        // seconds (a rolled-back batch keeps its rows and comes again; an object another
-        // owner still names stays).
-        let objects = media.objects.clone();
-        let store = media.store.clone();
-        tokio::spawn(async move {
-            for key in orphans {
-                for _ in 0..50 {
-                    match store.names(&key).await {
-                        Ok(false) => {
-                            if let Err(e) = objects.delete(&key).await {
-                                tracing::warn!(error = %e.log_message(), "deleting a removed image failed");
-                            }
-                            break;
-                        }
-                        Ok(true) => tokio::time::sleep(std::time::Duration::from_millis(100)).await,
-                        Err(e) => {
-                            tracing::warn!(error = %e.log_message(), "checking a removed image failed");
-                            break;
-                        }
-                    }
-                }
-            }
-        });
+    // Before the transaction commits: should it roll back, the batch comes again and
+    // removes the same rows, so their objects were going anyway.
+    for key in orphans {
+        objects.delete(&key).await?;
     }
     Ok(())
 }

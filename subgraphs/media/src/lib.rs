@@ -4,12 +4,10 @@
 //!
 //! Layout (the same in every subgraph): `schema` GraphQL types and thin resolvers,
 //! `picture` what an upload must be (the parse-don't-validate step), `store` the sea-orm
-//! queries, `objects` the files, `contents` the content subgraph asked whose a content
-//! is, `consumer` the events it follows. [`SUBGRAPH`] declares it to the platform
+//! queries, `objects` the files, `consumer` the events it follows. [`SUBGRAPH`] declares it to the platform
 //! (`folio_common::kit`).
 
 pub mod consumer;
-pub mod contents;
 pub mod objects;
 pub mod picture;
 pub mod schema;
@@ -17,7 +15,6 @@ pub mod serve;
 pub mod store;
 
 use async_graphql::dataloader::DataLoader;
-use contents::ContentDirectory;
 use folio_common::kit::{Built, EventConsumer, Opened, Subgraph};
 use folio_common::{Config, ServiceClient};
 use folio_migrations::MigratorTrait;
@@ -39,7 +36,9 @@ pub const SUBGRAPH: Subgraph = Subgraph {
 pub struct MediaState {
     pub store: Store,
     pub objects: Objects,
-    pub contents: ContentDirectory,
+    /// The content subgraph, asked whose a content is when its image changes (so an
+    /// upload right after `createContent` never races an event).
+    pub content: ServiceClient,
     /// Largest image accepted (`FOLIO_MAX_IMAGE_BYTES`).
     pub max_image_bytes: usize,
 }
@@ -56,7 +55,7 @@ async fn build(cfg: &Config, opened: Opened) -> anyhow::Result<Built> {
     let state = MediaState {
         store: store.clone(),
         objects: objects.clone(),
-        contents: ContentDirectory::new(content),
+        content,
         max_image_bytes: cfg.max_image_bytes,
     };
     let loaders = store.clone();
@@ -76,8 +75,8 @@ async fn build(cfg: &Config, opened: Opened) -> anyhow::Result<Built> {
         db: (*store).clone(),
         consumer: Some(EventConsumer::new(
             &consumer::KINDS,
-            consumer::Media { store, objects },
-            |media, tx, payloads| Box::pin(consumer::apply(media, tx, payloads)),
+            objects,
+            |objects, tx, payloads| Box::pin(consumer::apply(objects, tx, payloads)),
         )),
         expiring: Vec::new(),
         fill: None,

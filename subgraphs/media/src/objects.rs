@@ -6,6 +6,7 @@
 use crate::picture::Format;
 use bytes::Bytes;
 use folio_common::{Config, Error, Result};
+use futures_util::stream::BoxStream;
 use object_store::path::Path;
 use object_store::{ObjectStore, PutPayload};
 use std::sync::Arc;
@@ -19,24 +20,24 @@ pub struct Objects {
 impl Objects {
     /// The configured store; its directory is created when it is a local one.
     pub fn open(cfg: &Config) -> anyhow::Result<Objects> {
-        let store: Arc<dyn ObjectStore> = match &cfg.media_store_url {
-            None => {
-                let dir = cfg.data_dir.join("media");
-                std::fs::create_dir_all(&dir)?;
-                Arc::new(object_store::local::LocalFileSystem::new_with_prefix(dir)?)
+        let dir = match cfg.media_store_url.as_deref() {
+            None => cfg.data_dir.join("media"),
+            Some("memory://") => {
+                return Ok(Objects {
+                    store: Arc::new(object_store::memory::InMemory::new()),
+                });
             }
             Some(url) => match url.strip_prefix("file://") {
-                Some(dir) => {
-                    std::fs::create_dir_all(dir)?;
-                    Arc::new(object_store::local::LocalFileSystem::new_with_prefix(dir)?)
-                }
-                None if url == "memory://" => Arc::new(object_store::memory::InMemory::new()),
+                Some(dir) => dir.into(),
                 None => {
                     anyhow::bail!("FOLIO_MEDIA_STORE_URL: {url} is not a file:// or memory:// URL")
                 }
             },
         };
-        Ok(Objects { store })
+        std::fs::create_dir_all(&dir)?;
+        Ok(Objects {
+            store: Arc::new(object_store::local::LocalFileSystem::new_with_prefix(dir)?),
+        })
     }
 
     /// Stores `bytes` under `key` (writing the same key twice writes the same bytes).
@@ -48,10 +49,14 @@ impl Objects {
         Ok(())
     }
 
-    /// The bytes under `key`, if any.
-    pub async fn get(&self, key: &str) -> Result<Option<Bytes>> {
+    /// The bytes under `key`, if any: their length and a stream of them (never read
+    /// whole into memory).
+    pub async fn read(
+        &self,
+        key: &str,
+    ) -> Result<Option<(u64, BoxStream<'static, object_store::Result<Bytes>>)>> {
         match self.store.get(&Path::from(key)).await {
-            Ok(found) => Ok(Some(found.bytes().await.map_err(Error::internal)?)),
+            Ok(found) => Ok(Some((found.meta.size, found.into_stream()))),
             Err(object_store::Error::NotFound { .. }) => Ok(None),
             Err(e) => Err(Error::internal(e)),
         }

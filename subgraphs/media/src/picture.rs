@@ -237,28 +237,22 @@ fn human_bytes(n: usize) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use image::{ImageBuffer, Rgb};
+/// What the tests of this crate and the end-to-end tests build their files with.
+#[doc(hidden)]
+pub mod testing {
+    use image::{ImageBuffer, ImageFormat, Rgb};
 
-    fn png(width: u32, height: u32) -> Vec<u8> {
-        let img = ImageBuffer::from_fn(width, height, |x, y| Rgb([x as u8, y as u8, 7]));
-        let mut out = Cursor::new(Vec::new());
-        img.write_to(&mut out, ImageFormat::Png).expect("png");
-        out.into_inner()
-    }
-
-    fn jpeg(width: u32, height: u32) -> Vec<u8> {
-        let img = ImageBuffer::from_fn(width, height, |x, y| Rgb([x as u8, y as u8, 7]));
-        let mut out = Cursor::new(Vec::new());
-        img.write_to(&mut out, ImageFormat::Jpeg).expect("jpeg");
+    /// A `width` × `height` gradient in `format`.
+    pub fn picture(format: ImageFormat, width: u32, height: u32) -> Vec<u8> {
+        let img = ImageBuffer::from_fn(width, height, |x, y| Rgb([x as u8, y as u8, 99]));
+        let mut out = std::io::Cursor::new(Vec::new());
+        img.write_to(&mut out, format).expect("encode");
         out.into_inner()
     }
 
     /// A JPEG with an EXIF segment (APP1) right after SOI: orientation `orientation`
     /// and a GPS IFD pointer, as a phone writes.
-    pub(crate) fn with_exif(jpeg: &[u8], orientation: u16) -> Vec<u8> {
+    pub fn with_exif(jpeg: &[u8], orientation: u16) -> Vec<u8> {
         // TIFF header (little-endian), IFD0 with two entries: Orientation, GPSInfo.
         let mut tiff = vec![b'I', b'I', 42, 0, 8, 0, 0, 0, 2, 0];
         tiff.extend_from_slice(&[0x12, 0x01, 3, 0, 1, 0, 0, 0]);
@@ -274,6 +268,20 @@ mod tests {
         out.extend_from_slice(&app1);
         out.extend_from_slice(&jpeg[2..]);
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::{picture, with_exif};
+    use super::*;
+
+    fn png(width: u32, height: u32) -> Vec<u8> {
+        picture(ImageFormat::Png, width, height)
+    }
+
+    fn jpeg(width: u32, height: u32) -> Vec<u8> {
+        picture(ImageFormat::Jpeg, width, height)
     }
 
     #[test]

@@ -6,6 +6,7 @@ use crate::picture::{self, Picture};
 use crate::store::{ImageRow, Owner};
 use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::{Context, ID, Object, Result, SimpleObject, Upload};
+use folio_common::client::lookup_content;
 use folio_common::identity::Viewer;
 use folio_common::{Error, Id};
 use std::collections::HashMap;
@@ -197,8 +198,10 @@ async fn may_change_content(ctx: &Context<'_>, state: &MediaState, id: &ID) -> R
     let viewer = ctx.data::<Viewer>()?;
     let viewer_id = viewer.require_user()?;
     let id = Id::parse(id).map_err(|_| Error::NotFound("content"))?;
-    let author = state.contents.author_of(&id).await?;
-    if author != viewer_id && !viewer.is_admin {
+    let content = lookup_content(&state.content, &id)
+        .await?
+        .ok_or(Error::NotFound("content"))?;
+    if content.author_id != viewer_id && !viewer.is_admin {
         return Err(
             Error::forbidden("only the author or an admin may change a content's image").into(),
         );

@@ -5,6 +5,7 @@
 
 use crate::objects::{Objects, parse_key};
 use axum::Router;
+use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -36,13 +37,15 @@ async fn object(
     let mut response = if cached {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
-        match objects.get(&key).await {
-            Ok(Some(bytes)) => {
-                let mut response = bytes.into_response();
-                response.headers_mut().insert(
+        match objects.read(&key).await {
+            Ok(Some((length, bytes))) => {
+                let mut response = Body::from_stream(bytes).into_response();
+                let h = response.headers_mut();
+                h.insert(
                     header::CONTENT_TYPE,
                     HeaderValue::from_static(format.content_type()),
                 );
+                h.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
                 response
             }
             Ok(None) => return StatusCode::NOT_FOUND.into_response(),

@@ -122,11 +122,6 @@ impl Store {
         Ok(orphan)
     }
 
-    /// Whether some row names the object `key`.
-    pub async fn names(&self, key: &str) -> Result<bool> {
-        Ok(orphan(&self.db, key.to_owned()).await?.is_none())
-    }
-
     /// Removes the image of `owner_id`: whether there was one, and its key if no row
     /// names it any more.
     pub async fn remove(&self, owner: Owner, owner_id: &str) -> Result<(bool, Option<String>)> {
