@@ -4,6 +4,9 @@
 //!   the object `key` it is stored under (content-addressed, `<sha256>.<ext>`, so two
 //!   owners of the same picture share one object), its type, size and dimensions as
 //!   served. `key` is indexed: an object is deleted only when no row names it.
+//! - `renditions`: what was made from an object in the background (`image.stored`): its
+//!   thumbnails (`160x120,480x360`, each stored as `<sha256>-w<width>.<ext>`) and its
+//!   BlurHash placeholder. Keyed by the object, so owners of one picture share them.
 //! - its event tables (`folio_common::events`).
 
 use sea_orm_migration::prelude::*;
@@ -24,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(CreateTables),
             Box::new(crate::events::EventTables { service: "media" }),
             Box::new(crate::events::UnpublishedIndex { service: "media" }),
+            Box::new(CreateRenditions),
         ]
     }
 }
@@ -79,6 +83,44 @@ impl MigrationTrait for CreateTables {
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
         m.drop_table(Table::drop().table(Images::Table).to_owned())
+            .await
+    }
+}
+
+struct CreateRenditions;
+
+impl MigrationName for CreateRenditions {
+    fn name(&self) -> &str {
+        "m20261202_000002_media_renditions"
+    }
+}
+
+#[derive(DeriveIden, Clone, Copy)]
+enum Renditions {
+    Table,
+    Key,
+    Thumbnails,
+    Placeholder,
+    CreatedAt,
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for CreateRenditions {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            Table::create()
+                .table(Renditions::Table)
+                .col(string(Renditions::Key).primary_key())
+                .col(string(Renditions::Thumbnails))
+                .col(string(Renditions::Placeholder))
+                .col(timestamp_with_time_zone(Renditions::CreatedAt))
+                .to_owned(),
+        )
+        .await
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.drop_table(Table::drop().table(Renditions::Table).to_owned())
             .await
     }
 }

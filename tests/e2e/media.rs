@@ -190,6 +190,92 @@ async fn an_uploaded_picture_is_served_without_its_metadata() {
     }
 }
 
+const THUMBNAILS: &str = "query($id: ID!) { content(id: $id) { image { url thumbnails { width height url } placeholder } } }";
+
+#[tokio::test]
+async fn thumbnails_and_a_placeholder_appear_in_the_background() {
+    let app = TestApp::spawn().await;
+    let ada = app
+        .register("ada-thumbs@example.com", "correct horse 1")
+        .await;
+    let content = app.create_content(&ada, "Thumbnails").await;
+    let body = upload(
+        &app,
+        Some(&ada),
+        SET_CONTENT_IMAGE,
+        json!({ "c": content }),
+        picture(ImageFormat::Jpeg, 600, 400),
+        "wide.jpg",
+        "image/jpeg",
+    )
+    .await;
+    // The original is there at once.
+    let original = body["data"]["setContentImage"]["image"]["url"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{body}"))
+        .to_owned();
+    assert_eq!(get(&app, &original, None).await.0, 200);
+    let read = || async {
+        let read = app.gql(None, THUMBNAILS, json!({ "id": content })).await;
+        read["data"]["content"]["image"].clone()
+    };
+    eventually("the thumbnails appear", || async {
+        read().await["placeholder"].is_string()
+    })
+    .await;
+    let image = read().await;
+    let sizes: Vec<(u64, u64)> = image["thumbnails"]
+        .as_array()
+        .expect("thumbnails")
+        .iter()
+        .map(|t| {
+            (
+                t["width"].as_u64().unwrap_or(0),
+                t["height"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    assert_eq!(sizes, [(160, 107), (480, 320)], "{image}");
+    let mut thumbnail_urls = Vec::new();
+    for (thumbnail, (width, height)) in image["thumbnails"]
+        .as_array()
+        .expect("thumbnails")
+        .iter()
+        .zip(sizes)
+    {
+        let url = thumbnail["url"].as_str().expect("url").to_owned();
+        let (status, headers, bytes) = get(&app, &url, None).await;
+        assert_eq!(
+            (status, headers["content-type"].to_str().expect("ascii")),
+            (200, "image/jpeg"),
+            "{url}"
+        );
+        assert!(
+            headers["cache-control"]
+                .to_str()
+                .expect("ascii")
+                .contains("immutable")
+        );
+        let decoded = image::load_from_memory(&bytes).expect("a picture");
+        assert_eq!(
+            (u64::from(decoded.width()), u64::from(decoded.height())),
+            (width, height)
+        );
+        thumbnail_urls.push(url);
+    }
+
+    // Removing the picture removes its thumbnails too.
+    app.ok(
+        &ada,
+        "mutation($c: ID!) { removeContentImage(contentId: $c) }",
+        json!({ "c": content }),
+    )
+    .await;
+    for url in thumbnail_urls.iter().chain([&original]) {
+        assert_eq!(get(&app, url, None).await.0, 404, "{url}");
+    }
+}
+
 #[tokio::test]
 async fn bad_files_are_refused_and_nothing_is_stored() {
     let app = TestApp::spawn().await;

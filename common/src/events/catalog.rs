@@ -22,6 +22,7 @@
 //! | `product.created`, `product.updated` | shop | [`ProductData`]: `{id, name, description, priceAmount, currency, stock, active, createdAt, updatedAt}` |
 //! | `product.deleted` | shop | [`ProductDeleted`]: `{id}` |
 //! | `cart.updated` | shop | [`CartData`]: `{userId, items: [{productId, quantity}], updatedAt}` (the cart after the change) |
+//! | `image.stored` | media | [`ImageStored`]: `{key}` (a new picture's object, whose thumbnails are to be made) |
 //! | `order.placed`, `order.cancelled` | shop | [`OrderData`]: `{id, buyerId, items: [{productId, quantity, unitAmount}], totalAmount, currency, status, placedAt}` |
 //!
 //! Times are RFC 3339 in UTC with milliseconds (`2026-11-23T20:41:22.123Z`). User
@@ -202,6 +203,14 @@ pub struct ProductDeleted {
     pub id: String,
 }
 
+/// `image.stored`: an object a picture was stored as, not rendered yet (its thumbnails
+/// and placeholder are made in the background).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ImageStored {
+    pub key: String,
+}
+
 /// One line of a cart, as `cart.updated` carries it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -362,6 +371,8 @@ catalog! {
     OrderPlaced(OrderData) = "order.placed" by "shop";
     /// An order was cancelled; its stock returned.
     OrderCancelled(OrderData) = "order.cancelled" by "shop";
+    /// A picture was stored; its thumbnails are to be made.
+    ImageStored(ImageStored) = "image.stored" by "media";
 }
 
 impl Payload {
@@ -599,6 +610,13 @@ mod tests {
                 json!({ "id": "p1" }),
             ),
             (
+                "image.stored",
+                Payload::ImageStored(ImageStored {
+                    key: "ab.jpg".into(),
+                }),
+                json!({ "key": "ab.jpg" }),
+            ),
+            (
                 "cart.updated",
                 Payload::CartUpdated(CartData {
                     user_id: "u2".into(),
@@ -720,6 +738,7 @@ mod tests {
                 "user" => "users",
                 "content" => "content",
                 "product" | "cart" | "order" => "shop",
+                "image" => "media",
                 _ => "interactions",
             };
             assert_eq!(t.service(), service, "{t}");

@@ -75,8 +75,8 @@ async fn build(cfg: &Config, opened: Opened) -> anyhow::Result<Built> {
         db: (*store).clone(),
         consumer: Some(EventConsumer::new(
             &consumer::KINDS,
-            objects,
-            |objects, tx, payloads| Box::pin(consumer::apply(objects, tx, payloads)),
+            consumer::Media::start(store.clone(), objects),
+            |media, tx, payloads| Box::pin(consumer::apply(media, tx, payloads)),
         )),
         expiring: Vec::new(),
         fill: None,

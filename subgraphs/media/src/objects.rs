@@ -49,6 +49,15 @@ impl Objects {
         Ok(())
     }
 
+    /// The bytes under `key`, if any, read whole.
+    pub async fn get(&self, key: &str) -> Result<Option<Bytes>> {
+        match self.store.get(&Path::from(key)).await {
+            Ok(found) => Ok(Some(found.bytes().await.map_err(Error::internal)?)),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(Error::internal(e)),
+        }
+    }
+
     /// The bytes under `key`, if any: their length and a stream of them (never read
     /// whole into memory).
     pub async fn read(
@@ -71,11 +80,19 @@ impl Objects {
     }
 }
 
-/// A key as this service writes them (`<64 hex digits>.<ext>`) and its format; anything
-/// else names no object.
+/// A key as this service writes them and its format: a picture's
+/// `<64 hex digits>.<ext>` or its thumbnail's `<64 hex digits>-w<width>.<ext>`;
+/// anything else names no object.
 pub fn parse_key(key: &str) -> Option<Format> {
-    let (hash, ext) = key.split_once('.')?;
-    (hash.len() == 64 && hash.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
+    let (stem, ext) = key.split_once('.')?;
+    let (hash, width) = match stem.split_once("-w") {
+        Some((hash, width)) => (hash, Some(width)),
+        None => (stem, None),
+    };
+    let hex = hash.len() == 64 && hash.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+    let width_ok = width
+        .is_none_or(|w| !w.is_empty() && w.len() <= 5 && w.bytes().all(|b| b.is_ascii_digit()));
+    (hex && width_ok)
         .then(|| Format::of_extension(ext))
         .flatten()
 }

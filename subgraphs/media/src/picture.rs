@@ -118,13 +118,7 @@ pub fn parse(raw: Vec<u8>, max_bytes: usize) -> Result<Picture, Refusal> {
         _ => return Err(refuse("is not a JPEG, PNG, WebP or GIF image")),
     };
     let damaged = || refuse(format!("is a damaged or truncated {} image", format.name()));
-    let mut reader = ImageReader::with_format(Cursor::new(raw.as_slice()), format.image());
-    let mut limits = image::Limits::default();
-    // Enough for 40 megapixels of RGBA at 16 bits a channel; a decoder asking for more
-    // is refused rather than allowed to allocate.
-    limits.max_alloc = Some(MAX_PIXELS * 8 + (64 << 20));
-    reader.limits(limits);
-    let mut decoder = reader.into_decoder().map_err(|_| damaged())?;
+    let mut decoder = reader(&raw, format).into_decoder().map_err(|_| damaged())?;
     let (width, height) = decoder.dimensions();
     if width == 0 || height == 0 {
         return Err(damaged());
@@ -155,6 +149,89 @@ pub fn parse(raw: Vec<u8>, max_bytes: usize) -> Result<Picture, Refusal> {
         width,
         height,
         key,
+    })
+}
+
+/// A reader of `raw` as `format`, with limits: enough for 40 megapixels of RGBA at 16
+/// bits a channel; a decoder asking for more is refused rather than allowed to allocate.
+fn reader(raw: &[u8], format: Format) -> ImageReader<Cursor<&[u8]>> {
+    let mut reader = ImageReader::with_format(Cursor::new(raw), format.image());
+    let mut limits = image::Limits::default();
+    limits.max_alloc = Some(MAX_PIXELS * 8 + (64 << 20));
+    reader.limits(limits);
+    reader
+}
+
+/// Thumbnail widths, smallest first: a picture gets one per width smaller than its own.
+pub const THUMBNAIL_WIDTHS: [u32; 3] = [160, 480, 1080];
+
+/// A smaller copy of a picture, as stored.
+#[derive(Clone, Debug)]
+pub struct Thumbnail {
+    pub width: u32,
+    pub height: u32,
+    /// `<the picture's sha256>-w<width>.<ext>`.
+    pub key: String,
+    pub bytes: Bytes,
+}
+
+/// The key of the `width` thumbnail of the picture stored under `key`: a JPEG's
+/// thumbnails are JPEGs, any other picture's PNGs.
+pub fn thumbnail_key(key: &str, width: u32) -> String {
+    let (hash, ext) = key.split_once('.').unwrap_or((key, ""));
+    let ext = if ext == Format::Jpeg.extension() {
+        ext
+    } else {
+        Format::Png.extension()
+    };
+    format!("{hash}-w{width}.{ext}")
+}
+
+/// What is made from a stored picture in the background.
+#[derive(Clone, Debug)]
+pub struct Rendition {
+    pub thumbnails: Vec<Thumbnail>,
+    /// A BlurHash of the picture.
+    pub placeholder: String,
+}
+
+/// The thumbnails and placeholder of the picture stored under `key` (`bytes` as
+/// [`parse`] made them: upright, validated). A JPEG's thumbnails are JPEGs; any other
+/// picture's (an animated GIF's first frame included) are PNGs, which keep transparency.
+/// CPU-bound: call it off the async runtime.
+pub fn render(
+    key: &str,
+    bytes: &[u8],
+) -> Result<Rendition, Box<dyn std::error::Error + Send + Sync>> {
+    let format = key
+        .split_once('.')
+        .and_then(|(_, ext)| Format::of_extension(ext))
+        .ok_or("a key of no known format")?;
+    let pixels = reader(bytes, format).decode()?;
+    let (width, height) = (pixels.width(), pixels.height());
+    let thumb_format = if format == Format::Jpeg {
+        Format::Jpeg
+    } else {
+        Format::Png
+    };
+    let mut thumbnails = Vec::new();
+    for w in THUMBNAIL_WIDTHS.into_iter().filter(|w| *w < width) {
+        let h = ((u64::from(height) * u64::from(w) + u64::from(width) / 2) / u64::from(width))
+            .max(1) as u32;
+        let small = pixels.thumbnail_exact(w, h);
+        thumbnails.push(Thumbnail {
+            width: w,
+            height: h,
+            key: thumbnail_key(key, w),
+            bytes: encode(&small, thumb_format)?,
+        });
+    }
+    let tiny = pixels.thumbnail(32, 32).to_rgba8();
+    let (cx, cy) = if width >= height { (4, 3) } else { (3, 4) };
+    let placeholder = blurhash::encode(cx, cy, tiny.width(), tiny.height(), tiny.as_raw())?;
+    Ok(Rendition {
+        thumbnails,
+        placeholder,
     })
 }
 
@@ -214,12 +291,13 @@ fn rewrite_gif(raw: &[u8]) -> Result<Bytes, Box<dyn std::error::Error>> {
     Ok(Bytes::from(out))
 }
 
-/// Pixels encoded in `format` (after applying an orientation).
+/// Pixels encoded in `format` (a picture turned upright, or a thumbnail): a JPEG at
+/// quality 85.
 fn encode(pixels: &DynamicImage, format: Format) -> image::ImageResult<Bytes> {
     let mut out = Cursor::new(Vec::new());
     match format {
         Format::Jpeg => {
-            let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90);
+            let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85);
             pixels.to_rgb8().write_with_encoder(encoder)?;
         }
         // WebP is written lossless (the only WebP encoder `image` has).
@@ -304,6 +382,30 @@ mod tests {
         let turned = parse(with_exif(&raw, 6), 1 << 20).expect("turned");
         assert_eq!((turned.width, turned.height), (10, 40));
         assert!(!turned.bytes.windows(4).any(|w| w == b"Exif"));
+    }
+
+    #[test]
+    fn thumbnails_are_made_for_each_smaller_width() {
+        let picture = parse(jpeg(600, 300), 1 << 20).expect("a picture");
+        let made = render(&picture.key, &picture.bytes).expect("rendered");
+        let sizes: Vec<(u32, u32)> = made
+            .thumbnails
+            .iter()
+            .map(|t| (t.width, t.height))
+            .collect();
+        assert_eq!(sizes, [(160, 80), (480, 240)]);
+        let stem = picture.key.trim_end_matches(".jpg");
+        assert_eq!(made.thumbnails[0].key, format!("{stem}-w160.jpg"));
+        let decoded = image::load_from_memory(&made.thumbnails[1].bytes).expect("a JPEG");
+        assert_eq!((decoded.width(), decoded.height()), (480, 240));
+        assert!(made.placeholder.len() >= 6, "{}", made.placeholder);
+        let small = parse(png(100, 100), 1 << 20).expect("a picture");
+        assert!(
+            render(&small.key, &small.bytes)
+                .expect("rendered")
+                .thumbnails
+                .is_empty()
+        );
     }
 
     #[test]

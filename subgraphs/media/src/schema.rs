@@ -2,8 +2,9 @@
 //! users subgraphs' entities, and the mutations that set and remove them.
 
 use crate::MediaState;
+use crate::picture::thumbnail_key;
 use crate::picture::{self, Picture};
-use crate::store::{ImageRow, Owner};
+use crate::store::{ImageRow, Owner, RenditionRow, thumbnail_sizes};
 use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::{Context, ID, Object, Result, SimpleObject, Upload};
 use folio_common::client::lookup_content;
@@ -48,16 +49,27 @@ pub fn url(key: &str) -> String {
     format!("/media/{key}")
 }
 
-impl From<ImageRow> for Image {
-    fn from(row: ImageRow) -> Self {
+impl Image {
+    /// An image row, with what was made from its object so far.
+    fn new(row: ImageRow, rendition: Option<&RenditionRow>) -> Self {
+        let thumbnails = rendition.map_or_else(Vec::new, |r| {
+            thumbnail_sizes(r)
+                .into_iter()
+                .map(|(width, height)| Thumbnail {
+                    width: width as i32,
+                    height: height as i32,
+                    url: url(&thumbnail_key(&row.key, width)),
+                })
+                .collect()
+        });
         Image {
             url: url(&row.key),
             width: row.width,
             height: row.height,
             content_type: row.content_type,
             bytes: i32::try_from(row.bytes).unwrap_or(i32::MAX),
-            thumbnails: Vec::new(),
-            placeholder: None,
+            thumbnails,
+            placeholder: rendition.map(|r| r.placeholder.clone()),
         }
     }
 }
@@ -66,13 +78,14 @@ impl From<ImageRow> for Image {
 pub struct ImageLoader(pub crate::store::Store);
 
 impl Loader<(Owner, String)> for ImageLoader {
-    type Value = ImageRow;
+    type Value = Image;
     type Error = Error;
 
+    /// One query per kind of owner, and one for the renditions of their objects.
     async fn load(
         &self,
         keys: &[(Owner, String)],
-    ) -> Result<HashMap<(Owner, String), ImageRow>, Error> {
+    ) -> Result<HashMap<(Owner, String), Image>, Error> {
         let mut found = HashMap::with_capacity(keys.len());
         for owner in [Owner::Content, Owner::User] {
             let ids: Vec<String> = keys
@@ -87,16 +100,25 @@ impl Loader<(Owner, String)> for ImageLoader {
                 found.insert((owner, id), row);
             }
         }
-        Ok(found)
+        let objects: Vec<&str> = found.values().map(|row| row.key.as_str()).collect();
+        let renditions = if objects.is_empty() {
+            HashMap::new()
+        } else {
+            self.0.renditions(&objects).await?
+        };
+        Ok(found
+            .into_iter()
+            .map(|(owner, row)| {
+                let rendition = renditions.get(&row.key);
+                (owner, Image::new(row, rendition))
+            })
+            .collect())
     }
 }
 
 async fn image_of(ctx: &Context<'_>, owner: Owner, id: &str) -> Result<Option<Image>> {
     let loader = ctx.data::<DataLoader<ImageLoader>>()?;
-    Ok(loader
-        .load_one((owner, id.to_owned()))
-        .await?
-        .map(Image::from))
+    Ok(loader.load_one((owner, id.to_owned())).await?)
 }
 
 // A content of the content subgraph (no doc comment: the description would become the
@@ -167,7 +189,8 @@ impl Mutation {
         let state = ctx.data::<MediaState>()?;
         let id = may_change_content(ctx, state, &content_id).await?;
         let picture = read_picture(ctx, state, file).await?;
-        store(state, Owner::Content, id.as_str(), picture).await?;
+        let actor = ctx.data::<Viewer>()?.require_user()?;
+        store(state, Owner::Content, id.as_str(), picture, actor.as_str()).await?;
         Ok(Content { id: content_id })
     }
 
@@ -175,8 +198,8 @@ impl Mutation {
     async fn remove_content_image(&self, ctx: &Context<'_>, content_id: ID) -> Result<bool> {
         let state = ctx.data::<MediaState>()?;
         let id = may_change_content(ctx, state, &content_id).await?;
-        let (removed, orphan) = state.store.remove(Owner::Content, id.as_str()).await?;
-        delete_orphan(state, orphan).await;
+        let (removed, unnamed) = state.store.remove(Owner::Content, id.as_str()).await?;
+        delete_unnamed(&state.objects, unnamed).await;
         Ok(removed)
     }
 
@@ -185,7 +208,14 @@ impl Mutation {
         let state = ctx.data::<MediaState>()?;
         let viewer = ctx.data::<Viewer>()?.require_user()?;
         let picture = read_picture(ctx, state, file).await?;
-        store(state, Owner::User, viewer.as_str(), picture).await?;
+        store(
+            state,
+            Owner::User,
+            viewer.as_str(),
+            picture,
+            viewer.as_str(),
+        )
+        .await?;
         Ok(User {
             id: ID(viewer.into_string()),
         })
@@ -229,22 +259,29 @@ async fn read_picture(ctx: &Context<'_>, state: &MediaState, file: Upload) -> Re
 }
 
 /// Stores the object, then the row; deletes what the row replaced.
-async fn store(state: &MediaState, owner: Owner, owner_id: &str, picture: Picture) -> Result<()> {
+async fn store(
+    state: &MediaState,
+    owner: Owner,
+    owner_id: &str,
+    picture: Picture,
+    actor: &str,
+) -> Result<()> {
     state
         .objects
         .put(&picture.key, picture.bytes.clone())
         .await?;
-    let orphan = state.store.set(owner, owner_id, &picture).await?;
-    delete_orphan(state, orphan).await;
+    let unnamed = state.store.set(owner, owner_id, &picture, actor).await?;
+    delete_unnamed(&state.objects, unnamed).await;
     Ok(())
 }
 
-/// Deletes an object no row names any more; one that fails is left for the sweep.
-pub async fn delete_orphan(state: &MediaState, key: Option<String>) {
-    if let Some(key) = key
-        && let Err(e) = state.objects.delete(&key).await
-    {
-        tracing::warn!(error = %e.log_message(), "deleting an unused image failed");
+/// Deletes objects no row names any more; one that fails is logged (and stays until a
+/// sweep).
+pub async fn delete_unnamed(objects: &crate::objects::Objects, keys: Vec<String>) {
+    for key in keys {
+        if let Err(e) = objects.delete(&key).await {
+            tracing::warn!(error = %e.log_message(), "deleting an unused image failed");
+        }
     }
 }
 

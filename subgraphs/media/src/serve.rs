@@ -1,5 +1,5 @@
 //! `GET /media/<key>`: an object's bytes, with its `Content-Type`, an `ETag` (the key's
-//! hash: the bytes of a key never change) and `Cache-Control: public, max-age=31536000,
+//! stem: the bytes of a key never change) and `Cache-Control: public, max-age=31536000,
 //! immutable`; `If-None-Match` with that tag answers 304. A key this service never writes
 //! (`objects::parse_key`) or an object that is gone answers 404.
 
@@ -29,7 +29,11 @@ async fn object(
     let Some(format) = parse_key(&key) else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let etag = format!("\"{}\"", &key[..64]);
+    // The key names its bytes for ever: its stem is their tag.
+    let etag = format!(
+        "\"{}\"",
+        key.split_once('.').map_or(key.as_str(), |(stem, _)| stem)
+    );
     let cached = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())

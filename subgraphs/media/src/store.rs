@@ -2,13 +2,15 @@
 //! lives here, behind `Store`.
 //!
 //! An object may be named by several rows (the same picture uploaded twice has one key):
-//! a change that drops a row answers the keys no row names any more, and the caller
-//! deletes those objects once the change has committed.
+//! a change that drops a row answers the objects no row names any more (the picture and
+//! its thumbnails, whose rendition row goes with it), and the caller deletes them.
 
-use crate::picture::Picture;
+use crate::picture::{Picture, Rendition, thumbnail_key};
 use chrono::Utc;
 use folio_common::Result;
 use folio_common::db::begin_write;
+use folio_common::events::Payload;
+use folio_common::events::catalog::ImageStored;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
@@ -42,8 +44,33 @@ pub mod images {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
+pub mod renditions {
+    use sea_orm::entity::prelude::*;
+
+    /// What was made from an object in the background.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "renditions")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub key: String,
+        /// `<width>x<height>` of each thumbnail, comma-separated, smallest first (empty
+        /// when the picture is no wider than the smallest thumbnail).
+        pub thumbnails: String,
+        /// A BlurHash.
+        pub placeholder: String,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
 use images::Entity as Images;
 pub use images::Model as ImageRow;
+use renditions::Entity as Renditions;
+pub use renditions::Model as RenditionRow;
 
 folio_common::service_store! {
     /// Handle on the media database (cheap to clone: a connection pool).
@@ -77,14 +104,25 @@ impl Store {
         Ok(rows.into_iter().map(|r| (r.owner_id.clone(), r)).collect())
     }
 
-    /// Makes `picture` (already stored) the image of `owner_id`; the replaced image's
-    /// key if no row names it any more.
+    /// The renditions of `keys` made so far, by key.
+    pub async fn renditions(&self, keys: &[&str]) -> Result<HashMap<String, RenditionRow>> {
+        let rows = Renditions::find()
+            .filter(renditions::Column::Key.is_in(keys.iter().copied()))
+            .all(&self.db)
+            .await?;
+        Ok(rows.into_iter().map(|r| (r.key.clone(), r)).collect())
+    }
+
+    /// Makes `picture` (already stored) the image of `owner_id`, as `actor`; the objects
+    /// the replaced image leaves unnamed. A picture not rendered yet gets its
+    /// `image.stored` event, in the same transaction.
     pub async fn set(
         &self,
         owner: Owner,
         owner_id: &str,
         picture: &Picture,
-    ) -> Result<Option<String>> {
+        actor: &str,
+    ) -> Result<Vec<String>> {
         let tx = begin_write(&self.db).await?;
         let before = Images::find_by_id((owner.kind().to_owned(), owner_id.to_owned()))
             .one(&tx)
@@ -114,31 +152,94 @@ impl Store {
             )
             .exec_without_returning(&tx)
             .await?;
-        let orphan = match before {
-            Some(old) if old.key != picture.key => orphan(&tx, old.key).await?,
-            _ => None,
+        let unnamed = match before {
+            Some(old) if old.key != picture.key => release(&tx, old.key).await?,
+            _ => Vec::new(),
         };
-        tx.commit().await?;
-        Ok(orphan)
+        if Renditions::find_by_id(picture.key.clone())
+            .one(&tx)
+            .await?
+            .is_none()
+        {
+            let stored = Payload::ImageStored(ImageStored {
+                key: picture.key.clone(),
+            });
+            self.outbox.emit(&tx, Some(actor), stored).await?;
+        }
+        self.outbox.commit(tx).await?;
+        Ok(unnamed)
     }
 
-    /// Removes the image of `owner_id`: whether there was one, and its key if no row
-    /// names it any more.
-    pub async fn remove(&self, owner: Owner, owner_id: &str) -> Result<(bool, Option<String>)> {
+    /// Removes the image of `owner_id`: whether there was one, and the objects it leaves
+    /// unnamed.
+    pub async fn remove(&self, owner: Owner, owner_id: &str) -> Result<(bool, Vec<String>)> {
         let tx = begin_write(&self.db).await?;
         let removed = remove(&tx, owner, owner_id).await?;
         tx.commit().await?;
-        Ok((removed.is_some(), removed.flatten()))
+        Ok((removed.is_some(), removed.unwrap_or_default()))
+    }
+
+    /// Records what was made from object `key`, if an image still names it (else the
+    /// thumbnails just stored are unnamed: they are answered, to be deleted).
+    pub async fn rendered(&self, key: &str, rendition: &Rendition) -> Result<Vec<String>> {
+        let tx = begin_write(&self.db).await?;
+        if !names(&tx, key).await? {
+            return Ok(rendition.thumbnails.iter().map(|t| t.key.clone()).collect());
+        }
+        let row = renditions::ActiveModel {
+            key: Set(key.to_owned()),
+            thumbnails: Set(rendition
+                .thumbnails
+                .iter()
+                .map(|t| format!("{}x{}", t.width, t.height))
+                .collect::<Vec<_>>()
+                .join(",")),
+            placeholder: Set(rendition.placeholder.clone()),
+            created_at: Set(Utc::now()),
+        };
+        Renditions::insert(row)
+            .on_conflict(
+                OnConflict::column(renditions::Column::Key)
+                    .update_columns([
+                        renditions::Column::Thumbnails,
+                        renditions::Column::Placeholder,
+                    ])
+                    .to_owned(),
+            )
+            .exec_without_returning(&tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Vec::new())
+    }
+
+    /// Whether object `key` is rendered or named by no image (nothing to make).
+    pub async fn needs_rendering(&self, key: &str) -> Result<bool> {
+        Ok(names(&self.db, key).await?
+            && Renditions::find_by_id(key.to_owned())
+                .one(&self.db)
+                .await?
+                .is_none())
     }
 }
 
-/// Removes the image of `owner_id` inside `tx`: `None` if there was none, else the key
-/// if no row names it any more.
+/// The thumbnails of a rendition row: `(width, height)`, smallest first.
+pub fn thumbnail_sizes(row: &RenditionRow) -> Vec<(u32, u32)> {
+    row.thumbnails
+        .split(',')
+        .filter_map(|size| {
+            let (w, h) = size.split_once('x')?;
+            Some((w.parse().ok()?, h.parse().ok()?))
+        })
+        .collect()
+}
+
+/// Removes the image of `owner_id` inside `tx`: `None` if there was none, else the
+/// objects it leaves unnamed.
 pub async fn remove(
     tx: &impl ConnectionTrait,
     owner: Owner,
     owner_id: &str,
-) -> Result<Option<Option<String>>> {
+) -> Result<Option<Vec<String>>> {
     let Some(old) = Images::find_by_id((owner.kind().to_owned(), owner_id.to_owned()))
         .one(tx)
         .await?
@@ -148,14 +249,33 @@ pub async fn remove(
     Images::delete_by_id((owner.kind().to_owned(), owner_id.to_owned()))
         .exec(tx)
         .await?;
-    Ok(Some(orphan(tx, old.key).await?))
+    Ok(Some(release(tx, old.key).await?))
 }
 
-/// `key`, if no row names it.
-async fn orphan(tx: &impl ConnectionTrait, key: String) -> Result<Option<String>> {
-    let named = Images::find()
-        .filter(images::Column::Key.eq(key.as_str()))
-        .count(tx)
-        .await?;
-    Ok((named == 0).then_some(key))
+/// Whether some image names object `key`.
+async fn names(db: &impl ConnectionTrait, key: &str) -> Result<bool> {
+    Ok(Images::find()
+        .filter(images::Column::Key.eq(key))
+        .count(db)
+        .await?
+        > 0)
+}
+
+/// Object `key` and its thumbnails, if no image names it any more (its rendition row
+/// goes); nothing otherwise.
+async fn release(tx: &impl ConnectionTrait, key: String) -> Result<Vec<String>> {
+    if names(tx, &key).await? {
+        return Ok(Vec::new());
+    }
+    let mut unnamed = Vec::new();
+    if let Some(rendition) = Renditions::find_by_id(key.clone()).one(tx).await? {
+        unnamed.extend(
+            thumbnail_sizes(&rendition)
+                .into_iter()
+                .map(|(w, _)| thumbnail_key(&key, w)),
+        );
+        Renditions::delete_by_id(key.clone()).exec(tx).await?;
+    }
+    unnamed.push(key);
+    Ok(unnamed)
 }
