@@ -153,7 +153,13 @@ async function main() {
     }
   } finally {
     await context?.close().catch(() => {});
-    rmSync(userDataDir, { recursive: true, force: true });
+    // Chromium's helper processes may still be writing to the profile for a moment after
+    // close(): retry, and never let cleaning a temporary directory decide the check.
+    try {
+      rmSync(userDataDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+    } catch (err) {
+      console.warn(`graphiql-check: could not remove ${userDataDir}: ${err?.message ?? err}`);
+    }
   }
 }
 
