@@ -64,8 +64,11 @@ pub struct Config {
     /// The shop's currency (ISO 4217, upper case): every price is in it.
     pub shop_currency: String,
     /// Where the media subgraph keeps image files (an `object_store` URL such as
-    /// `file:///srv/folio/media`); unset means `<data dir>/media`.
+    /// `file:///srv/folio/media` or `s3://bucket/prefix`); unset means `<data dir>/media`.
     pub media_store_url: Option<String>,
+    /// Lifetime of the presigned URLs handed out for images in an S3 store; 0 serves
+    /// them through the router at `/media/<key>` instead.
+    pub media_url_ttl_secs: u64,
     /// Largest image `setContentImage` and `setAvatar` accept, in bytes.
     pub max_image_bytes: usize,
     /// Most lexical tokens an operation may have.
@@ -154,6 +157,7 @@ impl Default for Config {
             import_max_rows: 1_000_000,
             shop_currency: "EUR".to_owned(),
             media_store_url: None,
+            media_url_ttl_secs: 86_400,
             max_image_bytes: 10 * 1024 * 1024,
             max_tokens: 15_000,
             max_depth: 15,
@@ -305,7 +309,12 @@ pub const KEYS: &[Key] = &[
     Key {
         env: "FOLIO_MEDIA_STORE_URL",
         default: "(none: <data dir>/media)",
-        doc: "Where the media subgraph keeps image files, as an object_store URL (`file:///srv/folio/media`).",
+        doc: "Where the media subgraph keeps image files, as an object_store URL: `file:///srv/folio/media`, or `s3://bucket/prefix` for any S3-compatible store, with the credentials, region and endpoint from the standard `AWS_*` variables (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_REGION`, `AWS_ENDPOINT`, `AWS_ALLOW_HTTP`).",
+    },
+    Key {
+        env: "FOLIO_MEDIA_URL_TTL_SECS",
+        default: "86400",
+        doc: "With an S3 store: how long the presigned image URLs handed out stay valid (one day; the same URL is handed out for the first half of it, so clients can cache); 0 serves the files through the router at `/media/<key>` instead.",
     },
     Key {
         env: "FOLIO_MAX_IMAGE_BYTES",

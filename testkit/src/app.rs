@@ -5,7 +5,10 @@
 //! is set, each platform in a fresh schema (`folio_test_<uuid>`), so tests run in parallel.
 //! Events travel on the in-process bus by default; over NATS JetStream when
 //! `FOLIO_TEST_NATS_URL` is set, each platform with its own subject prefix (and so its
-//! own stream). The request helpers are in `requests.rs`.
+//! own stream). Pictures go to a directory in the platform's temporary directory, or,
+//! when `FOLIO_TEST_MEDIA_STORE_URL` is set (`s3://bucket`, with the `AWS_*` variables
+//! saying where and how), under a prefix of their own in that store. The request helpers
+//! are in `requests.rs`.
 
 use folio::platform::{self, Listeners, Running};
 use folio_common::Config;
@@ -129,6 +132,7 @@ impl TestApp {
     pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let (db_url, schema) = fresh_database();
+        let unique = format!("folio_test_{}", uuid::Uuid::new_v4().simple());
         let mut cfg = Config {
             data_dir: dir.path().to_path_buf(),
             database_schema: schema,
@@ -136,7 +140,13 @@ impl TestApp {
             nats_url: std::env::var("FOLIO_TEST_NATS_URL")
                 .ok()
                 .filter(|u| !u.is_empty()),
-            events_prefix: format!("folio_test_{}", uuid::Uuid::new_v4().simple()),
+            // An S3 store (`s3://bucket`) is shared: each platform keeps its files
+            // under its own prefix.
+            media_store_url: std::env::var("FOLIO_TEST_MEDIA_STORE_URL")
+                .ok()
+                .filter(|u| !u.is_empty())
+                .map(|u| format!("{}/{unique}", u.trim_end_matches('/'))),
+            events_prefix: unique,
             log: "warn".into(),
             ..Config::default()
         };

@@ -1,8 +1,12 @@
 //! Pictures through the router: `setContentImage`, `removeContentImage` and `setAvatar` as
 //! real GraphQL multipart uploads, the files served at `/media/<key>`, refusals of bad
 //! files with nothing stored, permissions, and a deleted content's image going with it.
+//!
+//! `.ci/run` runs this module a second time against an S3 server
+//! (`FOLIO_TEST_MEDIA_STORE_URL=s3://…`): `url`s are then presigned URLs of the S3 server,
+//! fetched as they are, and the router's `/media/<key>` reads from S3.
 
-use folio_media::picture::testing::{picture, with_exif};
+use folio_media::picture::testing::{animated_gif, picture, with_exif};
 use folio_testkit::{Session, TestApp, eventually};
 use image::ImageFormat;
 use serde_json::{Value, json};
@@ -49,13 +53,19 @@ fn code(body: &Value) -> (&str, &str) {
     )
 }
 
-/// A GET through the router: status, headers, body.
+/// A GET of an image URL (through the router when it is relative, from the S3 server when
+/// presigned): status, headers, body.
 async fn get(
     app: &TestApp,
     url: &str,
     etag: Option<&str>,
 ) -> (u16, reqwest::header::HeaderMap, Vec<u8>) {
-    let mut req = app.client.get(format!("{}{url}", app.base));
+    let url = if url.starts_with("http") {
+        url.to_owned()
+    } else {
+        format!("{}{url}", app.base)
+    };
+    let mut req = app.client.get(url);
     if let Some(tag) = etag {
         req = req.header("if-none-match", tag);
     }
@@ -92,22 +102,36 @@ async fn an_uploaded_picture_is_served_without_its_metadata() {
     );
     assert_eq!(image["bytes"], json!(plain.len()), "{image}");
     let url = image["url"].as_str().expect("url").to_owned();
-    assert!(url.starts_with("/media/") && url.ends_with(".jpg"), "{url}");
+    let key = key_of(&url);
+    assert!(key.ends_with(".jpg") && key.len() == 64 + 4, "{url}");
+    let s3 = std::env::var("FOLIO_TEST_MEDIA_STORE_URL").is_ok_and(|u| u.starts_with("s3://"));
+    if s3 {
+        assert!(
+            url.starts_with("http") && url.contains("X-Amz-Signature="),
+            "a presigned URL: {url}"
+        );
+    } else {
+        assert_eq!(url, format!("/media/{key}"));
+    }
 
-    // The same bytes, EXIF (and its GPS pointer) gone, with the headers a cache needs.
-    let (status, headers, served) = get(&app, &url, None).await;
-    assert_eq!(status, 200);
-    assert_eq!(served, plain);
-    assert_eq!(headers["content-type"], "image/jpeg");
-    assert!(
-        headers["cache-control"]
-            .to_str()
-            .expect("ascii")
-            .contains("immutable")
-    );
-    let etag = headers["etag"].to_str().expect("ascii").to_owned();
-    let (status, _, _) = get(&app, &url, Some(&etag)).await;
-    assert_eq!(status, 304);
+    // The same bytes, EXIF (and its GPS pointer) gone, with the headers a cache needs: at
+    // the URL handed out, and at the router's /media/<key> whatever the store.
+    for at in [url.clone(), format!("/media/{key}")] {
+        let (status, headers, served) = get(&app, &at, None).await;
+        assert_eq!(status, 200, "{at}");
+        assert_eq!(served, plain, "{at}");
+        assert_eq!(headers["content-type"], "image/jpeg", "{at}");
+        assert!(
+            headers["cache-control"]
+                .to_str()
+                .expect("ascii")
+                .contains("immutable"),
+            "{at}"
+        );
+        let etag = headers["etag"].to_str().expect("ascii").to_owned();
+        let (status, _, _) = get(&app, &at, Some(&etag)).await;
+        assert_eq!(status, 304, "{at}");
+    }
 
     // Read back through the content.
     let read = app.gql(None, CONTENT_IMAGE, json!({ "id": content })).await;
@@ -181,6 +205,9 @@ async fn an_uploaded_picture_is_served_without_its_metadata() {
         (200, "image/png")
     );
 
+    // The replaced picture is gone from the router's path too.
+    assert_eq!(get(&app, &format!("/media/{key}"), None).await.0, 404);
+
     // Unknown keys are 404, whatever they look like.
     for path in [
         "/media/nothing.jpg",
@@ -215,26 +242,7 @@ async fn thumbnails_and_a_placeholder_appear_in_the_background() {
         .unwrap_or_else(|| panic!("{body}"))
         .to_owned();
     assert_eq!(get(&app, &original, None).await.0, 200);
-    let read = || async {
-        let read = app.gql(None, THUMBNAILS, json!({ "id": content })).await;
-        read["data"]["content"]["image"].clone()
-    };
-    eventually("the thumbnails appear", || async {
-        read().await["placeholder"].is_string()
-    })
-    .await;
-    let image = read().await;
-    let sizes: Vec<(u64, u64)> = image["thumbnails"]
-        .as_array()
-        .expect("thumbnails")
-        .iter()
-        .map(|t| {
-            (
-                t["width"].as_u64().unwrap_or(0),
-                t["height"].as_u64().unwrap_or(0),
-            )
-        })
-        .collect();
+    let (sizes, image) = rendered(&app, &content).await;
     assert_eq!(sizes, [(160, 107), (480, 320)], "{image}");
     let mut thumbnail_urls = Vec::new();
     for (thumbnail, (width, height)) in image["thumbnails"]
@@ -343,6 +351,155 @@ async fn bad_files_are_refused_and_nothing_is_stored() {
     }
 }
 
+/// The thumbnails' sizes once they are there, and the image.
+async fn rendered(app: &TestApp, content: &str) -> (Vec<(u64, u64)>, Value) {
+    let read = || async {
+        let read = app.gql(None, THUMBNAILS, json!({ "id": content })).await;
+        read["data"]["content"]["image"].clone()
+    };
+    eventually("the thumbnails appear", || async {
+        read().await["placeholder"].is_string()
+    })
+    .await;
+    let image = read().await;
+    let sizes = image["thumbnails"]
+        .as_array()
+        .expect("thumbnails")
+        .iter()
+        .map(|t| {
+            (
+                t["width"].as_u64().unwrap_or(0),
+                t["height"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    (sizes, image)
+}
+
+#[tokio::test]
+async fn webp_and_animated_gif_pictures_keep_their_kind() {
+    let app = TestApp::spawn().await;
+    let ada = app
+        .register("ada-kinds@example.com", "correct horse 1")
+        .await;
+
+    // WebP (named .png, declared PNG: the bytes decide).
+    let webp = picture(ImageFormat::WebP, 500, 300);
+    let first = app.create_content(&ada, "WebP").await;
+    let body = upload(
+        &app,
+        Some(&ada),
+        SET_CONTENT_IMAGE,
+        json!({ "c": first }),
+        webp.clone(),
+        "actually.png",
+        "image/png",
+    )
+    .await;
+    let image = &body["data"]["setContentImage"]["image"];
+    assert_eq!(
+        (&image["contentType"], &image["width"], &image["height"]),
+        (&json!("image/webp"), &json!(500), &json!(300)),
+        "{body}"
+    );
+    let url = image["url"].as_str().expect("url").to_owned();
+    assert!(key_of(&url).ends_with(".webp"), "{url}");
+    let (status, headers, served) = get(&app, &url, None).await;
+    assert_eq!(
+        (status, headers["content-type"].to_str().expect("ascii")),
+        (200, "image/webp")
+    );
+    assert_eq!(served, webp, "a WebP without metadata is served as it came");
+    let (sizes, image) = rendered(&app, &first).await;
+    assert_eq!(sizes, [(160, 96), (480, 288)], "{image}");
+    let thumbnail = image["thumbnails"][0]["url"].as_str().expect("url");
+    let (status, headers, _) = get(&app, thumbnail, None).await;
+    assert_eq!(
+        (status, headers["content-type"].to_str().expect("ascii")),
+        (200, "image/png")
+    );
+
+    // An animated GIF stays animated, loses its comment, and its thumbnail is its first
+    // frame.
+    let gif = animated_gif(240, 120, 3);
+    let second = app.create_content(&ada, "GIF").await;
+    let body = upload(
+        &app,
+        Some(&ada),
+        SET_CONTENT_IMAGE,
+        json!({ "c": second }),
+        gif,
+        "moving.gif",
+        "image/gif",
+    )
+    .await;
+    let image = &body["data"]["setContentImage"]["image"];
+    assert_eq!(
+        (&image["contentType"], &image["width"], &image["height"]),
+        (&json!("image/gif"), &json!(240), &json!(120)),
+        "{body}"
+    );
+    let (status, _, served) = get(&app, image["url"].as_str().expect("url"), None).await;
+    assert_eq!(status, 200);
+    assert!(
+        !served.windows(6).any(|w| w == b"secret"),
+        "the comment is not served"
+    );
+    let frames = image::codecs::gif::GifDecoder::new(std::io::Cursor::new(&served))
+        .and_then(|d| image::AnimationDecoder::into_frames(d).collect_frames())
+        .expect("a GIF");
+    assert_eq!(frames.len(), 3, "every frame is kept");
+    let (sizes, image) = rendered(&app, &second).await;
+    assert_eq!(sizes, [(160, 80)], "{image}");
+    let (_, headers, thumbnail) = get(
+        &app,
+        image["thumbnails"][0]["url"].as_str().expect("url"),
+        None,
+    )
+    .await;
+    assert_eq!(headers["content-type"], "image/png");
+    let first_frame = image::load_from_memory(&thumbnail).expect("a PNG");
+    assert_eq!((first_frame.width(), first_frame.height()), (160, 80));
+}
+
+#[tokio::test]
+async fn a_picture_over_the_size_limit_is_refused_and_nothing_is_stored() {
+    let app = TestApp::spawn_with(|cfg| cfg.max_image_bytes = 4096).await;
+    let ada = app
+        .register("ada-large@example.com", "correct horse 1")
+        .await;
+    let content = app.create_content(&ada, "Too large").await;
+    let large = picture(ImageFormat::Jpeg, 400, 400);
+    assert!(large.len() > 4096, "{} bytes", large.len());
+    let body = upload(
+        &app,
+        Some(&ada),
+        SET_CONTENT_IMAGE,
+        json!({ "c": content }),
+        large,
+        "large.jpg",
+        "image/jpeg",
+    )
+    .await;
+    assert_eq!(code(&body), ("BAD_USER_INPUT", "file"), "{body}");
+    let message = body["errors"][0]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("larger than 4096 bytes"), "{message}");
+    let read = app.gql(None, CONTENT_IMAGE, json!({ "id": content })).await;
+    assert_eq!(read["data"]["content"]["image"], Value::Null, "{read}");
+    // A file under the limit is taken.
+    let small = upload(
+        &app,
+        Some(&ada),
+        SET_CONTENT_IMAGE,
+        json!({ "c": content }),
+        picture(ImageFormat::Png, 16, 16),
+        "small.png",
+        "image/png",
+    )
+    .await;
+    assert!(small["errors"].is_null(), "{small}");
+}
+
 #[tokio::test]
 async fn only_the_author_or_an_admin_sets_a_content_image_and_deletion_removes_it() {
     let app = TestApp::spawn().await;
@@ -416,6 +573,12 @@ async fn only_the_author_or_an_admin_sets_a_content_image_and_deletion_removes_i
         get(&app, &url, None).await.0 == 404
     })
     .await;
+}
+
+/// The object key at the end of an image URL (`/media/<key>` or a presigned URL).
+fn key_of(url: &str) -> String {
+    let path = url.split('?').next().unwrap_or_default();
+    path.rsplit('/').next().unwrap_or_default().to_owned()
 }
 
 fn crc32(bytes: &[u8]) -> u32 {

@@ -58,16 +58,14 @@ async fn build(cfg: &Config, opened: Opened) -> anyhow::Result<Built> {
         content,
         max_image_bytes: cfg.max_image_bytes,
     };
-    let loaders = store.clone();
+    let loader = schema::ImageLoader {
+        store: store.clone(),
+        objects: objects.clone(),
+    };
     let app = folio_common::kit::graphql_app(
         schema::build_schema(state),
         opened.identity,
-        move |req, _viewer| {
-            req.data(DataLoader::new(
-                schema::ImageLoader(loaders.clone()),
-                tokio::spawn,
-            ))
-        },
+        move |req, _viewer| req.data(DataLoader::new(loader.clone(), tokio::spawn)),
     )
     .merge(serve::routes(objects.clone()));
     Ok(Built {

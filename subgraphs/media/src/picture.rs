@@ -328,6 +328,31 @@ pub mod testing {
         out.into_inner()
     }
 
+    /// An animated GIF of `frames` frames (a red square moving right), looping, with a
+    /// comment extension saying `"secret comment"` before the first frame.
+    pub fn animated_gif(width: u16, height: u16, frames: u16) -> Vec<u8> {
+        let palette = [255, 0, 0, 255, 255, 255];
+        let mut out = Vec::new();
+        {
+            let mut encoder = gif::Encoder::new(&mut out, width, height, &palette).expect("gif");
+            encoder.set_repeat(gif::Repeat::Infinite).expect("repeat");
+            encoder
+                .write_raw_extension(gif::Extension::Comment.into(), &[b"secret comment"])
+                .expect("comment");
+            for n in 0..frames {
+                let buffer: Vec<u8> = (0..height)
+                    .flat_map(|_| {
+                        (0..width).map(move |x| u8::from(x / 8 != n % (width / 8).max(1)))
+                    })
+                    .collect();
+                let mut frame = gif::Frame::from_indexed_pixels(width, height, buffer, None);
+                frame.delay = 10;
+                encoder.write_frame(&frame).expect("frame");
+            }
+        }
+        out
+    }
+
     /// A JPEG with an EXIF segment (APP1) right after SOI: orientation `orientation`
     /// and a GPS IFD pointer, as a phone writes.
     pub fn with_exif(jpeg: &[u8], orientation: u16) -> Vec<u8> {

@@ -2,6 +2,7 @@
 //! users subgraphs' entities, and the mutations that set and remove them.
 
 use crate::MediaState;
+use crate::objects::Objects;
 use crate::picture::thumbnail_key;
 use crate::picture::{self, Picture};
 use crate::store::{ImageRow, Owner, RenditionRow, thumbnail_sizes};
@@ -44,38 +45,40 @@ pub struct Image {
     pub placeholder: Option<String>,
 }
 
-/// Where the router serves an object.
-pub fn url(key: &str) -> String {
-    format!("/media/{key}")
-}
-
 impl Image {
-    /// An image row, with what was made from its object so far.
-    fn new(row: ImageRow, rendition: Option<&RenditionRow>) -> Self {
-        let thumbnails = rendition.map_or_else(Vec::new, |r| {
-            thumbnail_sizes(r)
-                .into_iter()
-                .map(|(width, height)| Thumbnail {
-                    width: width as i32,
-                    height: height as i32,
-                    url: url(&thumbnail_key(&row.key, width)),
-                })
-                .collect()
-        });
-        Image {
-            url: url(&row.key),
+    /// An image row, with what was made from its object so far and the URLs they are
+    /// served at.
+    async fn new(
+        row: ImageRow,
+        rendition: Option<&RenditionRow>,
+        objects: &Objects,
+    ) -> Result<Self, Error> {
+        let mut thumbnails = Vec::new();
+        for (width, height) in rendition.map(thumbnail_sizes).unwrap_or_default() {
+            thumbnails.push(Thumbnail {
+                width: width as i32,
+                height: height as i32,
+                url: objects.url(&thumbnail_key(&row.key, width)).await?,
+            });
+        }
+        Ok(Image {
+            url: objects.url(&row.key).await?,
             width: row.width,
             height: row.height,
             content_type: row.content_type,
             bytes: i32::try_from(row.bytes).unwrap_or(i32::MAX),
             thumbnails,
             placeholder: rendition.map(|r| r.placeholder.clone()),
-        }
+        })
     }
 }
 
 /// Loads the images of the entities of one response with one query per kind.
-pub struct ImageLoader(pub crate::store::Store);
+#[derive(Clone)]
+pub struct ImageLoader {
+    pub store: crate::store::Store,
+    pub objects: Objects,
+}
 
 impl Loader<(Owner, String)> for ImageLoader {
     type Value = Image;
@@ -96,7 +99,7 @@ impl Loader<(Owner, String)> for ImageLoader {
             if ids.is_empty() {
                 continue;
             }
-            for (id, row) in self.0.images(owner, &ids).await? {
+            for (id, row) in self.store.images(owner, &ids).await? {
                 found.insert((owner, id), row);
             }
         }
@@ -104,15 +107,14 @@ impl Loader<(Owner, String)> for ImageLoader {
         let renditions = if objects.is_empty() {
             HashMap::new()
         } else {
-            self.0.renditions(&objects).await?
+            self.store.renditions(&objects).await?
         };
-        Ok(found
-            .into_iter()
-            .map(|(owner, row)| {
-                let rendition = renditions.get(&row.key);
-                (owner, Image::new(row, rendition))
-            })
-            .collect())
+        let mut images = HashMap::with_capacity(found.len());
+        for (owner, row) in found {
+            let rendition = renditions.get(&row.key);
+            images.insert(owner, Image::new(row, rendition, &self.objects).await?);
+        }
+        Ok(images)
     }
 }
 
@@ -277,7 +279,7 @@ async fn store(
 
 /// Deletes objects no row names any more; one that fails is logged (and stays until a
 /// sweep).
-pub async fn delete_unnamed(objects: &crate::objects::Objects, keys: Vec<String>) {
+pub async fn delete_unnamed(objects: &Objects, keys: Vec<String>) {
     for key in keys {
         if let Err(e) = objects.delete(&key).await {
             tracing::warn!(error = %e.log_message(), "deleting an unused image failed");
