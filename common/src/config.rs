@@ -69,6 +69,9 @@ pub struct Config {
     /// Lifetime of the presigned URLs handed out for images in an S3 store; 0 serves
     /// them through the router at `/media/<key>` instead.
     pub media_url_ttl_secs: u64,
+    /// How often the media subgraph deletes the files no image names, and how old such a
+    /// file must be to go; 0 turns the sweep off.
+    pub media_sweep_secs: u64,
     /// Largest image `setContentImage` and `setAvatar` accept, in bytes.
     pub max_image_bytes: usize,
     /// Most lexical tokens an operation may have.
@@ -158,6 +161,7 @@ impl Default for Config {
             shop_currency: "EUR".to_owned(),
             media_store_url: None,
             media_url_ttl_secs: 86_400,
+            media_sweep_secs: 3600,
             max_image_bytes: 10 * 1024 * 1024,
             max_tokens: 15_000,
             max_depth: 15,
@@ -315,6 +319,11 @@ pub const KEYS: &[Key] = &[
         env: "FOLIO_MEDIA_URL_TTL_SECS",
         default: "86400",
         doc: "With an S3 store: how long the presigned image URLs handed out stay valid (one day; the same URL is handed out for the first half of it, so clients can cache); 0 serves the files through the router at `/media/<key>` instead.",
+    },
+    Key {
+        env: "FOLIO_MEDIA_SWEEP_SECS",
+        default: "3600",
+        doc: "How often the media subgraph deletes the files no image names (left by a deletion that failed, or a crash between storing a file and its row), and how long since such a file was written before it goes; 0 turns the sweep off.",
     },
     Key {
         env: "FOLIO_MAX_IMAGE_BYTES",

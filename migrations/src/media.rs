@@ -7,6 +7,10 @@
 //! - `renditions`: what was made from an object in the background (`image.stored`): its
 //!   thumbnails (`160x120,480x360`, each stored as `<sha256>-w<width>.<ext>`) and its
 //!   BlurHash placeholder. Keyed by the object, so owners of one picture share them.
+//! - `forgotten_owners`: the contents and users whose deletion event this subgraph applied
+//!   (pruned after `FOLIO_RETENTION_SECS`): an image set on one of them afterwards (the
+//!   content subgraph still resolves a deleted content from its tombstone for a while) is
+//!   NOT_FOUND instead of a row nothing would ever delete.
 //! - its event tables (`folio_common::events`).
 
 use sea_orm_migration::prelude::*;
@@ -28,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(crate::events::EventTables { service: "media" }),
             Box::new(crate::events::UnpublishedIndex { service: "media" }),
             Box::new(CreateRenditions),
+            Box::new(ForgottenOwners),
         ]
     }
 }
@@ -121,6 +126,57 @@ impl MigrationTrait for CreateRenditions {
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
         m.drop_table(Table::drop().table(Renditions::Table).to_owned())
+            .await
+    }
+}
+
+struct ForgottenOwners;
+
+impl MigrationName for ForgottenOwners {
+    fn name(&self) -> &str {
+        "m20261202_000003_media_forgotten_owners"
+    }
+}
+
+#[derive(DeriveIden, Clone, Copy)]
+enum ForgottenOwnersTable {
+    #[sea_orm(iden = "forgotten_owners")]
+    Table,
+    OwnerKind,
+    OwnerId,
+    ForgottenAt,
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for ForgottenOwners {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        use ForgottenOwnersTable as Forgotten;
+        m.create_table(
+            Table::create()
+                .table(Forgotten::Table)
+                .col(string(Forgotten::OwnerKind))
+                .col(string(Forgotten::OwnerId))
+                .col(timestamp_with_time_zone(Forgotten::ForgottenAt))
+                .primary_key(
+                    Index::create()
+                        .col(Forgotten::OwnerKind)
+                        .col(Forgotten::OwnerId),
+                )
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            Index::create()
+                .name("forgotten_owners_at")
+                .table(Forgotten::Table)
+                .col(Forgotten::ForgottenAt)
+                .to_owned(),
+        )
+        .await
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.drop_table(Table::drop().table(ForgottenOwnersTable::Table).to_owned())
             .await
     }
 }

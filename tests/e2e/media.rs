@@ -45,6 +45,24 @@ async fn upload(
     body
 }
 
+/// Sets a JPEG as the image of `content`, as `who`: its URL.
+async fn set_image(app: &TestApp, who: &Session, content: &str, jpeg: Vec<u8>) -> String {
+    let body = upload(
+        app,
+        Some(who),
+        SET_CONTENT_IMAGE,
+        json!({ "c": content }),
+        jpeg,
+        "picture.jpg",
+        "image/jpeg",
+    )
+    .await;
+    body["data"]["setContentImage"]["image"]["url"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{body}"))
+        .to_owned()
+}
+
 fn code(body: &Value) -> (&str, &str) {
     let e = &body["errors"][0]["extensions"];
     (
@@ -226,21 +244,8 @@ async fn thumbnails_and_a_placeholder_appear_in_the_background() {
         .register("ada-thumbs@example.com", "correct horse 1")
         .await;
     let content = app.create_content(&ada, "Thumbnails").await;
-    let body = upload(
-        &app,
-        Some(&ada),
-        SET_CONTENT_IMAGE,
-        json!({ "c": content }),
-        picture(ImageFormat::Jpeg, 600, 400),
-        "wide.jpg",
-        "image/jpeg",
-    )
-    .await;
+    let original = set_image(&app, &ada, &content, picture(ImageFormat::Jpeg, 600, 400)).await;
     // The original is there at once.
-    let original = body["data"]["setContentImage"]["image"]["url"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{body}"))
-        .to_owned();
     assert_eq!(get(&app, &original, None).await.0, 200);
     let (sizes, image) = rendered(&app, &content).await;
     assert_eq!(sizes, [(160, 107), (480, 320)], "{image}");
@@ -579,6 +584,147 @@ async fn only_the_author_or_an_admin_sets_a_content_image_and_deletion_removes_i
 fn key_of(url: &str) -> String {
     let path = url.split('?').next().unwrap_or_default();
     path.rsplit('/').next().unwrap_or_default().to_owned()
+}
+
+#[tokio::test]
+async fn an_image_set_on_a_deleted_content_or_user_is_not_found_and_nothing_stays() {
+    let app = TestApp::spawn().await;
+    let ada = app
+        .register("ada-gone-media@example.com", "correct horse 1")
+        .await;
+    let content = app.create_content(&ada, "Soon gone").await;
+    let deleted = app
+        .ok(
+            &ada,
+            "mutation($id: ID!) { deleteContent(id: $id) }",
+            json!({ "id": content }),
+        )
+        .await;
+    assert_eq!(deleted["deleteContent"], json!(true));
+    // The content subgraph still answers for the deleted content from its tombstone; until
+    // media has applied `content.deleted` an upload may go through (and is then removed
+    // with the content), after it every upload is NOT_FOUND.
+    let vars = json!({ "c": content });
+    let taken =
+        upload_until_not_found(&app, &ada, SET_CONTENT_IMAGE, vars, "setContentImage").await;
+    for url in &taken {
+        eventually(
+            "an image taken before the deletion was applied goes",
+            || async { get(&app, url, None).await.0 == 404 },
+        )
+        .await;
+    }
+
+    // The same for a deleted user's avatar (their access token outlives them a while).
+    let bob = app
+        .register("bob-gone-media@example.com", "correct horse 1")
+        .await;
+    let gone = app
+        .ok(
+            &bob,
+            "mutation($id: ID!) { deleteUser(id: $id) }",
+            json!({ "id": bob.id }),
+        )
+        .await;
+    assert_eq!(gone["deleteUser"], json!(true));
+    let taken = upload_until_not_found(&app, &bob, SET_AVATAR, json!({}), "setAvatar").await;
+    for url in &taken {
+        eventually(
+            "an avatar taken before the deletion was applied goes",
+            || async { get(&app, url, None).await.0 == 404 },
+        )
+        .await;
+    }
+}
+
+/// Uploads a new picture with `mutation` every 50 ms until one is NOT_FOUND: the URLs of
+/// those taken before.
+async fn upload_until_not_found(
+    app: &TestApp,
+    who: &Session,
+    mutation: &str,
+    variables: Value,
+    field: &str,
+) -> Vec<String> {
+    let mut taken = Vec::new();
+    for height in 8..208 {
+        let body = upload(
+            app,
+            Some(who),
+            mutation,
+            variables.clone(),
+            picture(ImageFormat::Png, 8, height),
+            "late.png",
+            "image/png",
+        )
+        .await;
+        let image = &body["data"][field];
+        let image = if image["image"].is_null() {
+            &image["avatar"]
+        } else {
+            &image["image"]
+        };
+        match image["url"].as_str() {
+            Some(url) => taken.push(url.to_owned()),
+            None => {
+                assert_eq!(code(&body).0, "NOT_FOUND", "{body}");
+                return taken;
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!(
+        "{mutation} was never refused ({} uploads taken)",
+        taken.len()
+    );
+}
+
+#[tokio::test]
+async fn files_no_image_names_are_swept_and_named_ones_stay() {
+    let app = TestApp::spawn_with(|cfg| cfg.media_sweep_secs = 1).await;
+    let ada = app
+        .register("ada-sweep@example.com", "correct horse 1")
+        .await;
+    let content = app.create_content(&ada, "Kept").await;
+    let kept = set_image(&app, &ada, &content, picture(ImageFormat::Jpeg, 400, 300)).await;
+    let (_, image) = rendered(&app, &content).await;
+    let kept_thumbnail = image["thumbnails"][0]["url"]
+        .as_str()
+        .expect("a thumbnail")
+        .to_owned();
+
+    // What a deletion that failed leaves behind: a picture and its thumbnail that no
+    // image names, written straight into the platform's store; and a file that is not
+    // one of the service's, which the sweep leaves alone.
+    let objects = folio_media::objects::Objects::open(&app.cfg).expect("the store");
+    let left = folio_media::picture::parse(picture(ImageFormat::Png, 300, 200), 1 << 20)
+        .expect("a picture");
+    let left_thumbnail = folio_media::picture::thumbnail_key(&left.key, 160);
+    for key in [&left.key, &left_thumbnail] {
+        objects.put(key, left.bytes.clone()).await.expect("put");
+        assert_eq!(get(&app, &format!("/media/{key}"), None).await.0, 200);
+    }
+    objects
+        .put("notes.txt", &b"not a picture"[..])
+        .await
+        .expect("put");
+
+    eventually("the unnamed files are swept", || async {
+        get(&app, &format!("/media/{}", left.key), None).await.0 == 404
+            && get(&app, &format!("/media/{left_thumbnail}"), None).await.0 == 404
+    })
+    .await;
+    for url in [&kept, &kept_thumbnail] {
+        assert_eq!(get(&app, url, None).await.0, 200, "{url}");
+    }
+    assert!(
+        objects
+            .written_at("notes.txt")
+            .await
+            .expect("head")
+            .is_some(),
+        "a file the service never writes stays"
+    );
 }
 
 fn crc32(bytes: &[u8]) -> u32 {

@@ -1,7 +1,9 @@
 //! What the media subgraph does with events (applied once each, in a transaction that
 //! records the event: `folio_common::events::consumer`):
-//! - `content.deleted`: forget the content's image;
-//! - `user.deleted`: forget the user's avatar (their contents' images go with each
+//! - `content.deleted`: forget the content (`store::forget`): its image goes, and one set
+//!   on it later (the content subgraph resolves a deleted content from its tombstone for a
+//!   while) is NOT_FOUND;
+//! - `user.deleted`: the same for the user's avatar (their contents' images go with each
 //!   content's own `content.deleted`);
 //! - `image.stored` (its own): make the picture's thumbnails and placeholder.
 //!
@@ -18,7 +20,7 @@
 use crate::objects::Objects;
 use crate::picture::render;
 use crate::schema::delete_unnamed;
-use crate::store::{Owner, Store, remove};
+use crate::store::{Owner, Store, forget};
 use folio_common::events::catalog::{ContentDeleted, ImageStored, UserDeleted};
 use folio_common::events::{EventType, Payload};
 use folio_common::{Error, Result};
@@ -55,10 +57,10 @@ pub async fn apply(media: &Media, tx: &DatabaseTransaction, payloads: Vec<Payloa
     for payload in payloads {
         match payload {
             Payload::ContentDeleted(ContentDeleted { id }) => {
-                unnamed.extend(remove(tx, Owner::Content, &id).await?.unwrap_or_default());
+                unnamed.extend(forget(tx, Owner::Content, &id).await?);
             }
             Payload::UserDeleted(UserDeleted { id }) => {
-                unnamed.extend(remove(tx, Owner::User, &id).await?.unwrap_or_default());
+                unnamed.extend(forget(tx, Owner::User, &id).await?);
             }
             Payload::ImageStored(ImageStored { key }) => {
                 media

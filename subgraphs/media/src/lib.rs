@@ -4,7 +4,8 @@
 //!
 //! Layout (the same in every subgraph): `schema` GraphQL types and thin resolvers,
 //! `picture` what an upload must be (the parse-don't-validate step), `store` the sea-orm
-//! queries, `objects` the files, `consumer` the events it follows. [`SUBGRAPH`] declares it to the platform
+//! queries, `objects` the files, `consumer` the events it follows, `sweep` the files no
+//! row names. [`SUBGRAPH`] declares it to the platform
 //! (`folio_common::kit`).
 
 pub mod consumer;
@@ -13,9 +14,10 @@ pub mod picture;
 pub mod schema;
 pub mod serve;
 pub mod store;
+pub mod sweep;
 
 use async_graphql::dataloader::DataLoader;
-use folio_common::kit::{Built, EventConsumer, Opened, Subgraph};
+use folio_common::kit::{Built, EventConsumer, Expiring, Opened, Subgraph};
 use folio_common::{Config, ServiceClient};
 use folio_migrations::MigratorTrait;
 use objects::Objects;
@@ -52,6 +54,11 @@ async fn build(cfg: &Config, opened: Opened) -> anyhow::Result<Built> {
         Duration::from_millis(cfg.service_timeout_ms),
     )
     .map_err(|_| anyhow::anyhow!("building the HTTP client for the content subgraph"))?;
+    sweep::start(
+        store.clone(),
+        objects.clone(),
+        Duration::from_secs(cfg.media_sweep_secs),
+    );
     let state = MediaState {
         store: store.clone(),
         objects: objects.clone(),
@@ -76,7 +83,12 @@ async fn build(cfg: &Config, opened: Opened) -> anyhow::Result<Built> {
             consumer::Media::start(store.clone(), objects),
             |media, tx, payloads| Box::pin(consumer::apply(media, tx, payloads)),
         )),
-        expiring: Vec::new(),
+        // Kept as long as content keeps its tombstones (recorded later).
+        expiring: vec![Expiring::new(
+            "forgotten_owners",
+            &["owner_kind", "owner_id"],
+            "forgotten_at",
+        )],
         fill: None,
     })
 }

@@ -13,8 +13,10 @@ use crate::picture::Format;
 use crate::serve::CACHE_CONTROL;
 use axum::http::Method;
 use bytes::Bytes;
+use chrono::{DateTime, Utc};
 use folio_common::{Config, Error, Result};
 use futures_util::stream::BoxStream;
+use futures_util::{StreamExt, TryStreamExt};
 use object_store::path::Path;
 use object_store::signer::Signer;
 use object_store::{Attribute, Attributes, ObjectStore, PutOptions, PutPayload};
@@ -108,7 +110,7 @@ impl Objects {
     /// Stores `bytes` under `key` (writing the same key twice writes the same bytes).
     /// In S3 the object carries the headers it is to be served with, since a presigned
     /// URL is answered by S3 itself.
-    pub async fn put(&self, key: &str, bytes: Bytes) -> Result<()> {
+    pub async fn put(&self, key: &str, bytes: impl Into<Bytes>) -> Result<()> {
         let mut attributes = Attributes::new();
         if self.presign.is_some()
             && let Some(format) = parse_key(key)
@@ -121,7 +123,7 @@ impl Objects {
             ..PutOptions::default()
         };
         self.store
-            .put_opts(&self.path(key), PutPayload::from(bytes), options)
+            .put_opts(&self.path(key), PutPayload::from(bytes.into()), options)
             .await
             .map_err(Error::internal)?;
         Ok(())
@@ -153,6 +155,28 @@ impl Objects {
     pub async fn delete(&self, key: &str) -> Result<()> {
         match self.store.delete(&self.path(key)).await {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(Error::internal(e)),
+        }
+    }
+
+    /// Every object of this service's: its key and when it was last written (objects
+    /// whose names this service never writes are left out).
+    pub fn list(&self) -> BoxStream<'static, Result<(String, DateTime<Utc>)>> {
+        self.store
+            .list(self.prefix.as_ref())
+            .try_filter_map(|meta| async move {
+                let key = meta.location.filename().unwrap_or_default();
+                Ok(parse_key(key).map(|_| (key.to_owned(), meta.last_modified)))
+            })
+            .map_err(Error::internal)
+            .boxed()
+    }
+
+    /// When `key` was last written, if it is there.
+    pub async fn written_at(&self, key: &str) -> Result<Option<DateTime<Utc>>> {
+        match self.store.head(&self.path(key)).await {
+            Ok(meta) => Ok(Some(meta.last_modified)),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
             Err(e) => Err(Error::internal(e)),
         }
     }

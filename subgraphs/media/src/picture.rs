@@ -31,6 +31,9 @@ pub enum Format {
     Gif,
 }
 
+/// Every format a picture may be stored in.
+pub const FORMATS: [Format; 4] = [Format::Jpeg, Format::Png, Format::WebP, Format::Gif];
+
 impl Format {
     pub fn content_type(self) -> &'static str {
         match self {
@@ -52,9 +55,7 @@ impl Format {
 
     /// The format of a stored object's key (`<sha256>.<ext>`).
     pub fn of_extension(ext: &str) -> Option<Format> {
-        [Format::Jpeg, Format::Png, Format::WebP, Format::Gif]
-            .into_iter()
-            .find(|f| f.extension() == ext)
+        FORMATS.into_iter().find(|f| f.extension() == ext)
     }
 
     fn name(self) -> &'static str {

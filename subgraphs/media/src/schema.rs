@@ -260,7 +260,8 @@ async fn read_picture(ctx: &Context<'_>, state: &MediaState, file: Upload) -> Re
     parsed.map_err(|refusal| Error::validation("file", refusal.0).into())
 }
 
-/// Stores the object, then the row; deletes what the row replaced.
+/// Stores the object, then the row; deletes what the row replaced. A row refused (the
+/// owner deleted meanwhile, say) leaves its object unnamed, and it goes at once.
 async fn store(
     state: &MediaState,
     owner: Owner,
@@ -272,7 +273,22 @@ async fn store(
         .objects
         .put(&picture.key, picture.bytes.clone())
         .await?;
-    let unnamed = state.store.set(owner, owner_id, &picture, actor).await?;
+    let unnamed = match state.store.set(owner, owner_id, &picture, actor).await {
+        Ok(unnamed) => unnamed,
+        Err(e) => {
+            if let Ok(false) = state.store.is_named(&picture.key).await {
+                delete_unnamed(&state.objects, vec![picture.key]).await;
+            }
+            return Err(e.into());
+        }
+    };
+    // Keys are shared by owners of the same picture: removing another owner's copy at
+    // this very moment may have deleted the object between the put and the row; it is
+    // put again. (A removal whose delete lands after this check still can: its window is
+    // the few milliseconds between its commit and its delete.)
+    if state.objects.written_at(&picture.key).await?.is_none() {
+        state.objects.put(&picture.key, picture.bytes).await?;
+    }
     delete_unnamed(&state.objects, unnamed).await;
     Ok(())
 }

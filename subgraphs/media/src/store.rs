@@ -5,17 +5,18 @@
 //! a change that drops a row answers the objects no row names any more (the picture and
 //! its thumbnails, whose rendition row goes with it), and the caller deletes them.
 
-use crate::picture::{Picture, Rendition, thumbnail_key};
+use crate::picture::{FORMATS, Picture, Rendition, thumbnail_key};
 use chrono::Utc;
-use folio_common::Result;
 use folio_common::db::begin_write;
 use folio_common::events::Payload;
 use folio_common::events::catalog::ImageStored;
+use folio_common::{Error, Result};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
+    PaginatorTrait, QueryFilter, QuerySelect,
 };
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 pub mod images {
     use sea_orm::entity::prelude::*;
@@ -67,6 +68,27 @@ pub mod renditions {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
+pub mod forgotten_owners {
+    use sea_orm::entity::prelude::*;
+
+    /// A content or user whose deletion this subgraph applied.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "forgotten_owners")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub owner_kind: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub owner_id: String,
+        pub forgotten_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+use forgotten_owners::Entity as ForgottenOwners;
 use images::Entity as Images;
 pub use images::Model as ImageRow;
 use renditions::Entity as Renditions;
@@ -152,6 +174,16 @@ impl Store {
             )
             .exec_without_returning(&tx)
             .await?;
+        // Checked after the insert: on PostgreSQL a concurrent `forget` of this owner
+        // either waits for this transaction (and then deletes its row) or has committed
+        // before the insert went through (and is seen here).
+        if ForgottenOwners::find_by_id((owner.kind().to_owned(), owner_id.to_owned()))
+            .one(&tx)
+            .await?
+            .is_some()
+        {
+            return Err(Error::NotFound(owner.kind()));
+        }
         let unnamed = match before {
             Some(old) if old.key != picture.key => release(&tx, old.key).await?,
             _ => Vec::new(),
@@ -212,6 +244,11 @@ impl Store {
         Ok(Vec::new())
     }
 
+    /// Whether some image names object `key`.
+    pub async fn is_named(&self, key: &str) -> Result<bool> {
+        names(&self.db, key).await
+    }
+
     /// Whether object `key` is rendered or named by no image (nothing to make).
     pub async fn needs_rendering(&self, key: &str) -> Result<bool> {
         Ok(names(&self.db, key).await?
@@ -219,6 +256,51 @@ impl Store {
                 .one(&self.db)
                 .await?
                 .is_none())
+    }
+}
+
+impl Store {
+    /// Of `keys` (objects found in the store), those whose picture no image names: the
+    /// picture's object and its thumbnails alike (they share its 64-digit stem). Rendition
+    /// rows of such pictures go in the same transaction, so that the picture, if uploaded
+    /// again, is rendered again.
+    pub async fn unnamed(&self, keys: &[String]) -> Result<Vec<String>> {
+        let stem = |key: &str| key.get(..64).unwrap_or(key).to_owned();
+        let stems: HashSet<String> = keys.iter().map(|k| stem(k)).collect();
+        // The keys a picture with one of those stems could be stored under.
+        let pictures: Vec<String> = stems
+            .iter()
+            .flat_map(|s| {
+                FORMATS
+                    .iter()
+                    .map(move |f| format!("{s}.{}", f.extension()))
+            })
+            .collect();
+        let tx = begin_write(&self.db).await?;
+        let named: HashSet<String> = Images::find()
+            .select_only()
+            .column(images::Column::Key)
+            .filter(images::Column::Key.is_in(pictures.iter().map(String::as_str)))
+            .into_tuple::<String>()
+            .all(&tx)
+            .await?
+            .iter()
+            .map(|k| stem(k))
+            .collect();
+        let gone: Vec<&String> = pictures
+            .iter()
+            .filter(|p| !named.contains(&stem(p)))
+            .collect();
+        Renditions::delete_many()
+            .filter(renditions::Column::Key.is_in(gone.iter().map(|k| k.as_str())))
+            .exec(&tx)
+            .await?;
+        tx.commit().await?;
+        Ok(keys
+            .iter()
+            .filter(|k| !named.contains(&stem(k)))
+            .cloned()
+            .collect())
     }
 }
 
@@ -235,7 +317,7 @@ pub fn thumbnail_sizes(row: &RenditionRow) -> Vec<(u32, u32)> {
 
 /// Removes the image of `owner_id` inside `tx`: `None` if there was none, else the
 /// objects it leaves unnamed.
-pub async fn remove(
+async fn remove(
     tx: &impl ConnectionTrait,
     owner: Owner,
     owner_id: &str,
@@ -250,6 +332,58 @@ pub async fn remove(
         .exec(tx)
         .await?;
     Ok(Some(release(tx, old.key).await?))
+}
+
+/// Forgets `owner_id`, deleted, inside the transaction `tx` that applies its deletion
+/// event: its image goes, and an image set on it afterwards is NOT_FOUND. The objects it
+/// leaves unnamed.
+pub async fn forget(tx: &DatabaseTransaction, owner: Owner, owner_id: &str) -> Result<Vec<String>> {
+    // First claim the owner's row with a placeholder: on PostgreSQL this waits for a
+    // `set` of the same owner still in flight (its insert holds the key), so the deletion
+    // below sees its row; a `set` that starts later waits for this transaction and then
+    // finds the owner forgotten. The placeholder goes before the commit.
+    let placeholder = images::ActiveModel {
+        owner_kind: Set(owner.kind().to_owned()),
+        owner_id: Set(owner_id.to_owned()),
+        key: Set(String::new()),
+        content_type: Set(String::new()),
+        width: Set(0),
+        height: Set(0),
+        bytes: Set(0),
+        created_at: Set(Utc::now()),
+    };
+    Images::insert(placeholder)
+        .on_conflict(
+            OnConflict::columns([images::Column::OwnerKind, images::Column::OwnerId])
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(tx)
+        .await?;
+    let id = (owner.kind().to_owned(), owner_id.to_owned());
+    let old = Images::find_by_id(id.clone()).one(tx).await?;
+    Images::delete_by_id(id).exec(tx).await?;
+    let unnamed = match old {
+        Some(old) if !old.key.is_empty() => release(tx, old.key).await?,
+        _ => Vec::new(),
+    };
+    let forgotten = forgotten_owners::ActiveModel {
+        owner_kind: Set(owner.kind().to_owned()),
+        owner_id: Set(owner_id.to_owned()),
+        forgotten_at: Set(Utc::now()),
+    };
+    ForgottenOwners::insert(forgotten)
+        .on_conflict(
+            OnConflict::columns([
+                forgotten_owners::Column::OwnerKind,
+                forgotten_owners::Column::OwnerId,
+            ])
+            .do_nothing()
+            .to_owned(),
+        )
+        .exec_without_returning(tx)
+        .await?;
+    Ok(unnamed)
 }
 
 /// Whether some image names object `key`.
