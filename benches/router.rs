@@ -75,7 +75,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use folio_common::graphql::now_unix;
 use folio_common::{Config, IdentityKey, Viewer};
 use folio_testkit::TestApp;
-use folio_testkit::load::{clock_ticks, cpu_time, env_or, ms, percentile};
+use folio_testkit::load::{RouterProcess, clock_ticks, cpu_time, env_or, ms, percentile, rss_mb};
 use folio_testkit::subgraphs::social::{Social, social_supergraph_sdl, spawn_social};
 use reqwest::header::{CONTENT_TYPE, HeaderMap};
 use serde_json::{Value, json};
@@ -660,130 +660,6 @@ async fn own_answer(
     v["data"].clone()
 }
 
-/// `folio serve --only router` in a process of its own (the bench's binary), pointed at
-/// the in-process subgraphs; killed when dropped, a panic included.
-struct RouterProcess {
-    child: std::process::Child,
-    url: String,
-    log: std::path::PathBuf,
-    _dir: tempfile::TempDir,
-}
-
-impl RouterProcess {
-    /// Starts it with fetch sharing on or off and busy polling for `busy_poll_us` (0: off),
-    /// and waits until it answers `{__typename}`.
-    async fn start(
-        app: &TestApp,
-        dedupe: bool,
-        busy_poll_us: u64,
-        pinned: bool,
-        client: &reqwest::Client,
-    ) -> RouterProcess {
-        let dir = tempfile::tempdir().expect("temp dir");
-        // A free port: bound, read, released for the router to bind.
-        let addr = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port");
-        let log = dir.path().join("router.log");
-        let out = std::fs::File::create(&log).expect("log file");
-        let bin = env!("CARGO_BIN_EXE_folio");
-        let mut cmd = if pinned {
-            let mut c = std::process::Command::new("taskset");
-            c.args(["-c", "0", bin]);
-            c
-        } else {
-            std::process::Command::new(bin)
-        };
-        cmd.args(["serve", "--only", "router"])
-            .current_dir(dir.path())
-            .stdin(std::process::Stdio::null())
-            .stdout(out.try_clone().expect("log file"))
-            .stderr(out);
-        // Configured by what is set here only, not by the bench's own FOLIO_ variables.
-        for (key, _) in std::env::vars_os() {
-            if key.to_string_lossy().starts_with("FOLIO_") {
-                cmd.env_remove(key);
-            }
-        }
-        for name in folio::platform::subgraph_names() {
-            let var = format!("FOLIO_{}_URL", name.to_ascii_uppercase());
-            cmd.env(var, app.subgraph_url(name));
-        }
-        let users = app.subgraph_url("users");
-        let jwks = users.replace("/graphql", "/.well-known/jwks.json");
-        let secret = app.cfg.identity_secret.as_ref().expect("identity secret");
-        cmd.env("FOLIO_ROUTER_ADDR", addr.to_string())
-            .env("FOLIO_JWKS_URL", jwks)
-            .env("FOLIO_IDENTITY_SECRET", secret)
-            .env("FOLIO_DATA_DIR", dir.path())
-            .env("FOLIO_DEDUPE_SUBGRAPH_REQUESTS", dedupe.to_string())
-            .env("FOLIO_ROUTER_BUSY_POLL_US", busy_poll_us.to_string())
-            .env("FOLIO_LOG", "warn");
-        let child = cmd.spawn().expect("the folio binary starts");
-        let mut router = RouterProcess {
-            child,
-            url: format!("http://{addr}/graphql"),
-            log,
-            _dir: dir,
-        };
-        router.wait_up(client).await;
-        router
-    }
-
-    /// Polls `{__typename}` for up to 30 s; panics with the router's log if it exits or
-    /// never answers.
-    async fn wait_up(&mut self, client: &reqwest::Client) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while Instant::now() < deadline {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("the router exited ({status}): {}", self.log_text());
-            }
-            let res = client
-                .post(&self.url)
-                .json(&json!({ "query": "{__typename}" }))
-                .send()
-                .await;
-            if let Ok(res) = res
-                && let Ok(v) = res.json::<Value>().await
-                && v["data"]["__typename"].is_string()
-            {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!("the router did not answer within 30 s: {}", self.log_text());
-    }
-
-    fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.id()
-    }
-}
-
-impl Drop for RouterProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// The resident memory of process `pid` (`VmRSS` of `/proc/<pid>/status`), in MB.
-fn rss_mb(pid: u32) -> Option<f64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let kb: f64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))?
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()
-        .ok()?;
-    Some(kb / 1024.0)
-}
-
 /// One row of the third part's table.
 struct OwnRow {
     query: &'static str,
@@ -881,7 +757,13 @@ async fn own_rows(
         ("on+poll", true, BUSY_POLL_US),
     ];
     for (sharing, dedupe, busy_poll_us) in modes {
-        let router = RouterProcess::start(&app, dedupe, busy_poll_us, pinned, client).await;
+        let settings = [
+            ("FOLIO_DEDUPE_SUBGRAPH_REQUESTS", dedupe.to_string()),
+            ("FOLIO_ROUTER_BUSY_POLL_US", busy_poll_us.to_string()),
+        ];
+        let router =
+            RouterProcess::start(env!("CARGO_BIN_EXE_folio"), &app, &settings, pinned, client)
+                .await;
         let pid = router.pid();
         for ((name, query, list, len), expected) in OWN_QUERIES.into_iter().zip(&expected) {
             // Busy polling is measured where it matters, the single-fetch query.

@@ -3,6 +3,8 @@
 //! Latencies are those of requests started inside the window; an answer the caller's
 //! check rejects is a failure (counted, the first few kept to print).
 
+use crate::TestApp;
+use serde_json::{Value, json};
 use std::future::Future;
 use std::time::{Duration, Instant};
 use tokio::task::JoinSet;
@@ -184,4 +186,129 @@ where
         p50: percentile(&lat, 0.50),
         p99: percentile(&lat, 0.99),
     }
+}
+
+/// `folio serve --only router` in a process of its own (`bin`: a bench's
+/// `env!("CARGO_BIN_EXE_folio")`), pointed at the in-process subgraphs of a [`TestApp`];
+/// killed when dropped, a panic included.
+pub struct RouterProcess {
+    child: std::process::Child,
+    pub url: String,
+    log: std::path::PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl RouterProcess {
+    /// Starts it with the `settings` (`FOLIO_*` variables) on top of what points it at
+    /// `app`, on core 0 when `pinned`, and waits until it answers `{__typename}`.
+    pub async fn start(
+        bin: &str,
+        app: &TestApp,
+        settings: &[(&str, String)],
+        pinned: bool,
+        client: &reqwest::Client,
+    ) -> RouterProcess {
+        let dir = tempfile::tempdir().expect("temp dir");
+        // A free port: bound, read, released for the router to bind.
+        let addr = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port");
+        let log = dir.path().join("router.log");
+        let out = std::fs::File::create(&log).expect("log file");
+        let mut cmd = if pinned {
+            let mut c = std::process::Command::new("taskset");
+            c.args(["-c", "0", bin]);
+            c
+        } else {
+            std::process::Command::new(bin)
+        };
+        cmd.args(["serve", "--only", "router"])
+            .current_dir(dir.path())
+            .stdin(std::process::Stdio::null())
+            .stdout(out.try_clone().expect("log file"))
+            .stderr(out);
+        // Configured by what is set here only, not by the bench's own FOLIO_ variables.
+        for (key, _) in std::env::vars_os() {
+            if key.to_string_lossy().starts_with("FOLIO_") {
+                cmd.env_remove(key);
+            }
+        }
+        for name in folio::platform::subgraph_names() {
+            let var = format!("FOLIO_{}_URL", name.to_ascii_uppercase());
+            cmd.env(var, app.subgraph_url(name));
+        }
+        let users = app.subgraph_url("users");
+        let jwks = users.replace("/graphql", "/.well-known/jwks.json");
+        let secret = app.cfg.identity_secret.as_ref().expect("identity secret");
+        cmd.env("FOLIO_ROUTER_ADDR", addr.to_string())
+            .env("FOLIO_JWKS_URL", jwks)
+            .env("FOLIO_IDENTITY_SECRET", secret)
+            .env("FOLIO_DATA_DIR", dir.path())
+            .env("FOLIO_LOG", "warn");
+        for (key, value) in settings {
+            cmd.env(key, value);
+        }
+        let child = cmd.spawn().expect("the folio binary starts");
+        let mut router = RouterProcess {
+            child,
+            url: format!("http://{addr}/graphql"),
+            log,
+            _dir: dir,
+        };
+        router.wait_up(client).await;
+        router
+    }
+
+    /// Polls `{__typename}` for up to 30 s; panics with the router's log if it exits or
+    /// never answers.
+    async fn wait_up(&mut self, client: &reqwest::Client) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("the router exited ({status}): {}", self.log_text());
+            }
+            let res = client
+                .post(&self.url)
+                .json(&json!({ "query": "{__typename}" }))
+                .send()
+                .await;
+            if let Ok(res) = res
+                && let Ok(v) = res.json::<Value>().await
+                && v["data"]["__typename"].is_string()
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the router did not answer within 30 s: {}", self.log_text());
+    }
+
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for RouterProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The resident memory of process `pid` (`VmRSS` of `/proc/<pid>/status`), in MB.
+pub fn rss_mb(pid: u32) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let kb: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kb / 1024.0)
 }

@@ -29,12 +29,79 @@ use tokio::sync::Semaphore;
 /// the request's variables.
 pub const UPLOAD_MARKER: &str = "$upload";
 
-/// One uploaded file, held in memory (bounded by `FOLIO_MAX_UPLOAD_BYTES`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One uploaded file (at most `FOLIO_MAX_UPLOAD_BYTES`).
+#[derive(Debug, Clone)]
 pub struct UploadFile {
     pub filename: Option<String>,
     pub content_type: Option<String>,
-    pub bytes: Bytes,
+    pub data: FileData,
+}
+
+/// Where an uploaded file's bytes are: in memory up to [`FileData::IN_MEMORY`] bytes, in a
+/// temporary file beyond (deleted when its last clone is dropped), so the router's memory
+/// does not grow with the size of the files in flight.
+#[derive(Debug, Clone)]
+pub enum FileData {
+    Memory(Bytes),
+    Disk {
+        path: Arc<tempfile::TempPath>,
+        len: u64,
+    },
+}
+
+impl UploadFile {
+    /// A file held in memory.
+    pub fn in_memory(filename: Option<String>, content_type: Option<String>, bytes: Bytes) -> Self {
+        UploadFile {
+            filename,
+            content_type,
+            data: FileData::Memory(bytes),
+        }
+    }
+}
+
+impl FileData {
+    /// The largest file kept in memory while it is read.
+    pub const IN_MEMORY: usize = 64 * 1024;
+
+    pub fn len(&self) -> u64 {
+        match self {
+            FileData::Memory(bytes) => bytes.len() as u64,
+            FileData::Disk { len, .. } => *len,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The whole file, read into memory.
+    pub async fn read_all(&self) -> std::io::Result<Bytes> {
+        match self {
+            FileData::Memory(bytes) => Ok(bytes.clone()),
+            FileData::Disk { path, .. } => Ok(tokio::fs::read(&***path).await?.into()),
+        }
+    }
+
+    /// A request body that sends the file (read from disk chunk by chunk when it is there).
+    async fn body(&self) -> std::io::Result<reqwest::Body> {
+        match self {
+            FileData::Memory(bytes) => Ok(reqwest::Body::from(bytes.clone())),
+            FileData::Disk { path, .. } => {
+                let file = tokio::fs::File::open(&***path).await?;
+                // The path goes along, so the file outlives the request that reads it.
+                let chunks = futures_util::stream::try_unfold(
+                    (file, path.clone()),
+                    |(mut file, path)| async move {
+                        let mut chunk = bytes::BytesMut::with_capacity(FileData::IN_MEMORY);
+                        let n = tokio::io::AsyncReadExt::read_buf(&mut file, &mut chunk).await?;
+                        Ok::<_, std::io::Error>((n > 0).then(|| (chunk.freeze(), (file, path))))
+                    },
+                );
+                Ok(reqwest::Body::wrap_stream(chunks))
+            }
+        }
+    }
 }
 
 /// The files of a multipart request, by their part name (the marker's value).
@@ -455,12 +522,9 @@ async fn send(
                     .text("operations", operations)
                     .text("map", map);
                 for (part, file) in files {
-                    let length = file.bytes.len() as u64;
-                    let mut p = reqwest::multipart::Part::stream_with_length(
-                        reqwest::Body::from(file.bytes),
-                        length,
-                    )
-                    .file_name(file.filename.unwrap_or_else(|| part.clone()));
+                    let body = file.data.body().await.map_err(|e| e.to_string())?;
+                    let mut p = reqwest::multipart::Part::stream_with_length(body, file.data.len())
+                        .file_name(file.filename.unwrap_or_else(|| part.clone()));
                     if let Some(ct) = &file.content_type {
                         p = p.mime_str(ct).map_err(|e| e.to_string())?;
                     }

@@ -17,14 +17,15 @@
 //! path, so that variable coercion sees a non-null custom scalar value; the executor sends
 //! the file to the subgraph whose fetch carries the marker.
 //!
-//! Buffering is bounded: each file is held in memory up to [`UploadLimits::max_file_bytes`]
+//! Buffering is bounded: each file is at most [`UploadLimits::max_file_bytes`]
 //! (`FOLIO_MAX_UPLOAD_BYTES`), at most [`UploadLimits::max_files`] of them
 //! (`FOLIO_MAX_UPLOAD_FILES`), and `operations` and `map` up to the ordinary body limit
-//! (`FOLIO_MAX_BODY_BYTES`). Reading stops at the first byte over a limit (HTTP 413
+//! (`FOLIO_MAX_BODY_BYTES`). A file is held in memory up to [`FileData::IN_MEMORY`] (64 KiB)
+//! and written to a temporary file beyond, so memory does not grow with the files' size. Reading stops at the first byte over a limit (HTTP 413
 //! `PAYLOAD_TOO_LARGE`, naming it).
 
 use crate::error::RouterError;
-use crate::execute::fetch::{UPLOAD_MARKER, UploadFile, Uploads};
+use crate::execute::fetch::{FileData, UPLOAD_MARKER, UploadFile, Uploads};
 use axum::http::{HeaderMap, StatusCode, header};
 use bytes::Bytes;
 use serde::Deserialize;
@@ -231,7 +232,8 @@ where
             .for_field("operations", field_limit)
             .for_field("map", field_limit),
     );
-    let mut multipart = multer::Multipart::with_constraints(body, boundary, constraints);
+    let mut multipart =
+        multer::Multipart::with_constraints(Paced::new(body), boundary, constraints);
     let read_error = |e: multer::Error| match e {
         multer::Error::FieldSizeExceeded { field_name, .. } => {
             let name = field_name.unwrap_or_default();
@@ -334,13 +336,13 @@ where
         }
         let filename = field.file_name().map(str::to_owned);
         let content_type = field.content_type().map(|m| m.to_string());
-        let bytes = field.bytes().await.map_err(read_error)?;
+        let data = read_file(field, &read_error).await?;
         files.insert(
             name,
             UploadFile {
                 filename,
                 content_type,
-                bytes,
+                data,
             },
         );
     }
@@ -350,6 +352,96 @@ where
         )));
     }
     Ok((request, std::sync::Arc::new(files)))
+}
+
+/// The body as multer reads it, at most [`Paced::BURST`] bytes per poll. multer reads its
+/// input until the input would wait, so behind a client faster than the disk the upload is
+/// spooled to, it would hold in memory as much of the file as had arrived; pacing makes it
+/// hand over what it has every `BURST` bytes.
+struct Paced<S> {
+    inner: std::pin::Pin<Box<S>>,
+    since_pause: usize,
+}
+
+impl<S> Paced<S> {
+    const BURST: usize = 256 * 1024;
+
+    fn new(inner: S) -> Self {
+        Paced {
+            inner: Box::pin(inner),
+            since_pause: 0,
+        }
+    }
+}
+
+impl<S, E> async_graphql::futures_util::Stream for Paced<S>
+where
+    S: async_graphql::futures_util::Stream<Item = Result<Bytes, E>>,
+{
+    type Item = Result<Bytes, E>;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        use std::task::Poll;
+        if self.since_pause >= Self::BURST {
+            // Ready again at once: this only ends multer's read-ahead.
+            self.since_pause = 0;
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
+        }
+        let next = self.inner.as_mut().poll_next(cx);
+        match &next {
+            Poll::Ready(Some(Ok(chunk))) => self.since_pause += chunk.len(),
+            Poll::Pending => self.since_pause = 0,
+            Poll::Ready(_) => {}
+        }
+        next
+    }
+}
+
+/// A file part's bytes: in memory while they fit in [`FileData::IN_MEMORY`], else written
+/// to a temporary file as they arrive.
+async fn read_file(
+    mut field: multer::Field<'_>,
+    read_error: &impl Fn(multer::Error) -> RouterError,
+) -> Result<FileData, RouterError> {
+    use tokio::io::AsyncWriteExt;
+    let spool_error =
+        |e: std::io::Error| RouterError::Internal(format!("spooling an upload to disk: {e}"));
+    let mut head = bytes::BytesMut::new();
+    let mut disk: Option<(tokio::fs::File, tempfile::TempPath)> = None;
+    let mut len = 0u64;
+    while let Some(chunk) = field.chunk().await.map_err(read_error)? {
+        len += chunk.len() as u64;
+        if let Some((file, _)) = &mut disk {
+            file.write_all(&chunk).await.map_err(spool_error)?;
+            continue;
+        }
+        head.extend_from_slice(&chunk);
+        if head.len() > FileData::IN_MEMORY {
+            let temp = tokio::task::spawn_blocking(tempfile::NamedTempFile::new)
+                .await
+                .map_err(|e| spool_error(std::io::Error::other(e)))?
+                .map_err(spool_error)?;
+            let (file, path) = temp.into_parts();
+            let mut file = tokio::fs::File::from_std(file);
+            file.write_all(&head).await.map_err(spool_error)?;
+            head = bytes::BytesMut::new();
+            disk = Some((file, path));
+        }
+    }
+    Ok(match disk {
+        Some((mut file, path)) => {
+            file.flush().await.map_err(spool_error)?;
+            FileData::Disk {
+                path: std::sync::Arc::new(path),
+                len,
+            }
+        }
+        None => FileData::Memory(head.freeze()),
+    })
 }
 
 /// The value at a map path (`variables.<name>[.<key or index>…]`) of `operations`; `None`
@@ -569,8 +661,14 @@ mod tests {
         assert_eq!(files.len(), 2);
         assert_eq!(files["0"].filename.as_deref(), Some("a.txt"));
         assert_eq!(files["0"].content_type.as_deref(), Some("text/plain"));
-        assert_eq!(&files["0"].bytes[..], b"alpha\r\n--not a boundary");
-        assert_eq!(&files["1"].bytes[..], &[0u8, 255, 1]);
+        assert_eq!(
+            &files["0"].data.read_all().await.expect("read")[..],
+            b"alpha\r\n--not a boundary"
+        );
+        assert_eq!(
+            &files["1"].data.read_all().await.expect("read")[..],
+            &[0u8, 255, 1]
+        );
 
         // No files at all: an ordinary request that came as multipart.
         let (request, files) = read_upload(
@@ -665,6 +763,62 @@ mod tests {
         assert_eq!(refusal.code(), "CSRF_PREVENTED");
     }
 
+    #[test]
+    fn paced_reads_pause_every_burst() {
+        use async_graphql::futures_util::Stream;
+        use std::task::{Context, Poll};
+        let chunks = (0..10).map(|_| Ok::<_, std::io::Error>(Bytes::from(vec![0u8; 100_000])));
+        let mut paced = Paced::new(async_graphql::futures_util::stream::iter(chunks));
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        let mut seen = Vec::new();
+        loop {
+            match std::pin::Pin::new(&mut paced).poll_next(&mut cx) {
+                Poll::Ready(Some(chunk)) => seen.push(chunk.expect("chunk").len()),
+                Poll::Ready(None) => break,
+                Poll::Pending => seen.push(0),
+            }
+        }
+        // Three chunks (300,000 bytes ≥ 256 KiB), a pause, and so on; nothing lost.
+        assert_eq!(seen.iter().sum::<usize>(), 1_000_000);
+        assert_eq!(seen.iter().position(|n| *n == 0), Some(3));
+        assert_eq!(seen.iter().filter(|n| **n == 0).count(), 3);
+    }
+
+    #[tokio::test]
+    async fn a_large_file_is_spooled_to_disk_and_sent_whole() {
+        let big: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+        let (_, files) = read_upload(
+            true,
+            &[
+                ("operations", None, OPS),
+                (
+                    "map",
+                    None,
+                    br#"{"0":["variables.f"],"1":["variables.fs.0"]}"#,
+                ),
+                ("0", Some("big.bin"), &big),
+                ("1", Some("small.bin"), b"small"),
+            ],
+            UploadLimits::default(),
+        )
+        .await
+        .expect("upload");
+        assert!(matches!(files["1"].data, FileData::Memory(_)));
+        let data = files["0"].data.clone();
+        let FileData::Disk { path, len } = &data else {
+            panic!("{data:?} is in memory");
+        };
+        assert_eq!(*len, big.len() as u64);
+        assert_eq!(&data.read_all().await.expect("read")[..], &big[..]);
+        // The temporary file goes with the last handle on it.
+        let on_disk = path.to_path_buf();
+        assert!(on_disk.exists());
+        drop(files);
+        assert!(on_disk.exists(), "a clone still holds it");
+        drop(data);
+        assert!(!on_disk.exists());
+    }
+
     #[tokio::test]
     async fn enforces_the_upload_limits() {
         let limits = UploadLimits {
@@ -684,7 +838,7 @@ mod tests {
             limits,
         )
         .await;
-        assert_eq!(ok.expect("8 bytes").1["0"].bytes.len(), 8);
+        assert_eq!(ok.expect("8 bytes").1["0"].data.len(), 8);
         // One byte over.
         let refusal = read_upload(
             true,

@@ -215,19 +215,23 @@ pub fn render(
     } else {
         Format::Png
     };
+    // Largest first, each made from the one before (area averaging, as from the
+    // picture): one pass over the whole picture instead of one per width.
     let mut thumbnails = Vec::new();
-    for w in THUMBNAIL_WIDTHS.into_iter().filter(|w| *w < width) {
+    let mut source = pixels;
+    for w in THUMBNAIL_WIDTHS.into_iter().rev().filter(|w| *w < width) {
         let h = ((u64::from(height) * u64::from(w) + u64::from(width) / 2) / u64::from(width))
             .max(1) as u32;
-        let small = pixels.thumbnail_exact(w, h);
+        source = source.thumbnail_exact(w, h);
         thumbnails.push(Thumbnail {
             width: w,
             height: h,
             key: thumbnail_key(key, w),
-            bytes: encode(&small, thumb_format)?,
+            bytes: encode(&source, thumb_format)?,
         });
     }
-    let tiny = pixels.thumbnail(32, 32).to_rgba8();
+    thumbnails.reverse();
+    let tiny = source.thumbnail(32, 32).to_rgba8();
     let (cx, cy) = if width >= height { (4, 3) } else { (3, 4) };
     let placeholder = blurhash::encode(cx, cy, tiny.width(), tiny.height(), tiny.as_raw())?;
     Ok(Rendition {

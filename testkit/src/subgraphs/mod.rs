@@ -118,9 +118,9 @@ pub fn error_codes(body: &Value) -> Vec<String> {
 
 /// A file of a multipart request, as the router hands it to the executor.
 pub fn upload_file(filename: &str, bytes: Vec<u8>) -> UploadFile {
-    UploadFile {
-        filename: Some(filename.to_owned()),
-        content_type: Some("application/octet-stream".to_owned()),
-        bytes: bytes.into(),
-    }
+    UploadFile::in_memory(
+        Some(filename.to_owned()),
+        Some("application/octet-stream".to_owned()),
+        bytes.into(),
+    )
 }
