@@ -8,6 +8,7 @@ mod e2e {
     mod deploy;
     mod events;
     mod executor;
+    mod gateway;
     mod graphiql;
     mod interactions;
     mod media;

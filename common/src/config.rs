@@ -39,6 +39,12 @@ pub struct Config {
     /// Whether the router answers introspection (`__schema`, `__type`). When off, field
     /// suggestions ("Did you mean …?") are left out of validation errors too.
     pub introspection: bool,
+    /// A manifest of trusted documents (persisted operations) clients may name by id.
+    pub persisted_documents_file: Option<PathBuf>,
+    /// Whether only the manifest's operations may run (production lock-down).
+    pub persisted_documents_only: bool,
+    /// Whether automatic persisted queries (Apollo's protocol) are answered.
+    pub apq: bool,
     /// Whether identical subgraph fetches in flight at the same moment (same subgraph,
     /// operation, variables and identity) are sent once and shared.
     pub dedupe_subgraph_requests: bool,
@@ -149,6 +155,9 @@ impl Default for Config {
             services: BTreeMap::new(),
             jwks_url: None,
             introspection: true,
+            persisted_documents_file: None,
+            persisted_documents_only: false,
+            apq: true,
             dedupe_subgraph_requests: true,
             subgraph_timeout_ms: 5_000,
             service_timeout_ms: 2_000,
@@ -259,6 +268,21 @@ pub const KEYS: &[Key] = &[
         env: "FOLIO_INTROSPECTION",
         default: "true",
         doc: "Whether the router answers introspection; off also removes field suggestions from errors.",
+    },
+    Key {
+        env: "FOLIO_PERSISTED_DOCUMENTS_FILE",
+        default: "(none)",
+        doc: "A manifest of trusted documents (persisted operations), as graphql-codegen's client preset (`{\"<sha256>\": \"<document>\"}`) or Apollo's persisted query manifest (`{\"operations\": [{\"id\", \"body\", …}]}`) writes it; clients send `{\"documentId\": \"<sha256>\"}` instead of the text. Each id must be its document's SHA-256.",
+    },
+    Key {
+        env: "FOLIO_PERSISTED_DOCUMENTS_ONLY",
+        default: "false",
+        doc: "Production lock-down: only the manifest's operations run (by id or by their exact text); anything else, introspection and APQ included, is PERSISTED_QUERY_REQUIRED.",
+    },
+    Key {
+        env: "FOLIO_APQ",
+        default: "true",
+        doc: "Automatic persisted queries (Apollo Client's protocol): a hash alone runs the text registered before, else PERSISTED_QUERY_NOT_FOUND; the texts are kept in memory (32 MiB, least recently used out).",
     },
     Key {
         env: "FOLIO_DEDUPE_SUBGRAPH_REQUESTS",

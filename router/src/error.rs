@@ -34,6 +34,9 @@ pub const CODES: &[&str] = &[
     "QUERY_PLANNING_FAILED",
     "UNAUTHENTICATED",
     "BAD_USER_INPUT",
+    "PERSISTED_QUERY_NOT_FOUND",
+    "PERSISTED_QUERY_NOT_SUPPORTED",
+    "PERSISTED_QUERY_REQUIRED",
     "INTERNAL_SERVER_ERROR",
     "SUBGRAPH_UNAVAILABLE",
     "SUBGRAPH_ERROR",
@@ -83,6 +86,19 @@ pub enum RouterError {
     /// ready for the response.
     #[error("the variables do not fit the operation")]
     InvalidVariables(Vec<Value>),
+    /// A document id the router knows no document for (`PERSISTED_QUERY_NOT_FOUND`; the
+    /// message is the one Apollo Client's persisted-queries link looks for).
+    #[error("PersistedQueryNotFound")]
+    PersistedQueryNotFound,
+    /// Apollo's persisted-query protocol while APQ is off (`FOLIO_APQ=false`).
+    #[error("PersistedQueryNotSupported")]
+    PersistedQueryNotSupported,
+    /// An operation not in the manifest while only listed ones may run
+    /// (`FOLIO_PERSISTED_DOCUMENTS_ONLY`).
+    #[error(
+        "only the operations of the trusted documents manifest may run here: send a listed operation's `documentId`"
+    )]
+    PersistedQueryRequired,
     /// A fault of ours (500 `INTERNAL_SERVER_ERROR`); the text is for the log only.
     #[error("{0}")]
     Internal(String),
@@ -103,6 +119,9 @@ impl RouterError {
             RouterError::IntrospectionDisabled => "GRAPHQL_VALIDATION_FAILED",
             RouterError::Unauthenticated(_) => "UNAUTHENTICATED",
             RouterError::InvalidVariables(_) => "BAD_USER_INPUT",
+            RouterError::PersistedQueryNotFound => "PERSISTED_QUERY_NOT_FOUND",
+            RouterError::PersistedQueryNotSupported => "PERSISTED_QUERY_NOT_SUPPORTED",
+            RouterError::PersistedQueryRequired => "PERSISTED_QUERY_REQUIRED",
             RouterError::Internal(_) => "INTERNAL_SERVER_ERROR",
         }
     }
@@ -125,7 +144,10 @@ impl RouterError {
             | RouterError::Parse(_)
             | RouterError::Plan(_)
             | RouterError::IntrospectionDisabled
-            | RouterError::InvalidVariables(_) => format.request_error_status(),
+            | RouterError::InvalidVariables(_)
+            | RouterError::PersistedQueryNotFound
+            | RouterError::PersistedQueryNotSupported
+            | RouterError::PersistedQueryRequired => format.request_error_status(),
         }
     }
 

@@ -95,12 +95,32 @@ pub async fn init(cfg: &Config, jwks_wait: Duration) -> anyhow::Result<RouterSta
         max_aliases: cfg.max_aliases,
         max_root_fields: cfg.max_root_fields,
     };
+    let manifest = cfg
+        .persisted_documents_file
+        .as_deref()
+        .map(pipeline::documents::Manifest::load)
+        .transpose()?;
+    if cfg.persisted_documents_only && manifest.is_none() {
+        anyhow::bail!(
+            "FOLIO_PERSISTED_DOCUMENTS_ONLY=true needs FOLIO_PERSISTED_DOCUMENTS_FILE: without a manifest no operation could run"
+        );
+    }
+    if let Some(m) = &manifest {
+        tracing::info!(
+            documents = m.len(),
+            only = cfg.persisted_documents_only,
+            "trusted documents loaded"
+        );
+    }
+    let documents =
+        pipeline::documents::Documents::new(manifest, cfg.persisted_documents_only, cfg.apq);
     Ok(RouterState {
         pipeline: Arc::new(Pipeline {
             verifier,
             planner: Arc::new(planner),
             executor: execute::Executor::new(client),
             limits,
+            documents,
             uploads: pipeline::http::UploadLimits {
                 max_file_bytes: cfg.max_upload_bytes,
                 max_files: cfg.max_upload_files,

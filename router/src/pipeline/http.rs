@@ -39,7 +39,13 @@ pub const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct GraphQLRequest {
-    pub query: String,
+    /// The operation's text; absent when `document_id` or an APQ hash names it
+    /// (`documents`).
+    #[serde(default)]
+    pub query: Option<String>,
+    /// A trusted document's id (the GraphQL-over-HTTP persisted documents form).
+    #[serde(default)]
+    pub document_id: Option<String>,
     #[serde(default)]
     pub operation_name: Option<String>,
     #[serde(default)]
@@ -52,7 +58,12 @@ impl GraphQLRequest {
     /// The request as JSON, for a subgraph.
     pub fn to_json(&self) -> Value {
         let mut body = Map::new();
-        body.insert("query".into(), Value::String(self.query.clone()));
+        if let Some(query) = &self.query {
+            body.insert("query".into(), Value::String(query.clone()));
+        }
+        if let Some(id) = &self.document_id {
+            body.insert("documentId".into(), Value::String(id.clone()));
+        }
         if let Some(name) = &self.operation_name {
             body.insert("operationName".into(), Value::String(name.clone()));
         }
@@ -475,11 +486,7 @@ fn csrf_refusal() -> RouterError {
 /// Reads a `GET` request's query string parameters.
 pub fn from_get(params: &HashMap<String, String>) -> Result<GraphQLRequest, RouterError> {
     let bad = RouterError::BadRequest;
-    let query = params
-        .get("query")
-        .filter(|q| !q.is_empty())
-        .ok_or_else(|| bad("a GET request needs a `query` parameter".into()))?
-        .clone();
+    let text = |name: &str| params.get(name).filter(|v| !v.is_empty()).cloned();
     let object = |name: &str| -> Result<Option<Map<String, Value>>, RouterError> {
         match params.get(name).map(String::as_str) {
             None | Some("") => Ok(None),
@@ -490,15 +497,23 @@ pub fn from_get(params: &HashMap<String, String>) -> Result<GraphQLRequest, Rout
             },
         }
     };
-    Ok(GraphQLRequest {
-        query,
-        operation_name: params
-            .get("operationName")
-            .filter(|n| !n.is_empty())
-            .cloned(),
+    let request = GraphQLRequest {
+        query: text("query"),
+        document_id: text("documentId"),
+        operation_name: text("operationName"),
         variables: object("variables")?,
         extensions: object("extensions")?,
-    })
+    };
+    // Without its text, a GET names a persisted document (which a CDN can cache).
+    let named = request.document_id.is_some()
+        || request
+            .extensions
+            .as_ref()
+            .is_some_and(|e| e.contains_key("persistedQuery"));
+    if request.query.is_none() && !named {
+        return Err(bad("a GET request needs a `query` parameter".into()));
+    }
+    Ok(request)
 }
 
 #[cfg(test)]
@@ -571,7 +586,10 @@ mod tests {
         )]
         .into_iter()
         .collect();
-        assert_eq!(from_post(&ok, body).expect("json").query, "{ a }");
+        assert_eq!(
+            from_post(&ok, body).expect("json").query.as_deref(),
+            Some("{ a }")
+        );
         assert_eq!(
             from_post(&ok, b"{\"query\": 3}").expect_err("bad").code(),
             "BAD_REQUEST"
@@ -681,7 +699,7 @@ mod tests {
         )
         .await
         .expect("no files");
-        assert_eq!(request.query, "{ me { id } }");
+        assert_eq!(request.query.as_deref(), Some("{ me { id } }"));
         assert!(files.is_empty());
     }
 
@@ -743,7 +761,7 @@ mod tests {
             (
                 "not a request",
                 vec![
-                    ("operations", None, b"{\"variables\":{}}"),
+                    ("operations", None, b"{\"query\":7}"),
                     ("map", None, b"{}"),
                 ],
             ),

@@ -1,10 +1,12 @@
 //! The request pipeline, one stage per file in request order:
-//! `http` (transport, CSRF, media types) → `limits` (size of the operation) → `auth`
+//! `http` (transport, CSRF, media types) → `documents` (the text of an operation named by
+//! its hash: trusted documents, APQ) → `limits` (size of the operation) → `auth`
 //! (the caller's JWT) → plan (`crate::plan`: validate against the API schema, plan,
 //! cached) → execute (`crate::execute`: fetch from the subgraphs with a signed identity,
 //! merge, project) → respond. `run` times every request for the metrics.
 
 pub mod auth;
+pub mod documents;
 pub mod http;
 pub mod limits;
 
@@ -35,6 +37,8 @@ pub struct Pipeline {
     pub planner: Arc<dyn QueryPlanner>,
     pub executor: Executor,
     pub limits: limits::Limits,
+    /// Trusted documents and APQ.
+    pub documents: documents::Documents,
     /// What a multipart upload may carry.
     pub uploads: http::UploadLimits,
     pub metrics: Arc<Metrics>,
@@ -92,16 +96,15 @@ impl Pipeline {
     ) -> Result<Executed, RouterError> {
         let is_get = matches!(incoming, Incoming::Get(_));
         let (mut request, uploads) = self.read(incoming, headers).await?;
+        let query = self.documents.resolve(&mut request)?;
         // A cached plan's text was parsed and passed the limits when it was first planned
         // (they depend on the text and this process's settings alone): a known operation
         // costs a cache lookup, not a parse, a measurement and a hop to a blocking thread.
-        let cached = self.planner.cached(&PlanRequest::new(
-            &request.query,
-            request.operation_name.as_deref(),
-        ));
+        let name = request.operation_name.as_deref();
+        let cached = self.planner.cached(&PlanRequest::new(&query, name));
         match &cached {
             Some(planned) => *operation_type = planned.kind.as_str(),
-            None => *operation_type = self.check_document(&request)?,
+            None => *operation_type = self.check_document(&query, name)?,
         }
         if is_get && matches!(*operation_type, "mutation" | "subscription") {
             return Err(RouterError::MethodNotAllowed);
@@ -113,7 +116,7 @@ impl Pipeline {
             .map_err(RouterError::Unauthenticated)?;
         let planned = match cached {
             Some(planned) => planned,
-            None => self.plan(&request).await?,
+            None => self.plan(&query, name).await?,
         };
         self.check_introspection(&planned)?;
         let given = request.variables.take().unwrap_or_default();
@@ -145,10 +148,9 @@ impl Pipeline {
 
     /// parse and limits: the operation's size within bounds; its kind (`query`,
     /// `mutation`, `subscription`, or `none` when the named operation is not there).
-    fn check_document(&self, request: &GraphQLRequest) -> Result<&'static str, RouterError> {
-        self.limits.check_tokens(&request.query)?;
-        let document = parse(&request.query)?;
-        let name = request.operation_name.as_deref();
+    fn check_document(&self, query: &str, name: Option<&str>) -> Result<&'static str, RouterError> {
+        self.limits.check_tokens(query)?;
+        let document = parse(query)?;
         let kind = match limits::select_operation(&document, name) {
             Some(op) => match op.ty {
                 OperationType::Query => "query",
@@ -178,9 +180,9 @@ impl Pipeline {
 
     /// plan: validation against the API schema and planning are CPU work, off the async
     /// runtime (a cached plan is found without either).
-    async fn plan(&self, request: &GraphQLRequest) -> Result<Arc<Planned>, RouterError> {
+    async fn plan(&self, query: &str, name: Option<&str>) -> Result<Arc<Planned>, RouterError> {
         let planner = self.planner.clone();
-        let (query, name) = (request.query.clone(), request.operation_name.clone());
+        let (query, name) = (query.to_owned(), name.map(str::to_owned));
         tokio::task::spawn_blocking(move || {
             planner.plan(&PlanRequest::new(&query, name.as_deref()))
         })

@@ -1,0 +1,233 @@
+//! The router as a gateway: automatic persisted queries (Apollo Client's protocol) and
+//! trusted documents (a manifest of persisted operations, optionally the only ones
+//! allowed).
+
+use folio_testkit::TestApp;
+use serde_json::{Value, json};
+
+/// What Apollo Client's cache sends for a query like this one (it adds `__typename`).
+const CONTENTS: &str = "query NewContents($first: Int) {\n  newContents(first: $first) {\n    nodes {\n      id\n      title\n      __typename\n    }\n    __typename\n  }\n}";
+
+fn sha256(text: &str) -> String {
+    folio_router::pipeline::documents::sha256_hex(text)
+}
+
+/// Posts `body` exactly as given (bytes), with Apollo Client's headers.
+async fn post_bytes(app: &TestApp, body: String) -> (u16, Value) {
+    let res = app
+        .client
+        .post(&app.url)
+        .header("content-type", "application/json")
+        .header(
+            "accept",
+            "application/graphql-response+json,application/json;q=0.9",
+        )
+        .body(body)
+        .send()
+        .await
+        .expect("answered");
+    let status = res.status().as_u16();
+    (status, res.json().await.expect("JSON"))
+}
+
+fn code(body: &Value) -> &str {
+    body["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or_default()
+}
+
+async fn seed(app: &TestApp) -> Value {
+    let ada = app
+        .register("ada-gateway@example.com", "correct horse 1")
+        .await;
+    for title in ["First", "Second", "Third"] {
+        app.create_content(&ada, title).await;
+    }
+    let direct = app.gql(None, CONTENTS, json!({ "first": 2 })).await;
+    assert!(direct["errors"].is_null(), "{direct}");
+    assert_eq!(
+        direct["data"]["newContents"]["nodes"]
+            .as_array()
+            .map(Vec::len),
+        Some(2)
+    );
+    direct["data"].clone()
+}
+
+#[tokio::test]
+async fn apollo_clients_persisted_query_flow_byte_for_byte() {
+    let app = TestApp::spawn().await;
+    let expected = seed(&app).await;
+    let hash = sha256(CONTENTS);
+    // The bodies Apollo Client's persisted-queries link sends, field order included
+    // (operationName, variables, extensions, then query when it is included).
+    let hash_only = format!(
+        r#"{{"operationName":"NewContents","variables":{{"first":2}},"extensions":{{"persistedQuery":{{"version":1,"sha256Hash":"{hash}"}}}}}}"#
+    );
+    let with_query = format!(
+        r#"{{"operationName":"NewContents","variables":{{"first":2}},"extensions":{{"persistedQuery":{{"version":1,"sha256Hash":"{hash}"}}}},"query":{}}}"#,
+        serde_json::to_string(CONTENTS).expect("json")
+    );
+
+    // 1. The hash alone: not known yet, in the words the link looks for.
+    let (status, miss) = post_bytes(&app, hash_only.clone()).await;
+    assert_eq!(status, 400, "{miss}");
+    assert_eq!(code(&miss), "PERSISTED_QUERY_NOT_FOUND", "{miss}");
+    assert_eq!(miss["errors"][0]["message"], "PersistedQueryNotFound");
+    // 2. The hash with the text: runs and registers it.
+    let (status, first) = post_bytes(&app, with_query).await;
+    assert_eq!((status, &first["data"]), (200, &expected), "{first}");
+    // 3. The hash alone again: the registered text runs.
+    let (status, again) = post_bytes(&app, hash_only).await;
+    assert_eq!((status, &again["data"]), (200, &expected), "{again}");
+    // 4. And over GET, as `useGETForHashedQueries` sends it (what a CDN caches).
+    let extensions = json!({ "persistedQuery": { "version": 1, "sha256Hash": hash } }).to_string();
+    let (status, got) = app
+        .get_graphql(&[
+            ("operationName", "NewContents"),
+            ("variables", r#"{"first":2}"#),
+            ("extensions", &extensions),
+        ])
+        .await;
+    assert_eq!((status, &got["data"]), (200, &expected), "{got}");
+
+    // A hash that is not the text's SHA-256.
+    let forged = format!(
+        r#"{{"variables":{{"first":2}},"extensions":{{"persistedQuery":{{"version":1,"sha256Hash":"{}"}}}},"query":{}}}"#,
+        sha256("{ __typename }"),
+        serde_json::to_string(CONTENTS).expect("json")
+    );
+    let (status, refused) = post_bytes(&app, forged).await;
+    assert_eq!((status, code(&refused)), (400, "BAD_REQUEST"), "{refused}");
+    // An unknown version.
+    let v2 =
+        format!(r#"{{"extensions":{{"persistedQuery":{{"version":2,"sha256Hash":"{hash}"}}}}}}"#);
+    let (status, refused) = post_bytes(&app, v2).await;
+    assert_eq!((status, code(&refused)), (400, "BAD_REQUEST"), "{refused}");
+}
+
+#[tokio::test]
+async fn with_apq_off_the_protocol_is_not_supported() {
+    let app = TestApp::spawn_with(|cfg| cfg.apq = false).await;
+    let hash = sha256(CONTENTS);
+    let body =
+        format!(r#"{{"extensions":{{"persistedQuery":{{"version":1,"sha256Hash":"{hash}"}}}}}}"#);
+    let (_, answer) = post_bytes(&app, body).await;
+    assert_eq!(code(&answer), "PERSISTED_QUERY_NOT_SUPPORTED", "{answer}");
+    assert_eq!(answer["errors"][0]["message"], "PersistedQueryNotSupported");
+}
+
+/// Operations as graphql-codegen's client preset writes them to
+/// `persisted-documents.json` (`persistedDocuments: { hashAlgorithm: 'sha256' }`).
+const LISTED: [&str; 2] = [
+    "query NewContents($first: Int) { newContents(first: $first) { nodes { id title __typename } __typename } }",
+    "query Me { me { id firstName __typename } }",
+];
+
+/// A platform whose router reads a codegen manifest of [`LISTED`], locked or not.
+async fn with_manifest(only: bool) -> TestApp {
+    TestApp::spawn_with(|cfg| {
+        let manifest: serde_json::Map<String, Value> = LISTED
+            .iter()
+            .map(|doc| (sha256(doc), Value::String((*doc).to_owned())))
+            .collect();
+        let path = cfg.data_dir.join("persisted-documents.json");
+        std::fs::write(&path, serde_json::to_vec_pretty(&manifest).expect("json"))
+            .expect("manifest written");
+        cfg.persisted_documents_file = Some(path);
+        cfg.persisted_documents_only = only;
+    })
+    .await
+}
+
+async fn by_id(app: &TestApp, id: &str) -> (u16, Value) {
+    post_bytes(
+        app,
+        json!({ "documentId": id, "variables": { "first": 2 } }).to_string(),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_codegen_manifest_is_accepted_as_is_and_its_ids_run() {
+    let app = with_manifest(false).await;
+    seed(&app).await;
+    let id = sha256(LISTED[0]);
+    let (status, plain) = by_id(&app, &id).await;
+    assert_eq!(status, 200, "{plain}");
+    assert_eq!(
+        plain["data"]["newContents"]["nodes"]
+            .as_array()
+            .map(Vec::len),
+        Some(2)
+    );
+    let (status, prefixed) = by_id(&app, &format!("sha256:{id}")).await;
+    assert_eq!((status, &prefixed["data"]), (200, &plain["data"]));
+    // Over GET too.
+    let (status, got) = app
+        .get_graphql(&[("documentId", &id), ("variables", r#"{"first":2}"#)])
+        .await;
+    assert_eq!((status, &got["data"]), (200, &plain["data"]), "{got}");
+    // An id the manifest does not have.
+    let (status, missing) = by_id(&app, &sha256("{ nothing }")).await;
+    assert_eq!(
+        (status, code(&missing)),
+        (400, "PERSISTED_QUERY_NOT_FOUND"),
+        "{missing}"
+    );
+    let (status, malformed) = by_id(&app, "not-a-hash").await;
+    assert_eq!(
+        (status, code(&malformed)),
+        (400, "BAD_REQUEST"),
+        "{malformed}"
+    );
+    // Not locked: any operation still runs.
+    let open = app.gql(None, "{ __typename }", json!({})).await;
+    assert_eq!(open["data"]["__typename"], "Query", "{open}");
+}
+
+#[tokio::test]
+async fn locked_to_the_manifest_only_listed_operations_run() {
+    let app = with_manifest(true).await;
+    let id = sha256(LISTED[0]);
+    let (status, listed) = by_id(&app, &id).await;
+    assert_eq!(status, 200, "{listed}");
+    assert!(listed["errors"].is_null(), "{listed}");
+    // A listed operation sent as its exact text runs too.
+    let (status, as_text) = post_bytes(
+        &app,
+        json!({ "query": LISTED[0], "variables": { "first": 2 } }).to_string(),
+    )
+    .await;
+    assert_eq!(
+        (status, &as_text["data"]),
+        (200, &listed["data"]),
+        "{as_text}"
+    );
+    // Anything else does not: another text, introspection, APQ.
+    for (what, body) in [
+        ("an unlisted query", json!({ "query": "{ __typename }" })),
+        (
+            "introspection",
+            json!({ "query": "{ __schema { queryType { name } } }" }),
+        ),
+        (
+            "an APQ registration",
+            json!({
+                "query": "{ __typename }",
+                "extensions": { "persistedQuery": { "version": 1, "sha256Hash": sha256("{ __typename }") } }
+            }),
+        ),
+    ] {
+        let (status, refused) = post_bytes(&app, body.to_string()).await;
+        assert_eq!(
+            (status, code(&refused)),
+            (400, "PERSISTED_QUERY_REQUIRED"),
+            "{what}: {refused}"
+        );
+    }
+    // An APQ hash alone of something unlisted is simply unknown.
+    let body = json!({ "extensions": { "persistedQuery": { "version": 1, "sha256Hash": sha256("{ __typename }") } } });
+    let (_, unknown) = post_bytes(&app, body.to_string()).await;
+    assert_eq!(code(&unknown), "PERSISTED_QUERY_NOT_FOUND", "{unknown}");
+}
