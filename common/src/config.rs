@@ -39,6 +39,13 @@ pub struct Config {
     /// Whether the router answers introspection (`__schema`, `__type`). When off, field
     /// suggestions ("Did you mean …?") are left out of validation errors too.
     pub introspection: bool,
+    /// The most an operation's estimated cost may be (demand control); unset: no limit.
+    pub max_cost: Option<u64>,
+    /// The size a list counts for in cost estimates when no argument or `@listSize`
+    /// says.
+    pub cost_default_list_size: u64,
+    /// Most operations one batched POST (a JSON array) may carry; 0 refuses batches.
+    pub max_batch: usize,
     /// A manifest of trusted documents (persisted operations) clients may name by id.
     pub persisted_documents_file: Option<PathBuf>,
     /// Whether only the manifest's operations may run (production lock-down).
@@ -155,6 +162,9 @@ impl Default for Config {
             services: BTreeMap::new(),
             jwks_url: None,
             introspection: true,
+            max_batch: 0,
+            max_cost: None,
+            cost_default_list_size: 10,
             persisted_documents_file: None,
             persisted_documents_only: false,
             apq: true,
@@ -268,6 +278,21 @@ pub const KEYS: &[Key] = &[
         env: "FOLIO_INTROSPECTION",
         default: "true",
         doc: "Whether the router answers introspection; off also removes field suggestions from errors.",
+    },
+    Key {
+        env: "FOLIO_MAX_COST",
+        default: "(none: no limit)",
+        doc: "Demand control: the most an operation's estimated cost may be, checked before any fetch (a composite field 1, a list its `first`/`last` or its default size times its items, nested lists multiplying; `@cost` and `@listSize` in the supergraph count); more is COST_ESTIMATED_TOO_EXPENSIVE with the estimate in `extensions.cost`. Every request's cost is in the metrics (folio_router_operation_cost).",
+    },
+    Key {
+        env: "FOLIO_COST_DEFAULT_LIST_SIZE",
+        default: "10",
+        doc: "The size a list counts for in cost estimates when neither a slicing argument (`first`, `last`) nor `@listSize(assumedSize:)` says.",
+    },
+    Key {
+        env: "FOLIO_MAX_BATCH",
+        default: "0",
+        doc: "Most operations a batched POST (a JSON array of requests, as Apollo Client's BatchHttpLink sends) may carry; each gets its own result, in order. 0 refuses batches (BATCHING_NOT_ENABLED); a longer batch is BATCH_LIMIT_EXCEEDED.",
     },
     Key {
         env: "FOLIO_PERSISTED_DOCUMENTS_FILE",

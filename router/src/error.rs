@@ -37,6 +37,9 @@ pub const CODES: &[&str] = &[
     "PERSISTED_QUERY_NOT_FOUND",
     "PERSISTED_QUERY_NOT_SUPPORTED",
     "PERSISTED_QUERY_REQUIRED",
+    "COST_ESTIMATED_TOO_EXPENSIVE",
+    "BATCHING_NOT_ENABLED",
+    "BATCH_LIMIT_EXCEEDED",
     "INTERNAL_SERVER_ERROR",
     "SUBGRAPH_UNAVAILABLE",
     "SUBGRAPH_ERROR",
@@ -99,6 +102,18 @@ pub enum RouterError {
         "only the operations of the trusted documents manifest may run here: send a listed operation's `documentId`"
     )]
     PersistedQueryRequired,
+    /// The operation's estimated cost is over `FOLIO_MAX_COST`
+    /// (`COST_ESTIMATED_TOO_EXPENSIVE`, with `cost` and `maxCost` in `extensions`).
+    #[error(
+        "the operation's estimated cost, {cost}, is over the limit of {max}: ask for fewer items (smaller `first`) or fewer nested lists"
+    )]
+    CostTooExpensive { cost: u64, max: u64 },
+    /// A batched POST while `FOLIO_MAX_BATCH` is 0 (400 `BATCHING_NOT_ENABLED`).
+    #[error("batched requests (a JSON array) are not accepted here (FOLIO_MAX_BATCH=0)")]
+    BatchingNotEnabled,
+    /// A batch longer than `FOLIO_MAX_BATCH` (400 `BATCH_LIMIT_EXCEEDED`).
+    #[error("the batch has {len} operations; at most {max} may be sent at once (FOLIO_MAX_BATCH)")]
+    BatchLimitExceeded { len: usize, max: usize },
     /// A fault of ours (500 `INTERNAL_SERVER_ERROR`); the text is for the log only.
     #[error("{0}")]
     Internal(String),
@@ -122,6 +137,9 @@ impl RouterError {
             RouterError::PersistedQueryNotFound => "PERSISTED_QUERY_NOT_FOUND",
             RouterError::PersistedQueryNotSupported => "PERSISTED_QUERY_NOT_SUPPORTED",
             RouterError::PersistedQueryRequired => "PERSISTED_QUERY_REQUIRED",
+            RouterError::CostTooExpensive { .. } => "COST_ESTIMATED_TOO_EXPENSIVE",
+            RouterError::BatchingNotEnabled => "BATCHING_NOT_ENABLED",
+            RouterError::BatchLimitExceeded { .. } => "BATCH_LIMIT_EXCEEDED",
             RouterError::Internal(_) => "INTERNAL_SERVER_ERROR",
         }
     }
@@ -133,7 +151,10 @@ impl RouterError {
         match self {
             RouterError::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
             RouterError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            RouterError::BadRequest(_) | RouterError::CsrfPrevented => StatusCode::BAD_REQUEST,
+            RouterError::BadRequest(_)
+            | RouterError::CsrfPrevented
+            | RouterError::BatchingNotEnabled
+            | RouterError::BatchLimitExceeded { .. } => StatusCode::BAD_REQUEST,
             RouterError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             RouterError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             RouterError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
@@ -147,7 +168,8 @@ impl RouterError {
             | RouterError::InvalidVariables(_)
             | RouterError::PersistedQueryNotFound
             | RouterError::PersistedQueryNotSupported
-            | RouterError::PersistedQueryRequired => format.request_error_status(),
+            | RouterError::PersistedQueryRequired
+            | RouterError::CostTooExpensive { .. } => format.request_error_status(),
         }
     }
 
@@ -175,6 +197,10 @@ impl RouterError {
             }
             RouterError::Plan(e) => e.details().iter().map(detailed).collect(),
             RouterError::InvalidVariables(errors) => errors.clone(),
+            RouterError::CostTooExpensive { cost, max } => vec![json!({
+                "message": self.to_string(),
+                "extensions": { "code": code, "cost": cost, "maxCost": max },
+            })],
             other => vec![coded(code, &other.to_string())],
         }
     }

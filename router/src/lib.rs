@@ -129,6 +129,9 @@ pub async fn init(cfg: &Config, jwks_wait: Duration) -> anyhow::Result<RouterSta
             metrics,
             introspection: cfg.introspection,
             busy_poll,
+            max_batch: cfg.max_batch,
+            max_cost: cfg.max_cost,
+            default_list_size: cfg.cost_default_list_size,
         }),
         max_body_bytes: cfg.max_body_bytes,
         graphiql: graphiql::Playground::new(cfg.graphiql_assets_dir.as_deref()),
@@ -219,6 +222,10 @@ async fn graphql_post(
             return error.into_response(format, false);
         }
     };
+    // A JSON array is a batch of requests (Apollo Client's BatchHttpLink).
+    if body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+        return state.pipeline.run_batch(&body, &headers, peer.ip()).await;
+    }
     state
         .pipeline
         .run(Incoming::Post(&body), &headers, peer.ip())

@@ -41,6 +41,8 @@ pub struct Metrics {
     request_seconds: Family<OperationLabels, Histogram, fn() -> Histogram>,
     fetch_seconds: Family<SubgraphLabels, Histogram, fn() -> Histogram>,
     fetch_errors: Family<SubgraphLabels, Counter>,
+    /// The estimated cost of each operation that reached demand control.
+    operation_cost: Histogram,
 }
 
 impl Default for Metrics {
@@ -62,6 +64,7 @@ impl Metrics {
                 latency_histogram,
             );
         let fetch_errors = Family::<SubgraphLabels, Counter>::default();
+        let operation_cost = Histogram::new(exponential_buckets(1.0, 4.0, 12));
         registry.register(
             "requests",
             "GraphQL requests by operation type and outcome",
@@ -82,12 +85,18 @@ impl Metrics {
             "Subgraph fetches that failed (unreachable, timeout, bad answer)",
             fetch_errors.clone(),
         );
+        registry.register(
+            "operation_cost",
+            "Estimated cost of each operation (demand control), refused ones included",
+            operation_cost.clone(),
+        );
         Metrics {
             registry,
             requests,
             request_seconds,
             fetch_seconds,
             fetch_errors,
+            operation_cost,
         }
     }
 
@@ -103,6 +112,11 @@ impl Metrics {
         self.request_seconds
             .get_or_create(&OperationLabels { operation_type })
             .observe(took.as_secs_f64());
+    }
+
+    /// Records an operation's estimated cost.
+    pub fn cost(&self, cost: u64) {
+        self.operation_cost.observe(cost as f64);
     }
 
     /// Records one subgraph fetch.

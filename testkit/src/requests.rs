@@ -218,18 +218,22 @@ impl TestApp {
         .expect("raw request")
     }
 
-    /// How many fetches the router has sent to `subgraph`, from its `GET /metrics` (the
-    /// fetch latency histogram counts every fetch, failed or not).
-    pub async fn subgraph_fetches(&self, subgraph: &str) -> u64 {
-        let text = self
-            .client
+    /// The router's `GET /metrics` text.
+    pub async fn metrics_text(&self) -> String {
+        self.client
             .get(format!("{}/metrics", self.base))
             .send()
             .await
             .expect("answered")
             .text()
             .await
-            .expect("text");
+            .expect("text")
+    }
+
+    /// How many fetches the router has sent to `subgraph`, from its `GET /metrics` (the
+    /// fetch latency histogram counts every fetch, failed or not).
+    pub async fn subgraph_fetches(&self, subgraph: &str) -> u64 {
+        let text = self.metrics_text().await;
         let series = format!(
             "folio_router_subgraph_fetch_duration_seconds_count{{subgraph=\"{subgraph}\"}} "
         );

@@ -1,6 +1,6 @@
-//! The router as a gateway: automatic persisted queries (Apollo Client's protocol) and
+//! The router as a gateway: automatic persisted queries (Apollo Client's protocol),
 //! trusted documents (a manifest of persisted operations, optionally the only ones
-//! allowed).
+//! allowed), and client request batching.
 
 use folio_testkit::TestApp;
 use serde_json::{Value, json};
@@ -230,4 +230,133 @@ async fn locked_to_the_manifest_only_listed_operations_run() {
     let body = json!({ "extensions": { "persistedQuery": { "version": 1, "sha256Hash": sha256("{ __typename }") } } });
     let (_, unknown) = post_bytes(&app, body.to_string()).await;
     assert_eq!(code(&unknown), "PERSISTED_QUERY_NOT_FOUND", "{unknown}");
+}
+
+#[tokio::test]
+async fn batches_are_refused_by_default_and_each_operation_answers_when_allowed() {
+    let off = TestApp::spawn().await;
+    let (status, refused) = post_bytes(&off, r#"[{"query":"{ __typename }"}]"#.into()).await;
+    assert_eq!(
+        (status, code(&refused)),
+        (400, "BATCHING_NOT_ENABLED"),
+        "{refused}"
+    );
+    off.stop().await;
+
+    let app = TestApp::spawn_with(|cfg| cfg.max_batch = 3).await;
+    let expected = seed(&app).await;
+    let ada = app
+        .login("ada-gateway@example.com", "correct horse 1")
+        .await;
+    // As BatchHttpLink sends it: one POST, an array; the token applies to each.
+    let batch = json!([
+        { "operationName": "NewContents", "query": CONTENTS, "variables": { "first": 2 } },
+        { "query": "{ noSuchField }" },
+        { "query": "query Me { me { id } }" },
+    ]);
+    let res = app
+        .client
+        .post(&app.url)
+        .bearer_auth(&ada.access_token)
+        .json(&batch)
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(res.status().as_u16(), 200);
+    let answers: Vec<Value> = res.json().await.expect("an array");
+    assert_eq!(answers.len(), 3, "{answers:?}");
+    assert_eq!(answers[0]["data"], expected, "{}", answers[0]);
+    assert_eq!(
+        code(&answers[1]),
+        "GRAPHQL_VALIDATION_FAILED",
+        "{}",
+        answers[1]
+    );
+    assert_eq!(
+        answers[2]["data"]["me"]["id"],
+        json!(ada.id),
+        "{}",
+        answers[2]
+    );
+
+    // Too many, none at all, not requests.
+    let four = Value::Array(vec![json!({ "query": "{ __typename }" }); 4]).to_string();
+    let (status, refused) = post_bytes(&app, four).await;
+    assert_eq!(
+        (status, code(&refused)),
+        (400, "BATCH_LIMIT_EXCEEDED"),
+        "{refused}"
+    );
+    for body in ["[]", "[1, 2]"] {
+        let (status, refused) = post_bytes(&app, body.into()).await;
+        if body == "[]" {
+            assert_eq!(
+                (status, code(&refused)),
+                (400, "BAD_REQUEST"),
+                "{body}: {refused}"
+            );
+        } else {
+            // Each item is answered on its own: neither is a request.
+            let items = refused.as_array().expect("an array");
+            assert!(items.iter().all(|i| code(i) == "BAD_REQUEST"), "{refused}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn demand_control_estimates_before_any_fetch_and_refuses_over_the_limit() {
+    // A limit of 1 refuses every list, so each estimate can be read off its refusal.
+    let app = TestApp::spawn_with(|cfg| cfg.max_cost = Some(1)).await;
+    let cases = [
+        // The connection costs 1 and passes its `first` to `nodes`: 20 × (node 1 +
+        // author 1); scalars are free.
+        (
+            "{ newContents(first: 20) { nodes { id title author { firstName } } } }",
+            json!({}),
+            41,
+        ),
+        // A variable counts with its value.
+        (
+            "query($n: Int) { newContents(first: $n) { nodes { id title author { firstName } } } }",
+            json!({ "n": 30 }),
+            61,
+        ),
+        // No `first`: the default list size (10).
+        ("{ newContents { nodes { id } } }", json!({}), 11),
+        // `edges` and `nodes` are the same list, each costed with the connection's size;
+        // nested lists multiply: 1 + 5 × (1 + 1) + 5 × (1 + (1 + 4 × 1)).
+        (
+            "{ users(first: 5) { edges { node { id } } nodes { id followers(first: 4) { nodes { id } } } } }",
+            json!({}),
+            41,
+        ),
+    ];
+    for (query, variables, expected) in cases {
+        let (status, body) = app.post(None, query, variables).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(
+            code(&body),
+            "COST_ESTIMATED_TOO_EXPENSIVE",
+            "{query}: {body}"
+        );
+        let extensions = &body["errors"][0]["extensions"];
+        assert_eq!(
+            (&extensions["cost"], &extensions["maxCost"]),
+            (&json!(expected), &json!(1)),
+            "{query}"
+        );
+        assert!(
+            body.get("data").is_none_or(Value::is_null),
+            "nothing fetched: {body}"
+        );
+    }
+    // What costs nothing runs.
+    let free = app.gql(None, "{ __typename }", json!({})).await;
+    assert_eq!(free["data"]["__typename"], "Query", "{free}");
+    // Each request's cost is in the metrics.
+    let metrics = app.metrics_text().await;
+    assert!(
+        metrics.contains("folio_router_operation_cost_count 5"),
+        "{metrics}"
+    );
 }

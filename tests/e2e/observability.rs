@@ -16,15 +16,7 @@ async fn ready_and_metrics_report_what_happened() {
     assert_eq!(ready.status().as_u16(), 200);
     app.gql(None, "{ me { id } }", json!({})).await;
     app.gql(None, "{ me { id }", json!({})).await;
-    let text = app
-        .client
-        .get(format!("{}/metrics", app.base))
-        .send()
-        .await
-        .expect("answered")
-        .text()
-        .await
-        .expect("text");
+    let text = app.metrics_text().await;
     assert!(
         text.contains(r#"folio_router_requests_total{operation_type="query",outcome="ok"} 1"#),
         "{text}"

@@ -760,10 +760,7 @@ mod tests {
             ),
             (
                 "not a request",
-                vec![
-                    ("operations", None, b"{\"query\":7}"),
-                    ("map", None, b"{}"),
-                ],
+                vec![("operations", None, b"{\"query\":7}"), ("map", None, b"{}")],
             ),
         ];
         for (what, parts) in cases {

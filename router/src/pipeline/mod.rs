@@ -2,10 +2,11 @@
 //! `http` (transport, CSRF, media types) → `documents` (the text of an operation named by
 //! its hash: trusted documents, APQ) → `limits` (size of the operation) → `auth`
 //! (the caller's JWT) → plan (`crate::plan`: validate against the API schema, plan,
-//! cached) → execute (`crate::execute`: fetch from the subgraphs with a signed identity,
+//! cached) → `cost` (demand control, with the variables) → execute (`crate::execute`: fetch from the subgraphs with a signed identity,
 //! merge, project) → respond. `run` times every request for the metrics.
 
 pub mod auth;
+pub mod cost;
 pub mod documents;
 pub mod http;
 pub mod limits;
@@ -46,6 +47,12 @@ pub struct Pipeline {
     pub introspection: bool,
     /// Told of each request's start and end (`FOLIO_ROUTER_BUSY_POLL_US`).
     pub busy_poll: Option<Arc<BusyPoll>>,
+    /// Most operations one batched POST (a JSON array) may carry; 0 refuses batches.
+    pub max_batch: usize,
+    /// Demand control: the most an operation may cost (`None`: no limit) and the size a
+    /// list counts for when nothing says.
+    pub max_cost: Option<u64>,
+    pub default_list_size: u64,
 }
 
 /// A request that reached execution: whether it ran without errors, and its response.
@@ -85,6 +92,67 @@ impl Pipeline {
         response
     }
 
+    /// A batched POST (a JSON array of requests, as Apollo Client's `BatchHttpLink`
+    /// sends): each request runs through every stage on its own, all at once, and the
+    /// answer is the array of their results in order; one that fails spoils nothing else.
+    /// Refused whole (`BATCHING_NOT_ENABLED`, `BATCH_LIMIT_EXCEEDED`, `BAD_REQUEST`) when
+    /// batching is off, the batch is too long, or it is not an array of requests.
+    pub async fn run_batch(&self, body: &[u8], headers: &HeaderMap, peer: IpAddr) -> Response {
+        let format = http::negotiate(headers).unwrap_or(ResponseFormat::Json);
+        let refuse = |e: RouterError| e.into_response(format, self.introspection);
+        if self.max_batch == 0 {
+            return refuse(RouterError::BatchingNotEnabled);
+        }
+        let items: Vec<Box<serde_json::value::RawValue>> = match serde_json::from_slice(body) {
+            Ok(items) => items,
+            Err(e) => {
+                return refuse(RouterError::BadRequest(format!(
+                    "the body is not a batch of GraphQL requests: {e}"
+                )));
+            }
+        };
+        if items.is_empty() {
+            return refuse(RouterError::BadRequest("the batch is empty".into()));
+        }
+        if items.len() > self.max_batch {
+            return refuse(RouterError::BatchLimitExceeded {
+                len: items.len(),
+                max: self.max_batch,
+            });
+        }
+        let answers = futures_util::future::join_all(
+            items
+                .iter()
+                .map(|item| self.run(Incoming::Post(item.get().as_bytes()), headers, peer)),
+        )
+        .await;
+        let mut out = Vec::with_capacity(body.len() / 2 + 64);
+        out.push(b'[');
+        for (i, answer) in answers.into_iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            match axum::body::to_bytes(answer.into_body(), usize::MAX).await {
+                Ok(bytes) => out.extend_from_slice(&bytes),
+                Err(e) => {
+                    return refuse(RouterError::Internal(format!(
+                        "reading a batched answer: {e}"
+                    )));
+                }
+            }
+        }
+        out.push(b']');
+        (
+            StatusCode::OK,
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(format.content_type()),
+            )],
+            out,
+        )
+            .into_response()
+    }
+
     /// The stages in request order; the first that fails ends the request.
     async fn stages(
         &self,
@@ -122,6 +190,13 @@ impl Pipeline {
         let given = request.variables.take().unwrap_or_default();
         let variables = crate::execute::variables::coerce(&planned, &given)
             .map_err(RouterError::InvalidVariables)?;
+        let cost = cost::estimate(&planned, &variables, self.default_list_size);
+        self.metrics.cost(cost);
+        if let Some(max) = self.max_cost
+            && cost > max
+        {
+            return Err(RouterError::CostTooExpensive { cost, max });
+        }
 
         let cx = ExecutionContext {
             variables: &variables,

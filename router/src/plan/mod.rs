@@ -30,7 +30,7 @@ mod tests;
 pub use api_schema::{ApiSchema, TypeKind};
 pub use hive::{HivePlanner, HivePlannerOptions};
 pub use introspection::{Introspection, IntrospectionResult};
-pub use supergraph::{SIDE_EFFECT_SPEC, SupergraphFacts};
+pub use supergraph::{ListSize, SIDE_EFFECT_SPEC, SupergraphFacts};
 
 /// The planner's plan nodes (`QueryPlan`, `PlanNode`, `FetchNode`, `FlattenNode`, …).
 pub use hive_router_query_planner::planner::plan_nodes as nodes;

@@ -24,6 +24,43 @@ pub const SIDE_EFFECT_SPEC: &str = "https://specs.folio.dev/side-effect/";
 /// The directive's name in the specification (a supergraph may import it under another).
 const SIDE_EFFECT_NAME: &str = "sideEffect";
 
+/// Every field of the document's object and interface types, with its type's name.
+fn object_and_interface_fields<'d>(
+    document: &'d sdl::Document<'static, String>,
+) -> impl Iterator<Item = (&'d String, &'d sdl::Field<'static, String>)> {
+    document.definitions.iter().flat_map(|def| {
+        let (type_name, fields) = match def {
+            sdl::Definition::TypeDefinition(sdl::TypeDefinition::Object(o)) => {
+                (Some(&o.name), o.fields.as_slice())
+            }
+            sdl::Definition::TypeDefinition(sdl::TypeDefinition::Interface(i)) => {
+                (Some(&i.name), i.fields.as_slice())
+            }
+            _ => (None, &[][..]),
+        };
+        fields.iter().filter_map(move |f| Some((type_name?, f)))
+    })
+}
+
+/// A field's `@listSize`: how many items it returns when no argument says.
+#[derive(Debug, Clone, Default)]
+pub struct ListSize {
+    /// The size when no slicing argument is given.
+    pub assumed_size: Option<u64>,
+    /// Arguments whose value is the size (`first`, `last`, `limit`…).
+    pub slicing_arguments: Vec<String>,
+    /// Fields of the returned object that are the list (a connection's `edges`, `nodes`).
+    pub sized_fields: Vec<String>,
+}
+
+fn number(v: &sdl::Value<'static, String>) -> Option<f64> {
+    match v {
+        sdl::Value::Int(n) => n.as_i64().map(|n| n as f64),
+        sdl::Value::Float(f) => Some(*f),
+        _ => None,
+    }
+}
+
 /// Facts about a supergraph's types that the API schema does not carry.
 #[derive(Debug, Default)]
 pub struct SupergraphFacts {
@@ -35,6 +72,11 @@ pub struct SupergraphFacts {
     implementations: HashMap<String, Vec<String>>,
     /// `(type, field)` pairs marked `@sideEffect`.
     side_effects: HashSet<(String, String)>,
+    /// `@cost(weight:)` of fields, by `(type, field)` (the cost directive specification
+    /// that Apollo and Hive follow; composed into the supergraph as `@cost`).
+    costs: HashMap<(String, String), f64>,
+    /// `@listSize` of fields, by `(type, field)`.
+    list_sizes: HashMap<(String, String), ListSize>,
     query_type: String,
     mutation_type: Option<String>,
     subscription_type: Option<String>,
@@ -78,26 +120,89 @@ impl SupergraphFacts {
                     .insert(name.clone(), members.iter().cloned().collect());
             }
         }
+        facts.read_cost_directives(document);
         if let Some(directive) = side_effect_directive_name(document) {
-            for def in &document.definitions {
-                let sdl::Definition::TypeDefinition(t) = def else {
-                    continue;
-                };
-                let (type_name, fields) = match t {
-                    sdl::TypeDefinition::Object(o) => (&o.name, &o.fields),
-                    sdl::TypeDefinition::Interface(i) => (&i.name, &i.fields),
-                    _ => continue,
-                };
-                for f in fields {
-                    if f.directives.iter().any(|d| d.name == directive) {
-                        facts
-                            .side_effects
-                            .insert((type_name.clone(), f.name.clone()));
-                    }
+            for (type_name, f) in object_and_interface_fields(document) {
+                if f.directives.iter().any(|d| d.name == directive) {
+                    facts
+                        .side_effects
+                        .insert((type_name.clone(), f.name.clone()));
                 }
             }
         }
         facts
+    }
+
+    fn read_cost_directives(&mut self, document: &sdl::Document<'static, String>) {
+        // The cost directive specification's directives, under their own names (a
+        // supergraph that imports them renamed is not understood).
+        for (type_name, f) in object_and_interface_fields(document) {
+            let key = || (type_name.clone(), f.name.clone());
+            for d in &f.directives {
+                let arg = |name: &str| d.arguments.iter().find(|(k, _)| k == name).map(|(_, v)| v);
+                match d.name.as_str() {
+                    "cost" => {
+                        if let Some(weight) = arg("weight").and_then(number) {
+                            self.costs.insert(key(), weight);
+                        }
+                    }
+                    "listSize" => {
+                        let names = |name: &str| match arg(name) {
+                            Some(sdl::Value::List(items)) => items
+                                .iter()
+                                .filter_map(|v| match v {
+                                    sdl::Value::String(s) => Some(s.clone()),
+                                    _ => None,
+                                })
+                                .collect(),
+                            _ => Vec::new(),
+                        };
+                        self.list_sizes.insert(
+                            key(),
+                            ListSize {
+                                assumed_size: arg("assumedSize")
+                                    .and_then(number)
+                                    .map(|n| n.max(0.0) as u64),
+                                slicing_arguments: names("slicingArguments"),
+                                sized_fields: names("sizedFields"),
+                            },
+                        );
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    /// The declared type of a field (`None` for unknown fields).
+    pub fn field_type(&self, parent: &str, field: &str) -> Option<&TypeNode> {
+        self.fields.get(parent)?.get(field)
+    }
+
+    /// Whether `type_name` is an object, interface or union type.
+    pub fn is_composite(&self, type_name: &str) -> bool {
+        self.fields.contains_key(type_name)
+    }
+
+    /// A field's `@cost(weight:)`, if it has one.
+    pub fn cost_weight(&self, parent: &str, field: &str) -> Option<f64> {
+        self.costs
+            .get(&(parent.to_owned(), field.to_owned()))
+            .copied()
+    }
+
+    /// A field's `@listSize`, if it has one.
+    pub fn list_size(&self, parent: &str, field: &str) -> Option<&ListSize> {
+        self.list_sizes.get(&(parent.to_owned(), field.to_owned()))
+    }
+
+    /// The root type of operations of `kind`.
+    pub fn root_type(&self, kind: crate::plan::OperationKind) -> Option<&str> {
+        match kind {
+            crate::plan::OperationKind::Query => Some(&self.query_type),
+            crate::plan::OperationKind::Mutation => self.mutation_type.as_deref(),
+            crate::plan::OperationKind::Subscription => self.subscription_type.as_deref(),
+        }
     }
 
     /// The named type a field returns (`None` for unknown fields).
