@@ -39,6 +39,13 @@ pub struct Config {
     /// Whether the router answers introspection (`__schema`, `__type`). When off, field
     /// suggestions ("Did you mean …?") are left out of validation errors too.
     pub introspection: bool,
+    /// Proxies (comma-separated CIDRs or addresses) whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: String,
+    /// Requests a second each client may make (a token bucket); unset: no limit.
+    pub rate_limit_rps: Option<u32>,
+    /// How many requests a client may make at once before the rate applies (default: the
+    /// rate).
+    pub rate_limit_burst: Option<u32>,
     /// The most an operation's estimated cost may be (demand control); unset: no limit.
     pub max_cost: Option<u64>,
     /// The size a list counts for in cost estimates when no argument or `@listSize`
@@ -163,6 +170,9 @@ impl Default for Config {
             jwks_url: None,
             introspection: true,
             max_batch: 0,
+            trusted_proxies: String::new(),
+            rate_limit_rps: None,
+            rate_limit_burst: None,
             max_cost: None,
             cost_default_list_size: 10,
             persisted_documents_file: None,
@@ -278,6 +288,21 @@ pub const KEYS: &[Key] = &[
         env: "FOLIO_INTROSPECTION",
         default: "true",
         doc: "Whether the router answers introspection; off also removes field suggestions from errors.",
+    },
+    Key {
+        env: "FOLIO_TRUSTED_PROXIES",
+        default: "(empty: none)",
+        doc: "Comma-separated CIDRs (or addresses) of the proxies in front of the router. A request from one has its client address read from X-Forwarded-For: the right-most entry that is not a trusted proxy. Rate limits and the sign-up country rule use that address.",
+    },
+    Key {
+        env: "FOLIO_RATE_LIMIT_RPS",
+        default: "(none: no limit)",
+        doc: "Requests a second each client may make (a token bucket per user id when signed in, else per client address); over it: HTTP 429 with Retry-After and RATE_LIMITED.",
+    },
+    Key {
+        env: "FOLIO_RATE_LIMIT_BURST",
+        default: "(the rate)",
+        doc: "How many requests a client may make at once before FOLIO_RATE_LIMIT_RPS applies.",
     },
     Key {
         env: "FOLIO_MAX_COST",

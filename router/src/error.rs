@@ -38,6 +38,7 @@ pub const CODES: &[&str] = &[
     "PERSISTED_QUERY_NOT_SUPPORTED",
     "PERSISTED_QUERY_REQUIRED",
     "COST_ESTIMATED_TOO_EXPENSIVE",
+    "RATE_LIMITED",
     "BATCHING_NOT_ENABLED",
     "BATCH_LIMIT_EXCEEDED",
     "INTERNAL_SERVER_ERROR",
@@ -108,6 +109,9 @@ pub enum RouterError {
         "the operation's estimated cost, {cost}, is over the limit of {max}: ask for fewer items (smaller `first`) or fewer nested lists"
     )]
     CostTooExpensive { cost: u64, max: u64 },
+    /// The client is over its rate limit (429 `RATE_LIMITED`, with `Retry-After`).
+    #[error("too many requests: try again in {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
     /// A batched POST while `FOLIO_MAX_BATCH` is 0 (400 `BATCHING_NOT_ENABLED`).
     #[error("batched requests (a JSON array) are not accepted here (FOLIO_MAX_BATCH=0)")]
     BatchingNotEnabled,
@@ -138,6 +142,7 @@ impl RouterError {
             RouterError::PersistedQueryNotSupported => "PERSISTED_QUERY_NOT_SUPPORTED",
             RouterError::PersistedQueryRequired => "PERSISTED_QUERY_REQUIRED",
             RouterError::CostTooExpensive { .. } => "COST_ESTIMATED_TOO_EXPENSIVE",
+            RouterError::RateLimited { .. } => "RATE_LIMITED",
             RouterError::BatchingNotEnabled => "BATCHING_NOT_ENABLED",
             RouterError::BatchLimitExceeded { .. } => "BATCH_LIMIT_EXCEEDED",
             RouterError::Internal(_) => "INTERNAL_SERVER_ERROR",
@@ -158,6 +163,7 @@ impl RouterError {
             RouterError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             RouterError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             RouterError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+            RouterError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             RouterError::Internal(_) | RouterError::Plan(PlanError::Internal(_)) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
@@ -216,6 +222,11 @@ impl RouterError {
         }
         let mut response =
             errors_response(format, self.status(format), self.client_errors(suggestions));
+        if let RouterError::RateLimited { retry_after_secs } = self {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+        }
         if matches!(self, RouterError::MethodNotAllowed) {
             response
                 .headers_mut()

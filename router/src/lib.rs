@@ -130,6 +130,11 @@ pub async fn init(cfg: &Config, jwks_wait: Duration) -> anyhow::Result<RouterSta
             introspection: cfg.introspection,
             busy_poll,
             max_batch: cfg.max_batch,
+            clients: pipeline::clients::Clients::new(
+                &cfg.trusted_proxies,
+                cfg.rate_limit_rps,
+                cfg.rate_limit_burst,
+            )?,
             max_cost: cfg.max_cost,
             default_list_size: cfg.cost_default_list_size,
         }),

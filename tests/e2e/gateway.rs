@@ -1,6 +1,6 @@
 //! The router as a gateway: automatic persisted queries (Apollo Client's protocol),
 //! trusted documents (a manifest of persisted operations, optionally the only ones
-//! allowed), and client request batching.
+//! allowed), demand control, client request batching, and per-client rate limits.
 
 use folio_testkit::TestApp;
 use serde_json::{Value, json};
@@ -358,5 +358,77 @@ async fn demand_control_estimates_before_any_fetch_and_refuses_over_the_limit() 
     assert!(
         metrics.contains("folio_router_operation_cost_count 5"),
         "{metrics}"
+    );
+}
+
+/// A request from 127.0.0.1 (a trusted proxy in these tests) for the client `forwarded`.
+async fn as_client(app: &TestApp, forwarded: &str, token: Option<&str>) -> reqwest::Response {
+    let mut req = app
+        .client
+        .post(&app.url)
+        .header("x-forwarded-for", forwarded)
+        .json(&json!({ "query": "{ __typename }" }));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    req.send().await.expect("answered")
+}
+
+#[tokio::test]
+async fn each_client_has_its_own_rate_limit_which_refills() {
+    let app = TestApp::spawn_with(|cfg| {
+        cfg.rate_limit_rps = Some(1);
+        cfg.rate_limit_burst = Some(2);
+        cfg.trusted_proxies = "127.0.0.1/32, 10.0.0.0/8".into();
+    })
+    .await;
+    let ada = app
+        .register("ada-limited@example.com", "correct horse 1")
+        .await;
+    // Client 203.0.113.5, seen through two proxies, then directly behind ours: one client.
+    for chain in ["198.51.100.7, 203.0.113.5, 10.1.1.1", "203.0.113.5"] {
+        let res = as_client(&app, chain, None).await;
+        assert_eq!(res.status().as_u16(), 200, "{chain}");
+    }
+    let res = as_client(&app, "192.0.2.1, 203.0.113.5", None).await;
+    assert_eq!(res.status().as_u16(), 429);
+    let retry: u64 = res.headers()["retry-after"]
+        .to_str()
+        .expect("ascii")
+        .parse()
+        .expect("seconds");
+    assert!((1..=2).contains(&retry), "{retry}");
+    let body: Value = res.json().await.expect("JSON");
+    assert_eq!(code(&body), "RATE_LIMITED", "{body}");
+    // Other clients are not limited: another address, a signed-in user from the same one.
+    assert_eq!(
+        as_client(&app, "203.0.113.6", None).await.status().as_u16(),
+        200
+    );
+    let signed = as_client(&app, "203.0.113.5", Some(&ada.access_token)).await;
+    assert_eq!(signed.status().as_u16(), 200);
+    // The bucket refills: a second later the client may ask again.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert_eq!(
+        as_client(&app, "203.0.113.5", None).await.status().as_u16(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn without_trusted_proxies_x_forwarded_for_is_ignored() {
+    let app = TestApp::spawn_with(|cfg| {
+        cfg.rate_limit_rps = Some(1);
+        cfg.rate_limit_burst = Some(1);
+    })
+    .await;
+    // Every request is 127.0.0.1's, whatever it claims to forward.
+    assert_eq!(
+        as_client(&app, "203.0.113.8", None).await.status().as_u16(),
+        200
+    );
+    assert_eq!(
+        as_client(&app, "203.0.113.9", None).await.status().as_u16(),
+        429
     );
 }

@@ -6,6 +6,7 @@
 //! merge, project) → respond. `run` times every request for the metrics.
 
 pub mod auth;
+pub mod clients;
 pub mod cost;
 pub mod documents;
 pub mod http;
@@ -49,6 +50,8 @@ pub struct Pipeline {
     pub busy_poll: Option<Arc<BusyPoll>>,
     /// Most operations one batched POST (a JSON array) may carry; 0 refuses batches.
     pub max_batch: usize,
+    /// The client-address decision and the per-client rate limit.
+    pub clients: clients::Clients,
     /// Demand control: the most an operation may cost (`None`: no limit) and the size a
     /// list counts for when nothing says.
     pub max_cost: Option<u64>,
@@ -69,6 +72,7 @@ impl Pipeline {
         if let Some(poll) = &self.busy_poll {
             poll.mark();
         }
+        let peer = self.clients.client_ip(peer, headers);
         // The operation type, for metrics, once it is known.
         let mut operation_type = "none";
         // The media type first, so that even refusals come in a type the client reads.
@@ -182,6 +186,7 @@ impl Pipeline {
             .authenticate(headers, peer)
             .await
             .map_err(RouterError::Unauthenticated)?;
+        self.clients.check(&viewer)?;
         let planned = match cached {
             Some(planned) => planned,
             None => self.plan(&query, name).await?,
