@@ -32,7 +32,7 @@
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use folio_testkit::load::{RouterProcess, clock_ticks, cpu_time, env_or, ms, rss_mb};
-use folio_testkit::{Session, TestApp};
+use folio_testkit::{Session, TestApp, upload_form};
 use image::codecs::jpeg::JpegEncoder;
 use image::codecs::png::{CompressionType, FilterType, PngEncoder};
 use image::{ImageEncoder, RgbImage};
@@ -116,17 +116,13 @@ async fn upload(
     content: &str,
     file: Vec<u8>,
 ) -> Value {
-    let operations = json!({ "query": SET_IMAGE, "variables": { "c": content, "f": null } });
-    let form = reqwest::multipart::Form::new()
-        .text("operations", operations.to_string())
-        .text("map", json!({ "0": ["variables.f"] }).to_string())
-        .part(
-            "0",
-            reqwest::multipart::Part::bytes(file)
-                .file_name("picture")
-                .mime_str("application/octet-stream")
-                .expect("mime"),
-        );
+    let form = upload_form(
+        SET_IMAGE,
+        json!({ "c": content }),
+        file,
+        "picture",
+        "application/octet-stream",
+    );
     let res = client
         .post(url)
         .header("apollo-require-preflight", "true")

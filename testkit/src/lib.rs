@@ -10,7 +10,7 @@ mod requests;
 pub mod subgraphs;
 
 pub use app::{Session, TestApp, code, drop_schema, field, fresh_database, session};
-pub use requests::{assert_ok, connection_ids, id_set, node_ids};
+pub use requests::{assert_ok, connection_ids, id_set, node_ids, upload_form};
 
 use std::time::{Duration, Instant};
 

@@ -7,6 +7,29 @@ use serde_json::{Value, json};
 use std::collections::HashSet;
 use std::io::{Read, Write};
 
+/// A GraphQL multipart request (the upload spec) of `query` with `variables`, sending
+/// `file` (named `name`, declared `mime`) as the variable `f`.
+pub fn upload_form(
+    query: &str,
+    variables: Value,
+    file: Vec<u8>,
+    name: &str,
+    mime: &str,
+) -> reqwest::multipart::Form {
+    let mut operations = json!({ "query": query, "variables": variables });
+    operations["variables"]["f"] = Value::Null;
+    reqwest::multipart::Form::new()
+        .text("operations", operations.to_string())
+        .text("map", json!({ "0": ["variables.f"] }).to_string())
+        .part(
+            "0",
+            reqwest::multipart::Part::bytes(file)
+                .file_name(name.to_owned())
+                .mime_str(mime)
+                .expect("mime"),
+        )
+}
+
 /// Asserts `body` carries no error code (with the body as the message).
 pub fn assert_ok(body: &Value) {
     assert_eq!(code(body), "", "{body}");
@@ -434,19 +457,13 @@ impl TestApp {
     /// `importContentsCsv` as a real GraphQL multipart request through the router; the
     /// answer (`created failed errors { line message }`).
     pub async fn import_csv(&self, who: &Session, csv: &str) -> Value {
-        let form = reqwest::multipart::Form::new()
-            .text(
-                "operations",
-                json!({ "query": IMPORT_CSV, "variables": { "f": null } }).to_string(),
-            )
-            .text("map", json!({ "0": ["variables.f"] }).to_string())
-            .part(
-                "0",
-                reqwest::multipart::Part::bytes(csv.as_bytes().to_vec())
-                    .file_name("contents.csv")
-                    .mime_str("text/csv")
-                    .expect("mime"),
-            );
+        let form = upload_form(
+            IMPORT_CSV,
+            json!({}),
+            csv.as_bytes().to_vec(),
+            "contents.csv",
+            "text/csv",
+        );
         let (_, body) = self.post_multipart(Some(&who.access_token), form).await;
         assert!(!body.is_null(), "the import answers with JSON");
         body

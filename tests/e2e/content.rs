@@ -498,13 +498,13 @@ async fn a_csv_import_names_another_author_only_as_an_admin() {
     let (_, anonymous) = app
         .post_multipart(
             None,
-            reqwest::multipart::Form::new()
-                .text(
-                    "operations",
-                    json!({ "query": IMPORT, "variables": { "f": null } }).to_string(),
-                )
-                .text("map", json!({ "0": ["variables.f"] }).to_string())
-                .part("0", reqwest::multipart::Part::bytes(csv.into_bytes())),
+            folio_testkit::upload_form(
+                IMPORT,
+                json!({}),
+                csv.into_bytes(),
+                "contents.csv",
+                "text/csv",
+            ),
         )
         .await;
     assert_eq!(code(&anonymous), "UNAUTHENTICATED", "{anonymous}");

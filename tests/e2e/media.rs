@@ -7,7 +7,7 @@
 //! fetched as they are, and the router's `/media/<key>` reads from S3.
 
 use folio_media::picture::testing::{animated_gif, picture, with_exif};
-use folio_testkit::{Session, TestApp, eventually};
+use folio_testkit::{Session, TestApp, eventually, upload_form};
 use image::ImageFormat;
 use serde_json::{Value, json};
 
@@ -26,18 +26,7 @@ async fn upload(
     name: &str,
     mime: &str,
 ) -> Value {
-    let mut operations = json!({ "query": query, "variables": variables });
-    operations["variables"]["f"] = Value::Null;
-    let form = reqwest::multipart::Form::new()
-        .text("operations", operations.to_string())
-        .text("map", json!({ "0": ["variables.f"] }).to_string())
-        .part(
-            "0",
-            reqwest::multipart::Part::bytes(file)
-                .file_name(name.to_owned())
-                .mime_str(mime)
-                .expect("mime"),
-        );
+    let form = upload_form(query, variables, file, name, mime);
     let (status, body) = app
         .post_multipart(who.map(|s| s.access_token.as_str()), form)
         .await;
