@@ -147,6 +147,10 @@ pub struct Config {
     /// tombstones are kept before a background task prunes them.
     pub retention_secs: u64,
 
+    /// `login`, `register` and `refreshToken` attempts a minute per email and per client
+    /// address (users subgraph); 0: no limit.
+    pub auth_limit_per_minute: u32,
+
     /// Comma-separated ISO 3166 country codes allowed to register; empty means anyone.
     pub signup_countries: String,
     /// CSV of `first_ip,last_ip,country_code` ranges (DB-IP "IP to Country Lite"
@@ -211,6 +215,7 @@ impl Default for Config {
             access_token_ttl_secs: 15 * 60,
             refresh_token_ttl_secs: 30 * 24 * 60 * 60,
             retention_secs: 7 * 24 * 60 * 60,
+            auth_limit_per_minute: 10,
             signup_countries: String::new(),
             geoip_csv: None,
             bootstrap_admin_email: None,
@@ -503,6 +508,11 @@ pub const KEYS: &[Key] = &[
         env: "FOLIO_RETENTION_SECS",
         default: "604800",
         doc: "How long published outbox rows, processed-event ids and deletion tombstones are kept (7 days, longer than any redelivery window) before a background task prunes them, in batches.",
+    },
+    Key {
+        env: "FOLIO_AUTH_LIMIT_PER_MINUTE",
+        default: "10",
+        doc: "Against password guessing: `login`, `register` and `refreshToken` attempts a minute per email and per client address (each a token bucket of that size refilling over a minute; every attempt counts, right password or not, before any password is hashed); over it: RATE_LIMITED with `extensions.retryAfter`. A loopback address is counted by email only. Counted in each users replica. 0: no limit.",
     },
     Key {
         env: "FOLIO_SIGNUP_COUNTRIES",

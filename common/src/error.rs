@@ -17,6 +17,8 @@ pub enum Code {
     BadUserInput,
     NotFound,
     Conflict,
+    /// Too many attempts from one client (or at one account) in too short a time.
+    RateLimited,
     /// Another service this one needed did not answer in time (or at all).
     SubgraphUnavailable,
     Internal,
@@ -24,12 +26,13 @@ pub enum Code {
 
 impl Code {
     /// Every code, in the order of the enum.
-    pub const ALL: [Code; 7] = [
+    pub const ALL: [Code; 8] = [
         Code::Unauthenticated,
         Code::Forbidden,
         Code::BadUserInput,
         Code::NotFound,
         Code::Conflict,
+        Code::RateLimited,
         Code::SubgraphUnavailable,
         Code::Internal,
     ];
@@ -42,6 +45,7 @@ impl Code {
             Code::BadUserInput => "BAD_USER_INPUT",
             Code::NotFound => "NOT_FOUND",
             Code::Conflict => "CONFLICT",
+            Code::RateLimited => "RATE_LIMITED",
             Code::SubgraphUnavailable => "SUBGRAPH_UNAVAILABLE",
             Code::Internal => "INTERNAL_SERVER_ERROR",
         }
@@ -67,6 +71,9 @@ pub enum Error {
     /// Products that cannot be sold as asked (not enough stock, or no longer on sale):
     /// `CONFLICT`, with their ids in `extensions.products`.
     Unsellable(Vec<String>),
+    /// Too many attempts (e.g. sign-ins at one email): `RATE_LIMITED`, with the seconds
+    /// until the next attempt may succeed in `extensions.retryAfter`.
+    RateLimited { retry_after_secs: u64 },
     /// A service this one calls (named, e.g. "interactions") failed or timed out: the
     /// same code the router gives when it cannot reach a subgraph.
     Unavailable(&'static str),
@@ -87,6 +94,7 @@ impl Error {
             Error::NotFound(_) => Code::NotFound,
             Error::Validation { .. } => Code::BadUserInput,
             Error::Conflict { .. } | Error::Unsellable(_) => Code::Conflict,
+            Error::RateLimited { .. } => Code::RateLimited,
             Error::Unavailable(_) => Code::SubgraphUnavailable,
             Error::Internal(_) => Code::Internal,
         }
@@ -122,6 +130,9 @@ impl Error {
                 "not enough stock, or no longer on sale: {}",
                 products.join(", ")
             ),
+            Error::RateLimited { retry_after_secs } => {
+                format!("too many attempts: try again in {retry_after_secs} s")
+            }
             Error::Unavailable(service) => format!("the {service} service is unavailable"),
             Error::Internal(_) => "internal error".to_owned(),
         }
@@ -188,6 +199,10 @@ impl From<Error> for async_graphql::Error {
                 field: Some(field), ..
             } => err.extend_with(|_, ext| ext.set("field", *field)),
             Error::Unavailable(service) => err.extend_with(|_, ext| ext.set("service", *service)),
+            Error::RateLimited { retry_after_secs } => {
+                let secs = *retry_after_secs;
+                err.extend_with(|_, ext| ext.set("retryAfter", secs))
+            }
             Error::Unsellable(products) => {
                 let products: Vec<async_graphql::Value> =
                     products.iter().map(|p| p.as_str().into()).collect();

@@ -16,6 +16,7 @@ pub mod identity;
 pub mod input;
 pub mod kit;
 pub mod pagination;
+pub mod rate_limit;
 pub mod scalars;
 pub mod telemetry;
 

@@ -207,6 +207,10 @@ impl RouterError {
                 "message": self.to_string(),
                 "extensions": { "code": code, "cost": cost, "maxCost": max },
             })],
+            RouterError::RateLimited { retry_after_secs } => vec![json!({
+                "message": self.to_string(),
+                "extensions": { "code": code, "retryAfter": retry_after_secs },
+            })],
             other => vec![coded(code, &other.to_string())],
         }
     }

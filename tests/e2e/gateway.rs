@@ -432,3 +432,165 @@ async fn without_trusted_proxies_x_forwarded_for_is_ignored() {
         429
     );
 }
+
+/// An operation from `forwarded` (127.0.0.1 is a trusted proxy in these tests); the body.
+async fn gql_from(app: &TestApp, forwarded: &str, query: &str, variables: Value) -> Value {
+    app.client
+        .post(&app.url)
+        .header("x-forwarded-for", forwarded)
+        .json(&json!({ "query": query, "variables": variables }))
+        .send()
+        .await
+        .expect("answered")
+        .json()
+        .await
+        .expect("JSON")
+}
+
+const LOGIN: &str =
+    "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }";
+const REFRESH: &str = "mutation($t: String!) { refreshToken(refreshToken: $t) { accessToken } }";
+
+/// The seconds a `RATE_LIMITED` answer asks to wait, after checking it refused the
+/// operation (no data).
+fn retry_after(body: &Value) -> u64 {
+    assert_eq!(code(body), "RATE_LIMITED", "{body}");
+    assert!(body["data"].is_null(), "{body}");
+    body["errors"][0]["extensions"]["retryAfter"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("retryAfter in {body}"))
+}
+
+/// Sends `query` with `attempt(i)`'s (address, variables) for i = 0, 1, … until it is
+/// `RATE_LIMITED`; each answer before must have the code `before`. Returns how many got
+/// through, the refusal's `retryAfter`, and the tokens that may have come back meanwhile
+/// (one per 60/`per_minute` seconds elapsed).
+async fn until_limited(
+    app: &TestApp,
+    query: &str,
+    before: &str,
+    per_minute: u64,
+    attempt: &impl Fn(u64) -> (String, Value),
+) -> (u64, u64, u64) {
+    let started = std::time::Instant::now();
+    for i in 0..(per_minute * 3) {
+        let (address, vars) = attempt(i);
+        let body = gql_from(app, &address, query, vars).await;
+        if code(&body) == "RATE_LIMITED" {
+            let refilled = started.elapsed().as_secs() * per_minute / 60 + 1;
+            return (i, retry_after(&body), refilled);
+        }
+        assert_eq!(code(&body), before, "attempt {i}: {body}");
+    }
+    panic!("never limited");
+}
+
+#[tokio::test]
+async fn a_login_storm_from_one_address_is_limited_while_other_clients_are_not() {
+    // The default limit (10 attempts a minute per address and per email), behind a proxy.
+    let app = TestApp::spawn_with(|cfg| cfg.trusted_proxies = "127.0.0.1/32".into()).await;
+    assert_eq!(app.cfg.auth_limit_per_minute, 10);
+    let register = "mutation($i: RegisterInput!) { register(input: $i) { accessToken } }";
+    for (i, name) in ["ada", "bob"].iter().enumerate() {
+        let input = json!({ "email": format!("{name}-storm@example.com"),
+            "password": "correct horse 1", "firstName": name, "lastName": "Storm" });
+        let body = gql_from(
+            &app,
+            &format!("198.51.100.{i}"),
+            register,
+            json!({ "i": input }),
+        )
+        .await;
+        assert_eq!(code(&body), "", "{body}");
+    }
+
+    // One address guesses at many accounts: after ten wrong answers (plus any that
+    // came back while they ran) even the right password is refused, without a token.
+    let attacker = "203.0.113.66";
+    let right = json!({ "e": "ada-storm@example.com", "p": "correct horse 1" });
+    let guess = |i| {
+        let vars = json!({ "e": format!("victim{i}@example.com"), "p": "password123" });
+        (attacker.to_owned(), vars)
+    };
+    let (passed, mut wait, refilled) =
+        until_limited(&app, LOGIN, "UNAUTHENTICATED", 10, &guess).await;
+    assert!(
+        (10..10 + refilled).contains(&passed),
+        "{passed} attempts passed"
+    );
+    assert!(
+        (1..=6).contains(&wait),
+        "one attempt comes back every 6 s: {wait}"
+    );
+    // What follows must happen before the next attempt comes back: when it is due in
+    // under a second, take it first.
+    while wait < 2 {
+        tokio::time::sleep(std::time::Duration::from_secs(wait)).await;
+        wait = until_limited(&app, LOGIN, "UNAUTHENTICATED", 10, &guess)
+            .await
+            .1;
+    }
+    retry_after(&gql_from(&app, attacker, LOGIN, right.clone()).await);
+    // So are sign-ups and token refreshes from that address.
+    let input = json!({ "email": "eve-storm@example.com", "password": "correct horse 1",
+        "firstName": "Eve", "lastName": "Storm" });
+    retry_after(&gql_from(&app, attacker, register, json!({ "i": input })).await);
+    retry_after(&gql_from(&app, attacker, REFRESH, json!({ "t": "no-such-token" })).await);
+
+    // Another client signs in as usual.
+    let body = gql_from(&app, "203.0.113.77", LOGIN, right.clone()).await;
+    assert!(body["data"]["login"]["accessToken"].is_string(), "{body}");
+
+    // Many addresses guessing at one account: its email has its own limit (written in
+    // another case, it is the same account). Ada's sign-up and sign-in took two of ten.
+    let guess = |i| {
+        let vars = json!({ "e": " ADA-storm@example.com", "p": format!("guess {i}xx") });
+        (format!("192.0.2.{i}"), vars)
+    };
+    let (passed, mut wait, refilled) =
+        until_limited(&app, LOGIN, "UNAUTHENTICATED", 10, &guess).await;
+    assert!(
+        (8..8 + refilled).contains(&passed),
+        "{passed} guesses passed"
+    );
+    while wait < 2 {
+        tokio::time::sleep(std::time::Duration::from_secs(wait)).await;
+        wait = until_limited(&app, LOGIN, "UNAUTHENTICATED", 10, &guess)
+            .await
+            .1;
+    }
+    retry_after(&gql_from(&app, "192.0.2.200", LOGIN, right).await);
+    // Bob's account, from a fresh address, is untouched.
+    let bob = json!({ "e": "bob-storm@example.com", "p": "correct horse 1" });
+    let body = gql_from(&app, "192.0.2.201", LOGIN, bob).await;
+    assert!(body["data"]["login"]["accessToken"].is_string(), "{body}");
+
+    // The machine itself (a local script; loopback) is counted by email only.
+    for i in 0..12 {
+        app.register(&format!("local{i}@example.com"), "correct horse 1")
+            .await;
+    }
+}
+
+#[tokio::test]
+async fn sign_in_attempts_come_back_as_the_minute_passes() {
+    // 60 a minute: one attempt comes back every second.
+    let app = TestApp::spawn_with(|cfg| {
+        cfg.trusted_proxies = "127.0.0.1/32".into();
+        cfg.auth_limit_per_minute = 60;
+    })
+    .await;
+    let client = "203.0.113.90";
+    let stale = json!({ "t": "a-refresh-token-nobody-was-given" });
+    let attempt = |_| (client.to_owned(), stale.clone());
+    let (passed, wait, refilled) =
+        until_limited(&app, REFRESH, "UNAUTHENTICATED", 60, &attempt).await;
+    assert!(
+        (60..60 + refilled).contains(&passed),
+        "{passed} attempts passed"
+    );
+    assert_eq!(wait, 1);
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let body = gql_from(&app, client, REFRESH, stale).await;
+    assert_eq!(code(&body), "UNAUTHENTICATED", "{body}");
+}

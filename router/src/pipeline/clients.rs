@@ -14,18 +14,16 @@
 use crate::error::RouterError;
 use axum::http::HeaderMap;
 use folio_common::identity::Viewer;
-use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota};
+use folio_common::rate_limit::KeyedLimiter;
+use governor::Quota;
 use ipnet::IpNet;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
-use std::sync::Arc;
 
 /// The client-address decision and the per-client rate limit.
 pub struct Clients {
     proxies: Vec<IpNet>,
-    limiter: Option<Arc<DefaultKeyedRateLimiter<String>>>,
-    clock: DefaultClock,
+    limiter: Option<KeyedLimiter>,
 }
 
 impl Clients {
@@ -55,30 +53,10 @@ impl Clients {
                     .ok_or_else(|| anyhow::anyhow!("FOLIO_RATE_LIMIT_RPS must be at least 1"))?;
                 let burst = NonZeroU32::new(burst.unwrap_or(rps.get()))
                     .ok_or_else(|| anyhow::anyhow!("FOLIO_RATE_LIMIT_BURST must be at least 1"))?;
-                let limiter = Arc::new(DefaultKeyedRateLimiter::keyed(
-                    Quota::per_second(rps).allow_burst(burst),
-                ));
-                // Forget the buckets of clients that have been quiet long enough to be full.
-                let weak = Arc::downgrade(&limiter);
-                tokio::spawn(async move {
-                    let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
-                    loop {
-                        every.tick().await;
-                        let Some(limiter) = weak.upgrade() else {
-                            return;
-                        };
-                        limiter.retain_recent();
-                        limiter.shrink_to_fit();
-                    }
-                });
-                Some(limiter)
+                Some(KeyedLimiter::new(Quota::per_second(rps).allow_burst(burst)))
             }
         };
-        Ok(Clients {
-            proxies,
-            limiter,
-            clock: DefaultClock::default(),
-        })
+        Ok(Clients { proxies, limiter })
     }
 
     fn trusted(&self, ip: IpAddr) -> bool {
@@ -119,12 +97,9 @@ impl Clients {
             (None, Some(ip)) => format!("ip:{ip}"),
             (None, None) => "anonymous".to_owned(),
         };
-        limiter.check_key(&key).map_err(|not_until| {
-            let wait = not_until.wait_time_from(self.clock.now());
-            RouterError::RateLimited {
-                retry_after_secs: wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
-            }
-        })
+        limiter
+            .check(key)
+            .map_err(|retry_after_secs| RouterError::RateLimited { retry_after_secs })
     }
 }
 

@@ -2,11 +2,13 @@
 //!
 //! Layout (the same in every subgraph): `schema/` GraphQL types and thin resolvers,
 //! `domain/` validated inputs, `store/` sea-orm queries, plus `accounts` (sign-up and
-//! session rules), `auth/` (passwords and tokens) and `geo` (sign-up by country).
+//! session rules), `auth/` (passwords and tokens), `attempts` (sign-in attempt limits) and
+//! `geo` (sign-up by country).
 //! [`SUBGRAPH`] declares it to the platform (`folio_common::kit`); besides GraphQL it
 //! serves the JWKS the router verifies access tokens with.
 
 pub mod accounts;
+pub mod attempts;
 pub mod auth;
 pub mod domain;
 pub mod geo;
@@ -46,6 +48,8 @@ pub struct UsersState {
     pub tokens: Arc<TokenIssuer>,
     pub hasher: PasswordHasher,
     pub signup: Arc<SignupPolicy>,
+    /// `login`/`register`/`refreshToken` attempts per email and per client address.
+    pub attempts: attempts::AuthAttempts,
     pub refresh_ttl: chrono::Duration,
 }
 
@@ -95,6 +99,7 @@ impl UsersState {
             tokens: Arc::new(tokens),
             hasher,
             signup: Arc::new(SignupPolicy { countries, table }),
+            attempts: attempts::AuthAttempts::new(cfg.auth_limit_per_minute),
             refresh_ttl: chrono::Duration::seconds(
                 i64::try_from(cfg.refresh_token_ttl_secs).unwrap_or(i64::MAX / 1000),
             ),

@@ -68,10 +68,11 @@ impl Mutation {
     /// located) is FORBIDDEN with a message naming the country found.
     async fn register(&self, ctx: &Context<'_>, input: RegisterInput) -> Result<AuthPayload> {
         let viewer = ctx.data::<Viewer>()?;
+        let state = ctx.data::<UsersState>()?;
+        state.attempts.check(viewer.client_ip, Some(&input.email))?;
         if viewer.user_id.is_some() {
             return Err(Error::forbidden("sign out before registering a new account").into());
         }
-        let state = ctx.data::<UsersState>()?;
         state.signup.check(viewer.client_ip)?;
         let registration = Registration {
             email: Email::parse(&input.email).map_err(|e| e.on("email"))?,
@@ -106,11 +107,15 @@ impl Mutation {
         password: String,
     ) -> Result<AuthPayload> {
         let state = ctx.data::<UsersState>()?;
+        let viewer = ctx.data::<Viewer>()?;
+        state.attempts.check(viewer.client_ip, Some(&email))?;
         Ok(state.login(&email, &password).await?.into())
     }
 
     async fn refresh_token(&self, ctx: &Context<'_>, refresh_token: String) -> Result<AuthPayload> {
         let state = ctx.data::<UsersState>()?;
+        let viewer = ctx.data::<Viewer>()?;
+        state.attempts.check(viewer.client_ip, None)?;
         Ok(state.refresh(&refresh_token).await?.into())
     }
 
