@@ -65,6 +65,19 @@
 //!   With two cores or more and `taskset`, the part places them as the side-by-side
 //!   script does: the bench process (every thread) on CPU 1, each router process on CPU 0.
 //!
+//! A fourth part, "gateway features", measures what each of the router's gateway features
+//! costs per request when on: `content20` through a router process (as in the third part,
+//! over the same seeded platform) started once per setting — the baseline (`FOLIO_APQ=false`,
+//! nothing else on), APQ (hash-only requests after one registration), trusted documents
+//! (`documentId` under `FOLIO_PERSISTED_DOCUMENTS_ONLY`), `FOLIO_MAX_COST`,
+//! `FOLIO_RATE_LIMIT_RPS` (high enough never to refuse: every request takes a token), a
+//! batch of one under `FOLIO_MAX_BATCH`, and all of them at once — at one connection and
+//! at `FOLIO_BENCH_CONCURRENCY`, over `FOLIO_BENCH_ROUNDS` rounds (default 2) with the
+//! settings interleaved. It prints p50/p99, the router's CPU per request, and both against
+//! the baseline. The cost estimate runs for every request (it feeds the
+//! `folio_router_operation_cost` metric), so it is in every row; its own time is measured
+//! in-process (`content20` planned once, estimated 200,000 times).
+//!
 //! `cargo bench --bench router`.
 
 /// The allocator the `folio` binary ships with (`src/main.rs`), so the figures are
@@ -169,7 +182,13 @@ async fn send(
         .await
         .map_err(|e| format!("request failed: {e}"))?;
     let status = res.status();
-    let v: Value = res.json().await.map_err(|e| format!("{status}: {e}"))?;
+    let mut v: Value = res.json().await.map_err(|e| format!("{status}: {e}"))?;
+    // A batch of one answers with an array of one.
+    if let Value::Array(answers) = &mut v
+        && answers.len() == 1
+    {
+        v = answers.remove(0);
+    }
     if status != 200 || v.get("errors").is_some() || &v["data"] != expected {
         return Err(format!("{status}: {v}"));
     }
@@ -246,7 +265,18 @@ async fn load_probed(
     secs: Duration,
     probe: impl Fn() -> Option<Duration>,
 ) -> (Stats, Option<Duration>) {
-    let body: Arc<str> = json!({ "query": query }).to_string().into();
+    let body = json!({ "query": query }).to_string();
+    load_body_probed(client, body.into(), workers, secs, probe).await
+}
+
+/// `load_probed` with the request body as given (a persisted query's, a batch).
+async fn load_body_probed(
+    client: &reqwest::Client,
+    body: Arc<str>,
+    workers: Vec<(Target, Arc<Value>)>,
+    secs: Duration,
+    probe: impl Fn() -> Option<Duration>,
+) -> (Stats, Option<Duration>) {
     let measure_from = Instant::now() + WARM_UP;
     let end = measure_from + secs;
     let mut set = JoinSet::new();
@@ -706,7 +736,7 @@ async fn own_rows(
     client: &reqwest::Client,
     conns: usize,
     secs: Duration,
-) -> (Vec<OwnRow>, String, bool) {
+) -> (Vec<OwnRow>, Vec<GatewayRow>, String, bool) {
     let app = Arc::new(TestApp::spawn().await);
     let pinned = pin_apart();
     let seeding = Instant::now();
@@ -792,10 +822,195 @@ async fn own_rows(
         }
         drop(router);
     }
+    let gateway = gateway_rows(client, &app, &counts, secs, pinned, &expected[2]).await;
     if let Ok(app) = Arc::try_unwrap(app) {
         app.stop().await;
     }
-    (rows, seeded, pinned)
+    (rows, gateway, seeded, pinned)
+}
+
+/// One feature of the fourth part: its name, the router's settings for it, and the
+/// request body `content20` is sent as.
+struct Feature {
+    name: &'static str,
+    settings: Vec<(&'static str, String)>,
+    body: String,
+}
+
+/// The gateway features, each alone and then all at once, after the baseline (APQ off,
+/// nothing else on). `manifest` is a trusted-documents file listing `content20`.
+fn features(manifest: &std::path::Path) -> Vec<Feature> {
+    let hash = folio_router::pipeline::documents::sha256_hex(CONTENT20_QUERY);
+    let query = json!({ "query": CONTENT20_QUERY }).to_string();
+    let apq = json!({ "extensions": { "persistedQuery": { "version": 1, "sha256Hash": hash } } })
+        .to_string();
+    let by_id = json!({ "documentId": hash }).to_string();
+    let off = || ("FOLIO_APQ", "false".to_owned());
+    let file = manifest.display().to_string();
+    vec![
+        Feature {
+            name: "baseline",
+            settings: vec![off()],
+            body: query.clone(),
+        },
+        Feature {
+            name: "apq",
+            settings: vec![("FOLIO_APQ", "true".to_owned())],
+            body: apq,
+        },
+        Feature {
+            name: "trusted docs",
+            settings: vec![
+                off(),
+                ("FOLIO_PERSISTED_DOCUMENTS_FILE", file.clone()),
+                ("FOLIO_PERSISTED_DOCUMENTS_ONLY", "true".to_owned()),
+            ],
+            body: by_id.clone(),
+        },
+        Feature {
+            name: "max cost",
+            settings: vec![off(), ("FOLIO_MAX_COST", "1000".to_owned())],
+            body: query.clone(),
+        },
+        Feature {
+            name: "rate limit",
+            settings: vec![off(), ("FOLIO_RATE_LIMIT_RPS", "1000000".to_owned())],
+            body: query.clone(),
+        },
+        Feature {
+            name: "batch of 1",
+            settings: vec![off(), ("FOLIO_MAX_BATCH", "8".to_owned())],
+            body: format!("[{query}]"),
+        },
+        Feature {
+            name: "all",
+            settings: vec![
+                off(),
+                ("FOLIO_PERSISTED_DOCUMENTS_FILE", file),
+                ("FOLIO_PERSISTED_DOCUMENTS_ONLY", "true".to_owned()),
+                ("FOLIO_MAX_COST", "1000".to_owned()),
+                ("FOLIO_RATE_LIMIT_RPS", "1000000".to_owned()),
+                ("FOLIO_MAX_BATCH", "8".to_owned()),
+            ],
+            body: format!("[{by_id}]"),
+        },
+    ]
+}
+
+/// One row of the fourth part: a feature at a number of connections, averaged over the
+/// rounds.
+struct GatewayRow {
+    feature: &'static str,
+    conns: usize,
+    p50: Vec<Duration>,
+    p99: Vec<Duration>,
+    cpu_per_req: Vec<Duration>,
+    failures: u64,
+    shown: Vec<String>,
+}
+
+/// The mean of `d` (zero when empty).
+fn mean(d: &[Duration]) -> Duration {
+    d.iter().sum::<Duration>() / (d.len().max(1) as u32)
+}
+
+/// The fourth part: `content20` through a router process per feature, at each of
+/// `counts` connections, `FOLIO_BENCH_ROUNDS` rounds (default 2) with the features
+/// interleaved, so a drift of the machine spreads over all of them.
+async fn gateway_rows(
+    client: &reqwest::Client,
+    app: &TestApp,
+    counts: &[usize],
+    secs: Duration,
+    pinned: bool,
+    expected: &Arc<Value>,
+) -> Vec<GatewayRow> {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let manifest = dir.path().join("persisted-documents.json");
+    let hash = folio_router::pipeline::documents::sha256_hex(CONTENT20_QUERY);
+    std::fs::write(&manifest, json!({ hash: CONTENT20_QUERY }).to_string()).expect("manifest");
+    let features = features(&manifest);
+    let mut rows: Vec<GatewayRow> = Vec::new();
+    let ticks = clock_ticks();
+    for _ in 0..env_or("FOLIO_BENCH_ROUNDS", 2) {
+        for feature in &features {
+            let router = RouterProcess::start(
+                env!("CARGO_BIN_EXE_folio"),
+                app,
+                &feature.settings,
+                pinned,
+                client,
+            )
+            .await;
+            if feature.name == "apq" {
+                // Apollo Client's second request: the hash with the text registers it.
+                let mut register: Value = serde_json::from_str(&feature.body).expect("JSON");
+                register["query"] = json!(CONTENT20_QUERY);
+                let res = client.post(&router.url).json(&register).send().await;
+                let v: Value = res.expect("answered").json().await.expect("JSON");
+                assert_eq!(v["data"], **expected, "APQ registration: {v}");
+            }
+            let pid = router.pid();
+            for &n in counts {
+                let target = Target::Anonymous {
+                    url: router.url.clone(),
+                };
+                let workers = vec![(target, expected.clone()); n];
+                let probe = || cpu_time(pid, ticks);
+                let body: Arc<str> = feature.body.clone().into();
+                let (stats, cpu) = load_body_probed(client, body, workers, secs, probe).await;
+                let done = stats.ok as u32 + stats.failures as u32;
+                let row = match rows
+                    .iter_mut()
+                    .position(|r| r.feature == feature.name && r.conns == n)
+                {
+                    Some(i) => &mut rows[i],
+                    None => {
+                        rows.push(GatewayRow {
+                            feature: feature.name,
+                            conns: n,
+                            p50: Vec::new(),
+                            p99: Vec::new(),
+                            cpu_per_req: Vec::new(),
+                            failures: 0,
+                            shown: Vec::new(),
+                        });
+                        rows.last_mut().expect("pushed")
+                    }
+                };
+                row.p50.push(stats.p50);
+                row.p99.push(stats.p99);
+                row.cpu_per_req.extend(cpu.map(|c| c / done.max(1)));
+                row.failures += stats.failures;
+                row.shown.extend(stats.shown);
+            }
+            drop(router);
+        }
+    }
+    rows
+}
+
+/// What estimating an operation's cost takes, measured in-process: `content20` planned
+/// once over the built-in supergraph, then estimated `n` times. Nanoseconds per estimate.
+fn cost_estimate_ns(n: u32) -> f64 {
+    use folio_router::plan::{HivePlanner, PlanRequest, QueryPlanner};
+    let planner =
+        HivePlanner::from_supergraph_sdl(folio_router::EMBEDDED_SUPERGRAPH).expect("planner");
+    let planned = planner
+        .plan(&PlanRequest::new(CONTENT20_QUERY, None))
+        .expect("planned");
+    let variables = serde_json::Map::new();
+    let started = Instant::now();
+    let mut total = 0u64;
+    for _ in 0..n {
+        total = total.wrapping_add(folio_router::pipeline::cost::estimate(
+            std::hint::black_box(&planned),
+            &variables,
+            10,
+        ));
+    }
+    std::hint::black_box(total);
+    started.elapsed().as_nanos() as f64 / f64::from(n)
 }
 
 /// As `tools/side-by-side/run.sh` places them: with two cores or more and `taskset`,
@@ -869,7 +1084,7 @@ async fn main() {
         app.stop().await;
     }
     let social = social_rows(&client, workers, secs).await;
-    let (own, seeded, pinned) = own_rows(&client, workers, secs).await;
+    let (own, gateway, seeded, pinned) = own_rows(&client, workers, secs).await;
 
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     let mut out = vec![
@@ -969,6 +1184,69 @@ async fn main() {
             overheads.join(", ")
         ));
     }
+    out.push(String::new());
+    out.push(format!(
+        "Gateway features, content20 through a router process per setting (as above), \
+         anonymous; mean of {} rounds, the settings interleaved; Δ = against the baseline \
+         (FOLIO_APQ=false, nothing else on) at the same connections:",
+        env_or("FOLIO_BENCH_ROUNDS", 2)
+    ));
+    out.push(
+        "apq = hash-only requests after one registration; trusted docs = documentId under \
+         FOLIO_PERSISTED_DOCUMENTS_ONLY; max cost = FOLIO_MAX_COST=1000; rate limit = \
+         FOLIO_RATE_LIMIT_RPS=1000000 (every request takes a token); batch of 1 = a JSON \
+         array of one request, FOLIO_MAX_BATCH=8; all = those together, by documentId in a \
+         batch"
+            .into(),
+    );
+    out.push(format!(
+        "{:<13} {:>5} {:>8} {:>8} {:>10} {:>17} {:>10} {:>8}",
+        "feature",
+        "conns",
+        "p50 ms",
+        "p99 ms",
+        "Δp50 µs",
+        "router CPU µs/req",
+        "ΔCPU µs",
+        "failures"
+    ));
+    for row in &gateway {
+        let base = gateway
+            .iter()
+            .find(|b| b.feature == "baseline" && b.conns == row.conns)
+            .expect("a baseline row");
+        let cpu = |r: &GatewayRow| {
+            (!r.cpu_per_req.is_empty()).then(|| mean(&r.cpu_per_req).as_secs_f64() * 1e6)
+        };
+        let (cpu_text, delta_cpu) = match (cpu(row), cpu(base)) {
+            (Some(c), Some(b)) => (format!("{c:.1}"), format!("{:+.1}", c - b)),
+            _ => ("n/a".to_owned(), "n/a".to_owned()),
+        };
+        let delta_p50 = (mean(&row.p50).as_secs_f64() - mean(&base.p50).as_secs_f64()) * 1e6;
+        out.push(format!(
+            "{:<13} {:>5} {:>8.3} {:>8.3} {:>+10.0} {:>17} {:>10} {:>8}",
+            row.feature,
+            row.conns,
+            ms(mean(&row.p50)),
+            ms(mean(&row.p99)),
+            delta_p50,
+            cpu_text,
+            delta_cpu,
+            row.failures
+        ));
+        let name = row.feature;
+        failures.extend(
+            row.shown
+                .iter()
+                .take(SHOWN_FAILURES)
+                .map(|e| format!("{name}: {e}")),
+        );
+    }
+    out.push(format!(
+        "cost estimation (every request, for folio_router_operation_cost; on in every row \
+         above): {:.0} ns per estimate of content20, in-process",
+        cost_estimate_ns(200_000)
+    ));
     out.extend(failures);
     // A bench binary's output is its result.
     #[allow(clippy::print_stdout)]

@@ -4,7 +4,6 @@
 //! check rejects is a failure (counted, the first few kept to print).
 
 use crate::TestApp;
-use serde_json::{Value, json};
 use std::future::Future;
 use std::time::{Duration, Instant};
 use tokio::task::JoinSet;
@@ -200,7 +199,7 @@ pub struct RouterProcess {
 
 impl RouterProcess {
     /// Starts it with the `settings` (`FOLIO_*` variables) on top of what points it at
-    /// `app`, on core 0 when `pinned`, and waits until it answers `{__typename}`.
+    /// `app`, on core 0 when `pinned`, and waits until it is ready.
     pub async fn start(
         bin: &str,
         app: &TestApp,
@@ -259,22 +258,18 @@ impl RouterProcess {
         router
     }
 
-    /// Polls `{__typename}` for up to 30 s; panics with the router's log if it exits or
-    /// never answers.
+    /// Polls `/ready` (every subgraph reachable; unlike `{__typename}`, answered under
+    /// `FOLIO_PERSISTED_DOCUMENTS_ONLY` too) for up to 30 s; panics with the router's log
+    /// if it exits or never is.
     async fn wait_up(&mut self, client: &reqwest::Client) {
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
             if let Ok(Some(status)) = self.child.try_wait() {
                 panic!("the router exited ({status}): {}", self.log_text());
             }
-            let res = client
-                .post(&self.url)
-                .json(&json!({ "query": "{__typename}" }))
-                .send()
-                .await;
-            if let Ok(res) = res
-                && let Ok(v) = res.json::<Value>().await
-                && v["data"]["__typename"].is_string()
+            let ready = self.url.replace("/graphql", "/ready");
+            if let Ok(res) = client.get(&ready).send().await
+                && res.status().is_success()
             {
                 return;
             }
