@@ -312,7 +312,7 @@ pub const KEYS: &[Key] = &[
     Key {
         env: "FOLIO_MAX_COST",
         default: "(none: no limit)",
-        doc: "Demand control: the most an operation's estimated cost may be, checked before any fetch (a composite field 1, a list its `first`/`last` or its default size times its items, nested lists multiplying; `@cost` and `@listSize` in the supergraph count); more is COST_ESTIMATED_TOO_EXPENSIVE with the estimate in `extensions.cost`. Every request's cost is in the metrics (folio_router_operation_cost).",
+        doc: "Demand control: the most an operation's estimated cost may be, checked before any fetch (a composite field 1, a list its `first`/`last` (or that argument's schema default) or its default size times its items, nested lists multiplying; `@cost` and `@listSize` in the supergraph count); more is COST_ESTIMATED_TOO_EXPENSIVE with the estimate in `extensions.cost`. Every request's cost is in the metrics (folio_router_operation_cost).",
     },
     Key {
         env: "FOLIO_COST_DEFAULT_LIST_SIZE",

@@ -96,7 +96,7 @@ impl<'a> Estimator<'a> {
             Some(d) => d.slicing_arguments.iter().map(String::as_str).collect(),
             None => SLICING.to_vec(),
         };
-        let argument = self.slicing_value(field, &slicing);
+        let argument = self.slicing_value(parent, field, &slicing);
         let assumed = directive.and_then(|d| d.assumed_size).map(|n| n as f64);
         let (size, passed) = if ty.is_list() {
             let size = match sized {
@@ -123,16 +123,24 @@ impl<'a> Estimator<'a> {
         size * (weight + children)
     }
 
-    /// The largest value given to one of `names` (a literal or a variable's value).
-    fn slicing_value(&self, field: &FieldSelection, names: &[&str]) -> Option<f64> {
-        let arguments = field.arguments.as_ref()?;
+    /// The largest value of one of the slicing arguments `names`: a literal, a variable's
+    /// value, or — for an argument left out, or given a variable that was not provided —
+    /// the schema's default. An explicit null sizes nothing.
+    fn slicing_value(&self, parent: &str, field: &FieldSelection, names: &[&str]) -> Option<f64> {
+        let default = |name: &str| self.facts.argument_default(parent, &field.name, name);
         names
             .iter()
-            .filter_map(|name| match arguments.get_argument(name)? {
-                AstValue::Int(n) => Some(*n as f64),
-                AstValue::Variable(var) => self.variables.get(var)?.as_f64(),
-                _ => None,
-            })
+            .filter_map(
+                |&name| match field.arguments.as_ref().and_then(|a| a.get_argument(name)) {
+                    None => default(name),
+                    Some(AstValue::Int(n)) => Some(*n as f64),
+                    Some(AstValue::Variable(var)) => match self.variables.get(var) {
+                        None => default(name),
+                        Some(v) => v.as_f64(),
+                    },
+                    Some(_) => None,
+                },
+            )
             .map(|n| n.max(0.0))
             .reduce(f64::max)
     }
@@ -183,8 +191,17 @@ mod tests {
             ),
             24
         );
-        // No `first` given: its assumed size, 7 × (5 + 0).
-        assert_eq!(cost(&planner, "{ topContents { id } }", json!({})), 35);
+        // No `first` given: the argument's schema default sizes it (`first: Int = 10`),
+        // 10 × (5 + 0); the assumed size only when no value is known (an explicit null).
+        assert_eq!(cost(&planner, "{ topContents { id } }", json!({})), 50);
+        assert_eq!(
+            cost(
+                &planner,
+                "query($n: Int) { topContents(first: $n) { id } }",
+                json!({ "n": null })
+            ),
+            35
+        );
         // A variable counts with its value.
         assert_eq!(
             cost(
@@ -203,6 +220,15 @@ mod tests {
             ),
             3
         );
+        // A variable that was not provided leaves the argument to its default.
+        assert_eq!(
+            cost(
+                &planner,
+                "query($n: Int) { topContents(first: $n) { id } }",
+                json!({})
+            ),
+            50
+        );
         // Introspection costs nothing. (Folio's API has no abstract type; that only the
         // dearest type-conditioned part of one counts is the `selections` rule.)
         assert_eq!(
@@ -213,5 +239,21 @@ mod tests {
             ),
             0
         );
+    }
+
+    #[test]
+    fn an_argument_default_sizes_a_list_before_the_default_list_size() {
+        let planner =
+            HivePlanner::from_supergraph_sdl(crate::EMBEDDED_SUPERGRAPH).expect("planner");
+        let cost = |query: &str| {
+            let planned = planner
+                .plan(&PlanRequest::new(query, None))
+                .expect("planned");
+            estimate(&planned, &Map::new(), 3)
+        };
+        // `topContents(first: Int = 10)`: 10 contents, not the default list size 3.
+        assert_eq!(cost("{ topContents { id } }"), 10);
+        // `newContents(first: Int)` has no default: the connection 1 + 3 nodes.
+        assert_eq!(cost("{ newContents { nodes { id } } }"), 4);
     }
 }

@@ -77,6 +77,9 @@ pub struct SupergraphFacts {
     costs: HashMap<(String, String), f64>,
     /// `@listSize` of fields, by `(type, field)`.
     list_sizes: HashMap<(String, String), ListSize>,
+    /// The numeric default values of fields' arguments, by `(type, field)` then argument
+    /// (`topContents(first: Int = 10)`), for sizing a list whose argument is left out.
+    argument_defaults: HashMap<(String, String), HashMap<String, f64>>,
     query_type: String,
     mutation_type: Option<String>,
     subscription_type: Option<String>,
@@ -138,6 +141,14 @@ impl SupergraphFacts {
         // supergraph that imports them renamed is not understood).
         for (type_name, f) in object_and_interface_fields(document) {
             let key = || (type_name.clone(), f.name.clone());
+            let defaults: HashMap<String, f64> = f
+                .arguments
+                .iter()
+                .filter_map(|a| Some((a.name.clone(), number(a.default_value.as_ref()?)?)))
+                .collect();
+            if !defaults.is_empty() {
+                self.argument_defaults.insert(key(), defaults);
+            }
             for d in &f.directives {
                 let arg = |name: &str| d.arguments.iter().find(|(k, _)| k == name).map(|(_, v)| v);
                 match d.name.as_str() {
@@ -194,6 +205,14 @@ impl SupergraphFacts {
     /// A field's `@listSize`, if it has one.
     pub fn list_size(&self, parent: &str, field: &str) -> Option<&ListSize> {
         self.list_sizes.get(&(parent.to_owned(), field.to_owned()))
+    }
+
+    /// The default value of a field's argument, when the schema gives a number.
+    pub fn argument_default(&self, parent: &str, field: &str, argument: &str) -> Option<f64> {
+        self.argument_defaults
+            .get(&(parent.to_owned(), field.to_owned()))?
+            .get(argument)
+            .copied()
     }
 
     /// The root type of operations of `kind`.
