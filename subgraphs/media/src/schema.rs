@@ -284,10 +284,18 @@ async fn store(
     };
     // Keys are shared by owners of the same picture: removing another owner's copy at
     // this very moment may have deleted the object between the put and the row; it is
-    // put again. (A removal whose delete lands after this check still can: its window is
-    // the few milliseconds between its commit and its delete.)
-    if state.objects.written_at(&picture.key).await?.is_none() {
-        state.objects.put(&picture.key, picture.bytes).await?;
+    // put again if a row still names it (this owner's may be gone already: deleted with
+    // its owner, whose removal deleted the object). A removal that commits before the
+    // check after the put leaves the key unnamed there, and the object goes again; one
+    // that commits later deletes it itself. (A removal whose delete lands after the first
+    // check still can: its window is the few milliseconds between its commit and its
+    // delete.)
+    let key = &picture.key;
+    if state.objects.written_at(key).await?.is_none() && state.store.is_named(key).await? {
+        state.objects.put(key, picture.bytes).await?;
+        if !state.store.is_named(key).await? {
+            delete_unnamed(&state.objects, vec![key.clone()]).await;
+        }
     }
     delete_unnamed(&state.objects, unnamed).await;
     Ok(())
