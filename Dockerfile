@@ -19,8 +19,10 @@ FROM debian:bookworm-slim
 RUN apt-get update \
     && apt-get install -y --no-install-recommends ca-certificates \
     && rm -rf /var/lib/apt/lists/*
-# An unprivileged user owns /data, so a named volume mounted there is writable.
-RUN useradd --system --home-dir /data --shell /usr/sbin/nologin folio \
+# An unprivileged user (UID/GID 10001, as deploy/kubernetes runs it) owns /data, so a
+# named volume mounted there is writable.
+RUN groupadd --system --gid 10001 folio \
+    && useradd --system --uid 10001 --gid folio --home-dir /data --shell /usr/sbin/nologin folio \
     && mkdir /data && chown folio:folio /data
 COPY --from=build /usr/local/bin/folio /usr/local/bin/folio
 USER folio
@@ -28,7 +30,7 @@ WORKDIR /data
 # Generated keys (and SQLite files, when no database URL is set) go here.
 ENV FOLIO_DATA_DIR=/data
 VOLUME ["/data"]
-# Router, users, content, interactions.
-EXPOSE 4000 4001 4002 4003
+# Router, users, content, interactions, search, shop, media.
+EXPOSE 4000 4001 4002 4003 4004 4005 4006
 ENTRYPOINT ["folio"]
 CMD ["serve"]

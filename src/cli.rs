@@ -1,6 +1,7 @@
 //! Command-line interface of the `folio` binary.
 
 use crate::platform;
+use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use folio_common::Config;
 use std::process::ExitCode;
@@ -24,7 +25,16 @@ pub enum Command {
         /// Run only this service (for multi-process and container deployments).
         #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(platform::service_names()))]
         only: Option<String>,
+        /// On a platform with no user yet, fill it with the demo data first (as `folio
+        /// demo` does) and print how to sign in.
+        #[arg(long, conflicts_with = "only")]
+        demo: bool,
     },
+    /// Fills the platform with demo data through its own API — two admins and four users
+    /// (one password, printed), stories with tags and pictures, follows, likes, reads,
+    /// comments, shop products, carts and an order — then exits. It starts the services
+    /// in this process on free ports for the while; `folio serve` shows the data after.
+    Demo,
     /// Creates or upgrades the databases' schemas, then exits.
     Migrate {
         /// Migrate only this subgraph's database.
@@ -54,6 +64,13 @@ pub enum Command {
     Search {
         #[command(subcommand)]
         command: SearchCommand,
+    },
+    /// Asks a service's health or readiness endpoint (`/health`, `/ready`) and exits 0
+    /// when it answers 2xx, 1 otherwise: for container health checks (the image has no
+    /// curl). HTTPS trusts what FOLIO_TLS_CA_FILE adds.
+    Health {
+        /// The URL to ask, e.g. http://127.0.0.1:4001/health.
+        url: String,
     },
     /// Account administration.
     Admin {
@@ -139,18 +156,52 @@ pub fn main() -> ExitCode {
 
 /// Runs the command; `Ok(false)` when it ran but did not succeed (a rejected import).
 async fn run(cli: Cli, cfg: Config) -> anyhow::Result<bool> {
-    match cli.command.unwrap_or(Command::Serve { only: None }) {
-        Command::Serve { only } => {
+    match cli.command.unwrap_or(Command::Serve {
+        only: None,
+        demo: false,
+    }) {
+        Command::Serve { only, demo } => {
             let listeners = platform::Listeners::bind(&cfg, only.as_deref()).await?;
-            let running = platform::start(cfg, listeners).await?;
+            let fill = demo && crate::demo::is_empty(&cfg).await?;
+            let running = platform::start(cfg.clone(), listeners).await?;
             if let Some(addr) = running.router_addr() {
-                tracing::info!(url = %format!("http://{addr}"), "folio is up: GraphiQL and /graphql");
+                let url = format!("{}://{addr}", folio_common::tls::scheme(&cfg));
+                if fill {
+                    let report = crate::demo::seed(&cfg, &format!("{url}/graphql")).await?;
+                    print_lines(&report.lines(&url));
+                } else if demo {
+                    print_line("--demo: the platform already has users; no demo data added");
+                }
+                // On stdout, where a newcomer (and a script) looks for it.
+                print_line(&format!("folio is up: {url}"));
+                tracing::info!(%url, "GraphiQL there, the API at /graphql");
             }
             running.wait(platform::shutdown_signal()).await?;
             Ok(true)
         }
+        Command::Demo => {
+            let serve_at = cfg.router_addr;
+            let mut cfg = cfg;
+            // Every service on a free port of its own, for the while.
+            for name in platform::subgraph_names() {
+                cfg.service_mut(name).addr = Some(([127, 0, 0, 1], 0).into());
+                cfg.service_mut(name).url = None;
+            }
+            cfg.router_addr = ([127, 0, 0, 1], 0).into();
+            let listeners = platform::Listeners::bind(&cfg, None).await?;
+            let running = platform::start(cfg.clone(), listeners).await?;
+            let addr = running.router_addr().context("the router did not start")?;
+            let scheme = folio_common::tls::scheme(&cfg);
+            let report = crate::demo::seed(&cfg, &format!("{scheme}://{addr}/graphql")).await;
+            running.shutdown().await;
+            let report = report?;
+            print_lines(&report.lines(&format!("{scheme}://{serve_at} (after `folio serve`)")));
+            Ok(true)
+        }
         Command::Migrate { only } => {
-            platform::migrate(&cfg, only.as_deref()).await?;
+            for name in platform::migrate(&cfg, only.as_deref()).await? {
+                print_line(&format!("{name}: database migrated"));
+            }
             Ok(true)
         }
         Command::ImportCsv { file, as_user } => import_csv(&cfg, &file, as_user).await,
@@ -180,6 +231,22 @@ async fn run(cli: Cli, cfg: Config) -> anyhow::Result<bool> {
             }
             Ok(true)
         }
+        Command::Health { url } => {
+            let client = folio_common::tls::client_builder(&cfg)?
+                .timeout(std::time::Duration::from_secs(5))
+                .build()?;
+            match client.get(&url).send().await {
+                Ok(res) => {
+                    let status = res.status();
+                    print_line(&format!("{url}: {status}"));
+                    Ok(status.is_success())
+                }
+                Err(e) => {
+                    print_line(&format!("{url}: {e}"));
+                    Ok(false)
+                }
+            }
+        }
         Command::Admin {
             command:
                 AdminCommand::Create {
@@ -193,7 +260,7 @@ async fn run(cli: Cli, cfg: Config) -> anyhow::Result<bool> {
             let user =
                 folio_users::ensure_admin(&users, &email, &password, &first_name, &last_name)
                     .await?;
-            tracing::info!(id = %user.id, email = %user.email, "admin ready");
+            print_admin(&user);
             Ok(true)
         }
     }
@@ -217,6 +284,25 @@ async fn import_csv(cfg: &Config, file: &std::path::Path, as_user: String) -> an
             .map_err(|e| anyhow::anyhow!("importing {}: {e:?}", file.display()))?;
     print_report(&report);
     Ok(report.failed == 0 && report.errors.is_empty())
+}
+
+// What a command created or changed goes to stdout, whatever FOLIO_LOG lets through.
+
+#[allow(clippy::print_stdout)]
+fn print_line(line: &str) {
+    println!("{line}");
+}
+
+fn print_lines(lines: &[String]) {
+    for line in lines {
+        print_line(line);
+    }
+}
+
+#[allow(clippy::print_stdout)]
+fn print_admin(user: &folio_users::store::UserRow) {
+    let role = if user.is_admin { "admin" } else { "user" };
+    println!("{role} ready: {} (id {})", user.email, user.id);
 }
 
 #[allow(clippy::print_stdout)]

@@ -2,5 +2,6 @@
 //! them), migrates databases, and administers accounts.
 
 pub mod cli;
+pub mod demo;
 pub mod platform;
 pub mod tail;

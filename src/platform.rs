@@ -7,6 +7,7 @@ use folio_common::events::nats::NatsBus;
 use folio_common::events::outbox::Relay;
 use folio_common::events::{Bus, consumer, retention};
 use folio_common::kit::Subgraph;
+use folio_common::tls::TlsListener;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -134,15 +135,17 @@ pub async fn start_with_bus(
     listeners: Listeners,
     bus: Arc<dyn Bus>,
 ) -> anyhow::Result<Running> {
+    let tls = folio_common::tls::server_config(&cfg)?;
+    let scheme = folio_common::tls::scheme(&cfg);
     let mut addrs = BTreeMap::new();
     for (name, listener) in &listeners.0 {
         let addr = listener.local_addr()?;
         addrs.insert(*name, addr);
-        cfg.default_service_url(name, format!("http://{addr}/graphql"));
+        cfg.default_service_url(name, format!("{scheme}://{addr}/graphql"));
     }
     if let Some(users) = addrs.get("users") {
         cfg.jwks_url
-            .get_or_insert_with(|| format!("http://{users}/.well-known/jwks.json"));
+            .get_or_insert_with(|| format!("{scheme}://{users}/.well-known/jwks.json"));
     }
     let mut listeners = listeners.0;
 
@@ -193,12 +196,17 @@ pub async fn start_with_bus(
     }
     for (name, listener, built) in started {
         tracing::info!(addr = ?addrs.get(name), "{name} subgraph listening");
-        tasks.spawn(serve(listener, built.app, stopped.clone()));
+        tasks.spawn(serve(listener, tls.clone(), built.app, stopped.clone()));
     }
     if let Some(listener) = listeners.remove(ROUTER) {
         let state = folio_router::init(&cfg, Duration::from_secs(30)).await?;
         tracing::info!(addr = ?addrs.get(ROUTER), "router listening");
-        tasks.spawn(serve(listener, folio_router::app(state), stopped.clone()));
+        tasks.spawn(serve(
+            listener,
+            tls.clone(),
+            folio_router::app(state),
+            stopped.clone(),
+        ));
     }
     Ok(Running {
         addrs,
@@ -208,17 +216,33 @@ pub async fn start_with_bus(
     })
 }
 
+/// Serves `app` on `listener` (TLS only, with `tls`) until `stopped`, letting requests
+/// in flight finish.
 async fn serve(
     listener: TcpListener,
+    tls: Option<Arc<folio_common::tls::ServerConfig>>,
     app: axum::Router,
     mut stopped: watch::Receiver<bool>,
 ) -> std::io::Result<()> {
+    use axum::serve::ListenerExt as _;
     let make = app.into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, make)
-        .with_graceful_shutdown(async move {
-            let _ = stopped.wait_for(|s| *s).await;
-        })
-        .await
+    let stop = async move {
+        let _ = stopped.wait_for(|s| *s).await;
+    };
+    match tls {
+        None => {
+            axum::serve(listener, make)
+                .with_graceful_shutdown(stop)
+                .await
+        }
+        // `tap_io` (doing nothing) is what gives a listener other than TCP's the peer
+        // address as `ConnectInfo<SocketAddr>`.
+        Some(config) => {
+            axum::serve(TlsListener::new(listener, config)?.tap_io(|_| ()), make)
+                .with_graceful_shutdown(stop)
+                .await
+        }
+    }
 }
 
 impl Running {
@@ -267,14 +291,17 @@ pub async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
-/// Runs every pending migration of the selected subgraphs' databases.
-pub async fn migrate(cfg: &Config, only: Option<&str>) -> anyhow::Result<()> {
+/// Runs every pending migration of the selected subgraphs' databases; the names of
+/// those migrated.
+pub async fn migrate(cfg: &Config, only: Option<&str>) -> anyhow::Result<Vec<&'static str>> {
+    let mut migrated = Vec::new();
     for subgraph in SUBGRAPHS
         .iter()
         .filter(|s| only.is_none_or(|o| o == s.name))
     {
         subgraph.open_database(cfg).await?;
         tracing::info!("{} database migrated", subgraph.name);
+        migrated.push(subgraph.name);
     }
-    Ok(())
+    Ok(migrated)
 }

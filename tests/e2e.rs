@@ -5,6 +5,7 @@
 mod e2e {
     mod auth;
     mod content;
+    mod demo;
     mod deploy;
     mod events;
     mod executor;
@@ -23,5 +24,6 @@ mod e2e {
     mod smoke;
     mod social;
     mod testkit;
+    mod tls;
     mod transport;
 }

@@ -30,14 +30,19 @@ struct Response<T> {
 }
 
 impl ServiceClient {
-    /// A client for `service` at `url`, each call bounded by `timeout`.
-    pub fn new(service: &'static str, url: String, timeout: Duration) -> Result<Self> {
-        let http = reqwest::Client::builder()
+    /// A client for `service` at `url`, each call bounded by `timeout`; HTTPS trusts what
+    /// `cfg` says (`crate::tls::client_builder`).
+    pub fn new(
+        cfg: &crate::Config,
+        service: &'static str,
+        url: String,
+        timeout: Duration,
+    ) -> anyhow::Result<Self> {
+        let http = crate::tls::client_builder(cfg)?
             .timeout(timeout)
             .connect_timeout(timeout)
             .pool_idle_timeout(Duration::from_secs(60))
-            .build()
-            .map_err(Error::internal)?;
+            .build()?;
         Ok(ServiceClient {
             http,
             service,

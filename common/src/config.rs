@@ -105,10 +105,6 @@ pub struct Config {
     /// A supergraph file for the router to plan with instead of the one built into the
     /// binary (the repository's `schema.graphql`, composed by `tools/compose`).
     pub supergraph_file: Option<PathBuf>,
-    /// A directory holding GraphiQL's assets (`npm --prefix tools/graphiql ci` fills
-    /// `tools/graphiql/node_modules`) so the playground works offline; unset means a CDN
-    /// serves them.
-    pub graphiql_assets_dir: Option<PathBuf>,
     /// The directory of the search subgraph's index (default: `data_dir/search-index`).
     /// Each replica of the search service keeps an index of its own.
     pub search_index_dir: Option<PathBuf>,
@@ -146,6 +142,13 @@ pub struct Config {
     /// How long, in seconds, published outbox rows, processed-event ids and deletion
     /// tombstones are kept before a background task prunes them.
     pub retention_secs: u64,
+
+    /// PEM file of CAs the services trust for outbound HTTPS besides the system's roots.
+    pub tls_ca_file: Option<PathBuf>,
+    /// PEM certificate chain every listener of the process serves TLS with (with the key).
+    pub tls_cert_file: Option<PathBuf>,
+    /// PEM private key of `tls_cert_file`.
+    pub tls_key_file: Option<PathBuf>,
 
     /// `login`, `register` and `refreshToken` attempts a minute per email and per client
     /// address (users subgraph); 0: no limit.
@@ -202,7 +205,6 @@ impl Default for Config {
             max_root_fields: 20,
             supergraph_file: None,
             jwks_file: None,
-            graphiql_assets_dir: None,
             search_index_dir: None,
             search_cache_entries: 1024,
             database_schema: None,
@@ -215,6 +217,9 @@ impl Default for Config {
             access_token_ttl_secs: 15 * 60,
             refresh_token_ttl_secs: 30 * 24 * 60 * 60,
             retention_secs: 7 * 24 * 60 * 60,
+            tls_ca_file: None,
+            tls_cert_file: None,
+            tls_key_file: None,
             auth_limit_per_minute: 10,
             signup_countries: String::new(),
             geoip_csv: None,
@@ -435,11 +440,6 @@ pub const KEYS: &[Key] = &[
         doc: "Supergraph SDL the router plans with instead of the one built into the binary.",
     },
     Key {
-        env: "FOLIO_GRAPHIQL_ASSETS_DIR",
-        default: "(none: CDN)",
-        doc: "Directory with GraphiQL's pinned npm packages (npm --prefix tools/graphiql ci fills tools/graphiql/node_modules) to serve the playground offline.",
-    },
-    Key {
         env: "FOLIO_SEARCH_INDEX_DIR",
         default: "{data_dir}/search-index",
         doc: "Directory of the search subgraph's tantivy index; each search replica needs its own.",
@@ -508,6 +508,21 @@ pub const KEYS: &[Key] = &[
         env: "FOLIO_RETENTION_SECS",
         default: "604800",
         doc: "How long published outbox rows, processed-event ids and deletion tombstones are kept (7 days, longer than any redelivery window) before a background task prunes them, in batches.",
+    },
+    Key {
+        env: "FOLIO_TLS_CA_FILE",
+        default: "(none: the system's roots only)",
+        doc: "PEM file of certificate authorities trusted for outbound HTTPS (router to subgraphs and JWKS, subgraph to subgraph, the CLI), besides the system's roots: a private CA.",
+    },
+    Key {
+        env: "FOLIO_TLS_CERT_FILE",
+        default: "(none: plain HTTP)",
+        doc: "PEM certificate chain; with FOLIO_TLS_KEY_FILE, every listener of the process (router and subgraphs) serves HTTPS only (HTTP/1.1), and the services of one process reach each other at https:// URLs.",
+    },
+    Key {
+        env: "FOLIO_TLS_KEY_FILE",
+        default: "(none)",
+        doc: "PEM private key (PKCS#8, PKCS#1 or SEC1) of FOLIO_TLS_CERT_FILE.",
     },
     Key {
         env: "FOLIO_AUTH_LIMIT_PER_MINUTE",
@@ -640,12 +655,14 @@ impl Config {
     }
 
     /// Where the subgraph `name` is reached: its configured URL, or its address's
-    /// `/graphql`; `None` when neither is known.
+    /// `/graphql` (over `https` when this process's services listen with TLS); `None`
+    /// when neither is known.
     pub fn service_url(&self, name: &str) -> Option<String> {
         let service = self.service(name);
-        service
-            .url
-            .or_else(|| service.addr.map(|a| format!("http://{a}/graphql")))
+        service.url.or_else(|| {
+            let scheme = crate::tls::scheme(self);
+            service.addr.map(|a| format!("{scheme}://{a}/graphql"))
+        })
     }
 
     /// Points the subgraph `name` at `url` unless a URL is configured for it already.
@@ -661,7 +678,10 @@ impl Config {
                 .service("users")
                 .addr
                 .map_or_else(|| "127.0.0.1:4001".to_owned(), |a| a.to_string());
-            format!("http://{users}/.well-known/jwks.json")
+            format!(
+                "{}://{users}/.well-known/jwks.json",
+                crate::tls::scheme(self)
+            )
         })
     }
 

@@ -19,6 +19,7 @@ pub mod pagination;
 pub mod rate_limit;
 pub mod scalars;
 pub mod telemetry;
+pub mod tls;
 
 pub use client::ServiceClient;
 pub use config::Config;

@@ -23,16 +23,18 @@ pub struct Files {
 pub const SUBGRAPH: &str = "media";
 
 impl Files {
-    /// Files of the subgraph at `graphql_url` (its GraphQL endpoint).
-    pub fn new(graphql_url: &str, timeout: Duration) -> anyhow::Result<Files> {
+    /// Files of the subgraph at `graphql_url` (its GraphQL endpoint), fetched with a
+    /// client from `http`.
+    pub fn new(
+        graphql_url: &str,
+        timeout: Duration,
+        http: reqwest::ClientBuilder,
+    ) -> anyhow::Result<Files> {
         let root = graphql_url
             .strip_suffix("/graphql")
             .unwrap_or(graphql_url.trim_end_matches('/'));
         Ok(Files {
-            client: reqwest::Client::builder()
-                .connect_timeout(timeout)
-                .timeout(timeout * 4)
-                .build()?,
+            client: http.connect_timeout(timeout).timeout(timeout * 4).build()?,
             base: format!("{root}/media/"),
         })
     }

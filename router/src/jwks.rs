@@ -13,12 +13,12 @@ pub struct JwksSource {
 }
 
 impl JwksSource {
-    /// A JWKS served at `url`.
-    pub fn new(url: String) -> Self {
+    /// A JWKS served at `url`, fetched with `client` (which decides whom HTTPS trusts).
+    pub fn new(url: String, client: reqwest::Client) -> Self {
         JwksSource {
             url,
             file: None,
-            client: reqwest::Client::new(),
+            client,
         }
     }
 

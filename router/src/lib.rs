@@ -52,7 +52,10 @@ pub async fn init(cfg: &Config, jwks_wait: Duration) -> anyhow::Result<RouterSta
     let verifier = pipeline::auth::Verifier::new(
         match &cfg.jwks_file {
             Some(path) => jwks::JwksSource::from_file(path.clone()),
-            None => jwks::JwksSource::new(cfg.jwks_endpoint()),
+            None => jwks::JwksSource::new(
+                cfg.jwks_endpoint(),
+                folio_common::tls::client_builder(cfg)?.build()?,
+            ),
         },
         &cfg.jwt_issuer,
         &cfg.jwt_audience,
@@ -77,10 +80,14 @@ pub async fn init(cfg: &Config, jwks_wait: Duration) -> anyhow::Result<RouterSta
     }
     let files = urls
         .get(files::SUBGRAPH)
-        .map(|url| files::Files::new(url, Duration::from_millis(cfg.subgraph_timeout_ms)))
+        .map(|url| {
+            let http = folio_common::tls::client_builder(cfg)?;
+            files::Files::new(url, Duration::from_millis(cfg.subgraph_timeout_ms), http)
+        })
         .transpose()?;
     let busy_poll = busy_poll::BusyPoll::start(Duration::from_micros(cfg.router_busy_poll_us));
     let client = execute::fetch::SubgraphClient::new(
+        folio_common::tls::client_builder(cfg)?,
         urls,
         identity,
         Duration::from_millis(cfg.subgraph_timeout_ms),
@@ -139,13 +146,13 @@ pub async fn init(cfg: &Config, jwks_wait: Duration) -> anyhow::Result<RouterSta
             default_list_size: cfg.cost_default_list_size,
         }),
         max_body_bytes: cfg.max_body_bytes,
-        graphiql: graphiql::Playground::new(cfg.graphiql_assets_dir.as_deref()),
+        graphiql: graphiql::Playground::new(),
         files,
     })
 }
 
 /// The router's HTTP surface: `/graphql` (POST; GET serves GraphiQL to browsers),
-/// GraphiQL at `/` (its assets under `/graphiql/assets/` when served locally), and
+/// GraphiQL at `/` (its assets, built in, under `/graphiql/assets/`), and
 /// `/health`; files at `/media/<key>` (`files`).
 pub fn app(state: RouterState) -> Router {
     let files = Router::new()
@@ -175,7 +182,7 @@ async fn graphiql(State(state): State<RouterState>) -> Response {
 }
 
 async fn graphiql_asset(State(state): State<RouterState>, Path(path): Path<String>) -> Response {
-    state.graphiql.asset(&path).await
+    state.graphiql.asset(&path)
 }
 
 async fn graphql_get(

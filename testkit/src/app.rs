@@ -163,7 +163,10 @@ impl TestApp {
             url: String::new(),
             base: String::new(),
             users_url: String::new(),
-            client: reqwest::Client::new(),
+            // Trusting what the platform's own clients trust (FOLIO_TLS_CA_FILE).
+            client: folio_common::tls::client_builder(&cfg)
+                .and_then(|b| Ok(b.build()?))
+                .expect("an HTTP client"),
             leftovers: Leftovers::of(&cfg),
             cfg,
             running: None,
@@ -187,9 +190,10 @@ impl TestApp {
 
     async fn run(&mut self, bus: Arc<dyn Bus>) {
         let (running, at) = start(&self.cfg, bus).await;
-        self.url = format!("http://{}/graphql", at.router);
-        self.base = format!("http://{}", at.router);
-        self.users_url = format!("http://{}/graphql", at.users);
+        let scheme = folio_common::tls::scheme(&self.cfg);
+        self.url = format!("{scheme}://{}/graphql", at.router);
+        self.base = format!("{scheme}://{}", at.router);
+        self.users_url = format!("{scheme}://{}/graphql", at.users);
         self.running = Some(running);
     }
 
@@ -228,7 +232,7 @@ impl TestApp {
             .addrs
             .get(name)
             .unwrap_or_else(|| panic!("no subgraph named {name}"));
-        format!("http://{addr}/graphql")
+        format!("{}://{addr}/graphql", folio_common::tls::scheme(&self.cfg))
     }
 
     /// The bus the platform's events travel on.

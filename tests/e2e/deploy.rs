@@ -22,6 +22,12 @@ struct Service {
     build: Option<serde_norway::Value>,
     environment: Option<Environment>,
     command: Option<CommandLine>,
+    healthcheck: Option<Healthcheck>,
+}
+
+#[derive(Deserialize)]
+struct Healthcheck {
+    test: Vec<String>,
 }
 
 /// `environment:` as a map (`KEY: value`) or a list (`- KEY=value`).
@@ -151,7 +157,10 @@ fn compose_commands_are_real_folio_subcommands() {
             });
         // A service named after a Folio service must run that service, not another one.
         if folio_services.contains(&name) {
-            let Some(Command::Serve { only: Some(only) }) = cli.command else {
+            let Some(Command::Serve {
+                only: Some(only), ..
+            }) = cli.command
+            else {
                 panic!(
                     "service `{name}` must run `serve --only {name}`, not `folio {}`",
                     args.join(" ")
@@ -168,17 +177,71 @@ fn compose_commands_are_real_folio_subcommands() {
 }
 
 #[test]
+fn every_folio_service_has_a_health_check_that_asks_its_own_port() {
+    let compose = compose();
+    for (name, spec) in folio_services(&compose) {
+        let test = &spec
+            .healthcheck
+            .as_ref()
+            .unwrap_or_else(|| panic!("service `{name}` has no healthcheck"))
+            .test;
+        let Some(("CMD", args)) = test.split_first().map(|(k, a)| (k.as_str(), a)) else {
+            panic!("service `{name}`: healthcheck {test:?} is not in exec form");
+        };
+        assert_eq!(
+            args.first().map(String::as_str),
+            Some("folio"),
+            "{name}: {test:?}"
+        );
+        let cli = Cli::try_parse_from(args.iter().cloned())
+            .unwrap_or_else(|e| panic!("service `{name}`: {test:?} is not a folio command:\n{e}"));
+        let Some(Command::Health { url }) = cli.command else {
+            panic!("service `{name}`: {test:?} is not `folio health <url>`");
+        };
+        let addr = spec
+            .environment
+            .as_ref()
+            .and_then(|e| match e {
+                Environment::Map(map) => map
+                    .get(&format!("FOLIO_{}_ADDR", name.to_ascii_uppercase()))
+                    .and_then(|v| v.as_str().map(str::to_owned)),
+                Environment::List(_) => None,
+            })
+            .unwrap_or_else(|| {
+                panic!(
+                    "service `{name}` sets no FOLIO_{}_ADDR",
+                    name.to_ascii_uppercase()
+                )
+            });
+        let port = addr.rsplit(':').next().unwrap_or_default();
+        assert!(
+            url.starts_with(&format!("http://127.0.0.1:{port}/")),
+            "service `{name}` listens on {addr} but its health check asks {url}"
+        );
+    }
+}
+
+#[test]
 fn readme_documents_every_configuration_key() {
     let readme = read("README.md");
-    let missing: Vec<&str> = KEYS
-        .iter()
-        .map(|k| k.env)
-        .filter(|env| !readme.contains(&format!("`{env}`")))
+    let table = readme
+        .split_once("\n## Configuration\n")
+        .and_then(|(_, rest)| rest.split_once("\n## "))
+        .map(|(table, _)| table)
+        .expect("README.md has a Configuration section");
+    // The first cell of each row: `FOLIO_…`.
+    let mut rows: Vec<&str> = table
+        .lines()
+        .filter_map(|l| l.strip_prefix("| `"))
+        .filter_map(|l| l.split_once('`').map(|(name, _)| name))
+        .filter(|name| name.starts_with("FOLIO_"))
         .collect();
-    assert!(
-        missing.is_empty(),
-        "README.md's configuration table lacks these keys of folio_common::config::KEYS \
-         (write each as `NAME` in backticks): {missing:?}"
+    rows.sort_unstable();
+    let mut keys: Vec<&str> = KEYS.iter().map(|k| k.env).collect();
+    keys.sort_unstable();
+    assert_eq!(
+        rows, keys,
+        "README.md's configuration table and folio_common::config::KEYS differ"
     );
 }
 

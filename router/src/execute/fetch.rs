@@ -286,15 +286,17 @@ pub struct SubgraphClient {
 }
 
 impl SubgraphClient {
-    /// A client for `urls` (subgraph name → GraphQL endpoint).
+    /// A client for `urls` (subgraph name → GraphQL endpoint), from `http` (which decides
+    /// whom HTTPS trusts).
     pub fn new(
+        http: reqwest::ClientBuilder,
         urls: impl IntoIterator<Item = (String, String)>,
         identity: IdentityKey,
         timeout: Duration,
         max_in_flight: usize,
         metrics: Arc<Metrics>,
     ) -> anyhow::Result<Self> {
-        let client = reqwest::Client::builder()
+        let client = http
             .pool_idle_timeout(Duration::from_secs(90))
             .connect_timeout(timeout)
             .build()?;

@@ -13,6 +13,7 @@ pub mod ranking;
 pub mod schema;
 pub mod store;
 
+use anyhow::Context as _;
 use async_graphql::dataloader::DataLoader;
 use folio_common::kit::{Built, EventConsumer, Expiring, Opened, Subgraph};
 use folio_common::{Config, ServiceClient};
@@ -54,11 +55,12 @@ impl ContentState {
     /// The state over `store`; the interactions subgraph is reached where `cfg` says.
     pub fn new(cfg: &Config, store: Store) -> anyhow::Result<Self> {
         let interactions = ServiceClient::new(
+            cfg,
             "interactions",
             cfg.service_url("interactions").unwrap_or_default(),
             Duration::from_millis(cfg.service_timeout_ms),
         )
-        .map_err(|_| anyhow::anyhow!("building the HTTP client for the interactions subgraph"))?;
+        .context("building the HTTP client for the interactions subgraph")?;
         Ok(ContentState {
             store,
             import_max_rows: cfg.import_max_rows,

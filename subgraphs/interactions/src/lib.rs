@@ -12,6 +12,7 @@ pub mod domain;
 pub mod schema;
 pub mod store;
 
+use anyhow::Context as _;
 use async_graphql::dataloader::DataLoader;
 use contents::ContentDirectory;
 use folio_common::kit::{Built, EventConsumer, Expiring, Opened, Subgraph};
@@ -40,11 +41,12 @@ pub struct InteractionsState {
 async fn build(cfg: &Config, opened: Opened) -> anyhow::Result<Built> {
     let store = Store::new(opened.db);
     let content = ServiceClient::new(
+        cfg,
         "content",
         cfg.service_url("content").unwrap_or_default(),
         Duration::from_millis(cfg.service_timeout_ms),
     )
-    .map_err(|_| anyhow::anyhow!("building the HTTP client for the content subgraph"))?;
+    .context("building the HTTP client for the content subgraph")?;
     let state = InteractionsState {
         contents: ContentDirectory::new(store.clone(), content),
         store: store.clone(),

@@ -16,6 +16,7 @@ pub mod serve;
 pub mod store;
 pub mod sweep;
 
+use anyhow::Context as _;
 use async_graphql::dataloader::DataLoader;
 use folio_common::kit::{Built, EventConsumer, Expiring, Opened, Subgraph};
 use folio_common::{Config, ServiceClient};
@@ -49,11 +50,12 @@ async fn build(cfg: &Config, opened: Opened) -> anyhow::Result<Built> {
     let store = Store::new(opened.db);
     let objects = Objects::open(cfg)?;
     let content = ServiceClient::new(
+        cfg,
         "content",
         cfg.service_url("content").unwrap_or_default(),
         Duration::from_millis(cfg.service_timeout_ms),
     )
-    .map_err(|_| anyhow::anyhow!("building the HTTP client for the content subgraph"))?;
+    .context("building the HTTP client for the content subgraph")?;
     sweep::start(
         store.clone(),
         objects.clone(),

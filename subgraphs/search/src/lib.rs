@@ -80,8 +80,8 @@ fn rebuild_sources(cfg: &Config) -> anyhow::Result<rebuild::Sources> {
         let url = cfg
             .service_url(name)
             .with_context(|| format!("no URL is configured for the {name} subgraph"))?;
-        ServiceClient::new(name, url, timeout)
-            .map_err(|_| anyhow::anyhow!("building the HTTP client for the {name} subgraph"))
+        ServiceClient::new(cfg, name, url, timeout)
+            .with_context(|| format!("building the HTTP client for the {name} subgraph"))
     };
     Ok(rebuild::Sources {
         content: client("content")?,

@@ -35,6 +35,7 @@ pub fn identity_key() -> IdentityKey {
 /// 800 ms timeout, 16 requests in flight per subgraph.
 pub fn client(urls: &BTreeMap<String, String>) -> SubgraphClient {
     SubgraphClient::new(
+        reqwest::Client::builder(),
         urls.clone(),
         identity_key(),
         Duration::from_millis(800),

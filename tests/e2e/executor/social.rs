@@ -271,6 +271,7 @@ async fn identical_fetches_in_flight_are_sent_once_but_never_across_viewers() {
     .await;
     let planner = HivePlanner::from_supergraph_sdl(social_supergraph_sdl()).expect("supergraph");
     let client = SubgraphClient::new(
+        reqwest::Client::builder(),
         social.urls.clone(),
         identity_key(),
         Duration::from_secs(2),

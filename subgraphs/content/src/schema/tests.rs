@@ -31,6 +31,7 @@ impl Harness {
             import_max_rows: 1_000,
             // Nothing listens there: topContents must fail fast with a coded error.
             interactions: folio_common::ServiceClient::new(
+                &folio_common::Config::default(),
                 "interactions",
                 "http://127.0.0.1:9/graphql".to_owned(),
                 std::time::Duration::from_millis(500),

@@ -43,6 +43,7 @@ impl Harness {
         let store = Store::new(db);
         // Nothing listens there: these tests never need the content subgraph.
         let content = ServiceClient::new(
+            &folio_common::Config::default(),
             "content",
             "http://127.0.0.1:9/graphql".to_owned(),
             std::time::Duration::from_millis(500),

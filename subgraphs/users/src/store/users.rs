@@ -172,6 +172,12 @@ impl Store {
             .await?)
     }
 
+    /// How many users there are.
+    #[tracing::instrument(skip_all)]
+    pub async fn count_users(&self) -> Result<u64> {
+        Ok(Users::find().count(&self.db).await?)
+    }
+
     /// A page of users matching `q`, in creation order, with the total count.
     #[tracing::instrument(skip_all, fields(limit = page.limit))]
     pub async fn list_users(&self, q: &UserQuery, page: &PageRequest) -> Result<Page<UserRow>> {
