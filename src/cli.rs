@@ -129,10 +129,6 @@ pub fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    folio_common::telemetry::init(&cfg.log_format, &cfg.log);
-    for var in Config::unknown_env_vars(&platform::subgraph_names()) {
-        tracing::warn!(%var, "ignoring an environment variable that is not a configuration key");
-    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -143,7 +139,32 @@ pub fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(cli, cfg)) {
+    // The trace exporter sends on the runtime: installed inside it.
+    let service = match &cli.command {
+        Some(Command::Serve {
+            only: Some(only), ..
+        }) => format!("folio-{only}"),
+        _ => "folio".to_owned(),
+    };
+    let telemetry = {
+        let _inside = runtime.enter();
+        folio_common::telemetry::init_with_traces(&cfg, &service)
+    };
+    let telemetry = match telemetry {
+        Ok(telemetry) => telemetry,
+        Err(e) => {
+            eprintln!("folio: {e:#}");
+            return ExitCode::FAILURE;
+        }
+    };
+    for var in Config::unknown_env_vars(&platform::subgraph_names()) {
+        tracing::warn!(%var, "ignoring an environment variable that is not a configuration key");
+    }
+    let outcome = runtime.block_on(run(cli, cfg));
+    // The last spans go out while the runtime still runs (from this thread, not one of
+    // its workers).
+    telemetry.shutdown();
+    match outcome {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,
         Err(e) => {

@@ -3,6 +3,7 @@
 //! One test binary (modules under `e2e/`) keeps link time down.
 
 mod e2e {
+    mod apart;
     mod auth;
     mod content;
     mod demo;
@@ -25,5 +26,6 @@ mod e2e {
     mod social;
     mod testkit;
     mod tls;
+    mod traces;
     mod transport;
 }

@@ -56,14 +56,16 @@ impl ServiceClient {
     pub async fn query<T: DeserializeOwned>(&self, query: &str, variables: Value) -> Result<T> {
         let body = json!({ "query": query, "variables": variables });
         let call = async {
-            let response = self
+            let mut request = self
                 .http
                 .post(&self.url)
                 .header(reqwest::header::ACCEPT, "application/json")
-                .json(&body)
-                .send()
-                .await
-                .map_err(|e| e.to_string())?;
+                .json(&body);
+            // The call is part of the caller's trace.
+            if let Some(tp) = crate::telemetry::traceparent() {
+                request = request.header("traceparent", tp);
+            }
+            let response = request.send().await.map_err(|e| e.to_string())?;
             let status = response.status();
             if !status.is_success() {
                 return Err(format!("HTTP {status}"));
@@ -75,8 +77,16 @@ impl ServiceClient {
                 (None, true) => Err("no data".to_owned()),
             }
         };
+        // One span per call (a client span of the caller's trace).
+        let span = tracing::info_span!(
+            "call",
+            otel.kind = "client",
+            otel.name = %format!("call {}", self.service),
+            service = self.service
+        );
         // reqwest's own timeout covers the request; this one covers reading the body too.
-        match tokio::time::timeout(self.timeout, call).await {
+        match tokio::time::timeout(self.timeout, tracing::Instrument::instrument(call, span)).await
+        {
             Ok(Ok(data)) => Ok(data),
             Ok(Err(reason)) => {
                 tracing::warn!(service = self.service, url = %self.url, %reason, "service call failed");

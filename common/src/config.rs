@@ -143,6 +143,9 @@ pub struct Config {
     /// tombstones are kept before a background task prunes them.
     pub retention_secs: u64,
 
+    /// Where traces go: an OTLP/HTTP endpoint (`http://collector:4318`); unset: none.
+    pub otlp_endpoint: Option<String>,
+
     /// PEM file of CAs the services trust for outbound HTTPS besides the system's roots.
     pub tls_ca_file: Option<PathBuf>,
     /// PEM certificate chain every listener of the process serves TLS with (with the key).
@@ -217,6 +220,7 @@ impl Default for Config {
             access_token_ttl_secs: 15 * 60,
             refresh_token_ttl_secs: 30 * 24 * 60 * 60,
             retention_secs: 7 * 24 * 60 * 60,
+            otlp_endpoint: None,
             tls_ca_file: None,
             tls_cert_file: None,
             tls_key_file: None,
@@ -508,6 +512,11 @@ pub const KEYS: &[Key] = &[
         env: "FOLIO_RETENTION_SECS",
         default: "604800",
         doc: "How long published outbox rows, processed-event ids and deletion tombstones are kept (7 days, longer than any redelivery window) before a background task prunes them, in batches.",
+    },
+    Key {
+        env: "FOLIO_OTLP_ENDPOINT",
+        default: "(none: no traces)",
+        doc: "OpenTelemetry: export traces over OTLP/HTTP with JSON bodies to this collector (`http://collector:4318`; `/v1/traces` is appended). One trace per client request: the router's stages and subgraph fetches, each subgraph's request and resolvers, SQL statements, subgraph-to-subgraph calls, and the publication and application of events (linked to the operation that caused them); W3C `traceparent` is read and written. The OTEL_BSP_* variables tune the batching.",
     },
     Key {
         env: "FOLIO_TLS_CA_FILE",

@@ -157,7 +157,10 @@ impl Subgraph {
     /// Opens and builds the service.
     pub async fn start(&self, cfg: &Config) -> anyhow::Result<Built> {
         let opened = self.open(cfg).await?;
-        (self.build)(cfg, opened).await
+        let mut built = (self.build)(cfg, opened).await?;
+        // Every request in a span of its own, the child of the caller's `traceparent`.
+        built.app = crate::telemetry::trace_requests(self.name, built.app);
+        Ok(built)
     }
 }
 

@@ -158,7 +158,7 @@ pub fn app(state: RouterState) -> Router {
     let files = Router::new()
         .route("/media/{key}", get(files::forward))
         .with_state(state.files.clone());
-    Router::new()
+    let router = Router::new()
         .route("/", get(graphiql))
         .route(graphiql::ASSETS_ROUTE, get(graphiql_asset))
         .route("/graphql", get(graphql_get).post(graphql_post))
@@ -167,7 +167,9 @@ pub fn app(state: RouterState) -> Router {
         .route("/metrics", get(metrics_text))
         .layer(DefaultBodyLimit::max(state.max_body_bytes))
         .with_state(state)
-        .merge(files)
+        .merge(files);
+    // Each request in a span, the child of the client's `traceparent` (traces on).
+    folio_common::telemetry::trace_requests("router", router)
 }
 
 fn wants_html(headers: &HeaderMap) -> bool {

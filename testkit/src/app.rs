@@ -176,6 +176,31 @@ impl TestApp {
         app
     }
 
+    /// The platform a deployment-shaped test runs against: the router at
+    /// `FOLIO_TEST_ROUTER_URL` when it is set (`tools/apart/run.sh` starts every service
+    /// as a `folio serve --only` process of its own, on PostgreSQL and NATS, and runs
+    /// `e2e::apart` so), else a platform of its own, as [`TestApp::spawn`]. Only what
+    /// goes through the router works on the former: no configuration, bus or database.
+    pub async fn deployed() -> TestApp {
+        let Some(url) = std::env::var("FOLIO_TEST_ROUTER_URL")
+            .ok()
+            .filter(|u| !u.is_empty())
+        else {
+            return TestApp::spawn().await;
+        };
+        let base = url.trim_end_matches("/graphql").to_owned();
+        TestApp {
+            users_url: String::new(),
+            client: reqwest::Client::new(),
+            leftovers: None,
+            cfg: Config::default(),
+            running: None,
+            _dir: tempfile::tempdir().expect("temp dir"),
+            url,
+            base,
+        }
+    }
+
     /// The platform whose sign-up is open to the `allowed` countries only, with
     /// 127.0.0.0/8 (where the tests' requests come from) located by `geo_csv`.
     pub async fn spawn_with_signup(allowed: &str, geo_csv: &str) -> TestApp {

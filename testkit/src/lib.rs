@@ -1,11 +1,13 @@
 //! Folio's test kit (a dev-dependency): [`TestApp`], the whole platform in-process with
 //! every request helper the end-to-end tests use; watching and disturbing events
-//! ([`events`]); the benchmarks' closed-loop load generator ([`load`]); and subgraphs
+//! ([`events`]); `folio serve` as a process of its own ([`process`]); the benchmarks'
+//! closed-loop load generator ([`load`]); and subgraphs
 //! made for the router's executor tests ([`subgraphs`]).
 
 mod app;
 pub mod events;
 pub mod load;
+pub mod process;
 mod requests;
 pub mod subgraphs;
 

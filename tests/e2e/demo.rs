@@ -1,11 +1,10 @@
 //! Demo data (`folio demo`, `folio serve --demo`): what a newcomer sees after it, through
 //! the router, and what the commands print.
 
+use folio_testkit::process::{Served, folio_command};
 use folio_testkit::{TestApp, eventually};
 use serde_json::{Value, json};
-use std::io::{BufRead as _, BufReader};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Stdio;
 
 const STORIES: &str = "{ newContents(first: 20) { totalCount nodes { title tags \
     author { firstName lastName } likeCount readCount commentCount image { url } } } }";
@@ -83,34 +82,23 @@ async fn demo_data_fills_every_subgraph_through_the_api() {
     app.stop().await;
 }
 
-/// `folio` with only these `FOLIO_` variables (and a data directory of the test's own).
-fn folio(data: &std::path::Path, args: &[&str]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_folio"));
-    for (key, _) in std::env::vars_os() {
-        if key.to_string_lossy().starts_with("FOLIO_") {
-            cmd.env_remove(key);
-        }
-    }
-    cmd.args(args)
-        .env("FOLIO_DATA_DIR", data)
-        .env("FOLIO_LOG", "info")
-        .stdin(Stdio::null());
+/// `folio <args>` on `data`, logging at info.
+fn folio(data: &std::path::Path, args: &[&str]) -> std::process::Command {
+    let mut cmd = folio_command(env!("CARGO_BIN_EXE_folio"), data, args);
+    cmd.env("FOLIO_LOG", "info");
     cmd
 }
 
-/// `folio serve --demo` on `data`, every service on a free port, its stdout piped.
-fn serve_demo(data: &std::path::Path) -> std::process::Child {
-    let mut cmd = folio(data, &["serve", "--demo"]);
-    for service in folio::platform::service_names() {
-        cmd.env(
-            format!("FOLIO_{}_ADDR", service.to_ascii_uppercase()),
-            "127.0.0.1:0",
-        );
-    }
-    cmd.stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("folio serve runs")
+/// `folio serve --demo` on `data`, every service on a free port, up.
+fn serve_demo(data: &std::path::Path) -> Served {
+    let bin = env!("CARGO_BIN_EXE_folio");
+    Served::start(
+        bin,
+        data,
+        &["--demo"],
+        &[("FOLIO_LOG", "info")],
+        Stdio::null(),
+    )
 }
 
 #[tokio::test]
@@ -131,66 +119,26 @@ async fn folio_demo_then_serve_demo_print_how_to_sign_in_without_colour_codes() 
 
     // `serve --demo` on a platform that has users adds nothing, and says so; on ports
     // of its own it serves the stories `folio demo` wrote.
-    let mut child = serve_demo(dir.path());
-    let stdout = child.stdout.take().expect("stdout");
-    let lines = std::thread::spawn(move || {
-        BufReader::new(stdout)
-            .lines()
-            .map_while(Result::ok)
-            .take(2)
-            .collect::<Vec<_>>()
-    });
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !lines.is_finished() && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    let lines = lines.join().expect("read stdout");
-    assert!(
-        lines
-            .first()
-            .is_some_and(|l| l.contains("no demo data added")),
-        "{lines:?}"
+    let served = serve_demo(dir.path());
+    assert_eq!(
+        served.printed,
+        vec!["--demo: the platform already has users; no demo data added".to_owned()]
     );
-    let url = lines
-        .get(1)
-        .and_then(|l| l.strip_prefix("folio is up: "))
-        .unwrap_or_else(|| panic!("{lines:?}"));
-    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    assert!(
+        served.url.starts_with("http://127.0.0.1:"),
+        "{}",
+        served.url
+    );
+    let body = stories(&served.url).await;
+    assert_eq!(
+        body["data"]["newContents"]["totalCount"],
+        json!(10),
+        "{body}"
+    );
 }
 
-#[tokio::test]
-async fn serve_demo_fills_an_empty_platform_and_it_serves_the_stories() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let mut child = serve_demo(dir.path());
-    let stdout = child.stdout.take().expect("stdout");
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                return;
-            }
-        }
-    });
-    let mut printed = Vec::new();
-    let url = loop {
-        match rx.recv_timeout(Duration::from_secs(90)) {
-            Ok(line) => {
-                if let Some(url) = line.strip_prefix("folio is up: ") {
-                    break url.to_owned();
-                }
-                printed.push(line);
-            }
-            Err(_) => {
-                let _ = child.kill();
-                panic!("no `folio is up` line: {printed:?}");
-            }
-        }
-    };
-    let text = printed.join("\n");
-    assert!(text.contains(folio::demo::PASSWORD), "{text}");
-    let body: Value = reqwest::Client::new()
+async fn stories(url: &str) -> Value {
+    reqwest::Client::new()
         .post(format!("{url}/graphql"))
         .json(&json!({ "query": STORIES }))
         .send()
@@ -198,9 +146,16 @@ async fn serve_demo_fills_an_empty_platform_and_it_serves_the_stories() {
         .expect("the router answers")
         .json()
         .await
-        .expect("JSON");
-    let _ = child.kill();
-    let _ = child.wait();
+        .expect("JSON")
+}
+
+#[tokio::test]
+async fn serve_demo_fills_an_empty_platform_and_it_serves_the_stories() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let served = serve_demo(dir.path());
+    let text = served.printed.join("\n");
+    assert!(text.contains(folio::demo::PASSWORD), "{text}");
+    let body = stories(&served.url).await;
     assert_eq!(
         body["data"]["newContents"]["totalCount"],
         json!(10),

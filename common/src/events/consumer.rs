@@ -72,7 +72,7 @@ pub async fn process_once(
 #[tracing::instrument(
     name = "consume_batch",
     skip_all,
-    fields(service = %outbox.service(), consumer = %consumer, events = events.len(), applied = tracing::field::Empty)
+    fields(otel.kind = "consumer", service = %outbox.service(), consumer = %consumer, events = events.len(), applied = tracing::field::Empty)
 )]
 pub async fn process_batch(
     db: &DatabaseConnection,
@@ -81,6 +81,11 @@ pub async fn process_batch(
     events: &[Event],
     apply: &dyn Apply,
 ) -> Result<usize> {
+    // Linked to the operations that caused the events, when traces are on.
+    crate::telemetry::link_to(
+        &tracing::Span::current(),
+        events.iter().filter_map(|e| e.traceparent.as_deref()),
+    );
     let payloads = events
         .iter()
         .map(Event::payload)

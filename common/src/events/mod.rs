@@ -58,6 +58,10 @@ pub struct Event<D = Data> {
     /// The entity after the change, or `{ "id": … }` when it was deleted (in a
     /// [`Claim`], what the event will be about).
     pub data: D,
+    /// The W3C `traceparent` of the operation that caused it, when traces are on: the
+    /// spans that publish and apply it link to that operation's trace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub traceparent: Option<String>,
 }
 
 impl<D: Serialize> Event<D> {
@@ -141,6 +145,7 @@ impl Event {
             occurred_at: Utc::now(),
             actor_id: actor_id.map(str::to_owned),
             data,
+            traceparent: crate::telemetry::traceparent(),
         })
     }
 
@@ -154,7 +159,8 @@ impl Event {
     ) -> Result<(String, DateTime<Utc>, String)> {
         let id = crate::new_id();
         let occurred_at = Utc::now();
-        let json = Self::json(&id, occurred_at, actor_id, payload)?;
+        let traceparent = crate::telemetry::traceparent();
+        let json = Self::json(&id, occurred_at, actor_id, traceparent, payload)?;
         Ok((id, occurred_at, json))
     }
 
@@ -165,6 +171,7 @@ impl Event {
         id: &str,
         occurred_at: DateTime<Utc>,
         actor_id: Option<&str>,
+        traceparent: Option<String>,
         payload: &Payload,
     ) -> Result<String> {
         Event {
@@ -173,6 +180,7 @@ impl Event {
             occurred_at,
             actor_id: actor_id.map(str::to_owned),
             data: PayloadData(payload),
+            traceparent,
         }
         .to_json()
     }
@@ -243,6 +251,16 @@ pub struct StoredEvent {
 pub type Claim<T> = Event<T>;
 
 impl StoredEvent {
+    /// The `traceparent` of the operation that caused it, if it carries one (read from
+    /// its JSON: only when traces are on).
+    pub fn traceparent(&self) -> Option<String> {
+        #[derive(serde::Deserialize)]
+        struct Cause {
+            traceparent: Option<String>,
+        }
+        serde_json::from_str::<Cause>(&self.json).ok()?.traceparent
+    }
+
     /// This row as a claim of type `kind` whose data is a `T`; `None` for any other row
     /// (another type, or a whole event of that type).
     pub fn claim<T: serde::de::DeserializeOwned>(&self, kind: EventType) -> Option<Claim<T>> {
@@ -272,6 +290,7 @@ impl<T> Claim<T> {
                 &self.id,
                 self.occurred_at,
                 self.actor_id.as_deref(),
+                self.traceparent.clone(),
                 payload,
             )?,
         })

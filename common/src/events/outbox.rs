@@ -20,6 +20,7 @@ use sea_orm::{
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{Notify, watch};
+use tracing::Instrument as _;
 
 /// Most rows one relay batch publishes.
 const BATCH: u64 = 1000;
@@ -153,6 +154,7 @@ impl Outbox {
                 occurred_at: Utc::now(),
                 actor_id: actor.map(str::to_owned),
                 data: claim,
+                traceparent: crate::telemetry::traceparent(),
             };
             let json = event.to_json()?;
             prepared.push(event.id, kind.as_str(), json, event.occurred_at);
@@ -338,8 +340,11 @@ impl Relay {
     /// whether more were left.
     /// On PostgreSQL the round holds a transaction-scoped advisory lock, so that of
     /// several replicas of a service one relays at a time and the order holds.
+    // At trace level: a round that finds nothing is no span worth exporting; each batch
+    // that goes out has a `publish` span of its own.
     #[tracing::instrument(
         name = "relay_round",
+        level = "trace",
         skip_all,
         fields(service = self.outbox.service, published = tracing::field::Empty)
     )]
@@ -392,8 +397,21 @@ impl Relay {
                 let next = self.outbox.pending(db, Some(last), limit).await?;
                 self.filled(next).await
             };
+            // One span per batch published, linked to the operations that caused its
+            // events (their `traceparent`), when traces are on.
+            let span = tracing::info_span!(
+                "publish",
+                otel.kind = "producer",
+                service = self.outbox.service,
+                events = events.len()
+            );
+            if crate::telemetry::tracing_enabled() {
+                let causes: Vec<String> =
+                    events.iter().filter_map(StoredEvent::traceparent).collect();
+                crate::telemetry::link_to(&span, causes.iter().map(String::as_str));
+            }
             let ((published, failed), next) =
-                tokio::join!(self.bus.publish_stored(&events), database);
+                tokio::join!(self.bus.publish_stored(&events).instrument(span), database);
             confirmed = seqs[..published.min(seqs.len())].to_vec();
             total += confirmed.len();
             match (failed, next) {

@@ -384,7 +384,11 @@ impl SubgraphClient {
         let marked = upload_paths(&variables.values, uploads);
         let mut headers: Vec<(header::HeaderName, HeaderValue)> =
             self.identity.sign(viewer, now_unix());
-        if let Some(tp) = traceparent {
+        // With traces on, each fetch sends its own span's `traceparent` (in `send`);
+        // without, the client's is passed through.
+        if let Some(tp) = traceparent
+            && !folio_common::telemetry::tracing_enabled()
+        {
             headers.push((header::HeaderName::from_static("traceparent"), tp.clone()));
         }
         let body = if marked.is_empty() {
@@ -496,7 +500,11 @@ impl SubgraphClient {
 
 /// One HTTP round trip to a subgraph, owning everything it needs (so it can be shared).
 #[allow(clippy::too_many_arguments)]
-#[tracing::instrument(name = "fetch", skip_all, fields(subgraph = %subgraph))]
+#[tracing::instrument(
+    name = "fetch",
+    skip_all,
+    fields(otel.kind = "client", otel.name = %format!("fetch {subgraph}"), subgraph = %subgraph)
+)]
 async fn send(
     client: reqwest::Client,
     url: String,
@@ -537,6 +545,9 @@ async fn send(
         };
         for (name, value) in headers {
             request = request.header(name, value);
+        }
+        if let Some(tp) = folio_common::telemetry::traceparent() {
+            request = request.header("traceparent", tp);
         }
         let answer = request.send().await.map_err(|e| e.to_string())?;
         let status = answer.status();

@@ -24,6 +24,7 @@ use http::{GraphQLRequest, ResponseFormat};
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Instant;
+use tracing::Instrument as _;
 
 /// How a GraphQL request arrived.
 pub enum Incoming<'a> {
@@ -166,9 +167,14 @@ impl Pipeline {
         peer: IpAddr,
         operation_type: &mut &'static str,
     ) -> Result<Executed, RouterError> {
+        // Each stage in a span of its own (debug: made when traces are on).
+        let stage = |name: &'static str| tracing::debug_span!("stage", otel.name = name);
         let is_get = matches!(incoming, Incoming::Get(_));
-        let (mut request, uploads) = self.read(incoming, headers).await?;
-        let query = self.documents.resolve(&mut request)?;
+        let (mut request, uploads) = self
+            .read(incoming, headers)
+            .instrument(stage("http"))
+            .await?;
+        let query = stage("documents").in_scope(|| self.documents.resolve(&mut request))?;
         // A cached plan's text was parsed and passed the limits when it was first planned
         // (they depend on the text and this process's settings alone): a known operation
         // costs a cache lookup, not a parse, a measurement and a hop to a blocking thread.
@@ -176,7 +182,9 @@ impl Pipeline {
         let cached = self.planner.cached(&PlanRequest::new(&query, name));
         match &cached {
             Some(planned) => *operation_type = planned.kind.as_str(),
-            None => *operation_type = self.check_document(&query, name)?,
+            None => {
+                *operation_type = stage("limits").in_scope(|| self.check_document(&query, name))?
+            }
         }
         if is_get && matches!(*operation_type, "mutation" | "subscription") {
             return Err(RouterError::MethodNotAllowed);
@@ -184,18 +192,22 @@ impl Pipeline {
         let viewer = self
             .verifier
             .authenticate(headers, peer)
+            .instrument(stage("auth"))
             .await
             .map_err(RouterError::Unauthenticated)?;
-        self.clients.check(&viewer)?;
+        stage("rate_limit").in_scope(|| self.clients.check(&viewer))?;
         let planned = match cached {
             Some(planned) => planned,
-            None => self.plan(&query, name).await?,
+            None => self.plan(&query, name).instrument(stage("plan")).await?,
         };
         self.check_introspection(&planned)?;
         let given = request.variables.take().unwrap_or_default();
-        let variables = crate::execute::variables::coerce(&planned, &given)
-            .map_err(RouterError::InvalidVariables)?;
-        let cost = cost::estimate(&planned, &variables, self.default_list_size);
+        let variables = stage("variables").in_scope(|| {
+            crate::execute::variables::coerce(&planned, &given)
+                .map_err(RouterError::InvalidVariables)
+        })?;
+        let cost =
+            stage("cost").in_scope(|| cost::estimate(&planned, &variables, self.default_list_size));
         self.metrics.cost(cost);
         if let Some(max) = self.max_cost
             && cost > max
@@ -212,6 +224,7 @@ impl Pipeline {
         let result = self
             .executor
             .execute(&planned, self.planner.introspection(), &cx)
+            .instrument(stage("execute"))
             .await;
         let ok = result.errors.is_empty();
         let response = (
