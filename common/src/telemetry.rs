@@ -57,7 +57,7 @@ impl Telemetry {
 /// Installs logging only (tests, benches, commands): the global subscriber, once; later
 /// calls are no-ops.
 pub fn init(format: &str, filter: &str) {
-    let _ = install(format, filter, None);
+    let _ = install(format, filter, None, false);
 }
 
 /// Installs logging and, as `cfg` says, tracing, for the process that runs `service`
@@ -74,7 +74,8 @@ pub fn init_with_traces(cfg: &Config, service: &str) -> anyhow::Result<Telemetry
         ),
         (None, false) => None,
     };
-    install(&cfg.log_format, &cfg.log, provider.clone());
+    let exporting = cfg.otlp_endpoint.is_some();
+    install(&cfg.log_format, &cfg.log, provider.clone(), exporting);
     Ok(Telemetry { provider })
 }
 
@@ -117,7 +118,15 @@ fn exporting_provider(
         .build())
 }
 
-fn install(format: &str, filter: &str, provider: Option<SdkTracerProvider>) -> bool {
+/// `exporting`: traces leave the process (every span worth seeing becomes one), rather
+/// than only giving JSON logs their ids (the request spans and what they contain at info,
+/// no SQL statement: less to do per request).
+fn install(
+    format: &str,
+    filter: &str,
+    provider: Option<SdkTracerProvider>,
+    exporting: bool,
+) -> bool {
     let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
     let ansi = std::io::stderr().is_terminal();
     let logs = if format == "json" {
@@ -139,11 +148,15 @@ fn install(format: &str, filter: &str, provider: Option<SdkTracerProvider>) -> b
     let tracing_on = provider.is_some();
     let spans = provider.map(|provider| {
         let tracer = provider.tracer("folio");
-        // Folio's own spans (stages and fetches are at debug) and sea-orm's statements;
-        // never the HTTP client's, or exporting would trace itself.
-        let targets = Targets::new()
-            .with_target("folio", LevelFilter::DEBUG)
-            .with_target("sea_orm", LevelFilter::INFO);
+        // Folio's own spans (stages are at debug) and sea-orm's statements; never the
+        // HTTP client's, or exporting would trace itself.
+        let targets = if exporting {
+            Targets::new()
+                .with_target("folio", LevelFilter::DEBUG)
+                .with_target("sea_orm", LevelFilter::INFO)
+        } else {
+            Targets::new().with_target("folio", LevelFilter::INFO)
+        };
         tracing_opentelemetry::layer()
             .with_tracer(tracer)
             .with_filter(targets)

@@ -162,3 +162,28 @@ async fn serve_demo_fills_an_empty_platform_and_it_serves_the_stories() {
         "{body}"
     );
 }
+
+#[tokio::test]
+async fn commands_say_what_they_did_on_stdout_whatever_the_log_level() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let run = |args: &[&str]| {
+        let mut cmd = folio_command(env!("CARGO_BIN_EXE_folio"), dir.path(), args);
+        cmd.env("FOLIO_LOG", "warn")
+            .env("FOLIO_ADMIN_PASSWORD", "a long admin password");
+        let out = cmd.output().expect("folio runs");
+        assert!(out.status.success(), "{args:?}: {out:?}");
+        String::from_utf8(out.stdout).expect("UTF-8")
+    };
+    let migrated = run(&["migrate"]);
+    for subgraph in folio::platform::subgraph_names() {
+        assert!(
+            migrated.contains(&format!("{subgraph}: database migrated")),
+            "{migrated}"
+        );
+    }
+    let created = run(&["admin", "create", "--email", "root@example.com"]);
+    assert!(
+        created.starts_with("admin ready: root@example.com (id "),
+        "{created}"
+    );
+}

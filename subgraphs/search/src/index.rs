@@ -651,6 +651,17 @@ fn analyzers() -> (TextAnalyzer, TextAnalyzer) {
     (stemmed, words().build())
 }
 
+/// Whether opening failed because another writer holds the index's lock.
+fn lock_busy(e: &anyhow::Error) -> bool {
+    matches!(
+        e.downcast_ref::<tantivy::TantivyError>(),
+        Some(tantivy::TantivyError::LockFailure(
+            tantivy::directory::error::LockError::LockBusy,
+            _
+        ))
+    )
+}
+
 /// The indexer's analyzer: the same tokens as the query's stems (see `stem.rs`), each
 /// word's stem computed once.
 fn indexing_analyzer() -> TextAnalyzer {
@@ -661,6 +672,22 @@ impl SearchIndex {
     /// Opens the index in `dir` (created, with the directory, when there is none).
     pub fn open(dir: &Path) -> anyhow::Result<Self> {
         Self::open_sampling(dir, crate::pairs::SAMPLE)
+    }
+
+    /// [`SearchIndex::open`], waiting (up to 10 s) while another `SearchIndex` of this
+    /// directory still holds its writer: one that is shutting down (a service restarted
+    /// in the same process ends its event consumers a moment after its other tasks, and
+    /// the writer goes with the last of them).
+    pub async fn open_when_free(dir: &Path) -> anyhow::Result<Self> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            match Self::open(dir) {
+                Err(e) if lock_busy(&e) && std::time::Instant::now() < deadline => {
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                }
+                opened => return opened,
+            }
+        }
     }
 
     /// [`SearchIndex::open`], choosing the frequent stems once `sample` contents are in.

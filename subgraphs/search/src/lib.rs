@@ -138,7 +138,8 @@ async fn build(cfg: &Config, opened: Opened) -> anyhow::Result<Built> {
     let dir = index_dir(cfg);
     // A directory without an index: this replica starts from nothing.
     let fresh = !dir.join("meta.json").exists();
-    let index = SearchIndex::open(&dir)
+    let index = SearchIndex::open_when_free(&dir)
+        .await
         .with_context(|| format!("opening the search index in {}", dir.display()))?
         .with_answer_cache(cfg.search_cache_entries);
     let consumer_name = replica_consumer(&dir)
