@@ -25,7 +25,7 @@ use tantivy::Searcher;
 use tantivy::schema::Field;
 
 /// How many of the most frequent stems make pairs.
-pub const COMMON: usize = 256;
+pub const COMMON: usize = 128;
 /// Contents the frequent stems are chosen from.
 pub const SAMPLE: u64 = 10_000;
 /// The file, in the index's directory, that keeps the chosen stems (one per line).
