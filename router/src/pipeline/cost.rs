@@ -242,6 +242,51 @@ mod tests {
     }
 
     #[test]
+    fn cost_directives_imported_under_other_names_count() {
+        // The cost spec linked with its directives renamed (`@weight`, `@size`); plain
+        // `@cost` then means nothing.
+        let sdl = crate::EMBEDDED_SUPERGRAPH
+            .replace(
+                "@link(url: \"https://specs.apollo.dev/inaccessible/v0.2\", for: SECURITY)",
+                "@link(url: \"https://specs.apollo.dev/inaccessible/v0.2\", for: SECURITY) @link(url: \"https://specs.apollo.dev/cost/v0.1\", import: [{name: \"@cost\", as: \"@weight\"}, {name: \"@listSize\", as: \"@size\"}])",
+            )
+            .replace(
+                "topContents(first: Int = 10, by: RankingMetric = TOTAL): [Content!]! @join__field(graph: CONTENT)",
+                "topContents(first: Int = 10, by: RankingMetric = TOTAL): [Content!]! @join__field(graph: CONTENT) @weight(weight: 5) @size(assumedSize: 7, slicingArguments: [\"first\"])",
+            )
+            .replace(
+                "suggest(prefix: String!, first: Int = 8): [Suggestion!]! @join__field(graph: SEARCH)",
+                "suggest(prefix: String!, first: Int = 8): [Suggestion!]! @join__field(graph: SEARCH) @cost(weight: 100)",
+            );
+        assert_eq!(sdl.matches("@weight(").count(), 1, "the directives went in");
+        assert!(sdl.contains("specs.apollo.dev/cost"));
+        let planner = HivePlanner::from_supergraph_sdl(&sdl).expect("planner");
+        // 4 × (@weight 5 + author 1).
+        assert_eq!(
+            cost(
+                &planner,
+                "{ topContents(first: 4) { id author { id } } }",
+                json!({})
+            ),
+            24
+        );
+        // @size's assumed size when nothing sizes it.
+        assert_eq!(
+            cost(
+                &planner,
+                "query($n: Int) { topContents(first: $n) { id } }",
+                json!({ "n": null })
+            ),
+            35
+        );
+        // An unlinked `@cost` is not the spec's: 8 suggestions (its default `first`) × 1.
+        assert_eq!(
+            cost(&planner, "{ suggest(prefix: \"a\") { text } }", json!({})),
+            8
+        );
+    }
+
+    #[test]
     fn an_argument_default_sizes_a_list_before_the_default_list_size() {
         let planner =
             HivePlanner::from_supergraph_sdl(crate::EMBEDDED_SUPERGRAPH).expect("planner");

@@ -21,6 +21,10 @@ use std::collections::{HashMap, HashSet};
 /// keeps it in the supergraph.
 pub const SIDE_EFFECT_SPEC: &str = "https://specs.folio.dev/side-effect/";
 
+/// The demand control directives' specification (`@cost`, `@listSize`), as Apollo
+/// Federation links it; IBM's cost directive spec under Apollo's URL.
+const COST_SPEC: &str = "https://specs.apollo.dev/cost/";
+
 /// The directive's name in the specification (a supergraph may import it under another).
 const SIDE_EFFECT_NAME: &str = "sideEffect";
 
@@ -137,8 +141,13 @@ impl SupergraphFacts {
     }
 
     fn read_cost_directives(&mut self, document: &sdl::Document<'static, String>) {
-        // The cost directive specification's directives, under their own names (a
-        // supergraph that imports them renamed is not understood).
+        // The cost directive specification's directives, under the names the
+        // supergraph's `@link` to it gives them (imported, renamed or namespaced), or
+        // their own names when it has no such link.
+        let cost = linked_directive_name(document, COST_SPEC, "cost", "cost")
+            .unwrap_or_else(|| "cost".to_owned());
+        let list_size = linked_directive_name(document, COST_SPEC, "listSize", "cost")
+            .unwrap_or_else(|| "listSize".to_owned());
         for (type_name, f) in object_and_interface_fields(document) {
             let key = || (type_name.clone(), f.name.clone());
             let defaults: HashMap<String, f64> = f
@@ -152,12 +161,12 @@ impl SupergraphFacts {
             for d in &f.directives {
                 let arg = |name: &str| d.arguments.iter().find(|(k, _)| k == name).map(|(_, v)| v);
                 match d.name.as_str() {
-                    "cost" => {
+                    n if n == cost => {
                         if let Some(weight) = arg("weight").and_then(number) {
                             self.costs.insert(key(), weight);
                         }
                     }
-                    "listSize" => {
+                    n if n == list_size => {
                         let names = |name: &str| match arg(name) {
                             Some(sdl::Value::List(items)) => items
                                 .iter()
@@ -373,43 +382,53 @@ fn top_level_fields(fields: &str) -> Vec<String> {
     names
 }
 
-/// The name under which the supergraph uses `@sideEffect`: the one its `@link` to
-/// [`SIDE_EFFECT_SPEC`] imports (`"@sideEffect"`, or `{name: "@sideEffect", as: "@x"}`),
-/// else the link's namespaced form (`side-effect__sideEffect`, or `<as>__sideEffect`).
-/// `None` when the supergraph does not link the specification.
+/// The name `@sideEffect` has in this supergraph: as imported by its `@link`
+/// (possibly renamed), or namespaced (`side-effect__sideEffect`); `None` without the link.
 fn side_effect_directive_name(document: &sdl::Document<'static, String>) -> Option<String> {
+    linked_directive_name(document, SIDE_EFFECT_SPEC, SIDE_EFFECT_NAME, "side-effect")
+}
+
+/// The name the directive `name` of the spec whose `@link` URL starts with `spec` has in
+/// this document: imported (`import: ["@name"]`, or `{ name: "@name", as: "@other" }`),
+/// else namespaced by the link's `as` or `namespace`: `namespace__name`, or the
+/// namespace alone for the directive named like the spec (`@cost` of the cost spec).
+/// `None` when the document links no such spec.
+fn linked_directive_name(
+    document: &sdl::Document<'static, String>,
+    spec: &str,
+    name: &str,
+    namespace: &str,
+) -> Option<String> {
     let links = document.definitions.iter().flat_map(|d| match d {
         sdl::Definition::SchemaDefinition(s) => s.directives.as_slice(),
         sdl::Definition::TypeExtension(_) | sdl::Definition::TypeDefinition(_) => &[],
         sdl::Definition::DirectiveDefinition(_) => &[],
     });
     for link in links.filter(|d| d.name == "link") {
-        let argument = |name: &str| {
+        let argument = |key: &str| {
             link.arguments
                 .iter()
-                .find(|(k, _)| k == name)
+                .find(|(k, _)| k == key)
                 .map(|(_, v)| v)
         };
         let Some(sdl::Value::String(url)) = argument("url") else {
             continue;
         };
-        if !url.starts_with(SIDE_EFFECT_SPEC) {
+        if !url.starts_with(spec) {
             continue;
         }
-        let wanted = format!("@{SIDE_EFFECT_NAME}");
+        let wanted = format!("@{name}");
         if let Some(sdl::Value::List(imports)) = argument("import") {
             for import in imports {
                 match import {
-                    sdl::Value::String(s) if *s == wanted => {
-                        return Some(SIDE_EFFECT_NAME.to_owned());
-                    }
+                    sdl::Value::String(s) if *s == wanted => return Some(name.to_owned()),
                     sdl::Value::Object(o) if matches!(entry(o, "name"), Some(sdl::Value::String(n)) if *n == wanted) =>
                     {
                         return Some(match entry(o, "as") {
                             Some(sdl::Value::String(alias)) => {
                                 alias.trim_start_matches('@').to_owned()
                             }
-                            _ => SIDE_EFFECT_NAME.to_owned(),
+                            _ => name.to_owned(),
                         });
                     }
                     _ => {}
@@ -417,15 +436,26 @@ fn side_effect_directive_name(document: &sdl::Document<'static, String>) -> Opti
             }
         }
         let namespace = match argument("as") {
-            Some(sdl::Value::String(alias)) => alias.clone(),
-            _ => "side-effect".to_owned(),
+            Some(sdl::Value::String(alias)) => alias.trim_start_matches('@').to_owned(),
+            _ => namespace.to_owned(),
         };
-        return Some(format!("{namespace}__{SIDE_EFFECT_NAME}"));
+        return Some(if name == namespace_of(spec) {
+            namespace
+        } else {
+            format!("{namespace}__{name}")
+        });
     }
     None
 }
 
-/// The value under `key` in an object literal.
+/// The name a spec's URL gives it (`https://specs.apollo.dev/cost/` → `cost`).
+fn namespace_of(spec: &str) -> &str {
+    spec.trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or(spec)
+}
+
 fn entry<'v>(
     object: &'v [(String, sdl::Value<'static, String>)],
     key: &str,
