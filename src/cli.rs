@@ -183,12 +183,20 @@ async fn run(cli: Cli, cfg: Config) -> anyhow::Result<bool> {
     }) {
         Command::Serve { only, demo } => {
             let listeners = platform::Listeners::bind(&cfg, only.as_deref()).await?;
-            let fill = demo && crate::demo::is_empty(&cfg).await?;
+            // With --demo on a platform with no user yet: the users service's state, to
+            // make the demo's admins with.
+            let fill = if demo {
+                let users = folio_users::init(&cfg).await?;
+                crate::demo::is_empty(&users).await?.then_some(users)
+            } else {
+                None
+            };
             let running = platform::start(cfg.clone(), listeners).await?;
             if let Some(addr) = running.router_addr() {
                 let url = format!("{}://{addr}", folio_common::tls::scheme(&cfg));
-                if fill {
-                    let report = crate::demo::seed(&cfg, &format!("{url}/graphql")).await?;
+                if let Some(users) = &fill {
+                    let router = format!("{url}/graphql");
+                    let report = crate::demo::seed(&cfg, users, &router).await?;
                     print_lines(&report.lines(&url));
                 } else if demo {
                     print_line("--demo: the platform already has users; no demo data added");
@@ -213,7 +221,9 @@ async fn run(cli: Cli, cfg: Config) -> anyhow::Result<bool> {
             let running = platform::start(cfg.clone(), listeners).await?;
             let addr = running.router_addr().context("the router did not start")?;
             let scheme = folio_common::tls::scheme(&cfg);
-            let report = crate::demo::seed(&cfg, &format!("{scheme}://{addr}/graphql")).await;
+            let users = folio_users::init(&cfg).await?;
+            let router = format!("{scheme}://{addr}/graphql");
+            let report = crate::demo::seed(&cfg, &users, &router).await;
             running.shutdown().await;
             let report = report?;
             print_lines(&report.lines(&format!("{scheme}://{serve_at} (after `folio serve`)")));

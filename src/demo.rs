@@ -9,6 +9,7 @@
 
 use anyhow::{Context as _, bail};
 use folio_common::Config;
+use folio_users::UsersState;
 use serde_json::{Value, json};
 
 /// The password of every demo account (documented in the README's "First run").
@@ -144,18 +145,18 @@ impl DemoReport {
 }
 
 /// Whether the platform holds no user yet (so `serve --demo` fills it).
-pub async fn is_empty(cfg: &Config) -> anyhow::Result<bool> {
-    let users = folio_users::init(cfg).await?;
+pub async fn is_empty(users: &UsersState) -> anyhow::Result<bool> {
     let count = users.store.count_users().await;
     let count = count.map_err(|e| anyhow::anyhow!("counting users: {}", e.log_message()))?;
     Ok(count == 0)
 }
 
-/// Fills the platform behind `router` (its `/graphql` URL) with the demo data.
-pub async fn seed(cfg: &Config, router: &str) -> anyhow::Result<DemoReport> {
-    let users = folio_users::init(cfg).await?;
+/// Fills the platform behind `router` (its `/graphql` URL) with the demo data; the admins
+/// are made through `users` (the users service's state over its database), as `folio
+/// admin create` makes them.
+pub async fn seed(cfg: &Config, users: &UsersState, router: &str) -> anyhow::Result<DemoReport> {
     for (email, first, last) in ADMINS {
-        folio_users::ensure_admin(&users, email, PASSWORD, first, last).await?;
+        folio_users::ensure_admin(users, email, PASSWORD, first, last).await?;
     }
     let api = Api {
         client: folio_common::tls::client_builder(cfg)?.build()?,
@@ -316,14 +317,13 @@ impl Api {
 
     /// Sets `content`'s picture (a PNG) through the multipart upload, as a browser would.
     async fn upload(&self, token: &str, content: &str, png: Vec<u8>) -> anyhow::Result<()> {
-        let operations = json!({ "query": SET_IMAGE, "variables": { "c": content, "f": null } });
-        let part = reqwest::multipart::Part::bytes(png)
-            .file_name("cover.png")
-            .mime_str("image/png")?;
-        let form = reqwest::multipart::Form::new()
-            .text("operations", operations.to_string())
-            .text("map", json!({ "0": ["variables.f"] }).to_string())
-            .part("0", part);
+        let form = folio_common::client::upload_form(
+            SET_IMAGE,
+            json!({ "c": content }),
+            png,
+            "cover.png",
+            "image/png",
+        )?;
         let body: Value = self
             .client
             .post(&self.url)

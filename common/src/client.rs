@@ -153,3 +153,24 @@ pub async fn lookup_content(content: &ServiceClient, id: &Id) -> Result<Option<C
         published_at: found.published_at,
     }))
 }
+
+/// A GraphQL multipart request (the upload spec) of `query` with `variables`, sending
+/// `file` (named `name`, declared `mime`) as the variable `f`: what a browser client
+/// sends for an `Upload` (`folio demo`, the tests).
+pub fn upload_form(
+    query: &str,
+    variables: Value,
+    file: Vec<u8>,
+    name: &str,
+    mime: &str,
+) -> reqwest::Result<reqwest::multipart::Form> {
+    let mut operations = json!({ "query": query, "variables": variables });
+    operations["variables"]["f"] = Value::Null;
+    let part = reqwest::multipart::Part::bytes(file)
+        .file_name(name.to_owned())
+        .mime_str(mime)?;
+    Ok(reqwest::multipart::Form::new()
+        .text("operations", operations.to_string())
+        .text("map", json!({ "0": ["variables.f"] }).to_string())
+        .part("0", part))
+}

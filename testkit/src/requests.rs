@@ -8,7 +8,8 @@ use std::collections::HashSet;
 use std::io::{Read, Write};
 
 /// A GraphQL multipart request (the upload spec) of `query` with `variables`, sending
-/// `file` (named `name`, declared `mime`) as the variable `f`.
+/// `file` (named `name`, declared `mime`) as the variable `f`
+/// ([`folio_common::client::upload_form`]).
 pub fn upload_form(
     query: &str,
     variables: Value,
@@ -16,18 +17,7 @@ pub fn upload_form(
     name: &str,
     mime: &str,
 ) -> reqwest::multipart::Form {
-    let mut operations = json!({ "query": query, "variables": variables });
-    operations["variables"]["f"] = Value::Null;
-    reqwest::multipart::Form::new()
-        .text("operations", operations.to_string())
-        .text("map", json!({ "0": ["variables.f"] }).to_string())
-        .part(
-            "0",
-            reqwest::multipart::Part::bytes(file)
-                .file_name(name.to_owned())
-                .mime_str(mime)
-                .expect("mime"),
-        )
+    folio_common::client::upload_form(query, variables, file, name, mime).expect("mime")
 }
 
 /// Asserts `body` carries no error code (with the body as the message).

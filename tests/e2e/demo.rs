@@ -12,9 +12,12 @@ const STORIES: &str = "{ newContents(first: 20) { totalCount nodes { title tags 
 #[tokio::test]
 async fn demo_data_fills_every_subgraph_through_the_api() {
     let app = TestApp::spawn().await;
-    assert!(folio::demo::is_empty(&app.cfg).await.expect("counted"));
-    let report = folio::demo::seed(&app.cfg, &app.url).await.expect("seeded");
-    assert!(!folio::demo::is_empty(&app.cfg).await.expect("counted"));
+    let users = folio_users::init(&app.cfg).await.expect("users service");
+    assert!(folio::demo::is_empty(&users).await.expect("counted"));
+    let report = folio::demo::seed(&app.cfg, &users, &app.url)
+        .await
+        .expect("seeded");
+    assert!(!folio::demo::is_empty(&users).await.expect("counted"));
     assert_eq!(report.accounts.len(), 6);
 
     // Anyone sees the stories, with tags, authors, counts and pictures.
